@@ -1,0 +1,77 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "cloudless",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cloudless", targets: ["Emulator"]),
+    ],
+    dependencies: [
+        // traits: [] leaves out swift-configuration and full Foundation support we do not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+    ],
+    targets: [
+        // libcrypto (MD5/SHA/HMAC) and zlib (CRC32) from the system: seconds to build, unlike swift-crypto.
+        .systemLibrary(
+            name: "CCloudless",
+            path: "Sources/CCloudless",
+            providers: [.apt(["libssl-dev", "zlib1g-dev"])]
+        ),
+        .target(
+            name: "Core",
+            dependencies: [
+                "CCloudless",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Sources/Core",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "S3",
+            dependencies: [
+                "Core",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Sources/Services/S3",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "STS",
+            dependencies: ["Core"],
+            path: "Sources/Services/STS",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "Emulator",
+            dependencies: [
+                "Core", "S3", "STS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Emulator",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", swiftSettings: strict),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,23 @@
+/// The wire formats of AWS services. Each service speaks one (SQS speaks two: JSON 1.0 and Query);
+/// the gateway renders errors in the format of the request.
+public enum WireProtocol: Sendable {
+    case restXML
+    case query
+    case json10
+    case json11
+    case restJSON
+}
+
+/// A service as the gateway sees it: a signing name, an operation handler, and a way to empty its state.
+public protocol AWSService: Sendable {
+    /// The SigV4 signing name (`s3`, `sts`, `sqs`...). Also the key in the health report.
+    var signingName: String { get }
+    /// The protocol its errors are rendered in, unless the request says otherwise.
+    var wireProtocol: WireProtocol { get }
+    /// Handle one request. Throw `AWSError` for AWS-shaped failures.
+    func handle(_ request: AWSRequest) async throws -> AWSResponse
+    /// The operation name for the request log line (best effort, no body reading).
+    func operationName(for request: AWSRequest) -> String
+    /// Forget all state (POST /_cloudless/reset).
+    func reset() async throws
+}

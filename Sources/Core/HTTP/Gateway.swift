@@ -1,0 +1,177 @@
+public import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+
+/// The one responder behind the port: internal endpoints, service identification, authentication,
+/// error rendering, request ids and the request log line.
+public struct Gateway: HTTPResponder {
+    public typealias Context = BasicRequestContext
+
+    let services: [String: any AWSService]
+    let identification: ServiceIdentification
+    let auth: AuthSettings
+    let verifier: SignatureVerifier
+    let clock: EmulatorClock
+    let internalEndpoints: InternalEndpoints
+    let logger: Logger
+    /// Total size of request headers AWS accepts before `RequestHeaderSectionTooLarge`.
+    let maxHeaderBytes = 8192
+
+    public init(services: [any AWSService], identification: ServiceIdentification, auth: AuthSettings, clock: EmulatorClock,
+                internalEndpoints: InternalEndpoints, logger: Logger) {
+        var map: [String: any AWSService] = [:]
+        for s in services { map[s.signingName] = s }
+        self.services = map
+        self.identification = identification
+        self.auth = auth
+        self.verifier = SignatureVerifier(settings: auth)
+        self.clock = clock
+        self.internalEndpoints = internalEndpoints
+        self.logger = logger
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let requestID = RequestID.next()
+        let target = request.head.path ?? "/"
+        let rawPath: Substring, rawQuery: Substring
+        if let q = target.firstIndex(of: "?") {
+            rawPath = target[..<q]
+            rawQuery = target[target.index(after: q)...]
+        } else {
+            rawPath = target[...]
+            rawQuery = ""
+        }
+        if rawPath.hasPrefix("/_cloudless/") || rawPath.hasPrefix("/_localstack/") {
+            if let r = await internalEndpoints.handle(method: request.method, path: String(rawPath), body: request.body) {
+                return r
+            }
+        }
+
+        var service: (any AWSService)? = services["s3"]
+        var op = "-"
+        var response: AWSResponse
+        do {
+            let (resolved, awsRequest) = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID)
+            service = resolved
+            op = resolved.operationName(for: awsRequest)
+            response = try await resolved.handle(awsRequest)
+        } catch let error as AWSError {
+            response = render(error, service: service, requestID: requestID, isHead: request.method == .head)
+        } catch {
+            logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
+            response = render(.internalError(), service: service, requestID: requestID, isHead: request.method == .head)
+        }
+        stamp(&response.headers, requestID: requestID, service: service)
+        let elapsed = ContinuousClock.now - started
+        if logger.logLevel <= .info {
+            let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            logger.info("\(request.method.rawValue) \(service?.signingName ?? "-") \(op) \(response.status.code) \(String(format2: ms))ms")
+        }
+        return Response(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    /// Identify, authenticate and decode the request into what a service sees.
+    private func prepare(_ request: Request, rawPath: String, rawQuery: String, requestID: String) async throws -> (any AWSService, AWSRequest) {
+        var headerBytes = 0
+        for f in request.headers { headerBytes += f.name.rawName.utf8.count + f.value.utf8.count + 4 }
+        if headerBytes > maxHeaderBytes {
+            throw AWSError("RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.")
+                .with("MaxSizeAllowed", String(maxHeaderBytes))
+        }
+        guard let query = Percent.parseQuery(rawQuery, plusIsSpace: false) else {
+            throw AWSError("InvalidArgument", "The query string is not valid URL encoding.")
+        }
+        let host = request.head.authority ?? ""
+        let hostName = host.hasPrefix("[") ? host : String(host.split(separator: ":", maxSplits: 1).first ?? "")
+        let creds = RequestCredentials.parse(authorization: request.headers[.authorization], query: query)
+        var body = request.body
+        let identified = identification.identify(
+            target: request.headers.value("x-amz-target"), credentials: creds, query: query, path: rawPath,
+            hostName: hostName, contentType: request.headers[.contentType], isPost: request.method == .post)
+        var name: String
+        switch identified {
+        case .service(let n):
+            name = n
+        case .formBody:
+            // An unsigned Query request: the Version that names the service is inside the form.
+            let buffer = try await Self.collect(body, limit: 1 << 20)
+            body = RequestBody(buffer: buffer)
+            let form = Percent.parseQuery(String(buffer: buffer), plusIsSpace: true) ?? []
+            name = form.first(where: { $0.0 == "Version" }).flatMap { identification.queryVersions[$0.1] } ?? "s3"
+        }
+        guard let service = services[name] else {
+            throw AWSError("InvalidAction", "The service '\(name)' is not available in Cloudless.", status: .badRequest)
+        }
+        let caller = CallerIdentity(
+            accountID: AccountID.from(accessKey: creds.accessKeyID, default: auth.defaultAccount),
+            region: ServiceIdentification.region(credentials: creds, hostName: hostName) ?? auth.defaultRegion,
+            accessKeyID: creds.accessKeyID)
+        var signature: RequestSignature?
+        if auth.strict {
+            var buffered: ByteBuffer?
+            signature = try await verifier.verify(
+                creds, method: request.method, rawPath: rawPath, query: query, headers: request.headers, host: host,
+                now: clock.now(),
+                payloadHash: {
+                    let b = try await Self.collect(body, limit: 16 << 20)
+                    buffered = b
+                    return Hex.encode(SHA256.hash(Array(b.readableBytesView)))
+                })
+            if let buffered { body = RequestBody(buffer: buffered) }
+        } else if case .sigV4Header(let a) = creds {
+            signature = RequestSignature(
+                accessKeyID: a.accessKeyId, amzDate: request.headers.value("x-amz-date") ?? "",
+                scope: "\(a.date)/\(a.region)/\(a.service)/aws4_request", seedSignature: a.signature, signingKey: nil)
+        }
+        let awsRequest = AWSRequest(
+            method: request.method, rawPath: rawPath, rawQuery: rawQuery, query: query, headers: request.headers,
+            host: host, body: body, caller: caller, requestID: requestID, signature: signature)
+        return (service, awsRequest)
+    }
+
+    static func collect(_ body: RequestBody, limit: Int) async throws -> ByteBuffer {
+        var out = ByteBuffer()
+        for try await var chunk in body {
+            if out.readableBytes + chunk.readableBytes > limit {
+                throw AWSError("MaxMessageLengthExceeded", "Your request was too big.")
+            }
+            out.writeBuffer(&chunk)
+        }
+        return out
+    }
+
+    private func render(_ error: AWSError, service: (any AWSService)?, requestID: String, isHead: Bool) -> AWSResponse {
+        switch service?.wireProtocol ?? .restXML {
+        case .restXML:
+            return ErrorRendering.restXML(error, requestID: requestID, isHead: isHead)
+        case .query:
+            return ErrorRendering.query(error, requestID: requestID, xmlns: nil)
+        case .json10:
+            return ErrorRendering.json(error, requestID: requestID, typePrefix: nil, contentType: "application/x-amz-json-1.0")
+        case .json11:
+            return ErrorRendering.json(error, requestID: requestID, typePrefix: nil, contentType: "application/x-amz-json-1.1")
+        case .restJSON:
+            return ErrorRendering.json(error, requestID: requestID, typePrefix: nil, contentType: "application/json")
+        }
+    }
+
+    private func stamp(_ headers: inout HTTPFields, requestID: String, service: (any AWSService)?) {
+        if service?.wireProtocol == .restXML {
+            headers.set("x-amz-request-id", requestID)
+            headers.set("x-amz-id-2", RequestID.hostID(for: requestID))
+        } else {
+            headers.set("x-amzn-RequestId", requestID)
+            headers.set("x-amz-request-id", requestID)
+        }
+        if headers[.server] == nil { headers[.server] = "Cloudless" }
+    }
+}
+
+extension String {
+    init(format2 value: Double) {
+        let r = (value * 100).rounded() / 100
+        self = String(r)
+    }
+}

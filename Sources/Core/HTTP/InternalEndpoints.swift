@@ -1,0 +1,63 @@
+public import Hummingbird
+import HTTPTypes
+import NIOCore
+import Foundation
+
+/// `/_cloudless/*` and the LocalStack-compatible `/_localstack/health`: health, reset and the clock.
+public struct InternalEndpoints: Sendable {
+    public static let version = "0.1.0"
+    let services: [any AWSService]
+    let clock: EmulatorClock
+    let startedAt: ContinuousClock.Instant
+
+    public init(services: [any AWSService], clock: EmulatorClock, startedAt: ContinuousClock.Instant) {
+        self.services = services
+        self.clock = clock
+        self.startedAt = startedAt
+    }
+
+    func handle(method: HTTPRequest.Method, path: String, body: RequestBody) async -> Response? {
+        switch (method, path) {
+        case (.get, "/_cloudless/health"), (.head, "/_cloudless/health"):
+            let uptime = ContinuousClock.now - startedAt
+            let seconds = Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18
+            let list = services.map { "\(JSONString.quote($0.signingName)):\"running\"" }.joined(separator: ",")
+            return json("{\"status\":\"ok\",\"version\":\"\(Self.version)\",\"uptime\":\((seconds * 1000).rounded() / 1000),\"services\":{\(list)}}")
+        case (.get, "/_localstack/health"), (.head, "/_localstack/health"):
+            let list = services.map { "\(JSONString.quote($0.signingName)):\"running\"" }.joined(separator: ",")
+            return json("{\"services\":{\(list)},\"edition\":\"community\",\"version\":\"cloudless-\(Self.version)\"}")
+        case (.post, "/_cloudless/reset"), (.post, "/_localstack/state/reset"):
+            do {
+                for s in services { try await s.reset() }
+                clock.resetOffset()
+                return json("{\"reset\":true}")
+            } catch {
+                return json("{\"error\":\(JSONString.quote("\(error)"))}", status: .internalServerError)
+            }
+        case (.get, "/_cloudless/clock"):
+            return json("{\"now\":\(clock.now()),\"offset\":\(clock.currentOffset)}")
+        case (.post, "/_cloudless/clock"):
+            // {"advance": seconds}: move the emulator's clock forward.
+            var buffer = ByteBuffer()
+            do {
+                for try await var chunk in body where buffer.readableBytes < 65536 { buffer.writeBuffer(&chunk) }
+            } catch {
+                return json("{\"error\":\"unreadable body\"}", status: .badRequest)
+            }
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any],
+                  let seconds = (obj["advance"] as? NSNumber)?.doubleValue else {
+                return json("{\"error\":\"expected {\\\"advance\\\": seconds}\"}", status: .badRequest)
+            }
+            clock.advance(by: seconds)
+            return json("{\"now\":\(clock.now()),\"offset\":\(clock.currentOffset)}")
+        default:
+            return nil
+        }
+    }
+
+    private func json(_ s: String, status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: s)))
+    }
+}

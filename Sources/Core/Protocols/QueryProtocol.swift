@@ -1,0 +1,34 @@
+public import NIOCore
+
+/// The AWS Query protocol: `Action=...&Version=...` as a form body or URL query, XML answers
+/// wrapped in `<ActionResponse><ActionResult>...</ActionResult><ResponseMetadata>`.
+public enum QueryProtocol {
+    /// The parameters of a Query request: URL query items, then the form body's.
+    public static func parameters(_ request: AWSRequest) async throws -> [String: String] {
+        var params: [String: String] = [:]
+        for (k, v) in request.query { params[k] = v }
+        if request.method == .post {
+            let body = try await request.collectBody(limit: 1 << 20)
+            let text = String(buffer: body)
+            guard let items = Percent.parseQuery(text, plusIsSpace: true) else {
+                throw AWSError("MalformedQueryString", "The query string is malformed.")
+            }
+            for (k, v) in items { params[k] = v }
+        }
+        return params
+    }
+
+    /// The response envelope for `action`, with `result` writing the inside of `<ActionResult>`.
+    public static func response(action: String, xmlns: String, requestID: String, result: (inout XMLWriter) -> Void) -> AWSResponse {
+        var xml = XMLWriter()
+        xml.open("\(action)Response", xmlns: xmlns)
+        xml.open("\(action)Result")
+        result(&xml)
+        xml.close()
+        xml.open("ResponseMetadata")
+        xml.element("RequestId", requestID)
+        xml.close()
+        xml.close()
+        return AWSResponse(xml: xml)
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Core
+import Foundation
+import Hummingbird
+import Logging
+import S3
+import STS
+
+/// `cloudless serve`: every option can also come from a CLOUDLESS_* environment variable.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start the emulator (the default command).",
+        discussion: """
+            Every option also reads an environment variable: CLOUDLESS_HOST, CLOUDLESS_PORT, CLOUDLESS_DATA_DIR, \
+            CLOUDLESS_EPHEMERAL, CLOUDLESS_ACCOUNT_ID, CLOUDLESS_REGION, CLOUDLESS_LOG_LEVEL, CLOUDLESS_STRICT_AUTH, \
+            CLOUDLESS_CREDENTIALS. A command-line option wins over the variable.
+            Internal endpoints: GET /_cloudless/health, GET /_localstack/health, POST /_cloudless/reset, \
+            POST /_cloudless/clock {"advance": seconds}.
+            """)
+
+    @Option(help: "Address to listen on (CLOUDLESS_HOST). Default 127.0.0.1; 0.0.0.0 exposes it to the network.")
+    var host: String?
+
+    @Option(help: "Port to listen on (CLOUDLESS_PORT). Default 4566; 0 picks a free port.")
+    var port: Int?
+
+    @Option(name: .customLong("data-dir"), help: "Folder for all state (CLOUDLESS_DATA_DIR). Default ./.cloudless.")
+    var dataDir: String?
+
+    @Flag(help: "Use a temporary data folder, removed at exit (CLOUDLESS_EPHEMERAL=1).")
+    var ephemeral = false
+
+    @Option(name: .customLong("account-id"), help: "Account of requests whose access key is not a 12-digit account id (CLOUDLESS_ACCOUNT_ID). Default 000000000000.")
+    var accountID: String?
+
+    @Option(help: "Region of requests that name none (CLOUDLESS_REGION). Default us-east-1.")
+    var region: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (CLOUDLESS_LOG_LEVEL). Default info.")
+    var logLevel: String?
+
+    @Flag(name: .customLong("strict-auth"), help: "Verify every SigV4/SigV2 signature against the configured credentials (CLOUDLESS_STRICT_AUTH=1).")
+    var strictAuth = false
+
+    @Option(name: .customLong("credentials"), help: "Credentials for --strict-auth as KEY:SECRET[,KEY:SECRET...] (CLOUDLESS_CREDENTIALS). Default test:test.")
+    var credentials: String?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        func flag(_ name: String) -> Bool { ["1", "true", "yes", "on"].contains((env[name] ?? "").lowercased()) }
+        let host = self.host ?? env["CLOUDLESS_HOST"] ?? "127.0.0.1"
+        let port = self.port ?? env["CLOUDLESS_PORT"].map({ Int($0) ?? -1 }) ?? 4566
+        guard (0...65535).contains(port) else {
+            throw ValidationError("port must be a number between 0 and 65535")
+        }
+        let ephemeral = self.ephemeral || flag("CLOUDLESS_EPHEMERAL")
+        let account = accountID ?? env["CLOUDLESS_ACCOUNT_ID"] ?? "000000000000"
+        guard AccountID.isValid(account) else { throw ValidationError("account id must be 12 digits") }
+        let region = self.region ?? env["CLOUDLESS_REGION"] ?? "us-east-1"
+        guard Region.isValid(region) else { throw ValidationError("region '\(region)' is not a region name") }
+        let levelName = logLevel ?? env["CLOUDLESS_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName.lowercased()) else { throw ValidationError("unknown log level '\(levelName)'") }
+        let strict = strictAuth || flag("CLOUDLESS_STRICT_AUTH")
+        var creds: [String: String] = [:]
+        for pair in (credentials ?? env["CLOUDLESS_CREDENTIALS"] ?? "test:test").split(separator: ",") {
+            let kv = pair.split(separator: ":", maxSplits: 1)
+            guard kv.count == 2 else { throw ValidationError("credentials must be KEY:SECRET pairs") }
+            creds[String(kv[0])] = String(kv[1])
+        }
+
+        var dataDir = self.dataDir ?? env["CLOUDLESS_DATA_DIR"] ?? "./.cloudless"
+        if ephemeral {
+            dataDir = NSTemporaryDirectory() + "cloudless-" + UUID().uuidString
+        }
+        dataDir = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        defer { if ephemeral { try? FileManager.default.removeItem(atPath: dataDir) } }
+
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        var log = Logger(label: "cloudless")
+        log.logLevel = level
+        let logger = log
+
+        let clock = EmulatorClock()
+        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger)
+        let services: [any AWSService] = [s3, STSService()]
+        var identification = ServiceIdentification()
+        identification.queryVersions[STSService.apiVersion] = "sts"
+        let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region)
+        let started = ContinuousClock.now
+        let gateway = Gateway(
+            services: services, identification: identification, auth: auth, clock: clock,
+            internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started), logger: logger)
+        let folder = dataDir
+        let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
+            logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
+            // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
+            Task.detached(priority: .background) {
+                if let removed = try? s3.sweepOrphans(), removed > 0 {
+                    logger.notice("removed \(removed) orphaned blob files from an earlier crash")
+                }
+            }
+        }
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}

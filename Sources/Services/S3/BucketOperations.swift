@@ -1,0 +1,182 @@
+import Core
+import Foundation
+import GRDB
+import HTTPTypes
+
+extension S3Service {
+    /// The canonical user id S3 shows as Owner: stable per account.
+    static func canonicalUserID(_ account: String) -> String {
+        Hex.encode(SHA256.hash(Array("cloudless-owner-\(account)".utf8)))
+    }
+
+    static func writeOwner(_ xml: inout XMLWriter, account: String, element: String = "Owner") {
+        xml.open(element)
+        xml.element("ID", canonicalUserID(account))
+        xml.element("DisplayName", "account-\(account)")
+        xml.close()
+    }
+
+    /// The bucket, when it belongs to the caller's account (another account's bucket is AccessDenied, as in AWS).
+    func ownedBucket(_ name: String, _ request: AWSRequest) async throws -> Bucket {
+        let b = try await requireBucket(name)
+        guard b.account == request.caller.accountID else { throw AWSError.accessDenied() }
+        return b
+    }
+
+    func createBucket(_ ctx: BucketContext) async throws -> AWSResponse {
+        let r = ctx.request
+        guard BucketName.isValid(ctx.bucket) else { throw S3Error.invalidBucketName(ctx.bucket) }
+        var region = r.caller.region
+        let body = try await r.collectBody(limit: 64 * 1024)
+        if body.readableBytes > 0 {
+            guard let doc = XMLElement.parse(Array(body.readableBytesView)), doc.name == "CreateBucketConfiguration" else {
+                throw S3Error.malformedXML()
+            }
+            if let lc = doc.value("LocationConstraint") {
+                if lc == "us-east-1" || !Region.isValid(lc) {
+                    throw AWSError("InvalidLocationConstraint", "The specified location-constraint is not valid").with("LocationConstraint", lc)
+                }
+                // The us-east-1 (global) endpoint creates buckets in any region; a regional one only in its own.
+                if r.caller.region != "us-east-1" && lc != r.caller.region {
+                    throw AWSError("IllegalLocationConstraintException",
+                                   "The \(lc) location constraint is incompatible for the region specific endpoint this request was sent to.")
+                }
+                region = lc
+            }
+        } else if region != "us-east-1" {
+            throw AWSError("IllegalLocationConstraintException",
+                           "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.")
+        }
+        let objectLock = r.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true"
+        let finalRegion = region
+        let bucket = Bucket(name: ctx.bucket, account: r.caller.accountID, region: region, created: clock.now(),
+                            versioning: objectLock ? "Enabled" : nil, objectLock: objectLock)
+        try await store.db.write { db in
+            if let existing = try Row.fetchOne(db, sql: "SELECT account, region FROM bucket WHERE name = ?", arguments: [bucket.name]) {
+                if (existing["account"] as String) != bucket.account {
+                    throw AWSError("BucketAlreadyExists",
+                                   "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+                                   status: .conflict).with("BucketName", bucket.name)
+                }
+                // us-east-1 answers 200 to re-creating your own bucket there (legacy behaviour); elsewhere 409.
+                if (existing["region"] as String) == "us-east-1" && finalRegion == "us-east-1" { return }
+                throw AWSError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.",
+                               status: .conflict).with("BucketName", bucket.name)
+            }
+            try db.execute(
+                sql: "INSERT INTO bucket (name, account, region, created, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [bucket.name, bucket.account, bucket.region, bucket.created, bucket.versioning, bucket.objectLock])
+        }
+        var headers = HTTPFields()
+        headers.set("Location", "/" + ctx.bucket)
+        return AWSResponse(headers: headers)
+    }
+
+    func headBucket(_ ctx: BucketContext) async throws -> AWSResponse {
+        let b = try await ownedBucket(ctx.bucket, ctx.request)
+        var headers = HTTPFields()
+        headers.set("x-amz-bucket-region", b.region)
+        headers.set("x-amz-access-point-alias", "false")
+        return AWSResponse(headers: headers)
+    }
+
+    func deleteBucket(_ ctx: BucketContext) async throws -> AWSResponse {
+        _ = try await ownedBucket(ctx.bucket, ctx.request)
+        let freed = try await store.db.write { db -> [String] in
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM object WHERE bucket = ?)", arguments: [ctx.bucket]) == true {
+                throw AWSError("BucketNotEmpty", "The bucket you tried to delete is not empty", status: .conflict).with("BucketName", ctx.bucket)
+            }
+            let blobs = try String.fetchAll(
+                db, sql: "SELECT blob FROM part WHERE upload_id IN (SELECT upload_id FROM upload WHERE bucket = ?)", arguments: [ctx.bucket])
+            try db.execute(sql: "DELETE FROM part WHERE upload_id IN (SELECT upload_id FROM upload WHERE bucket = ?)", arguments: [ctx.bucket])
+            try db.execute(sql: "DELETE FROM upload WHERE bucket = ?", arguments: [ctx.bucket])
+            try db.execute(sql: "DELETE FROM bucket WHERE name = ?", arguments: [ctx.bucket])
+            return blobs
+        }
+        store.blobs.remove(freed)
+        return AWSResponse(status: .noContent)
+    }
+
+    func listBuckets(_ r: AWSRequest) async throws -> AWSResponse {
+        let prefix = r.queryValue("prefix") ?? ""
+        let regionFilter = r.queryValue("bucket-region")
+        var limit = 10000
+        if let m = r.queryValue("max-buckets") {
+            guard let v = Int(m), v >= 1, v <= 10000 else {
+                throw S3Error.invalidArgument("Argument max-buckets must be an integer between 1 and 10000", name: "max-buckets", value: m)
+            }
+            limit = v
+        }
+        let pageSize = limit
+        let after = r.queryValue("continuation-token").flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let rows = try await store.db.read { db in
+            var sql = "SELECT * FROM bucket WHERE account = ? AND name > ?"
+            var args: StatementArguments = [r.caller.accountID, after]
+            if !prefix.isEmpty {
+                sql += " AND substr(name, 1, ?) = ?"
+                _ = args.append(contentsOf: [prefix.count, prefix])
+            }
+            if let regionFilter {
+                sql += " AND region = ?"
+                _ = args.append(contentsOf: [regionFilter])
+            }
+            sql += " ORDER BY name LIMIT ?"
+            _ = args.append(contentsOf: [pageSize + 1])
+            return try Row.fetchAll(db, sql: sql, arguments: args).map(S3Store.bucket)
+        }
+        let page = rows.prefix(limit)
+        var xml = XMLWriter()
+        xml.open("ListAllMyBucketsResult", xmlns: Self.xmlns)
+        Self.writeOwner(&xml, account: r.caller.accountID)
+        xml.open("Buckets")
+        for b in page {
+            xml.open("Bucket")
+            xml.element("Name", b.name)
+            xml.element("CreationDate", AWSDate.iso8601(b.created))
+            xml.element("BucketRegion", b.region)
+            xml.close()
+        }
+        xml.close()
+        if rows.count > limit, let last = page.last {
+            xml.element("ContinuationToken", Data(last.name.utf8).base64EncodedString())
+        }
+        if !prefix.isEmpty { xml.element("Prefix", prefix) }
+        xml.close()
+        return AWSResponse(xml: xml)
+    }
+
+    func getBucketLocation(_ ctx: BucketContext) async throws -> AWSResponse {
+        let b = try await ownedBucket(ctx.bucket, ctx.request)
+        var xml = XMLWriter()
+        // us-east-1 is the empty constraint, for historical reasons.
+        xml.element("LocationConstraint", b.region == "us-east-1" ? "" : b.region, xmlns: Self.xmlns)
+        return AWSResponse(xml: xml)
+    }
+
+    func getBucketVersioning(_ ctx: BucketContext) async throws -> AWSResponse {
+        let b = try await ownedBucket(ctx.bucket, ctx.request)
+        var xml = XMLWriter()
+        xml.open("VersioningConfiguration", xmlns: Self.xmlns)
+        xml.element("Status", b.versioning)
+        xml.close()
+        return AWSResponse(xml: xml)
+    }
+
+    func getBucketAcl(_ ctx: BucketContext) async throws -> AWSResponse {
+        let b = try await ownedBucket(ctx.bucket, ctx.request)
+        var xml = XMLWriter()
+        xml.open("AccessControlPolicy", xmlns: Self.xmlns)
+        Self.writeOwner(&xml, account: b.account)
+        xml.open("AccessControlList")
+        xml.open("Grant")
+        xml.open("Grantee", attributes: [("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", "CanonicalUser")])
+        xml.element("ID", Self.canonicalUserID(b.account))
+        xml.element("DisplayName", "account-\(b.account)")
+        xml.close()
+        xml.element("Permission", "FULL_CONTROL")
+        xml.close()
+        xml.close()
+        xml.close()
+        return AWSResponse(xml: xml)
+    }
+}

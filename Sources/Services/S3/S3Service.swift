@@ -1,0 +1,158 @@
+import Core
+import Foundation
+import HTTPTypes
+import Logging
+
+/// Amazon S3 (REST-XML). Routes each request to its operation by method, bucket, key and sub-resource.
+public struct S3Service: AWSService {
+    public let signingName = "s3"
+    public let wireProtocol = WireProtocol.restXML
+    let store: S3Store
+    let clock: EmulatorClock
+    let logger: Logger
+
+    static let xmlns = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+    public init(directory: String, clock: EmulatorClock, logger: Logger) throws {
+        store = try S3Store(directory: directory)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Remove crash leftovers; call once at start (in the background: it scans the blob folder).
+    public func sweepOrphans() throws -> Int { try store.sweepOrphans() }
+
+    public func reset() async throws { try await store.reset() }
+
+    public func handle(_ request: AWSRequest) async throws -> AWSResponse {
+        let address = try S3Address.parse(hostName: request.hostName, rawPath: request.rawPath)
+        let op = Self.operation(request, address)
+        guard let bucket = address.bucket else {
+            if op == "ListBuckets" { return try await listBuckets(request) }
+            throw S3Error.methodNotAllowed(request.method.rawValue, resource: "SERVICE")
+        }
+        if let key = address.key {
+            if key.utf8.count > 1024 { throw S3Error.keyTooLong(key.utf8.count) }
+            let ctx = ObjectContext(request: request, bucket: bucket, key: key)
+            switch op {
+            case "PutObject": return try await putObject(ctx)
+            case "CopyObject": return try await copyObject(ctx)
+            case "GetObject": return try await getObject(ctx, head: false)
+            case "HeadObject": return try await getObject(ctx, head: true)
+            case "DeleteObject": return try await deleteObject(ctx)
+            case "GetObjectTagging": return try await getObjectTagging(ctx)
+            case "PutObjectTagging": return try await putObjectTagging(ctx)
+            case "DeleteObjectTagging": return try await deleteObjectTagging(ctx)
+            case "GetObjectAttributes": return try await getObjectAttributes(ctx)
+            case "CreateMultipartUpload": return try await createMultipartUpload(ctx)
+            case "UploadPart": return try await uploadPart(ctx)
+            case "UploadPartCopy": return try await uploadPartCopy(ctx)
+            case "CompleteMultipartUpload": return try await completeMultipartUpload(ctx)
+            case "AbortMultipartUpload": return try await abortMultipartUpload(ctx)
+            case "ListParts": return try await listParts(ctx)
+            default: throw AWSError.notImplemented(op)
+            }
+        }
+        let ctx = BucketContext(request: request, bucket: bucket)
+        switch op {
+        case "CreateBucket": return try await createBucket(ctx)
+        case "HeadBucket": return try await headBucket(ctx)
+        case "DeleteBucket": return try await deleteBucket(ctx)
+        case "GetBucketLocation": return try await getBucketLocation(ctx)
+        case "GetBucketVersioning": return try await getBucketVersioning(ctx)
+        case "GetBucketAcl": return try await getBucketAcl(ctx)
+        case "ListObjects": return try await listObjects(ctx, v2: false)
+        case "ListObjectsV2": return try await listObjects(ctx, v2: true)
+        case "ListMultipartUploads": return try await listMultipartUploads(ctx)
+        case "DeleteObjects": return try await deleteObjects(ctx)
+        default: throw AWSError.notImplemented(op)
+        }
+    }
+
+    public func operationName(for request: AWSRequest) -> String {
+        guard let address = try? S3Address.parse(hostName: request.hostName, rawPath: request.rawPath) else { return "-" }
+        return Self.operation(request, address)
+    }
+
+    /// The S3 operation a request names (the botocore operation name).
+    static func operation(_ r: AWSRequest, _ a: S3Address) -> String {
+        let m = r.method
+        guard a.bucket != nil else { return m == .get ? "ListBuckets" : "Unknown" }
+        if a.key != nil {
+            switch m {
+            case .put:
+                if r.hasQuery("uploadId") { return r.headers.value("x-amz-copy-source") != nil ? "UploadPartCopy" : "UploadPart" }
+                if r.hasQuery("tagging") { return "PutObjectTagging" }
+                if r.hasQuery("acl") { return "PutObjectAcl" }
+                if r.headers.value("x-amz-copy-source") != nil { return "CopyObject" }
+                return "PutObject"
+            case .get:
+                if r.hasQuery("uploadId") { return "ListParts" }
+                if r.hasQuery("tagging") { return "GetObjectTagging" }
+                if r.hasQuery("attributes") { return "GetObjectAttributes" }
+                if r.hasQuery("acl") { return "GetObjectAcl" }
+                return "GetObject"
+            case .head: return "HeadObject"
+            case .delete:
+                if r.hasQuery("uploadId") { return "AbortMultipartUpload" }
+                if r.hasQuery("tagging") { return "DeleteObjectTagging" }
+                return "DeleteObject"
+            case .post:
+                if r.hasQuery("uploads") { return "CreateMultipartUpload" }
+                if r.hasQuery("uploadId") { return "CompleteMultipartUpload" }
+                if r.hasQuery("restore") { return "RestoreObject" }
+                return "PostObject"
+            default: return "Unknown"
+            }
+        }
+        switch m {
+        case .put:
+            for sub in ["versioning", "tagging", "acl", "cors", "policy", "lifecycle", "encryption", "website", "logging",
+                        "notification", "ownershipControls", "publicAccessBlock", "requestPayment", "accelerate",
+                        "object-lock", "replication"] where r.hasQuery(sub) {
+                return "PutBucket." + sub
+            }
+            return "CreateBucket"
+        case .get:
+            if r.hasQuery("location") { return "GetBucketLocation" }
+            if r.hasQuery("versioning") { return "GetBucketVersioning" }
+            if r.hasQuery("acl") { return "GetBucketAcl" }
+            if r.hasQuery("uploads") { return "ListMultipartUploads" }
+            if r.hasQuery("versions") { return "ListObjectVersions" }
+            for sub in ["tagging", "cors", "policy", "lifecycle", "encryption", "website", "logging", "notification",
+                        "ownershipControls", "publicAccessBlock", "requestPayment", "accelerate", "object-lock", "replication",
+                        "policyStatus", "intelligent-tiering", "analytics", "metrics", "inventory"] where r.hasQuery(sub) {
+                return "GetBucket." + sub
+            }
+            if r.queryValue("list-type") == "2" { return "ListObjectsV2" }
+            return "ListObjects"
+        case .head: return "HeadBucket"
+        case .delete:
+            if r.query.isEmpty || r.query.allSatisfy({ $0.0.hasPrefix("X-Amz-") || $0.0 == "AWSAccessKeyId" || $0.0 == "Signature" || $0.0 == "Expires" }) {
+                return "DeleteBucket"
+            }
+            return "DeleteBucket." + (r.query.first?.0 ?? "")
+        case .post:
+            if r.hasQuery("delete") { return "DeleteObjects" }
+            return "PostObject"
+        default: return "Unknown"
+        }
+    }
+
+    /// The bucket, or NoSuchBucket.
+    func requireBucket(_ name: String) async throws -> Bucket {
+        guard let b = try await store.bucket(name) else { throw S3Error.noSuchBucket(name) }
+        return b
+    }
+}
+
+struct BucketContext {
+    var request: AWSRequest
+    var bucket: String
+}
+
+struct ObjectContext {
+    var request: AWSRequest
+    var bucket: String
+    var key: String
+}

@@ -1,0 +1,229 @@
+import Core
+import Foundation
+import GRDB
+
+/// S3's state: `s3.sqlite` for buckets, object versions and multipart uploads, and a blob folder for bytes.
+/// Keys are stored as BLOBs so SQLite orders them by UTF-8 bytes, exactly as S3 lists them.
+final class S3Store: Sendable {
+    let db: DatabasePool
+    let blobs: BlobStore
+
+    init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        db = try ServiceDatabase.open(path: directory + "/s3.sqlite", migrator: Self.migrator)
+        blobs = try BlobStore(root: directory + "/s3")
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE bucket (
+                    name TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    created REAL NOT NULL,
+                    versioning TEXT,
+                    object_lock INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX bucket_account ON bucket(account, name);
+                CREATE TABLE object (
+                    id INTEGER PRIMARY KEY,
+                    bucket TEXT NOT NULL,
+                    key BLOB NOT NULL,
+                    version_id TEXT NOT NULL,
+                    is_latest INTEGER NOT NULL,
+                    is_delete_marker INTEGER NOT NULL DEFAULT 0,
+                    size INTEGER NOT NULL,
+                    etag TEXT NOT NULL,
+                    last_modified REAL NOT NULL,
+                    headers TEXT NOT NULL,
+                    metadata TEXT NOT NULL,
+                    tags TEXT,
+                    storage_class TEXT NOT NULL,
+                    checksum_algorithm TEXT,
+                    checksum_value TEXT,
+                    checksum_type TEXT,
+                    parts TEXT,
+                    blobs TEXT NOT NULL,
+                    owner TEXT NOT NULL
+                );
+                CREATE UNIQUE INDEX object_version ON object(bucket, key, version_id);
+                CREATE INDEX object_latest ON object(bucket, key) WHERE is_latest = 1;
+                CREATE TABLE upload (
+                    upload_id TEXT PRIMARY KEY,
+                    bucket TEXT NOT NULL,
+                    key BLOB NOT NULL,
+                    initiated REAL NOT NULL,
+                    headers TEXT NOT NULL,
+                    metadata TEXT NOT NULL,
+                    tags TEXT,
+                    storage_class TEXT NOT NULL,
+                    checksum_algorithm TEXT,
+                    checksum_type TEXT,
+                    owner TEXT NOT NULL
+                );
+                CREATE INDEX upload_key ON upload(bucket, key, initiated);
+                CREATE TABLE part (
+                    upload_id TEXT NOT NULL,
+                    part_number INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    etag TEXT NOT NULL,
+                    last_modified REAL NOT NULL,
+                    blob TEXT NOT NULL,
+                    checksum TEXT,
+                    PRIMARY KEY (upload_id, part_number)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+
+    /// Remove blob files no row points to (a crash between rename and commit). Run once at start.
+    func sweepOrphans() throws -> Int {
+        let referenced = try db.read { db -> Set<String> in
+            var set = Set<String>()
+            let rows = try Row.fetchCursor(db, sql: "SELECT blobs FROM object WHERE blobs != ''")
+            while let row = try rows.next() {
+                for s in BlobSegment.decode(row[0]) { set.insert(s.id) }
+            }
+            let parts = try String.fetchCursor(db, sql: "SELECT blob FROM part")
+            while let b = try parts.next() { set.insert(b) }
+            return set
+        }
+        return blobs.sweep(referenced: referenced)
+    }
+
+    func reset() async throws {
+        let all = try await db.write { db -> [String] in
+            var ids: [String] = []
+            for s in try String.fetchAll(db, sql: "SELECT blobs FROM object") { ids += BlobSegment.decode(s).map(\.id) }
+            ids += try String.fetchAll(db, sql: "SELECT blob FROM part")
+            try db.execute(sql: "DELETE FROM part; DELETE FROM upload; DELETE FROM object; DELETE FROM bucket;")
+            return ids
+        }
+        blobs.remove(all)
+    }
+
+    // MARK: Buckets
+
+    static func bucket(_ row: Row) -> Bucket {
+        Bucket(name: row["name"], account: row["account"], region: row["region"], created: row["created"],
+               versioning: row["versioning"], objectLock: row["object_lock"])
+    }
+
+    func bucket(_ name: String) async throws -> Bucket? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM bucket WHERE name = ?", arguments: [name]).map(Self.bucket)
+        }
+    }
+
+    // MARK: Object rows
+
+    static func object(_ row: Row) -> ObjectVersion {
+        let keyData: Data = row["key"]
+        return ObjectVersion(
+            id: row["id"], bucket: row["bucket"], key: String(decoding: keyData, as: UTF8.self),
+            versionID: row["version_id"], isLatest: row["is_latest"], isDeleteMarker: row["is_delete_marker"],
+            size: row["size"], etag: row["etag"], lastModified: row["last_modified"],
+            headers: HeaderPairs.decode(row["headers"]), metadata: HeaderPairs.decode(row["metadata"]),
+            tags: TagSet.decode(row["tags"]), storageClass: row["storage_class"],
+            checksumAlgorithm: (row["checksum_algorithm"] as String?).flatMap(ChecksumAlgorithm.init(rawValue:)),
+            checksumValue: row["checksum_value"], checksumType: row["checksum_type"],
+            parts: ObjectPart.decode(row["parts"]), segments: BlobSegment.decode(row["blobs"]), owner: row["owner"])
+    }
+
+    static func keyData(_ key: String) -> Data { Data(key.utf8) }
+
+    func latest(bucket: String, key: String) async throws -> ObjectVersion? {
+        try await db.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM object WHERE bucket = ? AND key = ? AND is_latest = 1",
+                arguments: [bucket, Self.keyData(key)]
+            ).map(Self.object)
+        }
+    }
+
+    func version(bucket: String, key: String, versionID: String) async throws -> ObjectVersion? {
+        try await db.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM object WHERE bucket = ? AND key = ? AND version_id = ?",
+                arguments: [bucket, Self.keyData(key), versionID]
+            ).map(Self.object)
+        }
+    }
+
+    static func insert(_ o: ObjectVersion, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO object (bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified,
+                  headers, metadata, tags, storage_class, checksum_algorithm, checksum_value, checksum_type, parts, blobs, owner)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                o.bucket, keyData(o.key), o.versionID, o.isLatest, o.isDeleteMarker, o.size, o.etag, o.lastModified,
+                HeaderPairs.encode(o.headers), HeaderPairs.encode(o.metadata), o.tags.isEmpty ? nil : TagSet.encode(o.tags),
+                o.storageClass, o.checksumAlgorithm?.rawValue, o.checksumValue, o.checksumType,
+                o.parts.isEmpty ? nil : ObjectPart.encode(o.parts), BlobSegment.encode(o.segments), o.owner,
+            ])
+    }
+
+    /// Make `o` the latest version of its key. Without versioning it replaces the `null` version;
+    /// returns the blobs that are no longer referenced (removed by the caller after the commit).
+    /// `check` runs inside the transaction (the bucket may have been deleted meanwhile).
+    static func putVersion(_ o: ObjectVersion, versioning: String?, _ db: Database) throws -> [String] {
+        var freed: [String] = []
+        let key = keyData(o.key)
+        if versioning != "Enabled" {
+            // The null version is replaced in place; other versions stay (suspended versioning).
+            if let old = try String.fetchOne(
+                db, sql: "SELECT blobs FROM object WHERE bucket = ? AND key = ? AND version_id = 'null'", arguments: [o.bucket, key]) {
+                freed = BlobSegment.decode(old).map(\.id)
+                try db.execute(sql: "DELETE FROM object WHERE bucket = ? AND key = ? AND version_id = 'null'", arguments: [o.bucket, key])
+            }
+        }
+        try db.execute(sql: "UPDATE object SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1", arguments: [o.bucket, key])
+        try insert(o, db)
+        return freed
+    }
+
+    /// Delete one version row; promote the newest remaining version to latest. Returns freed blobs.
+    static func deleteVersion(bucket: String, key: String, versionID: String, _ db: Database) throws -> [String] {
+        let k = keyData(key)
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT id, blobs, is_latest FROM object WHERE bucket = ? AND key = ? AND version_id = ?",
+            arguments: [bucket, k, versionID]) else { return [] }
+        try db.execute(sql: "DELETE FROM object WHERE id = ?", arguments: [row["id"] as Int64])
+        if row["is_latest"] as Bool {
+            try db.execute(sql: """
+                UPDATE object SET is_latest = 1 WHERE id = (
+                  SELECT id FROM object WHERE bucket = ? AND key = ? ORDER BY last_modified DESC, id DESC LIMIT 1)
+                """, arguments: [bucket, k])
+        }
+        return BlobSegment.decode(row["blobs"]).map(\.id)
+    }
+
+    /// Latest, non-deleted objects of a bucket in key order, strictly after `after` (bytes) and starting with `prefix`.
+    func listLatest(bucket: String, prefix: String, after: Data?, limit: Int) async throws -> [ObjectVersion] {
+        try await db.read { db in
+            var sql = "SELECT * FROM object WHERE bucket = ? AND is_latest = 1 AND is_delete_marker = 0"
+            var args: StatementArguments = [bucket]
+            let p = Self.keyData(prefix)
+            if let after, !after.lexicographicallyPrecedes(p) {
+                sql += " AND key > ?"
+                _ = args.append(contentsOf: [after])
+            } else if !prefix.isEmpty {
+                sql += " AND key >= ?"
+                _ = args.append(contentsOf: [p])
+            }
+            if !prefix.isEmpty {
+                // Every key starting with the prefix sorts below prefix + 0xFF (0xFF never occurs in UTF-8).
+                sql += " AND key < ?"
+                _ = args.append(contentsOf: [p + Data([0xFF])])
+            }
+            sql += " ORDER BY key LIMIT ?"
+            _ = args.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: args).map(Self.object)
+        }
+    }
+}

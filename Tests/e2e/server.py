@@ -1,0 +1,75 @@
+"""Start and stop a Cloudless binary for the end-to-end suite.
+
+The suite drives the real binary (never a test double) on a free port with a temporary data folder.
+CLOUDLESS_BIN overrides the binary; E2E_ENDPOINT points the suite at an already running server
+(used to check a test itself against another emulator)."""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def binary_path():
+    return os.environ.get("CLOUDLESS_BIN") or os.path.join(REPO, ".build", "debug", "cloudless")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One cloudless process. `start()` waits until /_cloudless/health answers."""
+
+    def __init__(self, data_dir=None, args=(), env=None, port=None):
+        self.port = port or free_port()
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="cloudless-e2e-")
+        self.args = list(args)
+        self.env = env or {}
+        self.proc = None
+        self.log_path = os.path.join(self.data_dir, "..", f"cloudless-{self.port}.log")
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=30):
+        env = dict(os.environ)
+        env.update(self.env)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [binary_path(), "serve", "--port", str(self.port), "--data-dir", self.data_dir, *self.args],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"cloudless exited with {self.proc.returncode}; log: {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.endpoint + "/_cloudless/health", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except Exception:
+                time.sleep(0.02)
+        raise RuntimeError("cloudless did not become ready")
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def kill9(self):
+        return self.stop(sig=signal.SIGKILL)
