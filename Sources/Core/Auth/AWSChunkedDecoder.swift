@@ -304,12 +304,16 @@ public struct AWSChunkedDecoder: Sendable {
             }
             return
         }
-        if trailersTerminated { throw .dataAfterFinalChunk }
         guard let colon = content.firstIndex(of: UInt8(ascii: ":")) else {
-            throw blankBeforeTrailers && trailers.isEmpty ? .dataAfterFinalChunk : .malformedTrailer
+            throw trailersTerminated || (blankBeforeTrailers && trailers.isEmpty) ? .dataAfterFinalChunk : .malformedTrailer
         }
         let name = String(trimWhitespace(Substring(String(decoding: content[..<colon], as: UTF8.self)))).lowercased()
         let value = String(trimWhitespace(Substring(String(decoding: content[(colon + 1)...], as: UTF8.self))))
+        // Some clients end the checksum line with "\n\r\n" and then send the
+        // signature: a trailer signature is still accepted after a blank line.
+        if trailersTerminated && !(name == "x-amz-trailer-signature" && trailerSignature == nil) {
+            throw .dataAfterFinalChunk
+        }
         guard !name.isEmpty else { throw .malformedTrailer }
         if name == "x-amz-trailer-signature" {
             guard trailerSignature == nil else { throw .malformedTrailer }

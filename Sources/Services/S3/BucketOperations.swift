@@ -49,7 +49,7 @@ extension S3Service {
         }
         let objectLock = r.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true"
         let finalRegion = region
-        let bucket = Bucket(name: ctx.bucket, account: r.caller.accountID, region: region, created: clock.now(),
+        let bucket = Bucket(name: ctx.bucket, account: r.caller.accountID, region: region, created: wallSeconds(),
                             versioning: objectLock ? "Enabled" : nil, objectLock: objectLock)
         try await store.db.write { db in
             if let existing = try Row.fetchOne(db, sql: "SELECT account, region FROM bucket WHERE name = ?", arguments: [bucket.name]) {
@@ -100,6 +100,9 @@ extension S3Service {
     func listBuckets(_ r: AWSRequest) async throws -> AWSResponse {
         let prefix = r.queryValue("prefix") ?? ""
         let regionFilter = r.queryValue("bucket-region")
+        if let regionFilter, !Region.known.contains(regionFilter) {
+            throw S3Error.invalidArgument("Argument value \(regionFilter) is not a valid AWS Region", name: "bucket-region", value: regionFilter)
+        }
         var limit = 10000
         if let m = r.queryValue("max-buckets") {
             guard let v = Int(m), v >= 1, v <= 10000 else {

@@ -9,6 +9,7 @@ extension S3Service {
         let bucket = try await ownedBucket(ctx.bucket, r)
         let upload = try await requireUpload(ctx)
         let body = try await r.collectBody(limit: 4 << 20)
+        if body.readableBytes == 0 { throw S3Error.invalidRequest("You must specify at least one part") }
         guard let doc = XMLElement.parse(Array(body.readableBytesView)), doc.name == "CompleteMultipartUpload" else {
             throw S3Error.malformedXML()
         }
@@ -20,7 +21,7 @@ extension S3Service {
             requested.append((n, etag, checksum))
         }
         if requested.isEmpty {
-            throw S3Error.malformedXML()
+            throw S3Error.invalidRequest("You must specify at least one part")
         }
         for i in 1..<max(requested.count, 1) where requested[i].number <= requested[i - 1].number {
             throw AWSError("InvalidPartOrder",
@@ -72,7 +73,7 @@ extension S3Service {
         let versionID = bucket.versioning == "Enabled" ? Self.newVersionID() : "null"
         let object = ObjectVersion(
             bucket: ctx.bucket, key: ctx.key, versionID: versionID, isLatest: true, isDeleteMarker: false, size: size, etag: etag,
-            lastModified: clock.now(), headers: upload.headers, metadata: upload.metadata, tags: upload.tags,
+            lastModified: wallSeconds(), headers: upload.headers, metadata: upload.metadata, tags: upload.tags,
             storageClass: upload.storageClass, checksumAlgorithm: checksumValue == nil ? nil : alg, checksumValue: checksumValue,
             checksumType: checksumType, parts: chosen.map { ObjectPart(size: $0.size, checksum: $0.checksum) },
             segments: chosen.map { BlobSegment(id: $0.blob, size: $0.size) }, owner: r.caller.accountID)

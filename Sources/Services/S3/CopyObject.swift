@@ -94,17 +94,24 @@ extension S3Service {
             throw S3Error.noSuchKey(source.key)
         }
         var checksumAlgorithm = source.checksumAlgorithm, checksumValue = source.checksumValue, checksumType = source.checksumType
-        if let wanted = r.header("x-amz-checksum-algorithm").flatMap({ ChecksumAlgorithm(rawValue: $0.uppercased()) }), wanted != source.checksumAlgorithm || source.checksumType == "COMPOSITE" {
-            checksumAlgorithm = wanted
-            checksumValue = try recomputeChecksum(wanted, segments: segments)
+        var etag = source.etag
+        let wanted = r.header("x-amz-checksum-algorithm").flatMap { ChecksumAlgorithm(rawValue: $0.uppercased()) }
+        let isMultipart = !source.parts.isEmpty
+        // A copy is a single-part object: a multipart source gets the MD5 ETag of its bytes and a full-object checksum.
+        if isMultipart || (wanted != nil && wanted != source.checksumAlgorithm) {
+            let alg = wanted ?? source.checksumAlgorithm ?? .crc64nvme
+            let (md5, checksum) = try digest(alg, segments: segments)
+            if isMultipart { etag = "\"" + Hex.encode(md5) + "\"" }
+            checksumAlgorithm = alg
+            checksumValue = Data(checksum).base64EncodedString()
             checksumType = "FULL_OBJECT"
         }
         let versionID = bucket.versioning == "Enabled" ? Self.newVersionID() : "null"
-        let now = clock.now()
+        let now = wallSeconds()
         let object = ObjectVersion(
             bucket: ctx.bucket, key: ctx.key, versionID: versionID, isLatest: true, isDeleteMarker: false, size: source.size,
-            etag: source.etag, lastModified: now, headers: headers, metadata: metadata, tags: tags, storageClass: storageClass,
-            checksumAlgorithm: checksumAlgorithm, checksumValue: checksumValue, checksumType: checksumType, parts: source.parts,
+            etag: etag, lastModified: now, headers: headers, metadata: metadata, tags: tags, storageClass: storageClass,
+            checksumAlgorithm: checksumAlgorithm, checksumValue: checksumValue, checksumType: checksumType, parts: [],
             segments: segments, owner: r.caller.accountID)
         try await commit(object, bucket: bucket, request: r, newBlobs: segments.map(\.id))
 
@@ -114,7 +121,7 @@ extension S3Service {
         h.set("x-amz-server-side-encryption", object.header("x-amz-server-side-encryption") ?? "AES256")
         var xml = XMLWriter()
         xml.open("CopyObjectResult", xmlns: Self.xmlns)
-        xml.element("ETag", source.etag)
+        xml.element("ETag", etag)
         xml.element("LastModified", AWSDate.iso8601(now))
         if let checksumAlgorithm, let checksumValue {
             xml.element("ChecksumType", checksumType)
@@ -124,9 +131,10 @@ extension S3Service {
         return AWSResponse(headers: h, xml: xml)
     }
 
-    /// A full-object checksum by reading the bytes again (copy with a new checksum algorithm).
-    func recomputeChecksum(_ alg: ChecksumAlgorithm, segments: [BlobSegment]) throws -> String {
+    /// MD5 and a full-object checksum by reading the bytes again (copies of multipart objects, new algorithms).
+    func digest(_ alg: ChecksumAlgorithm, segments: [BlobSegment]) throws -> ([UInt8], [UInt8]) {
         var hasher = ChecksumHasher(algorithm: alg)
+        var md5 = MD5()
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         for seg in segments {
             let reader = try store.blobs.open(seg.id)
@@ -135,10 +143,14 @@ extension S3Service {
             while at < seg.size {
                 let n = try buf.withUnsafeMutableBytes { try reader.read(into: $0, at: at, max: 1 << 20) }
                 if n == 0 { break }
-                buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                buf.withUnsafeBytes {
+                    let slice = UnsafeRawBufferPointer(rebasing: $0[0..<n])
+                    hasher.update(slice)
+                    md5.update(slice)
+                }
                 at += n
             }
         }
-        return Data(hasher.finalize()).base64EncodedString()
+        return (md5.finalize(), hasher.finalize())
     }
 }

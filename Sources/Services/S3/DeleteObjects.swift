@@ -38,7 +38,10 @@ extension S3Service {
         let r = ctx.request
         let bucket = try await ownedBucket(ctx.bucket, r)
         let versionID = r.queryValue("versionId")
-        let now = clock.now()
+        if let versionID, versionID != "null", bucket.versioning == nil {
+            throw S3Error.invalidArgument("Invalid version id specified", name: "versionId", value: versionID)
+        }
+        let now = wallSeconds()
         let ifMatch = r.header("if-match")
         let (outcome, freed) = try await store.db.write { db in
             if let ifMatch {
@@ -70,7 +73,7 @@ extension S3Service {
             guard let key = item.value("Key") else { throw S3Error.malformedXML() }
             targets.append((key, item.value("VersionId")))
         }
-        let now = clock.now()
+        let now = wallSeconds()
         let toDelete = targets
         let (freed, results) = try await store.db.write { db -> ([String], [(String, String?, Result<DeleteOutcome, AWSError>)]) in
             var freed: [String] = []
@@ -78,6 +81,12 @@ extension S3Service {
             for (key, version) in toDelete {
                 if key.utf8.count > 1024 {
                     results.append((key, version, .failure(S3Error.keyTooLong(key.utf8.count))))
+                    continue
+                }
+                if let version, version != "null", try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM object WHERE bucket = ? AND key = ? AND version_id = ?)",
+                    arguments: [bucket.name, S3Store.keyData(key), version]) != true {
+                    results.append((key, version, .failure(S3Error.noSuchVersion(key, version))))
                     continue
                 }
                 let (outcome, f) = try Self.delete(bucket: bucket, key: key, versionID: version, now: now, owner: r.caller.accountID, db)

@@ -33,12 +33,15 @@ extension S3Service {
         let r = ctx.request
         let bucket = try await ownedBucket(ctx.bucket, r)
         let o = try await readableObject(ctx, bucket: bucket)
-        try Conditionals.check(r, etag: o.etag, lastModified: o.lastModified)
+        try Conditionals.check(r, etag: o.etag, lastModified: o.lastModified, now: wallSeconds())
 
         var headers = ObjectHeaders.response(for: o, versioned: bucket.versioning != nil)
         var status = HTTPResponse.Status.ok
         var start = 0, length = o.size
 
+        if r.queryValue("partNumber") != nil, r.header("range") != nil {
+            throw S3Error.invalidRequest("Cannot specify both Range header and partNumber query parameter")
+        }
         if let pn = r.queryValue("partNumber") {
             guard let n = Int(pn), n >= 1, n <= 10000 else {
                 throw S3Error.invalidArgument("Part number must be an integer between 1 and 10000, inclusive", name: "partNumber", value: pn)
@@ -122,7 +125,8 @@ enum ByteRange: Equatable {
 
 /// Conditional GET/HEAD (RFC 7232 as S3 applies it).
 enum Conditionals {
-    static func check(_ r: AWSRequest, etag: String, lastModified: Double) throws {
+    /// A date in the future is ignored, as HTTP says.
+    static func check(_ r: AWSRequest, etag: String, lastModified: Double, now: Double) throws {
         let modified = lastModified.rounded(.down)
         let ifMatch = r.header("if-match"), ifNoneMatch = r.header("if-none-match")
         if let ifMatch, !ETag.matches(ifMatch, etag) { throw S3Error.preconditionFailed("If-Match") }
@@ -130,7 +134,7 @@ enum Conditionals {
             throw S3Error.preconditionFailed("If-Unmodified-Since")
         }
         if let ifNoneMatch, ETag.matches(ifNoneMatch, etag) { throw notModified(etag, lastModified) }
-        if ifNoneMatch == nil, let s = r.header("if-modified-since"), let d = AWSDate.parse(s), modified <= d {
+        if ifNoneMatch == nil, let s = r.header("if-modified-since"), let d = AWSDate.parse(s), modified <= d, d <= now {
             throw notModified(etag, lastModified)
         }
     }

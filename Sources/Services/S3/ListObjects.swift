@@ -69,6 +69,11 @@ extension S3Service {
             }
         } else if let marker, !marker.isEmpty {
             after = Data(marker.utf8)
+            // A NextMarker that was a CommonPrefix resumes after everything under it.
+            if !delimiter.isEmpty, marker.hasPrefix(prefix), marker.hasSuffix(delimiter),
+               let r = marker.dropFirst(prefix.count).range(of: delimiter), r.upperBound == marker.endIndex {
+                after = Data(marker.utf8) + Data([0xFF])
+            }
         }
 
         let (entries, truncated) = try await walk(bucket: bucket.name, prefix: prefix, delimiter: delimiter, after: after, maxKeys: maxKeys)

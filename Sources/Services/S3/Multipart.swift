@@ -45,7 +45,7 @@ extension S3Service {
             }
         }
         let upload = MultipartUpload(
-            uploadID: Self.newUploadID(), bucket: ctx.bucket, key: ctx.key, initiated: clock.now(),
+            uploadID: Self.newUploadID(), bucket: ctx.bucket, key: ctx.key, initiated: wallSeconds(),
             headers: try ObjectHeaders.systemHeaders(r), metadata: try ObjectHeaders.userMetadata(r),
             tags: try ObjectHeaders.taggingHeader(r), storageClass: try ObjectHeaders.storageClass(r),
             checksumAlgorithm: algorithm, checksumType: type, owner: r.caller.accountID)
@@ -89,7 +89,7 @@ extension S3Service {
         // Verify what the client sent; keep the upload's algorithm (they differ only when the upload named none).
         let body = try await UploadBody.ingest(r, store: store.blobs, algorithm: requested ?? stored)
         try body.blob.commit()
-        let part = UploadedPart(partNumber: number, size: body.size, etag: body.etag, lastModified: clock.now(), blob: body.blob.id,
+        let part = UploadedPart(partNumber: number, size: body.size, etag: body.etag, lastModified: wallSeconds(), blob: body.blob.id,
                                 checksum: (requested ?? stored) == stored ? body.checksumBase64 : nil)
         do {
             if let old = try await store.putPart(upload.uploadID, part) { store.blobs.remove([old]) }
@@ -119,8 +119,8 @@ extension S3Service {
             }
             // A range past the end is an error for copies (unlike GET, which clips it).
             if let last = Int(range.split(separator: "-").last ?? ""), last >= source.size {
-                throw AWSError("InvalidRange", "The requested range is not satisfiable", status: .rangeNotSatisfiable)
-                    .with("RangeRequested", range).with("ActualObjectSize", String(source.size))
+                throw S3Error.invalidArgument("Range specified is not valid for source object of size: \(source.size)",
+                                              name: "x-amz-copy-source-range", value: range)
             }
             start = s
             length = l
@@ -161,7 +161,7 @@ extension S3Service {
         }
         let etag = "\"" + Hex.encode(md5.finalize()) + "\""
         let checksum = Data(hasher.finalize()).base64EncodedString()
-        let now = clock.now()
+        let now = wallSeconds()
         let part = UploadedPart(partNumber: number, size: length, etag: etag, lastModified: now, blob: writer.id, checksum: checksum)
         do {
             if let old = try await store.putPart(upload.uploadID, part) { store.blobs.remove([old]) }

@@ -76,7 +76,7 @@ extension S3Service {
             let marker = r.header("x-amz-part-number-marker").flatMap { Int($0) } ?? 0
             let selected = o.parts.enumerated().filter { $0.offset + 1 > marker }.prefix(maxParts)
             xml.open("ObjectParts")
-            xml.element("TotalPartsCount", o.parts.count)
+            xml.element("PartsCount", o.parts.count)
             xml.element("PartNumberMarker", marker)
             xml.element("NextPartNumberMarker", (selected.last?.offset ?? marker - 1) + 1)
             xml.element("MaxParts", maxParts)

@@ -25,7 +25,7 @@ extension S3Service {
         let versionID = bucket.versioning == "Enabled" ? Self.newVersionID() : "null"
         let object = ObjectVersion(
             bucket: ctx.bucket, key: ctx.key, versionID: versionID, isLatest: true, isDeleteMarker: false,
-            size: body.size, etag: body.etag, lastModified: clock.now(), headers: headers, metadata: metadata, tags: tags,
+            size: body.size, etag: body.etag, lastModified: wallSeconds(), headers: headers, metadata: metadata, tags: tags,
             storageClass: storageClass, checksumAlgorithm: body.checksumAlgorithm, checksumValue: body.checksumBase64,
             checksumType: "FULL_OBJECT", parts: [], segments: [BlobSegment(id: body.blob.id, size: body.size)],
             owner: r.caller.accountID)

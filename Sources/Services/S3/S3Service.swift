@@ -139,6 +139,11 @@ public struct S3Service: AWSService {
         }
     }
 
+    /// The emulator's clock in whole seconds: S3 keeps Last-Modified to the second (listings show `.000Z`).
+    /// Rounded up, so a file written and uploaded within one second never looks newer than its upload
+    /// (`aws s3 sync` compares local mtimes with Last-Modified).
+    func wallSeconds() -> Double { clock.now().rounded(.up) }
+
     /// The bucket, or NoSuchBucket.
     func requireBucket(_ name: String) async throws -> Bucket {
         guard let b = try await store.bucket(name) else { throw S3Error.noSuchBucket(name) }
