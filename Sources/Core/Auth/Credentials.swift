@@ -22,13 +22,29 @@ public enum RequestCredentials: Sendable {
     case sigV2Header(accessKey: String, signature: String)
     case sigV2Presigned(accessKey: String, signature: String, expires: String)
     case anonymous
+    /// A presigned URL missing one of its X-Amz-* parameters.
+    case malformedPresign
 
     public var accessKeyID: String? {
         switch self {
         case .sigV4Header(let a): return a.accessKeyId
         case .sigV4Presigned(let p): return p.credential.accessKeyId
         case .sigV2Header(let k, _), .sigV2Presigned(let k, _, _): return k
-        case .anonymous: return nil
+        case .anonymous, .malformedPresign: return nil
+        }
+    }
+
+    /// Checks AWS makes on every presigned URL, verified or not.
+    public func validate() throws {
+        switch self {
+        case .malformedPresign:
+            throw AWSError("AuthorizationQueryParametersError",
+                           "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+        case .sigV4Presigned(let p) where p.expires > 604800 || p.expires < 1:
+            throw AWSError("AuthorizationQueryParametersError",
+                           p.expires < 1 ? "X-Amz-Expires must be non-negative" : "X-Amz-Expires must be less than a week (in seconds) that is 604800")
+        default:
+            return
         }
     }
 
@@ -38,7 +54,7 @@ public enum RequestCredentials: Sendable {
         case .sigV4Header(let a): return a.service
         case .sigV4Presigned(let p): return p.credential.service
         case .sigV2Header, .sigV2Presigned: return "s3"  // only S3 still accepts SigV2
-        case .anonymous: return nil
+        case .anonymous, .malformedPresign: return nil
         }
     }
 
@@ -63,7 +79,8 @@ public enum RequestCredentials: Sendable {
                 }
             }
         }
-        if query.contains(where: { $0.0 == "X-Amz-Credential" }), let p = SigV4Presign(query: query) {
+        if query.contains(where: { $0.0 == "X-Amz-Credential" || $0.0 == "X-Amz-Algorithm" }) {
+            guard let p = SigV4Presign(query: query) else { return .malformedPresign }
             return .sigV4Presigned(p)
         }
         if let key = query.first(where: { $0.0 == "AWSAccessKeyId" })?.1,

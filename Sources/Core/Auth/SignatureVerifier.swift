@@ -18,7 +18,7 @@ public struct SignatureVerifier: Sendable {
         headers: HTTPFields, host: String, now: Double, payloadHash: () async throws -> String
     ) async throws -> RequestSignature? {
         switch creds {
-        case .anonymous:
+        case .anonymous, .malformedPresign:
             throw AWSError.accessDenied()
 
         case .sigV4Header(let auth):
@@ -69,7 +69,7 @@ public struct SignatureVerifier: Sendable {
             let sts = SigV2.presignedStringToSign(
                 method: method.rawValue, contentMD5: headers.value("content-md5") ?? "", contentType: headers[.contentType] ?? "",
                 expires: expires, canonicalizedAmzHeaders: SigV2.canonicalizedAmzHeaders(headerList(headers, host: host)),
-                canonicalizedResource: SigV2.canonicalizedResource(rawPath: rawPath, query: query))
+                canonicalizedResource: SigV2.canonicalizedResource(rawPath: sigV2Path(rawPath, host: host), query: query))
             guard constantTimeEqual(SigV2.signature(secret: secret, stringToSign: sts), signature) else {
                 throw AWSError.signatureDoesNotMatch()
             }
@@ -81,12 +81,19 @@ public struct SignatureVerifier: Sendable {
             let sts = SigV2.presignedStringToSign(
                 method: method.rawValue, contentMD5: headers.value("content-md5") ?? "", contentType: headers[.contentType] ?? "",
                 expires: date, canonicalizedAmzHeaders: SigV2.canonicalizedAmzHeaders(headerList(headers, host: host)),
-                canonicalizedResource: SigV2.canonicalizedResource(rawPath: rawPath, query: query))
+                canonicalizedResource: SigV2.canonicalizedResource(rawPath: sigV2Path(rawPath, host: host), query: query))
             guard constantTimeEqual(SigV2.signature(secret: secret, stringToSign: sts), signature) else {
                 throw AWSError.signatureDoesNotMatch()
             }
             return nil
         }
+    }
+
+    /// SigV2 signs `/bucket/key` even when the bucket is in the Host.
+    private func sigV2Path(_ rawPath: String, host: String) -> String {
+        let name = String(host.split(separator: ":", maxSplits: 1).first ?? "")
+        if let bucket = VirtualHostedStyle.bucket(fromHost: name) { return "/" + bucket + rawPath }
+        return rawPath
     }
 
     private func headerList(_ headers: HTTPFields, host: String) -> [(String, String)] {

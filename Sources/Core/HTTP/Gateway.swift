@@ -86,6 +86,7 @@ public struct Gateway: HTTPResponder {
         let host = request.head.authority ?? ""
         let hostName = host.hasPrefix("[") ? host : String(host.split(separator: ":", maxSplits: 1).first ?? "")
         let creds = RequestCredentials.parse(authorization: request.headers[.authorization], query: query)
+        try creds.validate()
         var body = request.body
         let identified = identification.identify(
             target: request.headers.value("x-amz-target"), credentials: creds, query: query, path: rawPath,

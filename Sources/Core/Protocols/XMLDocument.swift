@@ -26,7 +26,10 @@ public final class XMLElement: @unchecked Sendable {
         parser.delegate = delegate
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
-        guard parser.parse(), let root = delegate.root else { return nil }
+        // libxml2 through XMLParser accepts some truncated documents: insist that the root closed and nothing followed.
+        guard parser.parse(), parser.parserError == nil, !delegate.invalid, delegate.stack.isEmpty, let root = delegate.root else {
+            return nil
+        }
         return root
     }
 }
@@ -34,15 +37,26 @@ public final class XMLElement: @unchecked Sendable {
 private final class TreeBuilder: NSObject, XMLParserDelegate {
     var root: XMLElement?
     var stack: [XMLElement] = []
+    var invalid = false
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
         let e = XMLElement(name: name)
-        if let parent = stack.last { parent.children.append(e) } else { root = e }
+        if let parent = stack.last {
+            parent.children.append(e)
+        } else if root == nil {
+            root = e
+        } else {
+            invalid = true  // a second root element
+        }
         stack.append(e)
     }
 
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
         _ = stack.popLast()
+    }
+
+    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
+        invalid = true
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {

@@ -92,7 +92,7 @@ public struct XMLWriter: Sendable {
             case 34: buffer.writeStaticString("&quot;")
             case 39: buffer.writeStaticString("&apos;")
             case 9, 10, 13: buffer.writeString("&#\(c);")
-            case 0..<32: buffer.writeString("&#x\(String(c, radix: 16));")
+            case 0..<32: break  // not representable in XML 1.0, even as a reference
             default: buffer.writeInteger(c)
             }
         }

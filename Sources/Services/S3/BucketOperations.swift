@@ -29,7 +29,8 @@ extension S3Service {
         var region = r.caller.region
         let body = try await r.collectBody(limit: 64 * 1024)
         if body.readableBytes > 0 {
-            guard let doc = XMLElement.parse(Array(body.readableBytesView)), doc.name == "CreateBucketConfiguration" else {
+            let bytes = Array(body.readableBytesView)
+            guard let doc = XMLElement.parse(bytes), doc.name == "CreateBucketConfiguration" else {
                 throw S3Error.malformedXML()
             }
             if let lc = doc.value("LocationConstraint") {

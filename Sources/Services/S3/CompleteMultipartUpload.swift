@@ -40,8 +40,16 @@ extension S3Service {
                     .with("ProposedSize", String(part.size)).with("MinSizeAllowed", String(Self.minPartSize))
                     .with("PartNumber", String(want.number)).with("ETag", part.etag)
             }
-            if let claimed = want.checksum, let have = part.checksum, claimed != have, upload.checksumAlgorithm != nil {
-                throw AWSError("InvalidPart", "The upload was created using a \(upload.checksumAlgorithm!.rawValue.lowercased()) checksum. The complete request must include the checksum for each part. It was missing for part \(want.number) in the request.")
+            if let alg = upload.checksumAlgorithm {
+                if let claimed = want.checksum, let have = part.checksum, claimed != have {
+                    throw AWSError("InvalidPart",
+                                   "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
+                        .with("UploadId", upload.uploadID).with("PartNumber", String(want.number)).with("ETag", want.etag)
+                }
+                if want.checksum == nil && upload.checksumType == "COMPOSITE" {
+                    throw S3Error.invalidRequest(
+                        "The upload was created using a \(alg.rawValue.lowercased()) checksum. The complete request must include the checksum for each part. It was missing for part \(want.number) in the request.")
+                }
             }
             chosen.append(part)
         }
@@ -69,6 +77,10 @@ extension S3Service {
             }
         }
         if checksumValue == nil { checksumType = nil }
+        // A full-object checksum the client computed itself must match.
+        if checksumType == "FULL_OBJECT", let claimed = r.header(alg.headerName), claimed != checksumValue {
+            throw S3Error.badDigest(alg.rawValue)
+        }
 
         let versionID = bucket.versioning == "Enabled" ? Self.newVersionID() : "null"
         let object = ObjectVersion(
@@ -104,7 +116,7 @@ extension S3Service {
         xml.element("Bucket", ctx.bucket)
         xml.element("Key", ctx.key)
         xml.element("ETag", etag)
-        if let checksumValue, upload.checksumAlgorithm != nil {
+        if let checksumValue {
             xml.element("Checksum" + alg.rawValue, checksumValue)
             xml.element("ChecksumType", checksumType)
         }

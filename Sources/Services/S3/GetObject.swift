@@ -72,9 +72,16 @@ extension S3Service {
                 headers.set("Content-Range", "bytes \(s)-\(s + l - 1)/\(o.size)")
             }
         }
-        if r.header("x-amz-checksum-mode")?.uppercased() == "ENABLED", status == .ok, let alg = o.checksumAlgorithm, let value = o.checksumValue {
-            headers.set(alg.headerName, value)
-            headers.set("x-amz-checksum-type", o.checksumType ?? "FULL_OBJECT")
+        if r.header("x-amz-checksum-mode")?.uppercased() == "ENABLED", let alg = o.checksumAlgorithm, let value = o.checksumValue {
+            if status == .ok {
+                headers.set(alg.headerName, value)
+                headers.set("x-amz-checksum-type", o.checksumType ?? "FULL_OBJECT")
+            } else if let pn = r.queryValue("partNumber").flatMap(Int.init), o.checksumType == "COMPOSITE", pn <= o.parts.count,
+                      let partChecksum = o.parts[pn - 1].checksum {
+                // A part of a composite object has its own checksum.
+                headers.set(alg.headerName, partChecksum)
+                headers.set("x-amz-checksum-type", "COMPOSITE")
+            }
         }
         for (param, header) in Self.responseOverrides {
             if let v = r.queryValue(param) { headers.set(header, v) }

@@ -86,11 +86,11 @@ extension S3Service {
             throw S3Error.invalidRequest("Checksum Type mismatch occurred, expected checksum Type: \(alg.rawValue.lowercased()), actual checksum Type: \(requested.rawValue.lowercased())")
         }
         let stored = Self.partAlgorithm(upload)
-        // Verify what the client sent; keep the upload's algorithm (they differ only when the upload named none).
-        let body = try await UploadBody.ingest(r, store: store.blobs, algorithm: requested ?? stored)
+        // Keep the upload's algorithm (CRC64NVME when it named none) and verify what the client sent, if another.
+        let body = try await UploadBody.ingest(r, store: store.blobs, algorithm: stored, verify: requested)
         try body.blob.commit()
         let part = UploadedPart(partNumber: number, size: body.size, etag: body.etag, lastModified: wallSeconds(), blob: body.blob.id,
-                                checksum: (requested ?? stored) == stored ? body.checksumBase64 : nil)
+                                checksum: body.checksumBase64)
         do {
             if let old = try await store.putPart(upload.uploadID, part) { store.blobs.remove([old]) }
         } catch {
@@ -100,7 +100,11 @@ extension S3Service {
         var h = HTTPFields()
         h.set("ETag", body.etag)
         h.set("x-amz-server-side-encryption", "AES256")
-        if let requested { h.set(requested.headerName, body.checksumBase64) }
+        if let (alg, value) = body.verified {
+            h.set(alg.headerName, Data(value).base64EncodedString())
+        } else if requested != nil {
+            h.set(stored.headerName, body.checksumBase64)
+        }
         return AWSResponse(headers: h)
     }
 

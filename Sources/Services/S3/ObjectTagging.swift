@@ -67,7 +67,8 @@ extension S3Service {
         if wanted.contains("ETag") { xml.element("ETag", o.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
         if wanted.contains("Checksum"), let alg = o.checksumAlgorithm, let v = o.checksumValue {
             xml.open("Checksum")
-            xml.element("Checksum" + alg.rawValue, v)
+            // The attributes show a composite checksum without its "-N" part count.
+            xml.element("Checksum" + alg.rawValue, String(v.split(separator: "-").first ?? ""))
             xml.element("ChecksumType", o.checksumType ?? "FULL_OBJECT")
             xml.close()
         }

@@ -9,6 +9,8 @@ struct IngestedBody {
     var md5: [UInt8]
     var checksumAlgorithm: ChecksumAlgorithm
     var checksum: [UInt8]
+    /// The client's own checksum when it used another algorithm than the one kept.
+    var verified: (ChecksumAlgorithm, [UInt8])?
 
     var etag: String { "\"" + Hex.encode(md5) + "\"" }
     var checksumBase64: String { Data(checksum).base64EncodedString() }
@@ -51,9 +53,11 @@ enum UploadBody {
         return nil
     }
 
-    /// Stream the body into a new blob: aws-chunked decoding, MD5 and the checksum computed on the way,
-    /// then lengths, Content-MD5 and x-amz-checksum-* verified. On any failure the blob is discarded.
-    static func ingest(_ r: AWSRequest, store: BlobStore, algorithm: ChecksumAlgorithm, maxSize: Int = maxSinglePut) async throws -> IngestedBody {
+    /// Stream the body into a new blob: aws-chunked decoding, MD5 and checksums computed on the way,
+    /// then lengths, Content-MD5, x-amz-content-sha256 and x-amz-checksum-* verified. On any failure the blob is discarded.
+    /// `algorithm` is the checksum kept with the bytes; `verify` the one the client sent, when it differs.
+    static func ingest(_ r: AWSRequest, store: BlobStore, algorithm: ChecksumAlgorithm, verify: ChecksumAlgorithm? = nil,
+                       maxSize: Int = maxSinglePut) async throws -> IngestedBody {
         let chunked = isAWSChunked(r)
         let declaredLength = r.header("content-length").flatMap { Int($0) }
         let decodedLength = r.header("x-amz-decoded-content-length").flatMap { Int($0) }
@@ -73,10 +77,16 @@ enum UploadBody {
             contentMD5 = Array(d)
         }
 
+        // A signed payload (hex SHA-256 in x-amz-content-sha256) must match the bytes, as S3 checks.
+        var payloadSHA256: [UInt8]?
+        if !chunked, let h = r.header("x-amz-content-sha256"), h.utf8.count == 64, let d = Hex.decode(h) { payloadSHA256 = d }
+        let checked = verify.flatMap { $0 == algorithm ? nil : $0 }
         let writer = try store.create()
         do {
             var md5 = MD5()
             var hasher = ChecksumHasher(algorithm: algorithm)
+            var checkHasher = checked.map { ChecksumHasher(algorithm: $0) }
+            var sha = payloadSHA256.map { _ in SHA256() }
             var received = 0
             var trailers: [(String, String)] = []
             if chunked {
@@ -91,6 +101,7 @@ enum UploadBody {
                             try decoder.feed(raw) { data in
                                 md5.update(data)
                                 hasher.update(data)
+                                checkHasher?.update(data)
                                 try writer.write(data)
                             }
                         }
@@ -107,6 +118,8 @@ enum UploadBody {
                     try buffer.withUnsafeReadableBytes { raw in
                         md5.update(raw)
                         hasher.update(raw)
+                        checkHasher?.update(raw)
+                        sha?.update(raw)
                         try writer.write(raw)
                     }
                     received += buffer.readableBytes
@@ -116,15 +129,21 @@ enum UploadBody {
             }
             let digest = md5.finalize()
             if let contentMD5, contentMD5 != digest { throw S3Error.badDigest() }
-            let checksum = hasher.finalize()
-            let claimed = r.header(algorithm.headerName) ?? trailers.first(where: { $0.0.lowercased() == algorithm.headerName })?.1
-            if let claimed {
-                guard let c = Data(base64Encoded: claimed), c.count == checksum.count else {
-                    throw S3Error.invalidRequest("Value for \(algorithm.headerName) header is invalid.")
-                }
-                if Array(c) != checksum { throw S3Error.badDigest(algorithm.rawValue) }
+            if let payloadSHA256, let sha, sha.finalize() != payloadSHA256 {
+                throw AWSError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
+                    .with("ClientComputedContentSHA256", Hex.encode(payloadSHA256)).with("S3ComputedContentSHA256", Hex.encode(sha.finalize()))
             }
-            return IngestedBody(blob: writer, size: received, md5: digest, checksumAlgorithm: algorithm, checksum: checksum)
+            let checksum = hasher.finalize()
+            let verified = checked.map { ($0, checkHasher!.finalize()) }
+            for (alg, value) in [(algorithm, checksum)] + (verified.map { [$0] } ?? []) {
+                let claimed = r.header(alg.headerName) ?? trailers.first(where: { $0.0.lowercased() == alg.headerName })?.1
+                guard let claimed else { continue }
+                guard let c = Data(base64Encoded: claimed), c.count == value.count else {
+                    throw S3Error.invalidRequest("Value for \(alg.headerName) header is invalid.")
+                }
+                if Array(c) != value { throw S3Error.badDigest(alg.rawValue) }
+            }
+            return IngestedBody(blob: writer, size: received, md5: digest, checksumAlgorithm: algorithm, checksum: checksum, verified: verified)
         } catch {
             writer.discard()
             if error is AWSError { throw error }
