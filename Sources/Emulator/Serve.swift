@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import S3
+import ServiceLifecycle
 import STS
 
 /// `cloudless serve`: every option can also come from a CLOUDLESS_* environment variable.
@@ -105,6 +106,11 @@ struct Serve: AsyncParsableCommand {
                 }
             }
         }
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // SIGTERM/SIGINT: stop accepting, let in-flight requests finish for a few seconds, then cancel them
+        // (a client stuck mid-upload must not keep the process alive; its half object is discarded).
+        var config = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        config.maximumGracefulShutdownDuration = .seconds(3)
+        config.maximumCancellationDuration = .seconds(2)
+        try await ServiceGroup(configuration: config).run()
     }
 }

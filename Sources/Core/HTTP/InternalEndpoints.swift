@@ -58,6 +58,7 @@ public struct InternalEndpoints: Sendable {
     private func json(_ s: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
+        headers.set("x-amz-request-id", RequestID.next())
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: s)))
     }
 }

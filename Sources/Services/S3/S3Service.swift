@@ -65,6 +65,7 @@ public struct S3Service: AWSService {
         case "ListObjectsV2": return try await listObjects(ctx, v2: true)
         case "ListMultipartUploads": return try await listMultipartUploads(ctx)
         case "DeleteObjects": return try await deleteObjects(ctx)
+        case "PostObject": return try await postObject(ctx)
         default: throw AWSError.notImplemented(op)
         }
     }
