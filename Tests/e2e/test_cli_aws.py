@@ -1,0 +1,342 @@
+"""The AWS CLI, v1 (pip, botocore) and v2 (Debian's awscli 2.x), against the server.
+
+Every test runs once per CLI. Each CLI runs in an isolated environment: static test credentials,
+empty config and credentials files, no pager, `--endpoint-url` pointing at the server.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import urllib.request
+import uuid
+
+import pytest
+
+
+V2_PATH = "/usr/bin/aws"
+
+
+def _v1_path():
+    """The pip-installed v1 CLI: the first `aws` on PATH that is not Debian's v2."""
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        p = os.path.join(d, "aws")
+        if os.path.isfile(p) and os.access(p, os.X_OK) and os.path.realpath(p) != os.path.realpath(V2_PATH):
+            return p
+    raise AssertionError("aws CLI v1 not found on PATH")
+
+
+CLIS = {"v1": _v1_path, "v2": lambda: V2_PATH}
+_checked_versions = set()
+
+
+@pytest.fixture(params=["v1", "v2"])
+def aws(request, endpoint, tmp_path):
+    """A function running the selected AWS CLI: aws(*args, check=True, access_key="test")."""
+    path = CLIS[request.param]()
+    cfg = tmp_path / "aws-config"
+    creds = tmp_path / "aws-credentials"
+    cfg.write_text("")
+    creds.write_text("")
+    if request.param not in _checked_versions:
+        version = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=120)
+        out = version.stdout + version.stderr
+        assert out.startswith(f"aws-cli/{request.param[1]}."), out
+        _checked_versions.add(request.param)
+
+    def run(*args, check=True, access_key="test", secret_key="test", input=None):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ACCESS_KEY_ID=access_key,
+            AWS_SECRET_ACCESS_KEY=secret_key,
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_CONFIG_FILE=str(cfg),
+            AWS_SHARED_CREDENTIALS_FILE=str(creds),
+            AWS_PAGER="",
+            AWS_EC2_METADATA_DISABLED="true",
+            AWS_MAX_ATTEMPTS="1",
+        )
+        cmd = [path, "--endpoint-url", endpoint, "--output", "json", *[str(a) for a in args]]
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, input=input)
+        if check:
+            assert p.returncode == 0, f"{' '.join(cmd)}\nrc={p.returncode}\nstdout={p.stdout}\nstderr={p.stderr}"
+        return p
+
+    run.version = request.param
+    return run
+
+
+@pytest.fixture
+def bucket_name(s3, aws):
+    """A unique bucket name; whatever the test left behind is removed afterwards."""
+    name = f"cli-{aws.version}-{uuid.uuid4().hex[:16]}"
+    yield name
+    _purge(s3, name)
+
+
+def _purge(s3, name):
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+        for up in s3.list_multipart_uploads(Bucket=name).get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
+        s3.delete_bucket(Bucket=name)
+    except Exception:
+        pass
+
+
+def _write(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _tree(root):
+    """{relative posix path: sha256} for every file under root."""
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for fn in files:
+            full = os.path.join(dirpath, fn)
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            out[rel] = _sha(_read(full))
+    return out
+
+
+def _keys(s3, bucket):
+    return {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+            for o in page.get("Contents", [])}
+
+
+def _ls_keys(stdout):
+    """Keys from `aws s3 ls --recursive` lines: `2026-01-01 00:00:00       1234 some/key`."""
+    keys = set()
+    for line in stdout.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4:
+            keys.add(parts[3])
+    return keys
+
+
+# ---------------------------------------------------------------- aws s3 (high level)
+# Setup and most checks go through boto3: every CLI start costs about a second.
+
+
+def test_mb_ls_rb(aws, bucket_name, s3):
+    p = aws("s3", "mb", f"s3://{bucket_name}")
+    assert f"make_bucket: {bucket_name}" in p.stdout
+    listing = aws("s3", "ls").stdout
+    assert bucket_name in [line.split()[-1] for line in listing.splitlines() if line.strip()]
+    p = aws("s3", "rb", f"s3://{bucket_name}")
+    assert f"remove_bucket: {bucket_name}" in p.stdout
+    assert bucket_name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    p = aws("s3", "ls", f"s3://{bucket_name}", check=False)
+    assert p.returncode != 0
+    assert "NoSuchBucket" in p.stderr
+
+
+def test_cp_small_and_multipart_roundtrip(aws, bucket_name, tmp_path, s3):
+    s3.create_bucket(Bucket=bucket_name)
+    small = os.urandom(1234)
+    big = os.urandom(9 * 1024 * 1024 + 12345)  # > 8 MiB: the CLI uploads it in 2 parts
+    src_small = _write(str(tmp_path / "up" / "small.bin"), small)
+    src_big = _write(str(tmp_path / "up" / "big.bin"), big)
+    aws("s3", "cp", src_small, f"s3://{bucket_name}/dir/small.bin")
+    aws("s3", "cp", src_big, f"s3://{bucket_name}/dir/big.bin")
+
+    # The big upload was multipart: its ETag is `"<md5 of the part md5s>-2"` as on AWS.
+    head = s3.head_object(Bucket=bucket_name, Key="dir/big.bin")
+    assert head["ContentLength"] == len(big)
+    assert head["ETag"].strip('"').endswith("-2"), head["ETag"]
+    head = s3.head_object(Bucket=bucket_name, Key="dir/small.bin")
+    assert head["ETag"].strip('"') == hashlib.md5(small).hexdigest()
+
+    # Download both (the big one with the CLI's ranged GETs) and compare bytes.
+    dst_small = str(tmp_path / "down" / "small.bin")
+    dst_big = str(tmp_path / "down" / "big.bin")
+    aws("s3", "cp", f"s3://{bucket_name}/dir/small.bin", dst_small)
+    aws("s3", "cp", f"s3://{bucket_name}/dir/big.bin", dst_big)
+    assert _read(dst_small) == small
+    assert _read(dst_big) == big
+
+    # Streaming from stdin and to stdout (`-`).
+    aws("s3", "cp", "-", f"s3://{bucket_name}/dir/stdin.txt", input="from stdin\n")
+    assert aws("s3", "cp", f"s3://{bucket_name}/dir/stdin.txt", "-").stdout == "from stdin\n"
+
+    # S3 -> S3 copy of the multipart object (the CLI uses CopyObject / UploadPartCopy).
+    aws("s3", "cp", f"s3://{bucket_name}/dir/big.bin", f"s3://{bucket_name}/copy/big.bin")
+    got = s3.get_object(Bucket=bucket_name, Key="copy/big.bin")["Body"].read()
+    assert _sha(got) == _sha(big)
+
+    # Missing key: non-zero exit with a 404.
+    p = aws("s3", "cp", f"s3://{bucket_name}/nope", str(tmp_path / "nope"), check=False)
+    assert p.returncode != 0
+    assert "404" in p.stderr or "Not Found" in p.stderr or "NoSuchKey" in p.stderr
+
+
+def test_cp_recursive_and_ls_recursive(aws, bucket_name, tmp_path, s3):
+    s3.create_bucket(Bucket=bucket_name)
+    src = tmp_path / "src"
+    files = {
+        "a.txt": b"alpha\n",
+        "b/b.txt": b"beta\n",
+        "b/c/c.bin": os.urandom(70000),
+        "b/c/d/empty": b"",
+        "space name.txt": b"with a space",
+        "unicode-\u00e9\u00e8.txt": "\u00fcnic\u00f8de".encode(),
+        "plus+sign=eq&amp.txt": b"special characters",
+    }
+    for rel, data in files.items():
+        _write(str(src / rel), data)
+    aws("s3", "cp", "--recursive", str(src), f"s3://{bucket_name}/tree/")
+    assert _keys(s3, bucket_name) == {f"tree/{k}" for k in files}
+
+    p = aws("s3", "ls", "--recursive", f"s3://{bucket_name}")
+    assert _ls_keys(p.stdout) == {f"tree/{k}" for k in files}
+
+    # Non-recursive ls shows common prefixes as `PRE name/`.
+    p = aws("s3", "ls", f"s3://{bucket_name}/tree/")
+    lines = [line.strip() for line in p.stdout.splitlines()]
+    assert "PRE b/" in lines
+    assert any(line.endswith(" a.txt") for line in lines)
+    assert not any("c.bin" in line for line in lines)
+
+    # Download the whole tree and compare.
+    dst = tmp_path / "dst"
+    aws("s3", "cp", "--recursive", f"s3://{bucket_name}/tree", str(dst))
+    assert _tree(str(dst)) == {k: _sha(v) for k, v in files.items()}
+
+
+def test_sync_delete(aws, bucket_name, tmp_path, s3):
+    s3.create_bucket(Bucket=bucket_name)
+    src = tmp_path / "src"
+    _write(str(src / "keep.txt"), b"keep")
+    _write(str(src / "gone.txt"), b"to be deleted")
+    _write(str(src / "sub/change.txt"), b"v1")
+    aws("s3", "sync", str(src), f"s3://{bucket_name}/s")
+    assert _keys(s3, bucket_name) == {"s/keep.txt", "s/gone.txt", "s/sub/change.txt"}
+
+    # A second sync with nothing changed uploads nothing (sizes and LastModified compare equal).
+    p = aws("s3", "sync", str(src), f"s3://{bucket_name}/s")
+    assert "upload:" not in p.stdout
+
+    os.remove(src / "gone.txt")
+    _write(str(src / "sub/change.txt"), b"version two, longer")
+    _write(str(src / "new/new.bin"), os.urandom(5000))
+    p = aws("s3", "sync", "--delete", str(src), f"s3://{bucket_name}/s")
+    assert "delete:" in p.stdout
+    assert _keys(s3, bucket_name) == {"s/keep.txt", "s/sub/change.txt", "s/new/new.bin"}
+    assert s3.get_object(Bucket=bucket_name, Key="s/sub/change.txt")["Body"].read() == b"version two, longer"
+
+    # Sync down into a folder with a stray file: --delete removes it, the rest matches.
+    dst = tmp_path / "dst"
+    _write(str(dst / "stray.txt"), b"stray")
+    aws("s3", "sync", "--delete", f"s3://{bucket_name}/s", str(dst))
+    assert _tree(str(dst)) == _tree(str(src))
+
+
+def test_rm_and_rb_force(aws, bucket_name, s3):
+    s3.create_bucket(Bucket=bucket_name)
+    for i in range(5):
+        s3.put_object(Bucket=bucket_name, Key=f"p/{i}.txt", Body=f"n{i}".encode())
+    s3.put_object(Bucket=bucket_name, Key="q.txt", Body=b"q")
+    aws("s3", "rm", f"s3://{bucket_name}/q.txt")
+    assert _keys(s3, bucket_name) == {f"p/{i}.txt" for i in range(5)}
+    # A non-empty bucket cannot be removed without --force: BucketNotEmpty.
+    p = aws("s3", "rb", f"s3://{bucket_name}", check=False)
+    assert p.returncode != 0
+    assert "BucketNotEmpty" in p.stderr
+    aws("s3", "rm", "--recursive", f"s3://{bucket_name}/p/")
+    assert _keys(s3, bucket_name) == set()
+    s3.put_object(Bucket=bucket_name, Key="again.txt", Body=b"x")
+    aws("s3", "rb", "--force", f"s3://{bucket_name}")
+    assert bucket_name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_presign(aws, bucket_name, s3):
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key="presigned.txt", Body=b"presigned body")
+    url = aws("s3", "presign", f"s3://{bucket_name}/presigned.txt", "--expires-in", "300").stdout.strip()
+    assert "X-Amz-Signature=" in url or "Signature=" in url
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert r.status == 200
+        assert r.read() == b"presigned body"
+
+
+# ---------------------------------------------------------------- aws s3api (low level)
+
+
+def test_s3api_object_lifecycle(aws, bucket_name, tmp_path, s3):
+    p = aws("s3api", "list-objects-v2", "--bucket", bucket_name, check=False)
+    assert p.returncode != 0 and "NoSuchBucket" in p.stderr
+
+    out = json.loads(aws("s3api", "create-bucket", "--bucket", bucket_name).stdout)
+    assert out["Location"] == f"/{bucket_name}"  # us-east-1 answers the path form
+
+    body = _write(str(tmp_path / "body.json"), b'{"hello": "world"}')
+    out = json.loads(aws("s3api", "put-object", "--bucket", bucket_name, "--key", "docs/a.json",
+                         "--body", body, "--content-type", "application/json",
+                         "--metadata", "owner=e2e,purpose=testing").stdout)
+    assert out["ETag"].strip('"') == hashlib.md5(_read(body)).hexdigest()
+
+    head = json.loads(aws("s3api", "head-object", "--bucket", bucket_name, "--key", "docs/a.json").stdout)
+    assert head["ContentLength"] == len(_read(body))
+    assert head["ContentType"] == "application/json"
+    assert head["Metadata"] == {"owner": "e2e", "purpose": "testing"}
+    assert head["ETag"] == out["ETag"]
+
+    outfile = str(tmp_path / "got.json")
+    got = json.loads(aws("s3api", "get-object", "--bucket", bucket_name, "--key", "docs/a.json", outfile).stdout)
+    assert _read(outfile) == _read(body)
+    assert got["ContentType"] == "application/json"
+    assert got["Metadata"] == {"owner": "e2e", "purpose": "testing"}
+
+    out = json.loads(aws("s3api", "copy-object", "--bucket", bucket_name, "--key", "docs/b.json",
+                         "--copy-source", f"{bucket_name}/docs/a.json").stdout)
+    assert out["CopyObjectResult"]["ETag"] == head["ETag"]
+    head_b = s3.head_object(Bucket=bucket_name, Key="docs/b.json")
+    assert head_b["Metadata"] == {"owner": "e2e", "purpose": "testing"}  # COPY directive keeps metadata
+    assert head_b["ContentType"] == "application/json"
+
+    s3.put_object(Bucket=bucket_name, Key="other.txt", Body=b"other")
+    listing = json.loads(aws("s3api", "list-objects-v2", "--bucket", bucket_name).stdout)
+    assert [o["Key"] for o in listing["Contents"]] == ["docs/a.json", "docs/b.json", "other.txt"]
+    assert [o["Size"] for o in listing["Contents"]] == [len(_read(body)), len(_read(body)), 5]
+    listing = json.loads(aws("s3api", "list-objects-v2", "--bucket", bucket_name, "--delimiter", "/").stdout)
+    assert [p["Prefix"] for p in listing["CommonPrefixes"]] == ["docs/"]
+    assert [o["Key"] for o in listing["Contents"]] == ["other.txt"]
+
+    aws("s3api", "put-object-tagging", "--bucket", bucket_name, "--key", "docs/a.json",
+        "--tagging", json.dumps({"TagSet": [{"Key": "env", "Value": "test"}, {"Key": "team", "Value": "e2e"}]}))
+    tags = json.loads(aws("s3api", "get-object-tagging", "--bucket", bucket_name, "--key", "docs/a.json").stdout)
+    assert sorted((t["Key"], t["Value"]) for t in tags["TagSet"]) == [("env", "test"), ("team", "e2e")]
+
+    aws("s3api", "delete-object", "--bucket", bucket_name, "--key", "docs/a.json")
+    p = aws("s3api", "get-object", "--bucket", bucket_name, "--key", "docs/a.json", outfile, check=False)
+    assert p.returncode != 0
+    assert "NoSuchKey" in p.stderr
+    assert _keys(s3, bucket_name) == {"docs/b.json", "other.txt"}
+
+
+# ---------------------------------------------------------------- aws sts
+
+
+def test_sts_get_caller_identity(aws):
+    out = json.loads(aws("sts", "get-caller-identity").stdout)
+    assert out["Account"] == "000000000000"
+    assert out["Arn"] == "arn:aws:iam::000000000000:root"
+    assert out["UserId"]
+    # An access key that is a 12-digit number selects that account.
+    out = json.loads(aws("sts", "get-caller-identity", access_key="123456789012").stdout)
+    assert out["Account"] == "123456789012"
+    assert out["Arn"] == "arn:aws:iam::123456789012:root"
