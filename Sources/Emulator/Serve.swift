@@ -87,7 +87,9 @@ struct Serve: AsyncParsableCommand {
         let logger = log
 
         let clock = EmulatorClock()
-        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger)
+        let secrets = creds
+        let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in secrets[key] } : nil
+        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets)
         let services: [any AWSService] = [s3, STSService()]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
 import urllib.request
 import uuid
 
@@ -21,7 +20,6 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import make_client
 from server import Server, binary_path, free_port
 
 OPTIONS = ["--host", "--port", "--data-dir", "--ephemeral", "--account-id", "--region", "--log-level",

@@ -6,26 +6,47 @@ public struct SignatureVerifier: Sendable {
 
     public init(settings: AuthSettings) { self.settings = settings }
 
-    private func secret(for key: String) throws -> String {
-        guard let s = settings.credentials[key] else { throw AWSError.invalidAccessKeyId() }
+    /// S3 says InvalidAccessKeyId; the other services InvalidClientTokenId.
+    private func secret(for key: String, service: String) throws -> String {
+        guard let s = settings.credentials[key] else {
+            if service == "s3" { throw AWSError.invalidAccessKeyId() }
+            throw AWSError("InvalidClientTokenId", "The security token included in the request is invalid.", status: .forbidden)
+        }
         return s
+    }
+
+    /// AWS refuses requests signed more than 15 minutes away from its clock.
+    static let maxSkew = 15.0 * 60
+
+    private func checkSkew(_ amzDate: String, now: Double, service: String) throws {
+        guard let t = AWSDate.parse(amzDate), abs(now - t) > Self.maxSkew else { return }
+        if service == "s3" {
+            throw AWSError("RequestTimeTooSkewed", "The difference between the request time and the current time is too large.",
+                           status: .forbidden)
+                .with("RequestTime", amzDate).with("ServerTime", AWSDate.iso8601(now)).with("MaxAllowedSkewMilliseconds", "900000")
+        }
+        throw AWSError("SignatureDoesNotMatch",
+                       "Signature expired: \(amzDate) is now earlier than \(AWSDate.amzDate(now - Self.maxSkew)) (\(AWSDate.amzDate(now)) - 15 min.)",
+                       status: .forbidden)
     }
 
     /// Verify; returns what chunk-signature verification needs later. `payloadHash` supplies the body hash
     /// for services that sign it without an `x-amz-content-sha256` header (the gateway buffers those small bodies).
     public func verify(
-        _ creds: RequestCredentials, method: HTTPRequest.Method, rawPath: String, query: [(String, String)],
+        _ creds: RequestCredentials, service: String, method: HTTPRequest.Method, rawPath: String, query: [(String, String)],
         headers: HTTPFields, host: String, now: Double, payloadHash: () async throws -> String
     ) async throws -> RequestSignature? {
         switch creds {
         case .anonymous, .malformedPresign:
-            throw AWSError.accessDenied()
+            if service == "s3" { throw AWSError.accessDenied() }
+            throw AWSError("MissingAuthenticationToken", "Request is missing Authentication Token", status: .forbidden)
 
         case .sigV4Header(let auth):
-            let secret = try secret(for: auth.accessKeyId)
+            let secret = try secret(for: auth.accessKeyId, service: service)
             guard let amzDate = headers.value("x-amz-date") ?? headers[.date].flatMap({ AWSDate.parse($0).map(AWSDate.amzDate) }) else {
                 throw AWSError.accessDenied("AWS authentication requires a valid Date or x-amz-date header")
             }
+            try checkSkew(amzDate, now: now, service: service)
             var hash = headers.value("x-amz-content-sha256") ?? ""
             if hash.isEmpty { hash = try await payloadHash() }
             let canonical = SigV4.canonicalRequest(
@@ -41,7 +62,7 @@ public struct SignatureVerifier: Sendable {
             return RequestSignature(accessKeyID: auth.accessKeyId, amzDate: amzDate, scope: scope, seedSignature: auth.signature, signingKey: key)
 
         case .sigV4Presigned(let p):
-            let secret = try secret(for: p.credential.accessKeyId)
+            let secret = try secret(for: p.credential.accessKeyId, service: service)
             if let start = AWSDate.parse(p.amzDate), now > start + Double(p.expires) {
                 let expires = Double(p.expires)
                 throw AWSError.accessDenied("Request has expired").with("X-Amz-Expires", String(p.expires))
@@ -62,7 +83,7 @@ public struct SignatureVerifier: Sendable {
             return RequestSignature(accessKeyID: c.accessKeyId, amzDate: p.amzDate, scope: scope, seedSignature: p.signature, signingKey: key)
 
         case .sigV2Presigned(let key, let signature, let expires):
-            let secret = try secret(for: key)
+            let secret = try secret(for: key, service: service)
             if let e = Double(expires), now > e {
                 throw AWSError.accessDenied("Request has expired").with("Expires", AWSDate.iso8601(e)).with("ServerTime", AWSDate.iso8601(now))
             }
@@ -76,7 +97,7 @@ public struct SignatureVerifier: Sendable {
             return nil
 
         case .sigV2Header(let key, let signature):
-            let secret = try secret(for: key)
+            let secret = try secret(for: key, service: service)
             let date = headers.value("x-amz-date") != nil ? "" : (headers[.date] ?? "")
             let sts = SigV2.presignedStringToSign(
                 method: method.rawValue, contentMD5: headers.value("content-md5") ?? "", contentType: headers[.contentType] ?? "",

@@ -53,8 +53,9 @@ public struct Gateway: HTTPResponder {
         var op = "-"
         var response: AWSResponse
         do {
-            let (resolved, awsRequest) = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID)
-            service = resolved
+            let awsRequest = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
+                                               service: &service)
+            guard let resolved = service else { throw AWSError.internalError() }
             op = resolved.operationName(for: awsRequest)
             response = try await resolved.handle(awsRequest)
         } catch let error as AWSError {
@@ -73,7 +74,9 @@ public struct Gateway: HTTPResponder {
     }
 
     /// Identify, authenticate and decode the request into what a service sees.
-    private func prepare(_ request: Request, rawPath: String, rawQuery: String, requestID: String) async throws -> (any AWSService, AWSRequest) {
+    /// `service` is set as soon as it is known, so that errors after that (authentication) speak its protocol.
+    private func prepare(_ request: Request, rawPath: String, rawQuery: String, requestID: String,
+                         service resolved: inout (any AWSService)?) async throws -> AWSRequest {
         var headerBytes = 0
         for f in request.headers { headerBytes += f.name.rawName.utf8.count + f.value.utf8.count + 4 }
         if headerBytes > maxHeaderBytes {
@@ -86,7 +89,6 @@ public struct Gateway: HTTPResponder {
         let host = request.head.authority ?? ""
         let hostName = host.hasPrefix("[") ? host : String(host.split(separator: ":", maxSplits: 1).first ?? "")
         let creds = RequestCredentials.parse(authorization: request.headers[.authorization], query: query)
-        try creds.validate()
         var body = request.body
         let identified = identification.identify(
             target: request.headers.value("x-amz-target"), credentials: creds, query: query, path: rawPath,
@@ -105,15 +107,20 @@ public struct Gateway: HTTPResponder {
         guard let service = services[name] else {
             throw AWSError("InvalidAction", "The service '\(name)' is not available in Cloudless.", status: .badRequest)
         }
+        resolved = service
+        try creds.validate()
         let caller = CallerIdentity(
             accountID: AccountID.from(accessKey: creds.accessKeyID, default: auth.defaultAccount),
             region: ServiceIdentification.region(credentials: creds, hostName: hostName) ?? auth.defaultRegion,
             accessKeyID: creds.accessKeyID)
         var signature: RequestSignature?
-        if auth.strict {
+        // An unsigned S3 form upload (PostObject) is signed inside its body: S3 checks that signature itself.
+        let formUpload = name == "s3" && request.method == .post && rawQuery.isEmpty && creds.accessKeyID == nil
+            && request.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true
+        if auth.strict && !formUpload {
             var buffered: ByteBuffer?
             signature = try await verifier.verify(
-                creds, method: request.method, rawPath: rawPath, query: query, headers: request.headers, host: host,
+                creds, service: service.signingName, method: request.method, rawPath: rawPath, query: query, headers: request.headers, host: host,
                 now: clock.now(),
                 payloadHash: {
                     let b = try await Self.collect(body, limit: 16 << 20)
@@ -129,7 +136,7 @@ public struct Gateway: HTTPResponder {
         let awsRequest = AWSRequest(
             method: request.method, rawPath: rawPath, rawQuery: rawQuery, query: query, headers: request.headers,
             host: host, body: body, caller: caller, requestID: requestID, signature: signature)
-        return (service, awsRequest)
+        return awsRequest
     }
 
     static func collect(_ body: RequestBody, limit: Int) async throws -> ByteBuffer {

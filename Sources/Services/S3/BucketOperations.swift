@@ -68,6 +68,7 @@ extension S3Service {
                 sql: "INSERT INTO bucket (name, account, region, created, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [bucket.name, bucket.account, bucket.region, bucket.created, bucket.versioning, bucket.objectLock])
         }
+        if store.cached(bucket.name) == nil { store.cache(bucket) }
         var headers = HTTPFields()
         headers.set("Location", "/" + ctx.bucket)
         return AWSResponse(headers: headers)
@@ -94,6 +95,7 @@ extension S3Service {
             try db.execute(sql: "DELETE FROM bucket WHERE name = ?", arguments: [ctx.bucket])
             return blobs
         }
+        store.uncache(ctx.bucket)
         store.blobs.remove(freed)
         return AWSResponse(status: .noContent)
     }

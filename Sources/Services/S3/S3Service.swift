@@ -10,13 +10,17 @@ public struct S3Service: AWSService {
     let store: S3Store
     let clock: EmulatorClock
     let logger: Logger
+    /// Secret of an access key, set only with --strict-auth: form uploads (PostObject) carry their signature
+    /// inside the body, where the gateway cannot check it.
+    let postSecrets: (@Sendable (String) -> String?)?
 
     static let xmlns = "http://s3.amazonaws.com/doc/2006-03-01/"
 
-    public init(directory: String, clock: EmulatorClock, logger: Logger) throws {
+    public init(directory: String, clock: EmulatorClock, logger: Logger, postSecrets: (@Sendable (String) -> String?)? = nil) throws {
         store = try S3Store(directory: directory)
         self.clock = clock
         self.logger = logger
+        self.postSecrets = postSecrets
     }
 
     /// Remove crash leftovers; call once at start (in the background: it scans the blob folder).
@@ -147,7 +151,7 @@ public struct S3Service: AWSService {
 
     /// The bucket, or NoSuchBucket.
     func requireBucket(_ name: String) async throws -> Bucket {
-        guard let b = try await store.bucket(name) else { throw S3Error.noSuchBucket(name) }
+        guard let b = store.bucket(name) else { throw S3Error.noSuchBucket(name) }
         return b
     }
 }

@@ -1,18 +1,28 @@
 import Core
 import Foundation
 import GRDB
+import Synchronization
 
 /// S3's state: `s3.sqlite` for buckets, object versions and multipart uploads, and a blob folder for bytes.
 /// Keys are stored as BLOBs so SQLite orders them by UTF-8 bytes, exactly as S3 lists them.
 final class S3Store: Sendable {
     let db: DatabasePool
     let blobs: BlobStore
+    /// Every bucket, in memory: each request looks its bucket up, and this process is the only writer.
+    /// Updated after the transaction that changes a bucket commits.
+    private let bucketCache: Mutex<[String: Bucket]>
 
     init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         db = try ServiceDatabase.open(path: directory + "/s3.sqlite", migrator: Self.migrator)
         blobs = try BlobStore(root: directory + "/s3")
+        let all = try db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM bucket").map(Self.bucket) }
+        bucketCache = Mutex(Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) }))
     }
+
+    func cached(_ name: String) -> Bucket? { bucketCache.withLock { $0[name] } }
+    func cache(_ bucket: Bucket) { bucketCache.withLock { $0[bucket.name] = bucket } }
+    func uncache(_ name: String) { _ = bucketCache.withLock { $0.removeValue(forKey: name) } }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -102,6 +112,7 @@ final class S3Store: Sendable {
             try db.execute(sql: "DELETE FROM part; DELETE FROM upload; DELETE FROM object; DELETE FROM bucket;")
             return ids
         }
+        bucketCache.withLock { $0.removeAll() }
         blobs.remove(all)
     }
 
@@ -112,11 +123,7 @@ final class S3Store: Sendable {
                versioning: row["versioning"], objectLock: row["object_lock"])
     }
 
-    func bucket(_ name: String) async throws -> Bucket? {
-        try await db.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM bucket WHERE name = ?", arguments: [name]).map(Self.bucket)
-        }
-    }
+    func bucket(_ name: String) -> Bucket? { cached(name) }
 
     // MARK: Object rows
 
