@@ -49,9 +49,9 @@ public struct ServiceIdentification: Sendable {
     public static func region(credentials: RequestCredentials, hostName: String) -> String? {
         if let r = credentials.scopeRegion, Region.isValid(r) { return r }
         // s3.eu-west-1.localhost..., sqs.us-east-1.localhost.localstack.cloud, bucket.s3.us-west-2.amazonaws.com
-        for label in hostName.split(separator: ".") where label.split(separator: "-").count == 3 {
-            let parts = label.split(separator: "-")
-            if parts[0].count == 2, Int(parts[2]) != nil { return String(label) }
+        // Only real region names: a bucket called `tf-state-1` is not a region.
+        for label in hostName.split(separator: ".") where Region.known.contains(String(label)) {
+            return String(label)
         }
         return nil
     }

@@ -210,7 +210,8 @@ public struct MultipartFormParser: Sendable {
             if i < chars.count, chars[i] == "\"" {
                 i += 1
                 while i < chars.count, chars[i] != "\"" {
-                    if chars[i] == "\\", i + 1 < chars.count { i += 1 }
+                    // Only \" and \\ are escapes: browsers send Windows paths (C:\dir\f.txt) unescaped.
+                    if chars[i] == "\\", i + 1 < chars.count, chars[i + 1] == "\"" || chars[i + 1] == "\\" { i += 1 }
                     v.unicodeScalars.append(chars[i])
                     i += 1
                 }

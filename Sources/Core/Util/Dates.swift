@@ -23,8 +23,10 @@ public enum AWSDate {
 
     /// `2026-11-25T18:37:07.000Z` (REST-XML and Query bodies).
     public static func iso8601(_ seconds: Double) -> String {
-        let c = components(seconds)
-        let ms = Int32((seconds - seconds.rounded(.down)) * 1000)
+        var whole = seconds.rounded(.down)
+        var ms = Int32(((seconds - whole) * 1000).rounded())
+        if ms == 1000 { whole += 1; ms = 0 }
+        let c = components(whole)
         return "\(pad(c.tm_year + 1900, 4))-\(pad(c.tm_mon + 1, 2))-\(pad(c.tm_mday, 2))T\(pad(c.tm_hour, 2)):\(pad(c.tm_min, 2)):\(pad(c.tm_sec, 2)).\(pad(ms, 3))Z"
     }
 
@@ -66,11 +68,29 @@ public enum AWSDate {
         if b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 84 || b[10] == 32, let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2),
            let h = num(11, 2), let mi = num(14, 2), let se = num(17, 2) {
             var frac = 0.0
-            if b.count > 20, b[19] == 46 {
-                var i = 20, scale = 0.1
+            var i = 19
+            if i < b.count, b[i] == 46 {
+                i += 1
+                var scale = 0.1
                 while i < b.count, b[i] >= 48, b[i] <= 57 { frac += Double(b[i] - 48) * scale; scale /= 10; i += 1 }
             }
-            return epoch(y, mo, d, h, mi, se, frac)
+            // Zone: Z, ±hh:mm, ±hhmm or none (UTC); anything else is not a date.
+            var offset = 0
+            if i < b.count {
+                if b[i] == 90 && i == b.count - 1 {
+                    offset = 0
+                } else if b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2) {
+                    let rest = b.count - (i + 3)
+                    var om = 0
+                    if rest == 3, b[i + 3] == 58, let m = num(i + 4, 2) { om = m }
+                    else if rest == 2, let m = num(i + 3, 2) { om = m }
+                    else if rest != 0 { return nil }
+                    offset = (oh * 3600 + om * 60) * (b[i] == 43 ? 1 : -1)
+                } else {
+                    return nil
+                }
+            }
+            return epoch(y, mo, d, h, mi, se, frac).map { $0 - Double(offset) }
         }
         // Wed, 25 Nov 2026 18:37:07 GMT | Wednesday, 25-Nov-26 18:37:07 GMT | Wed Nov 25 18:37:07 2026
         let words = text.split(whereSeparator: { $0 == " " || $0 == "," }).filter { !$0.isEmpty }
@@ -98,7 +118,8 @@ public enum AWSDate {
 
     /// Days from civil (Howard Hinnant's algorithm): no time zone database involved.
     private static func epoch(_ y: Int, _ m: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int, _ frac: Double) -> Double? {
-        guard (1...12).contains(m), (1...31).contains(d), (0...23).contains(h), (0...59).contains(mi), (0...60).contains(s) else { return nil }
+        let monthDays = [31, (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(m), (1...monthDays[m - 1]).contains(d), (0...23).contains(h), (0...59).contains(mi), (0...60).contains(s) else { return nil }
         let yy = m <= 2 ? y - 1 : y
         let era = (yy >= 0 ? yy : yy - 399) / 400
         let yoe = yy - era * 400

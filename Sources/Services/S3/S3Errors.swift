@@ -67,7 +67,10 @@ enum BucketName {
         // Not formatted as an IP address.
         let labels = name.split(separator: ".")
         if labels.count == 4, labels.allSatisfy({ Int($0) != nil }) { return false }
-        if name.hasPrefix("xn--") || name.hasPrefix("sthree-") || name.hasSuffix("-s3alias") || name.hasSuffix("--ol-s3") { return false }
+        if name.hasPrefix("xn--") || name.hasPrefix("sthree-") || name.hasPrefix("amzn-s3-demo-") || name.hasSuffix("-s3alias")
+            || name.hasSuffix("--ol-s3") || name.hasSuffix(".mrap") || name.hasSuffix("--x-s3") || name.hasSuffix("--table-s3") {
+            return false
+        }
         return true
     }
 }
