@@ -181,7 +181,7 @@ private func accessDenied(_ message: String) -> AWSError { AWSError.accessDenied
         let p = try PostPolicy.decode(base64: policyB64(Self.boto3Like))
         #expect(p.expiration == AWSDate.parse("2099-01-01T00:00:00Z"))
         #expect(p.conditions.contains(.startsWith("key", "forms/")))
-        #expect(p.conditions.contains(.eq("content-type", "text/plain")))
+        #expect(p.conditions.contains(.eq("Content-Type", "text/plain")))
         #expect(p.lengthRange?.min == 1 && p.lengthRange?.max == 10)
         try p.check(fields: Self.fields, bucket: "b", now: 0)
     }

@@ -102,12 +102,6 @@ extension S3Service {
                 }
             }
             try parser.finish()
-            guard let upload else {
-                if form.value("key") == nil { throw Self.missingField("key") }
-                throw S3Error.invalidArgument("POST requires exactly one file upload per request.", name: "file", value: "0")
-            }
-            try upload.policy?.checkLength(upload.size)
-            return try await finishPost(upload, bucket: bucket, request: r)
         } catch {
             upload?.writer.discard()
             if error is MultipartFormParser.Malformed {
@@ -115,6 +109,17 @@ extension S3Service {
             }
             if error is AWSError || error is CancellationError { throw error }
             throw S3Error.incompleteBody()  // the client went away mid-body
+        }
+        guard let upload else {
+            if form.value("key") == nil { throw Self.missingField("key") }
+            throw S3Error.invalidArgument("POST requires exactly one file upload per request.", name: "file", value: "0")
+        }
+        do {
+            try upload.policy?.checkLength(upload.size)
+            return try await finishPost(upload, bucket: bucket, request: r)
+        } catch {
+            upload.writer.discard()  // no-op once committed; commit() then removes the blob itself
+            throw error
         }
     }
 

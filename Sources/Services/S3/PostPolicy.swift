@@ -39,7 +39,7 @@ struct PostPolicy {
                 // {"acl": "public-read"}: exact match of each member.
                 for (name, value) in object.sorted(by: { $0.key < $1.key }) {
                     guard let v = scalar(value) else { throw invalid("Invalid Simple-Condition: value must be a string.") }
-                    conditions.append(.eq(fieldName(name), v))
+                    conditions.append(.eq(name, v))
                 }
             } else if let array = item as? [Any], let op = array.first as? String {
                 switch op.lowercased() {
@@ -47,7 +47,7 @@ struct PostPolicy {
                     guard array.count == 3, let name = array[1] as? String, name.hasPrefix("$"), let v = scalar(array[2]) else {
                         throw invalid("Invalid Condition: wrong format for '\(op)'.")
                     }
-                    let field = fieldName(String(name.dropFirst()))
+                    let field = String(name.dropFirst())
                     conditions.append(op.lowercased() == "eq" ? .eq(field, v) : .startsWith(field, v))
                 case "content-length-range":
                     guard array.count == 3, let lo = integer(array[1]), let hi = integer(array[2]) else {
@@ -63,9 +63,6 @@ struct PostPolicy {
         }
         return PostPolicy(expiration: expiration, conditions: conditions)
     }
-
-    /// Form field names are compared without case, as S3 does.
-    private static func fieldName(_ s: String) -> String { s.lowercased() }
 
     private static func scalar(_ v: Any) -> String? {
         if let s = v as? String { return s }
@@ -85,11 +82,12 @@ struct PostPolicy {
             || lowercasedName.hasPrefix("x-ignore-")
     }
 
-    /// Expiry, every eq/starts-with condition, and that each form field is covered by one.
-    /// `fields` have lowercased names; `bucket` is the bucket the form was posted to.
+    /// Expiry, every eq/starts-with condition, and that each form field is covered by one. `fields` have lowercased
+    /// names (field names compare without case; conditions keep theirs for messages); `bucket` is the one posted to.
     func check(fields: [(String, String)], bucket: String, now: Double) throws {
         if now > expiration { throw AWSError.accessDenied("Invalid according to Policy: Policy expired.") }
         func value(_ name: String) -> String {
+            let name = name.lowercased()
             if name == "bucket" { return bucket }
             return fields.first { $0.0 == name }?.1 ?? ""
         }
@@ -97,12 +95,12 @@ struct PostPolicy {
         for c in conditions {
             switch c {
             case .eq(let name, let expected):
-                covered.insert(name)
+                covered.insert(name.lowercased())
                 if value(name) != expected { throw failed("eq", name, expected) }
             case .startsWith(let name, let prefix):
-                covered.insert(name)
+                covered.insert(name.lowercased())
                 // Content-Type may list several types: each must match.
-                let values = name == "content-type" ? value(name).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let values = name.lowercased() == "content-type" ? value(name).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                     : [value(name)]
                 if !values.allSatisfy({ $0.hasPrefix(prefix) }) { throw failed("starts-with", name, prefix) }
             case .lengthRange:
