@@ -2,7 +2,7 @@ import ArgumentParser
 import Core
 import Foundation
 
-@main
+
 struct CloudlessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloudless",

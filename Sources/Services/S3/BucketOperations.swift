@@ -52,7 +52,7 @@ extension S3Service {
         let finalRegion = region
         let bucket = Bucket(name: ctx.bucket, account: r.caller.accountID, region: region, created: wallSeconds(),
                             versioning: objectLock ? "Enabled" : nil, objectLock: objectLock)
-        try await store.db.write { db in
+        try store.db.writeNow { db in
             if let existing = try Row.fetchOne(db, sql: "SELECT account, region FROM bucket WHERE name = ?", arguments: [bucket.name]) {
                 if (existing["account"] as String) != bucket.account {
                     throw AWSError("BucketAlreadyExists",
@@ -84,7 +84,7 @@ extension S3Service {
 
     func deleteBucket(_ ctx: BucketContext) async throws -> AWSResponse {
         _ = try await ownedBucket(ctx.bucket, ctx.request)
-        let freed = try await store.db.write { db -> [String] in
+        let freed = try store.db.writeNow { db -> [String] in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM object WHERE bucket = ?)", arguments: [ctx.bucket]) == true {
                 throw AWSError("BucketNotEmpty", "The bucket you tried to delete is not empty", status: .conflict).with("BucketName", ctx.bucket)
             }
@@ -115,7 +115,7 @@ extension S3Service {
         }
         let pageSize = limit
         let after = r.queryValue("continuation-token").flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let rows = try await store.db.read { db in
+        let rows = try store.db.readNow { db in
             var sql = "SELECT * FROM bucket WHERE account = ? AND name > ?"
             var args: StatementArguments = [r.caller.accountID, after]
             if !prefix.isEmpty {

@@ -92,7 +92,7 @@ extension S3Service {
         let chosenBlobs = Set(chosen.map(\.blob))
         let ifNoneMatch = r.header("if-none-match")
         // One transaction: the object appears and the upload disappears together; the part files become the object's.
-        let freed = try await store.db.write { db -> [String] in
+        let freed = try store.db.writeNow { db -> [String] in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM upload WHERE upload_id = ?)", arguments: [upload.uploadID]) == true else {
                 throw S3Error.noSuchUpload(upload.uploadID)
             }

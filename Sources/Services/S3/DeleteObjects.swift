@@ -43,7 +43,7 @@ extension S3Service {
         }
         let now = wallSeconds()
         let ifMatch = r.header("if-match")
-        let (outcome, freed) = try await store.db.write { db in
+        let (outcome, freed) = try store.db.writeNow { db in
             if let ifMatch {
                 let current = try String.fetchOne(
                     db, sql: "SELECT etag FROM object WHERE bucket = ? AND key = ? AND is_latest = 1 AND is_delete_marker = 0",
@@ -75,7 +75,7 @@ extension S3Service {
         }
         let now = wallSeconds()
         let toDelete = targets
-        let (freed, results) = try await store.db.write { db -> ([String], [(String, String?, Result<DeleteOutcome, AWSError>)]) in
+        let (freed, results) = try store.db.writeNow { db -> ([String], [(String, String?, Result<DeleteOutcome, AWSError>)]) in
             var freed: [String] = []
             var results: [(String, String?, Result<DeleteOutcome, AWSError>)] = []
             for (key, version) in toDelete {

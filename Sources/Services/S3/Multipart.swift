@@ -187,7 +187,7 @@ extension S3Service {
     func abortMultipartUpload(_ ctx: ObjectContext) async throws -> AWSResponse {
         _ = try await ownedBucket(ctx.bucket, ctx.request)
         let upload = try await requireUpload(ctx)
-        let blobs = try await store.db.write { db in try S3Store.removeUpload(upload.uploadID, db) }
+        let blobs = try store.db.writeNow { db in try S3Store.removeUpload(upload.uploadID, db) }
         store.blobs.remove(blobs)
         return AWSResponse(status: .noContent)
     }

@@ -19,7 +19,7 @@ extension S3Store {
     }
 
     func insertUpload(_ u: MultipartUpload) async throws {
-        try await db.write { db in
+        try db.writeNow { db in
             try db.execute(
                 sql: """
                     INSERT INTO upload (upload_id, bucket, key, initiated, headers, metadata, tags, storage_class,
@@ -33,7 +33,7 @@ extension S3Store {
 
     /// The upload, when it exists for this bucket and key.
     func upload(_ id: String, bucket: String, key: String) async throws -> MultipartUpload? {
-        try await db.read { db in
+        try db.readNow { db in
             try Row.fetchOne(db, sql: "SELECT * FROM upload WHERE upload_id = ? AND bucket = ? AND key = ?",
                              arguments: [id, bucket, Self.keyData(key)]).map(Self.upload)
         }
@@ -41,7 +41,7 @@ extension S3Store {
 
     /// Record a part (replacing one with the same number); returns the replaced blob.
     func putPart(_ uploadID: String, _ p: UploadedPart) async throws -> String? {
-        try await db.write { db -> String? in
+        try db.writeNow { db -> String? in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM upload WHERE upload_id = ?)", arguments: [uploadID]) == true else {
                 throw S3Error.noSuchUpload(uploadID)
             }
@@ -58,7 +58,7 @@ extension S3Store {
     }
 
     func parts(_ uploadID: String) async throws -> [UploadedPart] {
-        try await db.read { db in
+        try db.readNow { db in
             try Row.fetchAll(db, sql: "SELECT * FROM part WHERE upload_id = ? ORDER BY part_number", arguments: [uploadID]).map(Self.part)
         }
     }
@@ -72,7 +72,7 @@ extension S3Store {
     }
 
     func uploads(bucket: String, prefix: String) async throws -> [MultipartUpload] {
-        try await db.read { db in
+        try db.readNow { db in
             var sql = "SELECT * FROM upload WHERE bucket = ?"
             var args: StatementArguments = [bucket]
             if !prefix.isEmpty {

@@ -45,7 +45,7 @@ extension S3Service {
 
     private func updateTags(_ ctx: ObjectContext, bucket: Bucket, tags: [(String, String)], status: HTTPResponse.Status) async throws -> AWSResponse {
         let o = try await readableObject(ctx, bucket: bucket)
-        try await store.db.write { db in
+        try store.db.writeNow { db in
             try db.execute(sql: "UPDATE object SET tags = ? WHERE id = ?", arguments: [tags.isEmpty ? nil : TagSet.encode(tags), o.id])
             if db.changesCount == 0 { throw S3Error.noSuchKey(ctx.key) }
         }

@@ -48,7 +48,7 @@ extension S3Service {
         let ifNoneMatch = r.header("if-none-match")
         let ifMatch = r.header("if-match")
         do {
-            let freed = try await store.db.write { db -> [String] in
+            let freed = try store.db.writeNow { db -> [String] in
                 guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bucket WHERE name = ?)", arguments: [bucket.name]) == true else {
                     throw S3Error.noSuchBucket(bucket.name)
                 }

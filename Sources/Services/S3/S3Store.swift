@@ -16,7 +16,7 @@ final class S3Store: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         db = try ServiceDatabase.open(path: directory + "/s3.sqlite", migrator: Self.migrator)
         blobs = try BlobStore(root: directory + "/s3")
-        let all = try db.read { db in try Row.fetchAll(db, sql: "SELECT * FROM bucket").map(Self.bucket) }
+        let all = try db.readNow { db in try Row.fetchAll(db, sql: "SELECT * FROM bucket").map(Self.bucket) }
         bucketCache = Mutex(Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) }))
     }
 
@@ -91,7 +91,7 @@ final class S3Store: Sendable {
 
     /// Remove blob files no row points to (a crash between rename and commit). Run once at start.
     func sweepOrphans() throws -> Int {
-        let referenced = try db.read { db -> Set<String> in
+        let referenced = try db.readNow { db -> Set<String> in
             var set = Set<String>()
             let rows = try Row.fetchCursor(db, sql: "SELECT blobs FROM object WHERE blobs != ''")
             while let row = try rows.next() {
@@ -105,7 +105,7 @@ final class S3Store: Sendable {
     }
 
     func reset() async throws {
-        let all = try await db.write { db -> [String] in
+        let all = try db.writeNow { db -> [String] in
             var ids: [String] = []
             for s in try String.fetchAll(db, sql: "SELECT blobs FROM object") { ids += BlobSegment.decode(s).map(\.id) }
             ids += try String.fetchAll(db, sql: "SELECT blob FROM part")
@@ -143,7 +143,7 @@ final class S3Store: Sendable {
     static func keyData(_ key: String) -> Data { Data(key.utf8) }
 
     func latest(bucket: String, key: String) async throws -> ObjectVersion? {
-        try await db.read { db in
+        try db.readNow { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM object WHERE bucket = ? AND key = ? AND is_latest = 1",
                 arguments: [bucket, Self.keyData(key)]
@@ -152,7 +152,7 @@ final class S3Store: Sendable {
     }
 
     func version(bucket: String, key: String, versionID: String) async throws -> ObjectVersion? {
-        try await db.read { db in
+        try db.readNow { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM object WHERE bucket = ? AND key = ? AND version_id = ?",
                 arguments: [bucket, Self.keyData(key), versionID]
@@ -212,7 +212,7 @@ final class S3Store: Sendable {
 
     /// Latest, non-deleted objects of a bucket in key order, strictly after `after` (bytes) and starting with `prefix`.
     func listLatest(bucket: String, prefix: String, after: Data?, limit: Int) async throws -> [ObjectVersion] {
-        try await db.read { db in
+        try db.readNow { db in
             var sql = "SELECT * FROM object WHERE bucket = ? AND is_latest = 1 AND is_delete_marker = 0"
             var args: StatementArguments = [bucket]
             let p = Self.keyData(prefix)

@@ -1,0 +1,18 @@
+import Dispatch
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Run Swift concurrency on NIO's event loops: a request then stays on the thread that read it instead of
+// hopping between NIO threads and the cooperative pool (each hop is a futex wake-up; together they cost more
+// CPU than the request itself). Must happen before the first task starts.
+_ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+
+Task.detached {
+    await CloudlessCommand.main()
+    exit(0)
+}
+dispatchMain()
