@@ -87,6 +87,7 @@ struct Serve: AsyncParsableCommand {
         let logger = log
 
         let clock = EmulatorClock()
+        let startedAt = Date().timeIntervalSince1970
         let secrets = creds
         let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in secrets[key] } : nil
         let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets)
@@ -103,7 +104,7 @@ struct Serve: AsyncParsableCommand {
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
             Task.detached(priority: .background) {
-                if let removed = try? s3.sweepOrphans(), removed > 0 {
+                if let removed = try? s3.sweepOrphans(startedAt: startedAt), removed > 0 {
                     logger.notice("removed \(removed) orphaned blob files from an earlier crash")
                 }
             }

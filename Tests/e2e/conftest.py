@@ -1,24 +1,35 @@
 import os
 import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 
+from helpers import make_client, purge_bucket
 from server import Server
 
-CREDS = dict(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "strict_auth: run the module against the session's --strict-auth server (see `server`)")
+
+
+def external_server():
+    """The server E2E_ENDPOINT names, or None when it is not set."""
+    if not os.environ.get("E2E_ENDPOINT"):
+        return None
+
+    class External:
+        endpoint = os.environ["E2E_ENDPOINT"]
+        port = int(endpoint.rsplit(":", 1)[1].rstrip("/"))
+        data_dir = None
+    return External()
 
 
 @pytest.fixture(scope="session")
-def server():
+def default_server():
     """The shared server for the session (or E2E_ENDPOINT when set)."""
-    if os.environ.get("E2E_ENDPOINT"):
-        class External:
-            endpoint = os.environ["E2E_ENDPOINT"]
-            port = int(endpoint.rsplit(":", 1)[1].rstrip("/"))
-            data_dir = None
-        yield External()
+    external = external_server()
+    if external:
+        yield external
         return
     s = Server().start()
     yield s
@@ -26,16 +37,37 @@ def server():
 
 
 @pytest.fixture(scope="session")
+def local_strict_server():
+    """A local cloudless started with --strict-auth: one for the whole session, started on first use."""
+    s = Server(args=["--strict-auth"]).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def strict_server(request):
+    """The server for modules marked `strict_auth`: local_strict_server, or E2E_ENDPOINT when set."""
+    return external_server() or request.getfixturevalue("local_strict_server")
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    """The server a module runs against: default_server, or strict_server for modules marked
+    `pytestmark = pytest.mark.strict_auth`.
+
+    Cloudless verifies signatures only with --strict-auth; AWS always does. Modules that check both
+    accepted and rejected signatures are marked so that the signatures are really checked. With
+    E2E_ENDPOINT set, both are that endpoint, used as it is."""
+    strict = request.node.get_closest_marker("strict_auth") is not None
+    return request.getfixturevalue("strict_server" if strict else "default_server")
+
+
+@pytest.fixture(scope="module")
 def endpoint(server):
     return server.endpoint
 
 
-def make_client(endpoint, service="s3", addressing="path", **kw):
-    cfg = Config(s3={"addressing_style": addressing}, retries={"max_attempts": 1}, **kw)
-    return boto3.client(service, endpoint_url=endpoint, config=cfg, **CREDS)
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def s3(endpoint):
     return make_client(endpoint)
 
@@ -46,14 +78,4 @@ def bucket(s3):
     name = "e2e-" + uuid.uuid4().hex[:20]
     s3.create_bucket(Bucket=name)
     yield name
-    try:
-        paginator = s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=name):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
-        for up in s3.list_multipart_uploads(Bucket=name).get("Uploads", []):
-            s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
-        s3.delete_bucket(Bucket=name)
-    except Exception:
-        pass
+    purge_bucket(s3, name)

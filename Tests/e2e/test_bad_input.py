@@ -24,7 +24,7 @@ from urllib.parse import quote, urlparse
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import make_client
+from helpers import make_client
 
 # ---------------------------------------------------------------- helpers
 

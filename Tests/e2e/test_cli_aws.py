@@ -12,6 +12,8 @@ import uuid
 
 import pytest
 
+from helpers import bucket_keys, file_tree, purge_bucket, read_file, sha256_hex, tool_env, write_file
+
 
 V2_PATH = "/usr/bin/aws"
 
@@ -44,8 +46,8 @@ def aws(request, endpoint, tmp_path):
         _checked_versions.add(request.param)
 
     def run(*args, check=True, access_key="test", secret_key="test", input=None):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
+        env = tool_env(
+            "AWS_",
             AWS_ACCESS_KEY_ID=access_key,
             AWS_SECRET_ACCESS_KEY=secret_key,
             AWS_DEFAULT_REGION="us-east-1",
@@ -70,52 +72,7 @@ def bucket_name(s3, aws):
     """A unique bucket name; whatever the test left behind is removed afterwards."""
     name = f"cli-{aws.version}-{uuid.uuid4().hex[:16]}"
     yield name
-    _purge(s3, name)
-
-
-def _purge(s3, name):
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
-        for up in s3.list_multipart_uploads(Bucket=name).get("Uploads", []):
-            s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
-        s3.delete_bucket(Bucket=name)
-    except Exception:
-        pass
-
-
-def _write(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
-
-
-def _read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def _sha(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def _tree(root):
-    """{relative posix path: sha256} for every file under root."""
-    out = {}
-    for dirpath, _, files in os.walk(root):
-        for fn in files:
-            full = os.path.join(dirpath, fn)
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
-            out[rel] = _sha(_read(full))
-    return out
-
-
-def _keys(s3, bucket):
-    return {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for o in page.get("Contents", [])}
+    purge_bucket(s3, name)
 
 
 def _ls_keys(stdout):
@@ -149,8 +106,8 @@ def test_cp_small_and_multipart_roundtrip(aws, bucket_name, tmp_path, s3):
     s3.create_bucket(Bucket=bucket_name)
     small = os.urandom(1234)
     big = os.urandom(9 * 1024 * 1024 + 12345)  # > 8 MiB: the CLI uploads it in 2 parts
-    src_small = _write(str(tmp_path / "up" / "small.bin"), small)
-    src_big = _write(str(tmp_path / "up" / "big.bin"), big)
+    src_small = write_file(str(tmp_path / "up" / "small.bin"), small)
+    src_big = write_file(str(tmp_path / "up" / "big.bin"), big)
     aws("s3", "cp", src_small, f"s3://{bucket_name}/dir/small.bin")
     aws("s3", "cp", src_big, f"s3://{bucket_name}/dir/big.bin")
 
@@ -166,8 +123,8 @@ def test_cp_small_and_multipart_roundtrip(aws, bucket_name, tmp_path, s3):
     dst_big = str(tmp_path / "down" / "big.bin")
     aws("s3", "cp", f"s3://{bucket_name}/dir/small.bin", dst_small)
     aws("s3", "cp", f"s3://{bucket_name}/dir/big.bin", dst_big)
-    assert _read(dst_small) == small
-    assert _read(dst_big) == big
+    assert read_file(dst_small) == small
+    assert read_file(dst_big) == big
 
     # Streaming from stdin and to stdout (`-`).
     aws("s3", "cp", "-", f"s3://{bucket_name}/dir/stdin.txt", input="from stdin\n")
@@ -176,7 +133,7 @@ def test_cp_small_and_multipart_roundtrip(aws, bucket_name, tmp_path, s3):
     # S3 -> S3 copy of the multipart object (the CLI uses CopyObject / UploadPartCopy).
     aws("s3", "cp", f"s3://{bucket_name}/dir/big.bin", f"s3://{bucket_name}/copy/big.bin")
     got = s3.get_object(Bucket=bucket_name, Key="copy/big.bin")["Body"].read()
-    assert _sha(got) == _sha(big)
+    assert sha256_hex(got) == sha256_hex(big)
 
     # Missing key: non-zero exit with a 404.
     p = aws("s3", "cp", f"s3://{bucket_name}/nope", str(tmp_path / "nope"), check=False)
@@ -197,9 +154,9 @@ def test_cp_recursive_and_ls_recursive(aws, bucket_name, tmp_path, s3):
         "plus+sign=eq&amp.txt": b"special characters",
     }
     for rel, data in files.items():
-        _write(str(src / rel), data)
+        write_file(str(src / rel), data)
     aws("s3", "cp", "--recursive", str(src), f"s3://{bucket_name}/tree/")
-    assert _keys(s3, bucket_name) == {f"tree/{k}" for k in files}
+    assert bucket_keys(s3, bucket_name) == {f"tree/{k}" for k in files}
 
     p = aws("s3", "ls", "--recursive", f"s3://{bucket_name}")
     assert _ls_keys(p.stdout) == {f"tree/{k}" for k in files}
@@ -214,35 +171,35 @@ def test_cp_recursive_and_ls_recursive(aws, bucket_name, tmp_path, s3):
     # Download the whole tree and compare.
     dst = tmp_path / "dst"
     aws("s3", "cp", "--recursive", f"s3://{bucket_name}/tree", str(dst))
-    assert _tree(str(dst)) == {k: _sha(v) for k, v in files.items()}
+    assert file_tree(str(dst)) == {k: sha256_hex(v) for k, v in files.items()}
 
 
 def test_sync_delete(aws, bucket_name, tmp_path, s3):
     s3.create_bucket(Bucket=bucket_name)
     src = tmp_path / "src"
-    _write(str(src / "keep.txt"), b"keep")
-    _write(str(src / "gone.txt"), b"to be deleted")
-    _write(str(src / "sub/change.txt"), b"v1")
+    write_file(str(src / "keep.txt"), b"keep")
+    write_file(str(src / "gone.txt"), b"to be deleted")
+    write_file(str(src / "sub/change.txt"), b"v1")
     aws("s3", "sync", str(src), f"s3://{bucket_name}/s")
-    assert _keys(s3, bucket_name) == {"s/keep.txt", "s/gone.txt", "s/sub/change.txt"}
+    assert bucket_keys(s3, bucket_name) == {"s/keep.txt", "s/gone.txt", "s/sub/change.txt"}
 
     # A second sync with nothing changed uploads nothing (sizes and LastModified compare equal).
     p = aws("s3", "sync", str(src), f"s3://{bucket_name}/s")
     assert "upload:" not in p.stdout
 
     os.remove(src / "gone.txt")
-    _write(str(src / "sub/change.txt"), b"version two, longer")
-    _write(str(src / "new/new.bin"), os.urandom(5000))
+    write_file(str(src / "sub/change.txt"), b"version two, longer")
+    write_file(str(src / "new/new.bin"), os.urandom(5000))
     p = aws("s3", "sync", "--delete", str(src), f"s3://{bucket_name}/s")
     assert "delete:" in p.stdout
-    assert _keys(s3, bucket_name) == {"s/keep.txt", "s/sub/change.txt", "s/new/new.bin"}
+    assert bucket_keys(s3, bucket_name) == {"s/keep.txt", "s/sub/change.txt", "s/new/new.bin"}
     assert s3.get_object(Bucket=bucket_name, Key="s/sub/change.txt")["Body"].read() == b"version two, longer"
 
     # Sync down into a folder with a stray file: --delete removes it, the rest matches.
     dst = tmp_path / "dst"
-    _write(str(dst / "stray.txt"), b"stray")
+    write_file(str(dst / "stray.txt"), b"stray")
     aws("s3", "sync", "--delete", f"s3://{bucket_name}/s", str(dst))
-    assert _tree(str(dst)) == _tree(str(src))
+    assert file_tree(str(dst)) == file_tree(str(src))
 
 
 def test_rm_and_rb_force(aws, bucket_name, s3):
@@ -251,13 +208,13 @@ def test_rm_and_rb_force(aws, bucket_name, s3):
         s3.put_object(Bucket=bucket_name, Key=f"p/{i}.txt", Body=f"n{i}".encode())
     s3.put_object(Bucket=bucket_name, Key="q.txt", Body=b"q")
     aws("s3", "rm", f"s3://{bucket_name}/q.txt")
-    assert _keys(s3, bucket_name) == {f"p/{i}.txt" for i in range(5)}
+    assert bucket_keys(s3, bucket_name) == {f"p/{i}.txt" for i in range(5)}
     # A non-empty bucket cannot be removed without --force: BucketNotEmpty.
     p = aws("s3", "rb", f"s3://{bucket_name}", check=False)
     assert p.returncode != 0
     assert "BucketNotEmpty" in p.stderr
     aws("s3", "rm", "--recursive", f"s3://{bucket_name}/p/")
-    assert _keys(s3, bucket_name) == set()
+    assert bucket_keys(s3, bucket_name) == set()
     s3.put_object(Bucket=bucket_name, Key="again.txt", Body=b"x")
     aws("s3", "rb", "--force", f"s3://{bucket_name}")
     assert bucket_name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
@@ -280,21 +237,21 @@ def test_s3api_object_lifecycle(aws, bucket_name, tmp_path, s3):
     out = json.loads(aws("s3api", "create-bucket", "--bucket", bucket_name).stdout)
     assert out["Location"] == f"/{bucket_name}"  # us-east-1 answers the path form
 
-    body = _write(str(tmp_path / "body.json"), b'{"hello": "world"}')
+    body = write_file(str(tmp_path / "body.json"), b'{"hello": "world"}')
     out = json.loads(aws("s3api", "put-object", "--bucket", bucket_name, "--key", "docs/a.json",
                          "--body", body, "--content-type", "application/json",
                          "--metadata", "owner=e2e,purpose=testing").stdout)
-    assert out["ETag"].strip('"') == hashlib.md5(_read(body)).hexdigest()
+    assert out["ETag"].strip('"') == hashlib.md5(read_file(body)).hexdigest()
 
     head = json.loads(aws("s3api", "head-object", "--bucket", bucket_name, "--key", "docs/a.json").stdout)
-    assert head["ContentLength"] == len(_read(body))
+    assert head["ContentLength"] == len(read_file(body))
     assert head["ContentType"] == "application/json"
     assert head["Metadata"] == {"owner": "e2e", "purpose": "testing"}
     assert head["ETag"] == out["ETag"]
 
     outfile = str(tmp_path / "got.json")
     got = json.loads(aws("s3api", "get-object", "--bucket", bucket_name, "--key", "docs/a.json", outfile).stdout)
-    assert _read(outfile) == _read(body)
+    assert read_file(outfile) == read_file(body)
     assert got["ContentType"] == "application/json"
     assert got["Metadata"] == {"owner": "e2e", "purpose": "testing"}
 
@@ -320,7 +277,7 @@ def test_s3api_object_lifecycle(aws, bucket_name, tmp_path, s3):
     p = aws("s3api", "get-object", "--bucket", bucket_name, "--key", "docs/a.json", outfile, check=False)
     assert p.returncode != 0
     assert "NoSuchKey" in p.stderr
-    assert _keys(s3, bucket_name) == {"docs/b.json", "other.txt"}
+    assert bucket_keys(s3, bucket_name) == {"docs/b.json", "other.txt"}
 
 
 # ---------------------------------------------------------------- aws sts

@@ -19,7 +19,7 @@ import time
 
 from botocore.exceptions import ClientError
 
-from conftest import make_client
+from helpers import make_client
 from server import Server
 
 ROUNDS = 4

@@ -15,21 +15,14 @@ import time
 import urllib.request
 import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from helpers import make_client as client
 from server import Server, binary_path, free_port
 
 OPTIONS = ["--host", "--port", "--data-dir", "--ephemeral", "--account-id", "--region", "--log-level",
            "--strict-auth"]
-
-
-def client(endpoint, service="s3", access_key="test", secret="test"):
-    cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
-    return boto3.client(service, endpoint_url=endpoint, config=cfg, aws_access_key_id=access_key,
-                        aws_secret_access_key=secret, region_name="us-east-1")
 
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy

@@ -10,56 +10,22 @@ import socket
 import uuid
 import xml.etree.ElementTree as ET
 
-import boto3
 import pytest
 import requests
 from boto3.s3.transfer import TransferConfig
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import make_client
-from server import Server
+from helpers import error, make_client
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 VHOST_SUFFIXES = ["localhost", "s3.localhost.localstack.cloud"]
 
 
-# --- this module runs against its own server started with --strict-auth -------------------------
-# Cloudless verifies signatures only with --strict-auth; AWS always does. These overrides of the
-# conftest fixtures (same names, module scope) give this module a strict server of its own, so
-# both the accepted and the rejected signatures below are really checked. With E2E_ENDPOINT set,
-# that endpoint is used as it is.
-
-@pytest.fixture(scope="module")
-def server():
-    if os.environ.get("E2E_ENDPOINT"):
-        class External:
-            endpoint = os.environ["E2E_ENDPOINT"]
-            port = int(endpoint.rsplit(":", 1)[1].rstrip("/"))
-            data_dir = None
-        yield External()
-        return
-    s = Server(args=["--strict-auth"]).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def endpoint(server):
-    return server.endpoint
-
-
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return make_client(endpoint)
-
-
-def error(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+# Signatures are checked: this module runs against the session's --strict-auth server (conftest `server`).
+pytestmark = pytest.mark.strict_auth
 
 
 @pytest.fixture
@@ -76,16 +42,10 @@ def loopback_dns(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", fake)
 
 
-def client(endpoint, addressing):
-    cfg = Config(s3={"addressing_style": addressing}, retries={"max_attempts": 1})
-    return boto3.client("s3", endpoint_url=endpoint, config=cfg, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
-
-
 @pytest.fixture(params=VHOST_SUFFIXES)
 def vclient(request, server, loopback_dns):
     """A boto3 client using virtual-hosted style against one of the bucket host suffixes."""
-    c = client(f"http://{request.param}:{server.port}", "virtual")
+    c = make_client(f"http://{request.param}:{server.port}", addressing="virtual")
     seen = []
     c.meta.events.register("before-send.s3", lambda request, **_: seen.append(request.url))
     c.sent_urls = seen
@@ -113,7 +73,7 @@ def test_path_style_on_ip_endpoint(s3, bucket):
 @pytest.mark.parametrize("suffix", ["localhost", "s3.localhost.localstack.cloud"])
 def test_path_style_on_named_endpoint(server, bucket, loopback_dns, suffix):
     # moto differs: takes "s3" in s3.localhost.localstack.cloud for a bucket name.
-    c = client(f"http://{suffix}:{server.port}", "path")
+    c = make_client(f"http://{suffix}:{server.port}", addressing="path")
     c.put_object(Bucket=bucket, Key="p", Body=b"path on name")
     assert c.get_object(Bucket=bucket, Key="p")["Body"].read() == b"path on name"
 

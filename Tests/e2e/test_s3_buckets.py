@@ -5,37 +5,13 @@ import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
-import requests
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-import boto3
-from botocore.config import Config
+from helpers import error, make_client, raw_request
 
 
 def new_name(prefix="e2e-b-"):
     return prefix + uuid.uuid4().hex[:20]
-
-
-def client_in(endpoint, region, access_key="test"):
-    cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1})
-    return boto3.client("s3", endpoint_url=endpoint, config=cfg, region_name=region,
-                        aws_access_key_id=access_key, aws_secret_access_key="test")
-
-
-def error(excinfo):
-    """(code, http status) of a botocore ClientError."""
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def raw_request(endpoint, method, path, region="us-east-1", headers=None, body=b""):
-    """A SigV4-signed request sent with `requests`, so the raw response (body, headers) can be inspected."""
-    req = AWSRequest(method=method, url=endpoint + path, data=body, headers=dict(headers or {}))
-    S3SigV4Auth(Credentials("test", "test"), "s3", region).add_auth(req)
-    return requests.request(method, endpoint + path, headers=dict(req.headers.items()), data=body, timeout=30)
 
 
 @pytest.fixture
@@ -63,7 +39,7 @@ def test_create_bucket_in_us_east_1_returns_location_path(s3, cleanup):
 
 
 def test_create_bucket_with_location_constraint_records_region(endpoint, cleanup):
-    eu = client_in(endpoint, "eu-west-1")
+    eu = make_client(endpoint, region="eu-west-1")
     name = new_name()
     eu.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     cleanup.append((eu, name))
@@ -109,7 +85,7 @@ def test_recreate_own_bucket_in_us_east_1_succeeds_and_keeps_objects(s3, bucket)
 
 
 def test_recreate_own_bucket_outside_us_east_1_is_bucket_already_owned_by_you(endpoint, cleanup):
-    eu = client_in(endpoint, "eu-west-1")
+    eu = make_client(endpoint, region="eu-west-1")
     name = new_name()
     eu.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     cleanup.append((eu, name))
@@ -121,7 +97,7 @@ def test_recreate_own_bucket_outside_us_east_1_is_bucket_already_owned_by_you(en
 
 def test_create_bucket_owned_by_another_account_is_bucket_already_exists(endpoint, bucket):
     # A 12-digit access key id stands for another account. moto differs: it maps every key to one account.
-    other = client_in(endpoint, "us-east-1", access_key="111111111111")
+    other = make_client(endpoint, access_key="111111111111")
     with pytest.raises(ClientError) as e:
         other.create_bucket(Bucket=bucket)
     assert error(e) == ("BucketAlreadyExists", 409)
@@ -311,7 +287,7 @@ def test_list_buckets_max_buckets_paginates_with_continuation_token(s3, cleanup)
 
 def test_list_buckets_filters_by_bucket_region(endpoint, s3, cleanup):
     # moto differs: no BucketRegion in ListBuckets.
-    eu = client_in(endpoint, "eu-west-1")
+    eu = make_client(endpoint, region="eu-west-1")
     name = new_name()
     eu.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     cleanup.append((eu, name))
@@ -329,7 +305,7 @@ def test_list_buckets_with_unknown_bucket_region_is_invalid_argument(s3):
 
 def test_list_buckets_only_shows_buckets_of_the_calling_account(endpoint, bucket):
     # moto differs: maps every access key to one account.
-    other = client_in(endpoint, "us-east-1", access_key="222222222222")
+    other = make_client(endpoint, access_key="222222222222")
     assert bucket not in [b["Name"] for b in other.list_buckets()["Buckets"]]
 
 

@@ -19,8 +19,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import make_client
-from server import Server
+from helpers import error, make_client
 
 MIB = 1024 * 1024
 ALGORITHMS = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"]
@@ -29,39 +28,8 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 TRICKY = b"0\r\n\r\n" + b"x-amz-checksum-crc32:AAAAAA==\r\n" + b"10;chunk-signature=" + bytes(range(256)) * 4
 
 
-# --- this module runs against its own server started with --strict-auth -------------------------
-# Cloudless verifies signatures only with --strict-auth; AWS always does. These overrides of the
-# conftest fixtures (same names, module scope) give this module a strict server of its own, so
-# both the accepted and the rejected signatures below are really checked. With E2E_ENDPOINT set,
-# that endpoint is used as it is.
-
-@pytest.fixture(scope="module")
-def server():
-    if os.environ.get("E2E_ENDPOINT"):
-        class External:
-            endpoint = os.environ["E2E_ENDPOINT"]
-            port = int(endpoint.rsplit(":", 1)[1].rstrip("/"))
-            data_dir = None
-        yield External()
-        return
-    s = Server(args=["--strict-auth"]).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def endpoint(server):
-    return server.endpoint
-
-
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return make_client(endpoint)
-
-
-def error(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
+# Signatures are checked: this module runs against the session's --strict-auth server (conftest `server`).
+pytestmark = pytest.mark.strict_auth
 
 
 def digest(algorithm, data):

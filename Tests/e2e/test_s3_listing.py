@@ -9,28 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, unquote_plus, urlparse
 
 import pytest
-import requests
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from helpers import error, raw_request
+
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
-
-
-def error(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def utf8_sorted(keys):
     return sorted(keys, key=lambda k: k.encode("utf-8"))
-
-
-def raw_request(endpoint, method, path, headers=None, body=b""):
-    req = AWSRequest(method=method, url=endpoint + path, data=body, headers=dict(headers or {}))
-    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(req)
-    return requests.request(method, endpoint + path, headers=dict(req.headers.items()), data=body, timeout=30)
 
 
 def put_keys(endpoint, bucket, keys, threads=16):

@@ -9,14 +9,11 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from helpers import error
+
 MIB = 1024 * 1024
 BIG = os.urandom(5 * MIB)        # the smallest size allowed for a part that is not the last
 TAIL = os.urandom(1234)
-
-
-def error(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def multipart_etag(parts):

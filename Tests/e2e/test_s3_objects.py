@@ -9,18 +9,11 @@ import xml.etree.ElementTree as ET
 import zlib
 
 import pytest
-import requests
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from helpers import error, raw_request
+
 DATA = b"0123456789abcdefghij"  # 20 bytes
-
-
-def error(excinfo):
-    r = excinfo.value.response
-    return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def md5_etag(data):
@@ -29,13 +22,6 @@ def md5_etag(data):
 
 def b64_crc32(data):
     return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
-
-
-def raw_request(endpoint, method, path, headers=None, body=b""):
-    """A SigV4-signed request sent with `requests`, to look at raw status, headers and body."""
-    req = AWSRequest(method=method, url=endpoint + path, data=body, headers=dict(headers or {}))
-    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(req)
-    return requests.request(method, endpoint + path, headers=dict(req.headers.items()), data=body, timeout=30)
 
 
 @pytest.fixture

@@ -14,49 +14,19 @@ import uuid
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 
-from conftest import make_client
-from server import Server
+from helpers import make_client
 
 
-# --- this module runs against its own server started with --strict-auth -------------------------
-# Cloudless verifies signatures only with --strict-auth; AWS always does. These overrides of the
-# conftest fixtures (same names, module scope) give this module a strict server of its own, so
-# both the accepted and the rejected signatures below are really checked. With E2E_ENDPOINT set,
-# that endpoint is used as it is.
-
-@pytest.fixture(scope="module")
-def server():
-    if os.environ.get("E2E_ENDPOINT"):
-        class External:
-            endpoint = os.environ["E2E_ENDPOINT"]
-            port = int(endpoint.rsplit(":", 1)[1].rstrip("/"))
-            data_dir = None
-        yield External()
-        return
-    s = Server(args=["--strict-auth"]).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def endpoint(server):
-    return server.endpoint
-
-
-@pytest.fixture(scope="module")
-def s3(endpoint):
-    return make_client(endpoint)
+# Signatures are checked: this module runs against the session's --strict-auth server (conftest `server`).
+pytestmark = pytest.mark.strict_auth
 
 
 def client(endpoint, addressing="path", signature_version="s3v4"):
-    cfg = Config(s3={"addressing_style": addressing}, signature_version=signature_version, retries={"max_attempts": 1})
-    return boto3.client("s3", endpoint_url=endpoint, config=cfg, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    """A client that names its signature version (the suite's `s3` leaves the choice to botocore)."""
+    return make_client(endpoint, addressing=addressing, signature_version=signature_version)
 
 
 def to_loopback(url, port):

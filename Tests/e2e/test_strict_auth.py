@@ -19,30 +19,20 @@ import uuid
 import zlib
 from urllib.parse import quote, urlparse, urlsplit, urlunsplit
 
-import boto3
 import botocore.httpchecksum
 import pytest
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from server import Server
+from helpers import make_client as client
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @pytest.fixture(scope="module")
-def strict():
-    s = Server(args=["--strict-auth"]).start()
-    yield s
-    s.stop()
-
-
-def client(endpoint, service="s3", access_key="test", secret="test", **cfg):
-    cfg["s3"] = {"addressing_style": "path", **cfg.get("s3", {})}
-    config = Config(retries={"max_attempts": 1}, **cfg)
-    return boto3.client(service, endpoint_url=endpoint, config=config, aws_access_key_id=access_key,
-                        aws_secret_access_key=secret, region_name="us-east-1")
+def strict(local_strict_server):
+    """Always a local --strict-auth cloudless (even with E2E_ENDPOINT): the session's shared one."""
+    return local_strict_server
 
 
 @pytest.fixture(scope="module")

@@ -11,32 +11,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from helpers import bucket_keys, file_tree, purge_bucket, read_file, sha256_hex, tool_env, write_file
+
 TIMEOUT = 120
-
-
-def _sha(data):
-    return hashlib.sha256(data).hexdigest()
-
-
-def _write(path, data):
-    os.makedirs(os.path.dirname(str(path)), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-    return str(path)
-
-
-def _read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def _tree(root):
-    out = {}
-    for dirpath, _, files in os.walk(root):
-        for fn in files:
-            full = os.path.join(dirpath, fn)
-            out[os.path.relpath(full, root).replace(os.sep, "/")] = _sha(_read(full))
-    return out
 
 
 def _run(cmd, env=None, check=True, input=None):
@@ -48,29 +25,11 @@ def _run(cmd, env=None, check=True, input=None):
     return p
 
 
-def _keys(s3, bucket):
-    return {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for o in page.get("Contents", [])}
-
-
-def _purge(s3, name):
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
-        for up in s3.list_multipart_uploads(Bucket=name).get("Uploads", []):
-            s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
-        s3.delete_bucket(Bucket=name)
-    except Exception:
-        pass
-
-
 @pytest.fixture
 def bucket_name(s3):
     name = "tool-" + uuid.uuid4().hex[:20]
     yield name
-    _purge(s3, name)
+    purge_bucket(s3, name)
 
 
 def _hostport(endpoint):
@@ -79,11 +38,8 @@ def _hostport(endpoint):
 
 
 def _clean_env(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "RCLONE_", "RESTIC_", "S3CMD"))}
-    env["HOME"] = str(tmp_path / "home")  # no ~/.s3cfg, ~/.aws, ~/.config/rclone from the user
-    os.makedirs(env["HOME"], exist_ok=True)
-    return env
+    # HOME of its own: no ~/.s3cfg, ~/.aws, ~/.config/rclone from the user
+    return tool_env("AWS_", "RCLONE_", "RESTIC_", "S3CMD", home=tmp_path / "home")
 
 
 # ---------------------------------------------------------------- s3cmd
@@ -127,13 +83,13 @@ def _run_s3cmd_scenario(s3cmd, b, tmp_path, s3):
     assert f"s3://{b}" in out
 
     small = os.urandom(3000)
-    src = _write(tmp_path / "up" / "small.bin", small)
+    src = write_file(tmp_path / "up" / "small.bin", small)
     s3cmd("put", src, f"s3://{b}/dir/small.bin")
     assert s3.get_object(Bucket=b, Key="dir/small.bin")["Body"].read() == small
 
     # 12 MiB with 5 MiB parts: a 3-part multipart upload.
     big = os.urandom(12 * 1024 * 1024 + 77)
-    src_big = _write(tmp_path / "up" / "big.bin", big)
+    src_big = write_file(tmp_path / "up" / "big.bin", big)
     s3cmd("put", "--multipart-chunk-size-mb=5", src_big, f"s3://{b}/dir/big.bin")
     head = s3.head_object(Bucket=b, Key="dir/big.bin")
     assert head["ContentLength"] == len(big)
@@ -150,20 +106,20 @@ def _run_s3cmd_scenario(s3cmd, b, tmp_path, s3):
     os.makedirs(os.path.dirname(dst))
     s3cmd("get", f"s3://{b}/dir/small.bin", dst)
     s3cmd("get", f"s3://{b}/dir/big.bin", dst_big)
-    assert _read(dst) == small
-    assert _sha(_read(dst_big)) == _sha(big)
+    assert read_file(dst) == small
+    assert sha256_hex(read_file(dst_big)) == sha256_hex(big)
 
     # sync up with --delete-removed.
     tree = tmp_path / "tree"
-    _write(tree / "one.txt", b"one")
-    _write(tree / "sub" / "two.txt", b"two")
-    _write(tree / "sub" / "three.txt", b"three")
+    write_file(tree / "one.txt", b"one")
+    write_file(tree / "sub" / "two.txt", b"two")
+    write_file(tree / "sub" / "three.txt", b"three")
     s3cmd("sync", f"{tree}/", f"s3://{b}/tree/")
-    assert {k for k in _keys(s3, b) if k.startswith("tree/")} == {"tree/one.txt", "tree/sub/two.txt", "tree/sub/three.txt"}
+    assert {k for k in bucket_keys(s3, b) if k.startswith("tree/")} == {"tree/one.txt", "tree/sub/two.txt", "tree/sub/three.txt"}
     os.remove(tree / "sub" / "three.txt")
-    _write(tree / "one.txt", b"one, changed")
+    write_file(tree / "one.txt", b"one, changed")
     s3cmd("sync", "--delete-removed", f"{tree}/", f"s3://{b}/tree/")
-    assert {k for k in _keys(s3, b) if k.startswith("tree/")} == {"tree/one.txt", "tree/sub/two.txt"}
+    assert {k for k in bucket_keys(s3, b) if k.startswith("tree/")} == {"tree/one.txt", "tree/sub/two.txt"}
     assert s3.get_object(Bucket=b, Key="tree/one.txt")["Body"].read() == b"one, changed"
 
     # Metadata headers and copy.
@@ -172,11 +128,11 @@ def _run_s3cmd_scenario(s3cmd, b, tmp_path, s3):
 
     # Delete: one key, then everything recursively, then the bucket.
     s3cmd("del", f"s3://{b}/dir/small.bin")
-    assert "dir/small.bin" not in _keys(s3, b)
+    assert "dir/small.bin" not in bucket_keys(s3, b)
     p = s3cmd("rb", f"s3://{b}", check=False)
     assert p.returncode != 0  # BucketNotEmpty
     s3cmd("del", "--recursive", "--force", f"s3://{b}")
-    assert _keys(s3, b) == set()
+    assert bucket_keys(s3, b) == set()
     s3cmd("rb", f"s3://{b}")
     assert b not in [x["Name"] for x in s3.list_buckets()["Buckets"]]
 
@@ -222,9 +178,9 @@ def test_rclone(rclone, bucket_name, tmp_path, s3):
         "empty.txt": b"",
     }
     for rel, data in files.items():
-        _write(src / rel, data)
+        write_file(src / rel, data)
     rclone("copy", src, f"cl:{b}/data")
-    assert _keys(s3, b) == {f"data/{k}" for k in files}
+    assert bucket_keys(s3, b) == {f"data/{k}" for k in files}
 
     out = rclone("ls", f"cl:{b}/data").stdout.decode()
     listed = {line.split(None, 1)[1] for line in out.splitlines() if line.strip()}
@@ -238,17 +194,17 @@ def test_rclone(rclone, bucket_name, tmp_path, s3):
     rclone("check", src, f"cl:{b}/data")  # compares sizes and MD5s (ETags)
 
     # sync: change one file, delete one, add one; the remote mirrors the source.
-    _write(src / "a.txt", b"alpha, changed")
+    write_file(src / "a.txt", b"alpha, changed")
     os.remove(src / "dir" / "b.bin")
-    _write(src / "new.txt", b"new")
+    write_file(src / "new.txt", b"new")
     rclone("sync", src, f"cl:{b}/data")
-    assert _keys(s3, b) == {f"data/{k}" for k in _tree(str(src))}
+    assert bucket_keys(s3, b) == {f"data/{k}" for k in file_tree(str(src))}
     rclone("check", src, f"cl:{b}/data")
 
     # A multipart upload: 12 MiB with 5 MiB chunks. Afterwards rclone HEADs the object with
     # `?versionId=null`, which AWS accepts on unversioned buckets (moto answers 400 there).
     big = os.urandom(12 * 1024 * 1024 + 4321)
-    src_big = _write(tmp_path / "big" / "big.bin", big)
+    src_big = write_file(tmp_path / "big" / "big.bin", big)
     rclone("copyto", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M", src_big, f"cl:{b}/big/big.bin")
     head = s3.head_object(Bucket=b, Key="big/big.bin")
     assert head["ContentLength"] == len(big)
@@ -257,14 +213,14 @@ def test_rclone(rclone, bucket_name, tmp_path, s3):
     rclone("check", os.path.dirname(src_big), f"cl:{b}/big")
     dst = tmp_path / "down"
     rclone("copy", f"cl:{b}/big", dst)
-    assert _sha(_read(dst / "big.bin")) == _sha(big)
+    assert sha256_hex(read_file(dst / "big.bin")) == sha256_hex(big)
 
     # Download the whole data tree and compare.
     rclone("copy", f"cl:{b}/data", tmp_path / "down-data")
-    assert _tree(str(tmp_path / "down-data")) == _tree(str(src))
+    assert file_tree(str(tmp_path / "down-data")) == file_tree(str(src))
 
     rclone("delete", f"cl:{b}/data/dir")
-    assert not any(k.startswith("data/dir/") for k in _keys(s3, b))
+    assert not any(k.startswith("data/dir/") for k in bucket_keys(s3, b))
     rclone("purge", f"cl:{b}")
     assert b not in [x["Name"] for x in s3.list_buckets()["Buckets"]]
 
@@ -295,17 +251,17 @@ def test_restic(endpoint, bucket_name, tmp_path, s3):
         "empty": b"",
     }
     for rel, data in files.items():
-        _write(src / rel, data)
+        write_file(src / rel, data)
 
     restic("init")
-    assert "config" in _keys(s3, bucket_name)
+    assert "config" in bucket_keys(s3, bucket_name)
     restic("backup", src)
     snaps = json.loads(restic("snapshots", "--json").stdout)
     assert len(snaps) == 1
 
     # Second backup after a change, then forget + prune the first (exercises deletes and listings).
-    _write(src / "doc.txt", b"changed\n")
-    _write(src / "bin/extra.bin", os.urandom(500_000))
+    write_file(src / "doc.txt", b"changed\n")
+    write_file(src / "bin/extra.bin", os.urandom(500_000))
     restic("backup", src)
     restic("forget", "--keep-last", "1", "--prune")
     snaps = json.loads(restic("snapshots", "--json").stdout)
@@ -315,4 +271,4 @@ def test_restic(endpoint, bucket_name, tmp_path, s3):
     target = tmp_path / "restore"
     restic("restore", "latest", "--target", target)
     restored_root = str(target) + str(src)  # restic restores the absolute source path under target
-    assert _tree(restored_root) == _tree(str(src))
+    assert file_tree(restored_root) == file_tree(str(src))

@@ -13,9 +13,12 @@ public enum HTTPServer {
         // Larger than AWS's 8 KiB so oversized headers get an AWS-shaped error from the gateway
         // instead of a dropped connection.
         http1.httpDecoder = .init(maxHeaderFieldSize: 256 * 1024, maxHeaderListSize: 1024 * 1024, maxHeaderFieldCount: 2000)
+        let channelConfiguration = http1
         return Application(
             responder: gateway,
-            server: .http1(configuration: http1),
+            server: HTTPServerBuilder { responder in
+                EventLoopBoundChannel(inner: HTTP1Channel(responder: responder, configuration: channelConfiguration))
+            },
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

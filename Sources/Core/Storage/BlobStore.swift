@@ -69,12 +69,17 @@ public struct BlobStore: Sendable {
     }
 
     /// Remove every blob file not in `referenced` (crash leftovers: renamed but never committed).
-    public func sweep(referenced: Set<String>) -> Int {
+    /// Files modified at or after `olderThan` (seconds since 1970) are kept: the sweep runs while the server
+    /// already takes uploads, and a blob renamed a moment ago may be about to be committed.
+    public func sweep(referenced: Set<String>, olderThan cutoff: Double = .infinity) -> Int {
         var removed = 0
         let fm = FileManager.default
         for dir in (try? fm.contentsOfDirectory(atPath: blobsDir)) ?? [] {
             for name in (try? fm.contentsOfDirectory(atPath: "\(blobsDir)/\(dir)")) ?? [] where !referenced.contains(name) {
-                unlink("\(blobsDir)/\(dir)/\(name)")
+                let path = "\(blobsDir)/\(dir)/\(name)"
+                var st = stat()
+                guard stat(path, &st) == 0, Double(st.st_mtim.tv_sec) + 1 < cutoff else { continue }
+                unlink(path)
                 removed += 1
             }
         }

@@ -19,7 +19,8 @@ public enum ServiceDatabase {
 extension DatabasePool {
     /// Read on the calling thread. Queries here take microseconds; GRDB's async variants hop to a dispatch
     /// queue and back, which costs more CPU in thread wake-ups than the query itself.
-    public func readNow<T>(_ body: (Database) throws -> T) throws -> T { try read(body) }
+    /// Without a transaction: each read here is one statement, which SQLite already runs on one snapshot.
+    public func readNow<T>(_ body: (Database) throws -> T) throws -> T { try unsafeRead(body) }
 
     /// Write (one transaction) on the calling thread, waiting for the writer if another transaction runs.
     public func writeNow<T>(_ body: (Database) throws -> T) throws -> T { try write(body) }

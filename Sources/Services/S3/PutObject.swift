@@ -49,7 +49,8 @@ extension S3Service {
         let ifMatch = r.header("if-match")
         do {
             let freed = try store.db.writeNow { db -> [String] in
-                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bucket WHERE name = ?)", arguments: [bucket.name]) == true else {
+                guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM bucket WHERE name = ?)"),
+                                        arguments: [bucket.name]) == true else {
                     throw S3Error.noSuchBucket(bucket.name)
                 }
                 if ifNoneMatch != nil || ifMatch != nil {

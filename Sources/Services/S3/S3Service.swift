@@ -24,7 +24,8 @@ public struct S3Service: AWSService {
     }
 
     /// Remove crash leftovers; call once at start (in the background: it scans the blob folder).
-    public func sweepOrphans() throws -> Int { try store.sweepOrphans() }
+    /// Blob files written after `startedAt` are never swept (uploads run while the sweep does).
+    public func sweepOrphans(startedAt: Double) throws -> Int { try store.sweepOrphans(olderThan: startedAt) }
 
     public func reset() async throws { try await store.reset() }
 

@@ -90,7 +90,7 @@ final class S3Store: Sendable {
     }
 
     /// Remove blob files no row points to (a crash between rename and commit). Run once at start.
-    func sweepOrphans() throws -> Int {
+    func sweepOrphans(olderThan cutoff: Double) throws -> Int {
         let referenced = try db.readNow { db -> Set<String> in
             var set = Set<String>()
             let rows = try Row.fetchCursor(db, sql: "SELECT blobs FROM object WHERE blobs != ''")
@@ -101,7 +101,7 @@ final class S3Store: Sendable {
             while let b = try parts.next() { set.insert(b) }
             return set
         }
-        return blobs.sweep(referenced: referenced)
+        return blobs.sweep(referenced: referenced, olderThan: cutoff)
     }
 
     func reset() async throws {
@@ -127,17 +127,23 @@ final class S3Store: Sendable {
 
     // MARK: Object rows
 
+    /// Object columns in the order `object(_:)` reads them by index (name lookups cost a lowercased copy per column).
+    static let objectColumns = """
+        id, bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified, headers, metadata, tags,
+        storage_class, checksum_algorithm, checksum_value, checksum_type, parts, blobs, owner
+        """
+
     static func object(_ row: Row) -> ObjectVersion {
-        let keyData: Data = row["key"]
+        let keyData: Data = row[2]
         return ObjectVersion(
-            id: row["id"], bucket: row["bucket"], key: String(decoding: keyData, as: UTF8.self),
-            versionID: row["version_id"], isLatest: row["is_latest"], isDeleteMarker: row["is_delete_marker"],
-            size: row["size"], etag: row["etag"], lastModified: row["last_modified"],
-            headers: HeaderPairs.decode(row["headers"]), metadata: HeaderPairs.decode(row["metadata"]),
-            tags: TagSet.decode(row["tags"]), storageClass: row["storage_class"],
-            checksumAlgorithm: (row["checksum_algorithm"] as String?).flatMap(ChecksumAlgorithm.init(rawValue:)),
-            checksumValue: row["checksum_value"], checksumType: row["checksum_type"],
-            parts: ObjectPart.decode(row["parts"]), segments: BlobSegment.decode(row["blobs"]), owner: row["owner"])
+            id: row[0], bucket: row[1], key: String(decoding: keyData, as: UTF8.self),
+            versionID: row[3], isLatest: row[4], isDeleteMarker: row[5],
+            size: row[6], etag: row[7], lastModified: row[8],
+            headers: HeaderPairs.decode(row[9]), metadata: HeaderPairs.decode(row[10]),
+            tags: TagSet.decode(row[11]), storageClass: row[12],
+            checksumAlgorithm: (row[13] as String?).flatMap(ChecksumAlgorithm.init(rawValue:)),
+            checksumValue: row[14], checksumType: row[15],
+            parts: ObjectPart.decode(row[16]), segments: BlobSegment.decode(row[17]), owner: row[18])
     }
 
     static func keyData(_ key: String) -> Data { Data(key.utf8) }
@@ -145,7 +151,7 @@ final class S3Store: Sendable {
     func latest(bucket: String, key: String) async throws -> ObjectVersion? {
         try db.readNow { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM object WHERE bucket = ? AND key = ? AND is_latest = 1",
+                db.cachedStatement(sql: "SELECT \(Self.objectColumns) FROM object WHERE bucket = ? AND key = ? AND is_latest = 1"),
                 arguments: [bucket, Self.keyData(key)]
             ).map(Self.object)
         }
@@ -154,20 +160,18 @@ final class S3Store: Sendable {
     func version(bucket: String, key: String, versionID: String) async throws -> ObjectVersion? {
         try db.readNow { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM object WHERE bucket = ? AND key = ? AND version_id = ?",
+                db.cachedStatement(sql: "SELECT \(Self.objectColumns) FROM object WHERE bucket = ? AND key = ? AND version_id = ?"),
                 arguments: [bucket, Self.keyData(key), versionID]
             ).map(Self.object)
         }
     }
 
     static func insert(_ o: ObjectVersion, _ db: Database) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO object (bucket, key, version_id, is_latest, is_delete_marker, size, etag, last_modified,
                   headers, metadata, tags, storage_class, checksum_algorithm, checksum_value, checksum_type, parts, blobs, owner)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """).execute(arguments: [
                 o.bucket, keyData(o.key), o.versionID, o.isLatest, o.isDeleteMarker, o.size, o.etag, o.lastModified,
                 HeaderPairs.encode(o.headers), HeaderPairs.encode(o.metadata), o.tags.isEmpty ? nil : TagSet.encode(o.tags),
                 o.storageClass, o.checksumAlgorithm?.rawValue, o.checksumValue, o.checksumType,
@@ -184,12 +188,14 @@ final class S3Store: Sendable {
         if versioning != "Enabled" {
             // The null version is replaced in place; other versions stay (suspended versioning).
             if let old = try String.fetchOne(
-                db, sql: "SELECT blobs FROM object WHERE bucket = ? AND key = ? AND version_id = 'null'", arguments: [o.bucket, key]) {
+                db.cachedStatement(sql: "SELECT blobs FROM object WHERE bucket = ? AND key = ? AND version_id = 'null'"), arguments: [o.bucket, key]) {
                 freed = BlobSegment.decode(old).map(\.id)
-                try db.execute(sql: "DELETE FROM object WHERE bucket = ? AND key = ? AND version_id = 'null'", arguments: [o.bucket, key])
+                try db.cachedStatement(sql: "DELETE FROM object WHERE bucket = ? AND key = ? AND version_id = 'null'")
+                    .execute(arguments: [o.bucket, key])
             }
         }
-        try db.execute(sql: "UPDATE object SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1", arguments: [o.bucket, key])
+        try db.cachedStatement(sql: "UPDATE object SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1")
+            .execute(arguments: [o.bucket, key])
         try insert(o, db)
         return freed
     }
@@ -213,7 +219,7 @@ final class S3Store: Sendable {
     /// Latest, non-deleted objects of a bucket in key order, strictly after `after` (bytes) and starting with `prefix`.
     func listLatest(bucket: String, prefix: String, after: Data?, limit: Int) async throws -> [ObjectVersion] {
         try db.readNow { db in
-            var sql = "SELECT * FROM object WHERE bucket = ? AND is_latest = 1 AND is_delete_marker = 0"
+            var sql = "SELECT \(Self.objectColumns) FROM object WHERE bucket = ? AND is_latest = 1 AND is_delete_marker = 0"
             var args: StatementArguments = [bucket]
             let p = Self.keyData(prefix)
             if let after, !after.lexicographicallyPrecedes(p) {
@@ -230,7 +236,7 @@ final class S3Store: Sendable {
             }
             sql += " ORDER BY key LIMIT ?"
             _ = args.append(contentsOf: [limit])
-            return try Row.fetchAll(db, sql: sql, arguments: args).map(Self.object)
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: args).map(Self.object)
         }
     }
 }
