@@ -287,8 +287,17 @@ import Testing
 
     @Test func defaultIsS3() {
         #expect(identify() == .service("s3"))
+        // A target prefix nobody registered says nothing about the service.
+        #expect(ServiceIdentification().identify(target: "NoSuchService_20200101.DoThing", credentials: .anonymous, query: [],
+                                                 path: "/", hostName: "localhost", contentType: nil, isPost: false) == .service("s3"))
+    }
+
+    @Test func knownTargetPrefixesNameTheirServiceBeforeItExists() {
+        // So an unsigned JSON request for a service not served yet gets a JSON error, not S3's XML.
         #expect(ServiceIdentification().identify(target: "AmazonSQS.SendMessage", credentials: .anonymous, query: [],
-                                                 path: "/", hostName: "sqs.localhost", contentType: nil, isPost: false) == .service("s3"))
+                                                 path: "/", hostName: "localhost", contentType: nil, isPost: true) == .service("sqs"))
+        #expect(ServiceIdentification().identify(target: "secretsmanager.GetSecretValue", credentials: .anonymous, query: [],
+                                                 path: "/", hostName: "localhost", contentType: nil, isPost: true) == .service("secretsmanager"))
     }
 
     @Test func regionFromCredentialScope() {

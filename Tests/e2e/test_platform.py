@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -470,3 +471,22 @@ def test_state_persists_across_restart(own_server):
     assert [p["PartNumber"] for p in s3.list_parts(Bucket="persist", Key="pending", UploadId=pending)["Parts"]] == [1]
     assert [b["Name"] for b in client(s2.endpoint, access_key="111111111111").list_buckets()["Buckets"]] == ["persist-other"]
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["persist"]
+
+
+def test_service_not_served_yet_answers_in_its_own_protocol(endpoint):
+    """A JSON-protocol request for a service Cloudless does not serve yet gets a JSON error that SDKs can parse,
+    not S3's XML."""
+    u = urllib.parse.urlparse(endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        conn.request("POST", "/", body=b"{}", headers={"X-Amz-Target": "AmazonSQS.ListQueues",
+                                                        "Content-Type": "application/x-amz-json-1.0"})
+        r = conn.getresponse()
+        body = json.loads(r.read())
+    finally:
+        conn.close()
+    assert r.status == 400
+    assert r.getheader("Content-Type") == "application/x-amz-json-1.0"
+    assert body["__type"] == "InvalidAction"
+    assert "sqs" in body["message"]
+    assert r.getheader("x-amzn-RequestId")

@@ -59,14 +59,7 @@ public struct AWSRequest: Sendable {
 
     /// Collect the whole body, refusing more than `limit` bytes (for small XML/JSON/form documents only).
     public func collectBody(limit: Int) async throws -> ByteBuffer {
-        var out = ByteBuffer()
-        for try await var chunk in body {
-            if out.readableBytes + chunk.readableBytes > limit {
-                throw AWSError("MaxMessageLengthExceeded", "Your request was too big.")
-            }
-            out.writeBuffer(&chunk)
-        }
-        return out
+        try await body.collect(limit: limit)
     }
 }
 
@@ -123,5 +116,19 @@ extension HTTPFields {
     public func value(_ name: String) -> String? {
         guard let n = HTTPField.Name(name) else { return nil }
         return self[n]
+    }
+}
+
+extension RequestBody {
+    /// The whole body in one buffer, refusing more than `limit` bytes (small documents only: XML, JSON, forms).
+    public func collect(limit: Int) async throws -> ByteBuffer {
+        var out = ByteBuffer()
+        for try await var chunk in self {
+            if out.readableBytes + chunk.readableBytes > limit {
+                throw AWSError("MaxMessageLengthExceeded", "Your request was too big.")
+            }
+            out.writeBuffer(&chunk)
+        }
+        return out
     }
 }

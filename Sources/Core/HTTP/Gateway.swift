@@ -59,10 +59,12 @@ public struct Gateway: HTTPResponder {
             op = resolved.operationName(for: awsRequest)
             response = try await resolved.handle(awsRequest)
         } catch let error as AWSError {
-            response = render(error, service: service, requestID: requestID, isHead: request.method == .head)
+            response = render(error, protocol: service?.wireProtocol ?? Self.guessProtocol(request), requestID: requestID,
+                              isHead: request.method == .head)
         } catch {
             logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
-            response = render(.internalError(), service: service, requestID: requestID, isHead: request.method == .head)
+            response = render(.internalError(), protocol: service?.wireProtocol ?? Self.guessProtocol(request), requestID: requestID,
+                              isHead: request.method == .head)
         }
         stamp(&response.headers, requestID: requestID, service: service)
         let elapsed = ContinuousClock.now - started
@@ -99,12 +101,13 @@ public struct Gateway: HTTPResponder {
             name = n
         case .formBody:
             // An unsigned Query request: the Version that names the service is inside the form.
-            let buffer = try await Self.collect(body, limit: 1 << 20)
+            let buffer = try await body.collect(limit: 1 << 20)
             body = RequestBody(buffer: buffer)
             let form = Percent.parseQuery(String(buffer: buffer), plusIsSpace: true) ?? []
             name = form.first(where: { $0.0 == "Version" }).flatMap { identification.queryVersions[$0.1] } ?? "s3"
         }
         guard let service = services[name] else {
+            resolved = nil  // answer in the protocol the request speaks, not S3's
             throw AWSError("InvalidAction", "The service '\(name)' is not available in Cloudless.", status: .badRequest)
         }
         resolved = service
@@ -123,7 +126,7 @@ public struct Gateway: HTTPResponder {
                 creds, service: service.signingName, method: request.method, rawPath: rawPath, query: query, headers: request.headers, host: host,
                 now: clock.now(),
                 payloadHash: {
-                    let b = try await Self.collect(body, limit: 16 << 20)
+                    let b = try await body.collect(limit: 16 << 20)
                     buffered = b
                     return Hex.encode(SHA256.hash(Array(b.readableBytesView)))
                 })
@@ -139,19 +142,16 @@ public struct Gateway: HTTPResponder {
         return awsRequest
     }
 
-    static func collect(_ body: RequestBody, limit: Int) async throws -> ByteBuffer {
-        var out = ByteBuffer()
-        for try await var chunk in body {
-            if out.readableBytes + chunk.readableBytes > limit {
-                throw AWSError("MaxMessageLengthExceeded", "Your request was too big.")
-            }
-            out.writeBuffer(&chunk)
+    /// The wire format of a request for a service Cloudless does not serve (yet).
+    static func guessProtocol(_ request: Request) -> WireProtocol {
+        guard request.headers.value("x-amz-target") != nil else {
+            return request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true ? .query : .restXML
         }
-        return out
+        return request.headers[.contentType] == "application/x-amz-json-1.0" ? .json10 : .json11
     }
 
-    private func render(_ error: AWSError, service: (any AWSService)?, requestID: String, isHead: Bool) -> AWSResponse {
-        switch service?.wireProtocol ?? .restXML {
+    private func render(_ error: AWSError, protocol wire: WireProtocol, requestID: String, isHead: Bool) -> AWSResponse {
+        switch wire {
         case .restXML:
             return ErrorRendering.restXML(error, requestID: requestID, isHead: isHead)
         case .query:

@@ -3,7 +3,11 @@
 /// prefixes, then the Host name; anything else is S3.
 public struct ServiceIdentification: Sendable {
     /// `X-Amz-Target` prefix (`AmazonSQS`, `secretsmanager`) → signing name.
-    public var targetPrefixes: [String: String] = [:]
+    /// Known before the services exist, so an unsigned JSON request for one gets a JSON answer.
+    public var targetPrefixes: [String: String] = [
+        "AmazonSQS": "sqs", "secretsmanager": "secretsmanager", "AmazonEC2ContainerServiceV20141113": "ecs",
+        "Logs_20140328": "logs", "AWSLambda": "lambda",
+    ]
     /// Query protocol `Version` → signing name (`2011-06-15` → `sts`).
     public var queryVersions: [String: String] = [:]
     /// REST-JSON path prefixes (`/2015-03-31/functions`) → signing name.
