@@ -79,6 +79,20 @@ enum ObjectHeaders {
         return tags
     }
 
+    /// A Tagging XML document (PutObjectTagging's body, PostObject's `tagging` field), validated.
+    static func tagging(xml: some Collection<UInt8>) throws -> [(String, String)] {
+        guard let doc = XMLElement.parse(Array(xml)), doc.name == "Tagging", let set = doc.child("TagSet") else {
+            throw S3Error.malformedXML()
+        }
+        var tags: [(String, String)] = []
+        for tag in set.children("Tag") {
+            guard let k = tag.value("Key"), let v = tag.value("Value") else { throw S3Error.malformedXML() }
+            tags.append((k, v))
+        }
+        try validateTags(tags)
+        return tags
+    }
+
     static func validateTags(_ tags: [(String, String)]) throws {
         if tags.count > 10 { throw AWSError("BadRequest", "Object tags cannot be greater than 10") }
         var seen = Set<String>()

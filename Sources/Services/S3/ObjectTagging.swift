@@ -26,15 +26,7 @@ extension S3Service {
     func putObjectTagging(_ ctx: ObjectContext) async throws -> AWSResponse {
         let bucket = try await ownedBucket(ctx.bucket, ctx.request)
         let body = try await ctx.request.collectBody(limit: 256 * 1024)
-        guard let doc = XMLElement.parse(Array(body.readableBytesView)), doc.name == "Tagging", let set = doc.child("TagSet") else {
-            throw S3Error.malformedXML()
-        }
-        var tags: [(String, String)] = []
-        for tag in set.children("Tag") {
-            guard let k = tag.value("Key"), let v = tag.value("Value") else { throw S3Error.malformedXML() }
-            tags.append((k, v))
-        }
-        try ObjectHeaders.validateTags(tags)
+        let tags = try ObjectHeaders.tagging(xml: body.readableBytesView)
         return try await updateTags(ctx, bucket: bucket, tags: tags, status: .ok)
     }
 

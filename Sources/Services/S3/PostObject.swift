@@ -154,7 +154,7 @@ extension S3Service {
         let metadata = try ObjectHeaders.userMetadata(fake)
         let storageClass = try ObjectHeaders.storageClass(fake)
         let requested = try UploadBody.requestedAlgorithm(fake)
-        let tags = try value("tagging").map(Self.parseTagging) ?? []
+        let tags = try value("tagging").map { try ObjectHeaders.tagging(xml: Array($0.utf8)) } ?? []
         var contentMD5: [UInt8]?
         if let b64 = value("content-md5") {
             guard let d = Data(base64Encoded: b64), d.count == 16 else {
@@ -214,19 +214,6 @@ extension S3Service {
         return v2Key
     }
 
-    /// The `tagging` field: a Tagging XML document, as PutObjectTagging takes.
-    static func parseTagging(_ xml: String) throws -> [(String, String)] {
-        guard let doc = XMLElement.parse(Array(xml.utf8)), doc.name == "Tagging", let set = doc.child("TagSet") else {
-            throw S3Error.malformedXML()
-        }
-        var tags: [(String, String)] = []
-        for tag in set.children("Tag") {
-            guard let k = tag.value("Key"), let v = tag.value("Value") else { throw S3Error.malformedXML() }
-            tags.append((k, v))
-        }
-        try ObjectHeaders.validateTags(tags)
-        return tags
-    }
 
     /// Digest checks, then the object is committed as PutObject commits it; the answer the form asked for.
     func finishPost(_ upload: PostUpload, bucket: Bucket, request r: AWSRequest) async throws -> AWSResponse {
