@@ -56,6 +56,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "SQS",
+            dependencies: ["Core", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Services/SQS",
+            swiftSettings: strict
+        ),
+        .target(
             name: "STS",
             dependencies: ["Core"],
             path: "Sources/Services/STS",
@@ -64,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "Core", "S3", "STS",
+                "Core", "S3", "SQS", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import S3
+import SQS
 import ServiceLifecycle
 import STS
 
@@ -91,7 +92,8 @@ struct Serve: AsyncParsableCommand {
         let secrets = creds
         let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in secrets[key] } : nil
         let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets)
-        let services: [any AWSService] = [s3, STSService()]
+        let sqs = try SQSService(directory: dataDir, clock: clock, logger: logger)
+        let services: [any AWSService] = [s3, sqs, STSService()]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region)

@@ -20,4 +20,11 @@ public protocol AWSService: Sendable {
     func operationName(for request: AWSRequest) -> String
     /// Forget all state (POST /_cloudless/reset).
     func reset() async throws
+    /// Prefix of `__type` in JSON errors (`com.amazonaws.sqs#`).
+    var errorTypePrefix: String? { get }
+}
+
+extension AWSService {
+    /// Prefix of `__type` in JSON errors (`com.amazonaws.sqs#`); nil for none.
+    public var errorTypePrefix: String? { nil }
 }

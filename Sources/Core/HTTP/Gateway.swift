@@ -59,12 +59,12 @@ public struct Gateway: HTTPResponder {
             op = resolved.operationName(for: awsRequest)
             response = try await resolved.handle(awsRequest)
         } catch let error as AWSError {
-            response = render(error, protocol: service?.wireProtocol ?? Self.guessProtocol(request), requestID: requestID,
-                              isHead: request.method == .head)
+            response = render(error, protocol: service?.wireProtocol ?? Self.guessProtocol(request), typePrefix: service?.errorTypePrefix,
+                              requestID: requestID, isHead: request.method == .head)
         } catch {
             logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
-            response = render(.internalError(), protocol: service?.wireProtocol ?? Self.guessProtocol(request), requestID: requestID,
-                              isHead: request.method == .head)
+            response = render(.internalError(), protocol: service?.wireProtocol ?? Self.guessProtocol(request), typePrefix: service?.errorTypePrefix,
+                              requestID: requestID, isHead: request.method == .head)
         }
         stamp(&response.headers, requestID: requestID, service: service)
         let elapsed = ContinuousClock.now - started
@@ -150,18 +150,18 @@ public struct Gateway: HTTPResponder {
         return request.headers[.contentType] == "application/x-amz-json-1.0" ? .json10 : .json11
     }
 
-    private func render(_ error: AWSError, protocol wire: WireProtocol, requestID: String, isHead: Bool) -> AWSResponse {
+    private func render(_ error: AWSError, protocol wire: WireProtocol, typePrefix: String?, requestID: String, isHead: Bool) -> AWSResponse {
         switch wire {
         case .restXML:
             return ErrorRendering.restXML(error, requestID: requestID, isHead: isHead)
         case .query:
             return ErrorRendering.query(error, requestID: requestID, xmlns: nil)
         case .json10:
-            return ErrorRendering.json(error, requestID: requestID, typePrefix: nil, contentType: "application/x-amz-json-1.0")
+            return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/x-amz-json-1.0")
         case .json11:
-            return ErrorRendering.json(error, requestID: requestID, typePrefix: nil, contentType: "application/x-amz-json-1.1")
+            return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/x-amz-json-1.1")
         case .restJSON:
-            return ErrorRendering.json(error, requestID: requestID, typePrefix: nil, contentType: "application/json")
+            return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/json")
         }
     }
 

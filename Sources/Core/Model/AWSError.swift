@@ -12,6 +12,9 @@ public struct AWSError: Error, Sendable, Equatable {
     public var details: [(String, String)]
     /// Extra response headers (S3 `x-amz-delete-marker`, SQS `x-amzn-query-error` ...).
     public var headers: [(String, String)]
+    /// The code the service's older Query protocol used (`AWS.SimpleQueueService.NonExistentQueue`): JSON answers
+    /// carry it in `x-amzn-query-error` so SDKs keep raising the legacy codes user code catches.
+    public var queryCode: String?
 
     public init(
         _ code: String, _ message: String, status: HTTPResponse.Status = .badRequest,
@@ -23,6 +26,14 @@ public struct AWSError: Error, Sendable, Equatable {
         self.isSenderFault = status.code < 500
         self.details = details
         self.headers = headers
+        self.queryCode = nil
+    }
+
+    /// The same error with its legacy Query-protocol code.
+    public func query(_ code: String) -> AWSError {
+        var copy = self
+        copy.queryCode = code
+        return copy
     }
 
     public static func == (a: AWSError, b: AWSError) -> Bool {

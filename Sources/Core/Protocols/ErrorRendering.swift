@@ -42,6 +42,9 @@ public enum ErrorRendering {
         for (k, v) in error.headers { headers.set(k, v) }
         headers.set("x-amzn-ErrorType", error.code)
         headers[.contentType] = contentType
+        if let legacy = error.queryCode {
+            headers.set("x-amzn-query-error", "\(legacy);\(error.isSenderFault ? "Sender" : "Receiver")")
+        }
         let type = typePrefix.map { $0 + error.code } ?? error.code
         var body = "{\"__type\":\(JSONString.quote(type)),\"message\":\(JSONString.quote(error.message))"
         for (k, v) in error.details { body += ",\(JSONString.quote(k)):\(JSONString.quote(v))" }

@@ -1,0 +1,102 @@
+import Core
+import Foundation
+import GRDB
+
+/// A queue as stored: its settable attributes and tags (messages come with the next step).
+struct Queue: Sendable {
+    var account: String
+    var region: String
+    var name: String
+    var attributes: [String: String]
+    var tags: [String: String]
+    var created: Double
+    var modified: Double
+
+    var isFIFO: Bool { name.hasSuffix(".fifo") }
+    var arn: String { ARN(service: "sqs", region: region, account: account, resource: name).description }
+}
+
+/// `sqs.sqlite`: queues per account and region, and recently deleted names (QueueDeletedRecently).
+final class QueueStore: Sendable {
+    let db: DatabasePool
+
+    init(directory: String) throws {
+        db = try ServiceDatabase.open(path: directory + "/sqs.sqlite", migrator: Self.migrator)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE queue (
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    attributes TEXT NOT NULL,
+                    tags TEXT NOT NULL,
+                    created REAL NOT NULL,
+                    modified REAL NOT NULL,
+                    PRIMARY KEY (account, region, name)
+                ) WITHOUT ROWID;
+                CREATE TABLE deleted_queue (
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    deleted REAL NOT NULL,
+                    PRIMARY KEY (account, region, name)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+
+    static func encode(_ map: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: map, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [String: String] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]) ?? [:]
+    }
+
+    static func queue(_ row: Row) -> Queue {
+        Queue(account: row[0], region: row[1], name: row[2], attributes: decode(row[3]), tags: decode(row[4]),
+              created: row[5], modified: row[6])
+    }
+
+    static let columns = "account, region, name, attributes, tags, created, modified"
+
+    func queue(account: String, region: String, name: String) throws -> Queue? {
+        try db.readNow { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(Self.columns) FROM queue WHERE account = ? AND region = ? AND name = ?"),
+                arguments: [account, region, name]
+            ).map(Self.queue)
+        }
+    }
+
+    func queues(account: String, region: String, prefix: String, after: String, limit: Int) throws -> [Queue] {
+        try db.readNow { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT \(Self.columns) FROM queue WHERE account = ? AND region = ? AND name > ?
+                      AND substr(name, 1, ?) = ? ORDER BY name LIMIT ?
+                    """),
+                arguments: [account, region, after, prefix.count, prefix, limit]
+            ).map(Self.queue)
+        }
+    }
+
+    static func save(_ q: Queue, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO queue (account, region, name, attributes, tags, created, modified)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [q.account, q.region, q.name, encode(q.attributes), encode(q.tags), q.created, q.modified])
+    }
+
+    func reset() throws {
+        try db.writeNow { db in try db.execute(sql: "DELETE FROM queue; DELETE FROM deleted_queue;") }
+    }
+}
