@@ -82,6 +82,7 @@ extension SQSService {
         let now = clock.now()
         try store.db.writeNow { db in
             try db.execute(sql: "DELETE FROM queue WHERE account = ? AND region = ? AND name = ?", arguments: [q.account, q.region, q.name])
+            try db.execute(sql: "DELETE FROM message WHERE queue = ?", arguments: [q.key])
             try db.execute(sql: "INSERT OR REPLACE INTO deleted_queue (account, region, name, deleted) VALUES (?, ?, ?, ?)",
                            arguments: [q.account, q.region, q.name, now])
         }
@@ -103,9 +104,10 @@ extension SQSService {
         all["QueueArn"] = q.arn
         all["CreatedTimestamp"] = String(Int(q.created))
         all["LastModifiedTimestamp"] = String(Int(q.modified))
-        all["ApproximateNumberOfMessages"] = "0"
-        all["ApproximateNumberOfMessagesNotVisible"] = "0"
-        all["ApproximateNumberOfMessagesDelayed"] = "0"
+        let counts = try messageCounts(q)
+        all["ApproximateNumberOfMessages"] = String(counts.visible)
+        all["ApproximateNumberOfMessagesNotVisible"] = String(counts.inFlight)
+        all["ApproximateNumberOfMessagesDelayed"] = String(counts.delayed)
         var out: [String: String] = [:]
         for name in names {
             if name == "All" {

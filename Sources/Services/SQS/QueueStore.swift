@@ -13,6 +13,9 @@ struct Queue: Sendable {
     var modified: Double
 
     var isFIFO: Bool { name.hasSuffix(".fifo") }
+    /// The key messages are filed under.
+    var key: String { "\(account)/\(region)/\(name)" }
+    func int(_ attribute: String) -> Int { Int(attributes[attribute] ?? QueueAttributes.defaults[attribute] ?? "0") ?? 0 }
     var arn: String { ARN(service: "sqs", region: region, account: account, resource: name).description }
 }
 
@@ -45,6 +48,29 @@ final class QueueStore: Sendable {
                     deleted REAL NOT NULL,
                     PRIMARY KEY (account, region, name)
                 ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v2 messages") { db in
+            try db.execute(sql: """
+                CREATE TABLE message (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    queue TEXT NOT NULL,
+                    id TEXT NOT NULL UNIQUE,
+                    body TEXT NOT NULL,
+                    attributes TEXT,
+                    md5_body TEXT NOT NULL,
+                    md5_attributes TEXT,
+                    system_attributes TEXT,
+                    md5_system_attributes TEXT,
+                    sender TEXT NOT NULL,
+                    sent REAL NOT NULL,
+                    visible_at REAL NOT NULL,
+                    receive_count INTEGER NOT NULL DEFAULT 0,
+                    first_receive REAL,
+                    receipt TEXT,
+                    expires REAL NOT NULL
+                );
+                CREATE INDEX message_visible ON message(queue, visible_at);
                 """)
         }
         return m
@@ -97,6 +123,6 @@ final class QueueStore: Sendable {
     }
 
     func reset() throws {
-        try db.writeNow { db in try db.execute(sql: "DELETE FROM queue; DELETE FROM deleted_queue;") }
+        try db.writeNow { db in try db.execute(sql: "DELETE FROM message; DELETE FROM queue; DELETE FROM deleted_queue;") }
     }
 }

@@ -3,14 +3,16 @@ import Foundation
 import GRDB
 import Logging
 
-/// Amazon SQS over AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Op>`). This step serves queue management;
-/// messages and the Query protocol come next.
+/// Amazon SQS over AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Op>`). This step serves queue management and
+/// messages on standard queues; FIFO ordering, dead-letter queues and the Query protocol come next.
 public struct SQSService: AWSService {
     public let signingName = "sqs"
     public let wireProtocol = WireProtocol.json10
     public var errorTypePrefix: String? { "com.amazonaws.sqs#" }
     let store: QueueStore
     let clock: EmulatorClock
+    let signals = QueueSignals()
+    let purges = PurgeLog()
 
     public init(directory: String, clock: EmulatorClock, logger: Logger) throws {
         store = try QueueStore(directory: directory)
@@ -39,6 +41,14 @@ public struct SQSService: AWSService {
         case "TagQueue": output = try tagQueue(request, input)
         case "UntagQueue": output = try untagQueue(request, input)
         case "ListQueueTags": output = try listQueueTags(request, input)
+        case "SendMessage": output = try sendMessage(request, input)
+        case "SendMessageBatch": output = try sendMessageBatch(request, input)
+        case "ReceiveMessage": output = try await receiveMessage(request, input)
+        case "DeleteMessage": output = try deleteMessage(request, input)
+        case "DeleteMessageBatch": output = try deleteMessageBatch(request, input)
+        case "ChangeMessageVisibility": output = try changeMessageVisibility(request, input)
+        case "ChangeMessageVisibilityBatch": output = try changeMessageVisibilityBatch(request, input)
+        case "PurgeQueue": output = try purgeQueue(request, input)
         default:
             throw AWSError("InvalidAction", "The action \(op) is not valid for this endpoint.").query("InvalidAction")
         }

@@ -1,0 +1,131 @@
+import Core
+import Foundation
+import GRDB
+
+extension SQSService {
+    static let maxVisibility = 43_200
+
+    /// Receipt handles name the message and change with every receive.
+    static func receiptHandle(messageID: String) -> String {
+        Data("\(messageID)|\(UUID().uuidString)".utf8).base64EncodedString()
+    }
+
+    static func messageID(fromReceipt handle: String) throws -> String {
+        guard let d = Data(base64Encoded: handle), let s = String(data: d, encoding: .utf8), let bar = s.firstIndex(of: "|") else {
+            throw AWSError("ReceiptHandleIsInvalid", "The input receipt handle \"\(handle)\" is not a valid receipt handle.")
+                .query("ReceiptHandleIsInvalid")
+        }
+        return String(s[..<bar])
+    }
+
+    func receiveMessage(_ r: AWSRequest, _ input: [String: Any]) async throws -> [String: Any] {
+        let q = try queue(r, input)
+        var max = 1
+        if let m = input["MaxNumberOfMessages"] {
+            guard let v = (m as? NSNumber)?.intValue, (1...10).contains(v) else {
+                throw SQSError.invalidParameterValue("Value \(m) for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.")
+            }
+            max = v
+        }
+        var visibility = q.int("VisibilityTimeout")
+        if let v = input["VisibilityTimeout"] {
+            guard let t = (v as? NSNumber)?.intValue, (0...Self.maxVisibility).contains(t) else {
+                throw SQSError.invalidParameterValue("Value \(v) for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.")
+            }
+            visibility = t
+        }
+        var wait = q.int("ReceiveMessageWaitTimeSeconds")
+        if let w = input["WaitTimeSeconds"] {
+            guard let t = (w as? NSNumber)?.intValue, (0...20).contains(t) else {
+                throw SQSError.invalidParameterValue("Value \(w) for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.")
+            }
+            wait = t
+        }
+        let systemNames = Set(try Self.stringList(input, "AttributeNames") + Self.stringList(input, "MessageSystemAttributeNames"))
+        let attributeNames = try Self.stringList(input, "MessageAttributeNames")
+        let deadline = clock.now() + Double(wait)
+        while true {
+            let seen = signals.generation(q.key)
+            let now = clock.now()
+            let got = try takeMessages(q, max: max, visibility: visibility, now: now)
+            if !got.isEmpty || now >= deadline {
+                return got.isEmpty ? [:] : ["Messages": got.map { Self.render($0, systemNames: systemNames, attributeNames: attributeNames) }]
+            }
+            // Sleep until a send, the next message becoming visible, or the deadline.
+            let next = try store.db.readNow { db in
+                try Double.fetchOne(db.cachedStatement(sql: "SELECT MIN(visible_at) FROM message WHERE queue = ?"), arguments: [q.key])
+            }
+            let until = min(deadline, next.map { Swift.max($0, now + 0.001) } ?? deadline)
+            await signals.wait(q.key, seen: seen, seconds: until - now)
+            if Task.isCancelled { return [:] }
+        }
+    }
+
+    /// A received message as the answer shows it.
+    struct Received {
+        var id: String
+        var receipt: String
+        var body: String
+        var md5Body: String
+        var attributes: String?
+        var md5Attributes: String?
+        var systemAttributes: String?
+        var sender: String
+        var sent: Double
+        var receiveCount: Int
+        var firstReceive: Double
+    }
+
+    /// Make up to `max` visible messages invisible for `visibility` seconds and hand them out (one transaction, so
+    /// two concurrent receives never get the same message). Expired messages are dropped on the way.
+    func takeMessages(_ q: Queue, max: Int, visibility: Int, now: Double) throws -> [Received] {
+        try store.db.writeNow { db in
+            try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND expires <= ? AND visible_at <= ?")
+                .execute(arguments: [q.key, now, now])
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT seq, id, body, md5_body, attributes, md5_attributes, system_attributes, sender, sent, receive_count, first_receive
+                    FROM message WHERE queue = ? AND visible_at <= ? ORDER BY seq LIMIT ?
+                    """),
+                arguments: [q.key, now, max])
+            var out: [Received] = []
+            for row in rows {
+                let receipt = Self.receiptHandle(messageID: row[1])
+                let first: Double = (row[10] as Double?) ?? now
+                let count: Int = row[9] + 1
+                try db.cachedStatement(sql: "UPDATE message SET visible_at = ?, receive_count = ?, first_receive = ?, receipt = ? WHERE seq = ?")
+                    .execute(arguments: [now + Double(visibility), count, first, receipt, row[0] as Int64])
+                out.append(Received(id: row[1], receipt: receipt, body: row[2], md5Body: row[3], attributes: row[4], md5Attributes: row[5],
+                                    systemAttributes: row[6], sender: row[7], sent: row[8], receiveCount: count, firstReceive: first))
+            }
+            return out
+        }
+    }
+
+    static func render(_ m: Received, systemNames: Set<String>, attributeNames: [String]) -> [String: Any] {
+        var out: [String: Any] = ["MessageId": m.id, "ReceiptHandle": m.receipt, "Body": m.body, "MD5OfBody": m.md5Body]
+        let all = systemNames.contains("All")
+        var system: [String: String] = [:]
+        func add(_ name: String, _ value: String) { if all || systemNames.contains(name) { system[name] = value } }
+        add("SenderId", m.sender)
+        add("SentTimestamp", String(Int64(m.sent * 1000)))
+        add("ApproximateReceiveCount", String(m.receiveCount))
+        add("ApproximateFirstReceiveTimestamp", String(Int64(m.firstReceive * 1000)))
+        if let trace = MessageAttribute.decode(m.systemAttributes)["AWSTraceHeader"]?.string { add("AWSTraceHeader", trace) }
+        if !system.isEmpty { out["Attributes"] = system }
+        let attributes = MessageAttribute.decode(m.attributes)
+        if !attributes.isEmpty && !attributeNames.isEmpty {
+            let chosen = attributes.filter { name, _ in
+                attributeNames.contains { want in
+                    want == "All" || want == ".*" || want == name || (want.hasSuffix(".*") && name.hasPrefix(String(want.dropLast(1))))
+                }
+            }
+            if !chosen.isEmpty {
+                out["MessageAttributes"] = chosen.mapValues { $0.json }
+                // The MD5 covers the attributes returned, as SDKs recompute it from those.
+                out["MD5OfMessageAttributes"] = MessageAttribute.md5(chosen)
+            }
+        }
+        return out
+    }
+}
