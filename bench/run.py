@@ -408,6 +408,25 @@ def _get_64m(ctx, i):
         raise RuntimeError(f"GetObject returned {n} bytes, expected {64 * MiB}")
 
 
+def _setup_sqs(ctx):
+    sqs = ctx.client("sqs")
+    if "queue_url" not in ctx.state:
+        ctx.state["queue_url"] = sqs.create_queue(QueueName="bench-queue")["QueueUrl"]
+
+
+def _sqs_send(ctx, i):
+    ctx.client("sqs").send_message(QueueUrl=ctx.state["queue_url"], MessageBody=f"message {i} " + "x" * 200)
+
+
+def _sqs_receive_delete(ctx, i):
+    sqs = ctx.client("sqs")
+    url = ctx.state["queue_url"]
+    msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1).get("Messages", [])
+    if not msgs:
+        raise RuntimeError("ReceiveMessage returned no message (the send benchmark fills the queue first)")
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=msgs[0]["ReceiptHandle"])
+
+
 OPS = {
     "s3_put_1k": Op("S3 PutObject 1 KiB", _put_1k, n=450, quick_n=60, setup=_setup_1k,
                     target_ms=0.15),
@@ -417,6 +436,10 @@ OPS = {
                      setup=_setup_64m, target_ms=60.0),
     "s3_get_64m": Op("S3 GetObject 64 MiB", _get_64m, n=5, quick_n=2, rounds=5, warmup=1,
                      setup=_setup_64m),
+    # SQS (issue 3): sends run first and leave messages that the receive+delete benchmark consumes.
+    "sqs_send": Op("SQS SendMessage", _sqs_send, n=450, quick_n=60, setup=_setup_sqs),
+    "sqs_receive_delete": Op("SQS ReceiveMessage+DeleteMessage", _sqs_receive_delete, n=300, quick_n=40,
+                             setup=_setup_sqs),
 }
 
 
