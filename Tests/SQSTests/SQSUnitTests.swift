@@ -63,7 +63,12 @@ import Testing
         #expect(throws: AWSError.self) { try QueueAttributes.validate(["MaximumMessageSize": "1023"], fifo: false, creating: true) }
         #expect(throws: AWSError.self) { try QueueAttributes.validate(["NoSuchAttribute": "1"], fifo: false, creating: true) }
         #expect(throws: AWSError.self) { try QueueAttributes.validate(["ContentBasedDeduplication": "true"], fifo: false, creating: true) }
-        #expect(throws: AWSError.self) { try QueueAttributes.validate(["FifoQueue": "true"], fifo: true, creating: false) }
+        // FifoQueue only exists on FIFO queues, and the queue type never changes.
+        try QueueAttributes.validate(["FifoQueue": "true"], fifo: true, creating: false)
+        #expect(throws: AWSError.self) { try QueueAttributes.validate(["FifoQueue": "false"], fifo: true, creating: false) }
+        #expect(throws: AWSError.self) { try QueueAttributes.validate(["FifoQueue": "false"], fifo: false, creating: true) }
+        #expect(QueueAttributes.normalized(["FifoQueue": "True", "ContentBasedDeduplication": "FALSE"])
+                == ["FifoQueue": "true", "ContentBasedDeduplication": "false"])
     }
 
     @Test func queueNames() throws {

@@ -4,12 +4,12 @@ import Core
 enum QueueAttributes {
     /// Integer attributes and their allowed range.
     static let ranges: [String: ClosedRange<Int>] = [
-        "DelaySeconds": 0...900, "MaximumMessageSize": 1024...262_144, "MessageRetentionPeriod": 60...1_209_600,
+        "DelaySeconds": 0...900, "MaximumMessageSize": 1024...1_048_576, "MessageRetentionPeriod": 60...1_209_600,
         "ReceiveMessageWaitTimeSeconds": 0...20, "VisibilityTimeout": 0...43_200, "KmsDataKeyReusePeriodSeconds": 60...86_400,
     ]
 
     static let defaults: [String: String] = [
-        "DelaySeconds": "0", "MaximumMessageSize": "262144", "MessageRetentionPeriod": "345600",
+        "DelaySeconds": "0", "MaximumMessageSize": "1048576", "MessageRetentionPeriod": "345600",
         "ReceiveMessageWaitTimeSeconds": "0", "VisibilityTimeout": "30", "SqsManagedSseEnabled": "true",
     ]
 
@@ -30,11 +30,25 @@ enum QueueAttributes {
 
     static let fifoOnly: Set<String> = ["ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"]
 
-    /// Check attributes a client sets (`creating` also allows FifoQueue). Throws AWS's errors.
+    /// Booleans AWS accepts in any case and reports back in lower case ("True" → "true").
+    static func normalized(_ attributes: [String: String]) -> [String: String] {
+        var out = attributes
+        for name in ["FifoQueue", "ContentBasedDeduplication"] {
+            if let v = out[name], ["true", "false"].contains(v.lowercased()) { out[name] = v.lowercased() }
+        }
+        return out
+    }
+
+    /// Check attributes a client sets (normalized first). Throws AWS's errors.
+    /// FifoQueue exists only on FIFO queues: at creation it must be true, later it can only stay true.
     static func validate(_ attributes: [String: String], fifo: Bool, creating: Bool) throws {
         for (name, value) in attributes {
             if name == "FifoQueue" {
-                guard creating else { throw SQSError.invalidAttributeName(name) }
+                guard fifo else { throw SQSError.invalidAttributeName(name) }
+                guard value == "true" else {
+                    throw SQSError.invalidAttributeValue(name, creating ? nil
+                        : "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+                }
                 continue
             }
             guard settable.contains(name) else { throw SQSError.invalidAttributeName(name) }

@@ -7,10 +7,12 @@ extension SQSService {
 
     func createQueue(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
         let name = try Self.string(input, "QueueName")
-        let attributes = try Self.stringMap(input, "Attributes")
+        let attributes = QueueAttributes.normalized(try Self.stringMap(input, "Attributes"))
         let tags = try Self.stringMap(input, "tags")
         let fifo = attributes["FifoQueue"] == "true"
         if let f = attributes["FifoQueue"], f != "true", f != "false" { throw SQSError.invalidAttributeValue("FifoQueue") }
+        // Standard queues have no FifoQueue attribute at all, not even "false".
+        if attributes["FifoQueue"] == "false" { throw SQSError.invalidAttributeName("FifoQueue") }
         try QueueAttributes.validateName(name, fifo: fifo)
         try QueueAttributes.validate(attributes, fifo: fifo, creating: true)
         let account = r.caller.accountID, region = r.caller.region
@@ -123,8 +125,9 @@ extension SQSService {
 
     func setQueueAttributes(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
         var q = try queue(r, input)
-        let attributes = try Self.stringMap(input, "Attributes")
+        var attributes = QueueAttributes.normalized(try Self.stringMap(input, "Attributes"))
         try QueueAttributes.validate(attributes, fifo: q.isFIFO, creating: false)
+        attributes.removeValue(forKey: "FifoQueue")  // only ever "true" here, and implied by the name
         q.attributes.merge(attributes) { _, new in new }
         q.modified = clock.now()
         let updated = q

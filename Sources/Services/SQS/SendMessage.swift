@@ -124,7 +124,7 @@ extension SQSService {
                 failed.append(Self.failure(id, error))
             }
         }
-        if total > 1_048_576 {
+        if total > 1_048_576 {  // the whole batch, like a single message, is at most 1 MiB
             throw AWSError("BatchRequestTooLong", "Batch requests cannot be longer than 1048576 bytes. You have sent \(total) bytes.")
                 .query("AWS.SimpleQueueService.BatchRequestTooLong")
         }
