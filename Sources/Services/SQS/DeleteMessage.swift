@@ -41,11 +41,16 @@ extension SQSService {
         guard (0...Self.maxVisibility).contains(t) else {
             throw SQSError.invalidParameterValue("Value \(t) for parameter VisibilityTimeout is invalid. Reason: VisibilityTimeout must be an integer between 0 and 43200.")
         }
-        try db.cachedStatement(sql: "UPDATE message SET visible_at = ? WHERE queue = ? AND id = ? AND visible_at > ? AND receive_count > 0")
-            .execute(arguments: [now + Double(t), q.key, id, now])
+        // In flight, or the latest receipt handle (which may still change visibility after its timeout ran out).
+        try db.cachedStatement(sql: """
+            UPDATE message SET visible_at = ? WHERE queue = ? AND id = ? AND receive_count > 0 AND (visible_at > ? OR receipt = ?)
+            """).execute(arguments: [now + Double(t), q.key, id, now, handle])
         if db.changesCount == 0 {
-            throw AWSError("MessageNotInflight", "Value \(handle) for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.")
-                .query("AWS.SimpleQueueService.MessageNotInflight")
+            let message = "Value \(handle) for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."
+            let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM message WHERE queue = ? AND id = ?)"),
+                                           arguments: [q.key, id]) ?? false
+            if !exists { throw SQSError.invalidParameterValue(message) }
+            throw AWSError("MessageNotInflight", message).query("AWS.SimpleQueueService.MessageNotInflight")
         }
     }
 
@@ -110,7 +115,8 @@ final class PurgeLog: Sendable {
     func begin(_ queue: String, now: Double) throws {
         try last.withLock { map in
             if let t = map[queue], now - t < 60 {
-                throw AWSError("PurgeQueueInProgress", "Only one PurgeQueue operation on \(queue.split(separator: "/").last ?? "") is allowed every 60 seconds.")
+                throw AWSError("PurgeQueueInProgress", "Only one PurgeQueue operation on \(queue.split(separator: "/").last ?? "") is allowed every 60 seconds.",
+                               status: .forbidden)
                     .query("AWS.SimpleQueueService.PurgeQueueInProgress")
             }
             map[queue] = now

@@ -18,6 +18,7 @@ struct MessageAttribute: Sendable, Equatable {
             throw SQSError.invalidParameterValue("Number of message attributes [\(input.count)] exceeds the allowed maximum [10].")
         }
         for (name, raw) in input {
+            try validateName(name)
             guard let dict = raw as? [String: Any], let type = dict["DataType"] as? String, !type.isEmpty else {
                 throw SQSError.invalidParameterValue("The message attribute '\(name)' must contain a non-empty attribute type.")
                     .withQuery("InvalidParameterValue")
@@ -44,6 +45,19 @@ struct MessageAttribute: Sendable, Equatable {
             out[name] = attr
         }
         return out
+    }
+
+    /// Names: up to 256 of alphanumerics, `_`, `-`, `.`; no `AWS.`/`Amazon.` prefix, no leading, trailing or double dot.
+    static func validateName(_ name: String) throws {
+        let b = Array(name.utf8)
+        let lower = name.lowercased()
+        let ok = !b.isEmpty && b.count <= 256
+            && b.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 45 || $0 == 46 }
+            && b.first != 46 && b.last != 46 && !name.contains("..")
+            && !lower.hasPrefix("aws.") && !lower.hasPrefix("amazon.")
+        guard ok else {
+            throw SQSError.invalidParameterValue("Message (user) attribute name '\(name)' is invalid.")
+        }
     }
 
     var json: [String: Any] {

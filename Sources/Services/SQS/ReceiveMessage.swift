@@ -117,7 +117,8 @@ extension SQSService {
         if !attributes.isEmpty && !attributeNames.isEmpty {
             let chosen = attributes.filter { name, _ in
                 attributeNames.contains { want in
-                    want == "All" || want == ".*" || want == name || (want.hasSuffix(".*") && name.hasPrefix(String(want.dropLast(1))))
+                    want == "All" || want == ".*" || want == "*" || want == name
+                        || (want.hasSuffix(".*") && name.hasPrefix(String(want.dropLast(2))))
                 }
             }
             if !chosen.isEmpty {

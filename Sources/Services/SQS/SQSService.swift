@@ -29,7 +29,8 @@ public struct SQSService: AWSService {
         guard let op = JSONProtocol.operation(request) else {
             throw AWSError("InvalidAction", "Cloudless serves SQS over the JSON protocol for now; the Query protocol is coming.")
         }
-        let input = try await JSONProtocol.input(request)
+        // 1 MiB messages (and batches) arrive JSON-escaped, up to ~6 bytes per character.
+        let input = try await JSONProtocol.input(request, limit: 8 << 20)
         let output: [String: Any]
         switch op {
         case "CreateQueue": output = try createQueue(request, input)

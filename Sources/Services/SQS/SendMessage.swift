@@ -15,8 +15,9 @@ struct NewMessage {
 }
 
 extension SQSService {
-    /// Validate one SendMessage / SendMessageBatch entry against the queue's limits.
-    func newMessage(_ entry: [String: Any], queue q: Queue) throws -> NewMessage {
+    /// Validate one SendMessage / SendMessageBatch entry against the queue's limits. `traceHeader` is the request's
+    /// X-Amzn-Trace-Id, which SQS keeps as AWSTraceHeader when the entry sets none.
+    func newMessage(_ entry: [String: Any], queue q: Queue, traceHeader: String? = nil) throws -> NewMessage {
         let body = try Self.string(entry, "MessageBody")
         if body.isEmpty { throw SQSError.missingParameter("MessageBody") }
         guard MessageBody.isValid(body) else {
@@ -24,7 +25,10 @@ extension SQSService {
                 .query("InvalidMessageContents")
         }
         let attributes = try MessageAttribute.parse(entry["MessageAttributes"] as? [String: Any], field: "MessageAttributes")
-        let system = try MessageAttribute.parse(entry["MessageSystemAttributes"] as? [String: Any], field: "MessageSystemAttributes")
+        var system = try MessageAttribute.parse(entry["MessageSystemAttributes"] as? [String: Any], field: "MessageSystemAttributes")
+        if system["AWSTraceHeader"] == nil, let traceHeader {
+            system["AWSTraceHeader"] = MessageAttribute(dataType: "String", string: traceHeader, binary: nil)
+        }
         for name in system.keys where name != "AWSTraceHeader" {
             throw SQSError.invalidParameterValue("Message system attribute name '\(name)' is invalid.")
         }
@@ -67,7 +71,7 @@ extension SQSService {
 
     func sendMessage(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
         let q = try queue(r, input)
-        let m = try newMessage(input, queue: q)
+        let m = try newMessage(input, queue: q, traceHeader: r.header("x-amzn-trace-id"))
         let now = clock.now()
         try store.db.writeNow { db in try Self.insert(m, queue: q, sender: Self.senderID(r), now: now, db) }
         if m.delay == 0 { signals.signal(q.key) }
@@ -117,7 +121,7 @@ extension SQSService {
         for e in entries {
             let id = e["Id"] as? String ?? ""
             do {
-                let m = try newMessage(e, queue: q)
+                let m = try newMessage(e, queue: q, traceHeader: r.header("x-amzn-trace-id"))
                 total += m.body.utf8.count + m.attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.size }
                 ok.append((id, m))
             } catch let error as AWSError {
