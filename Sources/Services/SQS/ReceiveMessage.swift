@@ -79,9 +79,23 @@ extension SQSService {
     /// Make up to `max` visible messages invisible for `visibility` seconds and hand them out (one transaction, so
     /// two concurrent receives never get the same message). Expired messages are dropped on the way.
     func takeMessages(_ q: Queue, max: Int, visibility: Int, now: Double) throws -> [Received] {
-        try store.db.writeNow { db in
+        let redrive = Self.redrive(q)
+        let deadLetter = try redrive.flatMap { r -> Queue? in
+            guard let arn = ARN(r.targetARN) else { return nil }
+            return try store.queue(account: arn.account, region: arn.region, name: arn.resource)
+        }
+        let (received, moved) = try store.db.writeNow { db -> ([Received], Bool) in
             try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND expires <= ? AND visible_at <= ?")
                 .execute(arguments: [q.key, now, now])
+            // Messages received maxReceiveCount times go to the dead-letter queue instead of out again.
+            var moved = false
+            if let redrive, let deadLetter {
+                try db.cachedStatement(sql: """
+                    UPDATE message SET queue = ?, visible_at = ?, expires = sent + ? WHERE queue = ? AND visible_at <= ? AND receive_count >= ?
+                    """).execute(arguments: [deadLetter.key, now, Double(deadLetter.int("MessageRetentionPeriod")), q.key, now,
+                                             redrive.maxReceiveCount])
+                moved = db.changesCount > 0
+            }
             let rows = try Row.fetchAll(
                 db.cachedStatement(sql: """
                     SELECT seq, id, body, md5_body, attributes, md5_attributes, system_attributes, sender, sent, receive_count, first_receive
@@ -98,8 +112,10 @@ extension SQSService {
                 out.append(Received(id: row[1], receipt: receipt, body: row[2], md5Body: row[3], attributes: row[4], md5Attributes: row[5],
                                     systemAttributes: row[6], sender: row[7], sent: row[8], receiveCount: count, firstReceive: first))
             }
-            return out
+            return (out, moved)
         }
+        if moved, let deadLetter { signals.signal(deadLetter.key) }
+        return received
     }
 
     static func render(_ m: Received, systemNames: Set<String>, attributeNames: [String]) -> [String: Any] {

@@ -50,6 +50,7 @@ public struct SQSService: AWSService {
         case "ChangeMessageVisibility": output = try changeMessageVisibility(request, input)
         case "ChangeMessageVisibilityBatch": output = try changeMessageVisibilityBatch(request, input)
         case "PurgeQueue": output = try purgeQueue(request, input)
+        case "ListDeadLetterSourceQueues": output = try listDeadLetterSourceQueues(request, input)
         default:
             throw AWSError("InvalidAction", "The action \(op) is not valid for this endpoint.").query("InvalidAction")
         }

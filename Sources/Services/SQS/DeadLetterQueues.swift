@@ -1,0 +1,67 @@
+import Core
+import Foundation
+import GRDB
+
+/// RedrivePolicy: after `maxReceiveCount` receives, the next receive moves a message to the dead-letter queue.
+struct RedrivePolicy: Sendable {
+    var targetARN: String
+    var maxReceiveCount: Int
+
+    /// The message key of the target queue (`account/region/name`).
+    var targetKey: String? {
+        guard let arn = ARN(targetARN), arn.service == "sqs" else { return nil }
+        return "\(arn.account)/\(arn.region)/\(arn.resource)"
+    }
+
+    static func parse(_ text: String) throws -> RedrivePolicy {
+        let invalid = SQSError.invalidParameterValue(
+            "Value \(text) for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map with deadLetterTargetArn and maxReceiveCount.")
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              let arn = obj["deadLetterTargetArn"] as? String, let raw = obj["maxReceiveCount"] else { throw invalid }
+        let count = (raw as? NSNumber)?.intValue ?? (raw as? String).flatMap { Int($0) }
+        guard let count, (1...1000).contains(count) else {
+            throw SQSError.invalidParameterValue("Value \(text) for parameter RedrivePolicy is invalid. Reason: Invalid value for maxReceiveCount: \(raw), valid values are from 1 to 1000 both inclusive.")
+        }
+        return RedrivePolicy(targetARN: arn, maxReceiveCount: count)
+    }
+}
+
+extension SQSService {
+    /// Check a RedrivePolicy being set on `q`: the target exists and is of the same type.
+    func validateRedrive(_ attributes: [String: String], for q: Queue) throws {
+        guard let text = attributes["RedrivePolicy"], !text.isEmpty else { return }
+        let policy = try RedrivePolicy.parse(text)
+        guard let arn = ARN(policy.targetARN), arn.service == "sqs",
+              let target = try store.queue(account: arn.account, region: arn.region, name: arn.resource) else {
+            throw SQSError.invalidParameterValue("Value \(text) for parameter RedrivePolicy is invalid. Reason: Dead-letter target does not exist.")
+        }
+        if target.isFIFO != q.isFIFO {
+            throw SQSError.invalidParameterValue("Value \(text) for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be same type of queue as the source..")
+        }
+    }
+
+    /// The queue's redrive policy, when it has one.
+    static func redrive(_ q: Queue) -> RedrivePolicy? {
+        guard let text = q.attributes["RedrivePolicy"], !text.isEmpty else { return nil }
+        return try? RedrivePolicy.parse(text)
+    }
+
+    func listDeadLetterSourceQueues(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
+        let q = try queue(r, input)
+        var limit = 1000
+        let paged = input["MaxResults"] != nil
+        if let m = input["MaxResults"] {
+            guard let v = (m as? NSNumber)?.intValue, (1...1000).contains(v) else {
+                throw SQSError.invalidParameterValue("Value for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.")
+            }
+            limit = v
+        }
+        let after = (input["NextToken"] as? String).flatMap { Data(base64Encoded: $0) }.flatMap { String(data: $0, encoding: .utf8) } ?? ""
+        let sources = try store.queues(account: q.account, region: q.region, prefix: "", after: after, limit: 100_000)
+            .filter { Self.redrive($0)?.targetARN == q.arn }
+        let page = sources.prefix(limit)
+        var out: [String: Any] = ["queueUrls": page.map { QueueAddress.url(host: r.host, account: $0.account, name: $0.name) }]
+        if paged, sources.count > limit, let last = page.last { out["NextToken"] = Data(last.name.utf8).base64EncodedString() }
+        return out
+    }
+}
