@@ -48,15 +48,7 @@ extension SQSService {
 
     func listDeadLetterSourceQueues(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
         let q = try queue(r, input)
-        var limit = 1000
-        let paged = input["MaxResults"] != nil
-        if let m = input["MaxResults"] {
-            guard let v = (m as? NSNumber)?.intValue, (1...1000).contains(v) else {
-                throw SQSError.invalidParameterValue("Value for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.")
-            }
-            limit = v
-        }
-        let after = (input["NextToken"] as? String).flatMap { Data(base64Encoded: $0) }.flatMap { String(data: $0, encoding: .utf8) } ?? ""
+        let (limit, paged, after) = try Self.pagination(input)
         let sources = try store.queues(account: q.account, region: q.region, prefix: "", after: after, limit: 100_000)
             .filter { Self.redrive($0)?.targetARN == q.arn }
         let page = sources.prefix(limit)

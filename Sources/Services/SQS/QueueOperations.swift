@@ -53,8 +53,22 @@ extension SQSService {
 
     func listQueues(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
         let prefix = (input["QueueNamePrefix"] as? String) ?? ""
+        let (limit, paged, after) = try Self.pagination(input)
+        let page = try store.queues(account: r.caller.accountID, region: r.caller.region, prefix: prefix, after: after, limit: limit + 1)
+        var out: [String: Any] = [:]
+        let shown = page.prefix(limit)
+        if !shown.isEmpty {
+            out["QueueUrls"] = shown.map { QueueAddress.url(host: r.host, account: $0.account, name: $0.name) }
+        }
+        if paged, page.count > limit, let last = shown.last {
+            out["NextToken"] = Data(last.name.utf8).base64EncodedString()
+        }
+        return out
+    }
+
+    /// MaxResults (1–1000; NextToken only appears when it was given) and NextToken (the last name shown, base64).
+    static func pagination(_ input: [String: Any]) throws -> (limit: Int, paged: Bool, after: String) {
         var limit = 1000
-        let paged = input["MaxResults"] != nil
         if let m = input["MaxResults"] {
             guard let v = (m as? NSNumber)?.intValue, (1...1000).contains(v) else {
                 throw SQSError.invalidParameterValue("Value for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.")
@@ -68,16 +82,7 @@ extension SQSService {
             }
             after = name
         }
-        let page = try store.queues(account: r.caller.accountID, region: r.caller.region, prefix: prefix, after: after, limit: limit + 1)
-        var out: [String: Any] = [:]
-        let shown = page.prefix(limit)
-        if !shown.isEmpty {
-            out["QueueUrls"] = shown.map { QueueAddress.url(host: r.host, account: $0.account, name: $0.name) }
-        }
-        if paged, page.count > limit, let last = shown.last {
-            out["NextToken"] = Data(last.name.utf8).base64EncodedString()
-        }
-        return out
+        return (limit, input["MaxResults"] != nil, after)
     }
 
     func deleteQueue(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
