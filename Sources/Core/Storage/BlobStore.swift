@@ -93,20 +93,25 @@ public struct BlobStore: Sendable {
         return BlobReader(fd: fd)
     }
 
-    /// Copy `length` bytes at `offset` of blob `id` into a new writer (UploadPartCopy with a range).
-    public func copyRange(of id: String, offset: Int, length: Int, into writer: BlobWriter) throws {
+    /// Hand `length` bytes at `offset` of blob `id` to `body`, a megabyte at a time (copies, re-hashing).
+    public func readRange(of id: String, offset: Int, length: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         let reader = try open(id)
         defer { reader.close() }
         var remaining = length
         var at = offset
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        var buf = [UInt8](repeating: 0, count: min(length, 1 << 20))
         while remaining > 0 {
             let n = try buf.withUnsafeMutableBytes { try reader.read(into: $0, at: at, max: min(remaining, 1 << 20)) }
             if n == 0 { throw BlobError.truncated }
-            try buf.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            try buf.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             remaining -= n
             at += n
         }
+    }
+
+    /// Copy `length` bytes at `offset` of blob `id` into a writer.
+    public func copyRange(of id: String, offset: Int, length: Int, into writer: BlobWriter) throws {
+        try readRange(of: id, offset: offset, length: length) { try writer.write($0) }
     }
 }
 

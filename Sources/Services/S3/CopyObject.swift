@@ -135,20 +135,10 @@ extension S3Service {
     func digest(_ alg: ChecksumAlgorithm, segments: [BlobSegment]) throws -> ([UInt8], [UInt8]) {
         var hasher = ChecksumHasher(algorithm: alg)
         var md5 = MD5()
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
         for seg in segments {
-            let reader = try store.blobs.open(seg.id)
-            defer { reader.close() }
-            var at = 0
-            while at < seg.size {
-                let n = try buf.withUnsafeMutableBytes { try reader.read(into: $0, at: at, max: 1 << 20) }
-                if n == 0 { break }
-                buf.withUnsafeBytes {
-                    let slice = UnsafeRawBufferPointer(rebasing: $0[0..<n])
-                    hasher.update(slice)
-                    md5.update(slice)
-                }
-                at += n
+            try store.blobs.readRange(of: seg.id, offset: 0, length: seg.size) { slice in
+                hasher.update(slice)
+                md5.update(slice)
             }
         }
         return (md5.finalize(), hasher.finalize())

@@ -135,27 +135,15 @@ extension S3Service {
         var hasher = ChecksumHasher(algorithm: alg)
         do {
             var offset = 0
-            var buf = [UInt8](repeating: 0, count: 1 << 20)
             for seg in source.segments {
-                let segStart = offset, segEnd = offset + seg.size
-                offset = segEnd
-                let from = max(start, segStart), to = min(start + length, segEnd)
+                let segStart = offset
+                offset += seg.size
+                let from = max(start, segStart), to = min(start + length, offset)
                 guard from < to else { continue }
-                let reader = try store.blobs.open(seg.id)
-                defer { reader.close() }
-                var at = from - segStart
-                var remaining = to - from
-                while remaining > 0 {
-                    let n = try buf.withUnsafeMutableBytes { try reader.read(into: $0, at: at, max: min(remaining, 1 << 20)) }
-                    if n == 0 { throw BlobError.truncated }
-                    try buf.withUnsafeBytes { p in
-                        let slice = UnsafeRawBufferPointer(rebasing: p[0..<n])
-                        md5.update(slice)
-                        hasher.update(slice)
-                        try writer.write(slice)
-                    }
-                    at += n
-                    remaining -= n
+                try store.blobs.readRange(of: seg.id, offset: from - segStart, length: to - from) { slice in
+                    md5.update(slice)
+                    hasher.update(slice)
+                    try writer.write(slice)
                 }
             }
             try writer.commit()

@@ -27,15 +27,15 @@ struct RedrivePolicy: Sendable {
 }
 
 extension SQSService {
-    /// Check a RedrivePolicy being set on `q`: the target exists and is of the same type.
-    func validateRedrive(_ attributes: [String: String], for q: Queue) throws {
+    /// Check a RedrivePolicy being set on a queue: the target exists and is of the same type (FIFO or not).
+    func validateRedrive(_ attributes: [String: String], fifo: Bool) throws {
         guard let text = attributes["RedrivePolicy"], !text.isEmpty else { return }
         let policy = try RedrivePolicy.parse(text)
         guard let arn = ARN(policy.targetARN), arn.service == "sqs",
               let target = try store.queue(account: arn.account, region: arn.region, name: arn.resource) else {
             throw SQSError.invalidParameterValue("Value \(text) for parameter RedrivePolicy is invalid. Reason: Dead-letter target does not exist.")
         }
-        if target.isFIFO != q.isFIFO {
+        if target.isFIFO != fifo {
             throw SQSError.invalidParameterValue("Value \(text) for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be same type of queue as the source..")
         }
     }

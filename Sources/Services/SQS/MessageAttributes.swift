@@ -21,7 +21,6 @@ struct MessageAttribute: Sendable, Equatable {
             try validateName(name)
             guard let dict = raw as? [String: Any], let type = dict["DataType"] as? String, !type.isEmpty else {
                 throw SQSError.invalidParameterValue("The message attribute '\(name)' must contain a non-empty attribute type.")
-                    .withQuery("InvalidParameterValue")
             }
             let base = type.split(separator: ".", maxSplits: 1).first.map(String.init) ?? type
             guard ["String", "Number", "Binary"].contains(base) else {
@@ -105,10 +104,6 @@ struct MessageAttribute: Sendable, Equatable {
         guard let text, let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
         return (try? parse(obj, field: "")) ?? [:]
     }
-}
-
-extension AWSError {
-    func withQuery(_ code: String) -> AWSError { query(code) }
 }
 
 enum MessageBody {

@@ -16,7 +16,7 @@ extension SQSService {
         try QueueAttributes.validateName(name, fifo: fifo)
         try QueueAttributes.validate(attributes, fifo: fifo, creating: true)
         let account = r.caller.accountID, region = r.caller.region
-        try validateRedrive(attributes, for: Queue(account: account, region: region, name: name, attributes: [:], tags: [:], created: 0, modified: 0))
+        try validateRedrive(attributes, fifo: fifo)
         let now = clock.now()
         var stored = attributes
         stored.removeValue(forKey: "FifoQueue")
@@ -133,7 +133,7 @@ extension SQSService {
         var q = try queue(r, input)
         var attributes = QueueAttributes.normalized(try Self.stringMap(input, "Attributes"))
         try QueueAttributes.validate(attributes, fifo: q.isFIFO, creating: false)
-        try validateRedrive(attributes, for: q)
+        try validateRedrive(attributes, fifo: q.isFIFO)
         attributes.removeValue(forKey: "FifoQueue")  // only ever "true" here, and implied by the name
         q.attributes.merge(attributes) { _, new in new }
         q.modified = clock.now()
