@@ -96,6 +96,7 @@ struct Serve: AsyncParsableCommand {
         let services: [any AWSService] = [s3, sqs, STSService()]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
+        identification.queryVersions["2012-11-05"] = "sqs"
         let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region)
         let started = ContinuousClock.now
         let gateway = Gateway(

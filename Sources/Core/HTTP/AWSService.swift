@@ -22,9 +22,13 @@ public protocol AWSService: Sendable {
     func reset() async throws
     /// Prefix of `__type` in JSON errors (`com.amazonaws.sqs#`).
     var errorTypePrefix: String? { get }
+    /// For a JSON service that also speaks the Query protocol (SQS): the XML namespace of its Query answers.
+    /// A request without `X-Amz-Target` then gets its errors as Query XML.
+    var queryNamespace: String? { get }
 }
 
 extension AWSService {
     /// Prefix of `__type` in JSON errors (`com.amazonaws.sqs#`); nil for none.
     public var errorTypePrefix: String? { nil }
+    public var queryNamespace: String? { nil }
 }

@@ -59,12 +59,10 @@ public struct Gateway: HTTPResponder {
             op = resolved.operationName(for: awsRequest)
             response = try await resolved.handle(awsRequest)
         } catch let error as AWSError {
-            response = render(error, protocol: service?.wireProtocol ?? Self.guessProtocol(request), typePrefix: service?.errorTypePrefix,
-                              requestID: requestID, isHead: request.method == .head)
+            response = render(error, for: request, service: service, requestID: requestID)
         } catch {
             logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
-            response = render(.internalError(), protocol: service?.wireProtocol ?? Self.guessProtocol(request), typePrefix: service?.errorTypePrefix,
-                              requestID: requestID, isHead: request.method == .head)
+            response = render(.internalError(), for: request, service: service, requestID: requestID)
         }
         stamp(&response.headers, requestID: requestID, service: service)
         let elapsed = ContinuousClock.now - started
@@ -100,8 +98,9 @@ public struct Gateway: HTTPResponder {
         case .service(let n):
             name = n
         case .formBody:
-            // An unsigned Query request: the Version that names the service is inside the form.
-            let buffer = try await body.collect(limit: 1 << 20)
+            // An unsigned Query request: the Version that names the service is inside the form
+            // (up to 8 MiB: a 1 MiB SQS message grows up to threefold when percent-encoded).
+            let buffer = try await body.collect(limit: 8 << 20)
             body = RequestBody(buffer: buffer)
             let form = Percent.parseQuery(String(buffer: buffer), plusIsSpace: true) ?? []
             name = form.first(where: { $0.0 == "Version" }).flatMap { identification.queryVersions[$0.1] } ?? "s3"
@@ -150,12 +149,18 @@ public struct Gateway: HTTPResponder {
         return request.headers[.contentType] == "application/x-amz-json-1.0" ? .json10 : .json11
     }
 
-    private func render(_ error: AWSError, protocol wire: WireProtocol, typePrefix: String?, requestID: String, isHead: Bool) -> AWSResponse {
+    /// An error in the protocol the request speaks: the service's, or Query for a Query request to a JSON
+    /// service that speaks both (SQS); a guess from the request when no service was found.
+    private func render(_ error: AWSError, for request: Request, service: (any AWSService)?, requestID: String) -> AWSResponse {
+        var wire = service?.wireProtocol ?? Self.guessProtocol(request)
+        let namespace = service?.queryNamespace
+        if namespace != nil && request.headers.value("x-amz-target") == nil { wire = .query }
+        let typePrefix = service?.errorTypePrefix
         switch wire {
         case .restXML:
-            return ErrorRendering.restXML(error, requestID: requestID, isHead: isHead)
+            return ErrorRendering.restXML(error, requestID: requestID, isHead: request.method == .head)
         case .query:
-            return ErrorRendering.query(error, requestID: requestID, xmlns: nil)
+            return ErrorRendering.query(error, requestID: requestID, xmlns: namespace)
         case .json10:
             return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/x-amz-json-1.0")
         case .json11:

@@ -43,10 +43,18 @@ public struct ServiceIdentification: Sendable {
                 return .service(label)
             }
         }
-        if isPost, let ct = contentType, ct.lowercased().hasPrefix("application/x-www-form-urlencoded"), path == "/" {
+        // An unsigned form POST to `/` or to a queue path (`/000000000000/orders`): the form names the service.
+        if isPost, let ct = contentType, ct.lowercased().hasPrefix("application/x-www-form-urlencoded"),
+           path == "/" || Self.isQueuePath(path) {
             return .formBody
         }
         return .service("s3")
+    }
+
+    /// `/<12-digit account>/<name>`: where SQS's Query requests may be sent.
+    public static func isQueuePath(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        return parts.count == 2 && AccountID.isValid(String(parts[0]))
     }
 
     /// The region a request names: the credential scope, else a region label in the Host, else nil.

@@ -20,6 +20,7 @@ public enum ErrorRendering {
     }
 
     /// Query protocol (STS, IAM, SQS Query): `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`.
+    /// The code is the legacy Query one where the error has it (`AWS.SimpleQueueService.NonExistentQueue`).
     public static func query(_ error: AWSError, requestID: String, xmlns: String?) -> AWSResponse {
         var headers = HTTPFields()
         for (k, v) in error.headers { headers.set(k, v) }
@@ -27,7 +28,7 @@ public enum ErrorRendering {
         xml.open("ErrorResponse", xmlns: xmlns)
         xml.open("Error")
         xml.element("Type", error.isSenderFault ? "Sender" : "Receiver")
-        xml.element("Code", error.code)
+        xml.element("Code", error.queryCode ?? error.code)
         xml.element("Message", error.message)
         for (k, v) in error.details { xml.element(k, v) }
         xml.close()

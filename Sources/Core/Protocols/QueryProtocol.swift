@@ -4,11 +4,11 @@ public import NIOCore
 /// wrapped in `<ActionResponse><ActionResult>...</ActionResult><ResponseMetadata>`.
 public enum QueryProtocol {
     /// The parameters of a Query request: URL query items, then the form body's.
-    public static func parameters(_ request: AWSRequest) async throws -> [String: String] {
+    public static func parameters(_ request: AWSRequest, limit: Int = 1 << 20) async throws -> [String: String] {
         var params: [String: String] = [:]
         for (k, v) in request.query { params[k] = v }
         if request.method == .post {
-            let body = try await request.collectBody(limit: 1 << 20)
+            let body = try await request.collectBody(limit: limit)
             let text = String(buffer: body)
             guard let items = Percent.parseQuery(text, plusIsSpace: true) else {
                 throw AWSError("MalformedQueryString", "The query string is malformed.")

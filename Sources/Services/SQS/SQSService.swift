@@ -3,8 +3,7 @@ import Foundation
 import GRDB
 import Logging
 
-/// Amazon SQS over AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Op>`). This step serves queue management and
-/// messages on standard queues; FIFO ordering, dead-letter queues and the Query protocol come next.
+/// Amazon SQS over AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Op>`) and the Query protocol (`Action=...`).
 public struct SQSService: AWSService {
     public let signingName = "sqs"
     public let wireProtocol = WireProtocol.json10
@@ -21,40 +20,52 @@ public struct SQSService: AWSService {
 
     public func reset() async throws { try store.reset() }
 
+    public var queryNamespace: String? { SQSQuery.namespace }
+
     public func operationName(for request: AWSRequest) -> String {
         JSONProtocol.operation(request) ?? request.queryValue("Action") ?? "-"
     }
 
+    /// Both protocols reach the same operations: JSON 1.0 when `X-Amz-Target` names one, else Query.
+    /// 1 MiB messages (and batches) arrive escaped: up to ~6 bytes per character in JSON, 3 when percent-encoded.
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
-        guard let op = JSONProtocol.operation(request) else {
-            throw AWSError("InvalidAction", "Cloudless serves SQS over the JSON protocol for now; the Query protocol is coming.")
+        if let op = JSONProtocol.operation(request) {
+            let input = try await JSONProtocol.input(request, limit: 8 << 20)
+            return JSONProtocol.response(try await perform(op, request, input))
         }
-        // 1 MiB messages (and batches) arrive JSON-escaped, up to ~6 bytes per character.
-        let input = try await JSONProtocol.input(request, limit: 8 << 20)
-        let output: [String: Any]
+        let parameters = try await QueryProtocol.parameters(request, limit: 8 << 20)
+        guard let action = parameters["Action"] else {
+            throw AWSError("MissingAction", "The request must contain the parameter Action.")
+        }
+        let output = try await perform(action, request, SQSQuery.input(parameters, operation: action))
+        return QueryProtocol.response(action: action, xmlns: SQSQuery.namespace, requestID: request.requestID) { xml in
+            SQSQuery.write(output, operation: action, into: &xml)
+        }
+    }
+
+    func perform(_ op: String, _ request: AWSRequest, _ input: [String: Any]) async throws -> [String: Any] {
         switch op {
-        case "CreateQueue": output = try createQueue(request, input)
-        case "GetQueueUrl": output = try getQueueUrl(request, input)
-        case "ListQueues": output = try listQueues(request, input)
-        case "DeleteQueue": output = try deleteQueue(request, input)
-        case "GetQueueAttributes": output = try getQueueAttributes(request, input)
-        case "SetQueueAttributes": output = try setQueueAttributes(request, input)
-        case "TagQueue": output = try tagQueue(request, input)
-        case "UntagQueue": output = try untagQueue(request, input)
-        case "ListQueueTags": output = try listQueueTags(request, input)
-        case "SendMessage": output = try sendMessage(request, input)
-        case "SendMessageBatch": output = try sendMessageBatch(request, input)
-        case "ReceiveMessage": output = try await receiveMessage(request, input)
-        case "DeleteMessage": output = try deleteMessage(request, input)
-        case "DeleteMessageBatch": output = try deleteMessageBatch(request, input)
-        case "ChangeMessageVisibility": output = try changeMessageVisibility(request, input)
-        case "ChangeMessageVisibilityBatch": output = try changeMessageVisibilityBatch(request, input)
-        case "PurgeQueue": output = try purgeQueue(request, input)
-        case "ListDeadLetterSourceQueues": output = try listDeadLetterSourceQueues(request, input)
+        case "CreateQueue": return try createQueue(request, input)
+        case "GetQueueUrl": return try getQueueUrl(request, input)
+        case "ListQueues": return try listQueues(request, input)
+        case "DeleteQueue": return try deleteQueue(request, input)
+        case "GetQueueAttributes": return try getQueueAttributes(request, input)
+        case "SetQueueAttributes": return try setQueueAttributes(request, input)
+        case "TagQueue": return try tagQueue(request, input)
+        case "UntagQueue": return try untagQueue(request, input)
+        case "ListQueueTags": return try listQueueTags(request, input)
+        case "SendMessage": return try sendMessage(request, input)
+        case "SendMessageBatch": return try sendMessageBatch(request, input)
+        case "ReceiveMessage": return try await receiveMessage(request, input)
+        case "DeleteMessage": return try deleteMessage(request, input)
+        case "DeleteMessageBatch": return try deleteMessageBatch(request, input)
+        case "ChangeMessageVisibility": return try changeMessageVisibility(request, input)
+        case "ChangeMessageVisibilityBatch": return try changeMessageVisibilityBatch(request, input)
+        case "PurgeQueue": return try purgeQueue(request, input)
+        case "ListDeadLetterSourceQueues": return try listDeadLetterSourceQueues(request, input)
         default:
             throw AWSError("InvalidAction", "The action \(op) is not valid for this endpoint.").query("InvalidAction")
         }
-        return JSONProtocol.response(output)
     }
 
     // MARK: Inputs
@@ -84,9 +95,11 @@ public struct SQSService: AWSService {
         return list.compactMap { $0 as? String }
     }
 
-    /// The queue a request's QueueUrl names.
+    /// The queue a request's QueueUrl names, or else its path (Query requests may be sent to the queue's URL).
     func queue(_ request: AWSRequest, _ input: [String: Any]) throws -> Queue {
-        let (account, name) = try QueueAddress.parse(try Self.string(input, "QueueUrl"))
+        let url = input["QueueUrl"] == nil && ServiceIdentification.isQueuePath(request.rawPath)
+            ? request.rawPath : try Self.string(input, "QueueUrl")
+        let (account, name) = try QueueAddress.parse(url)
         guard let q = try store.queue(account: account, region: request.caller.region, name: name) else {
             throw SQSError.queueDoesNotExist()
         }
