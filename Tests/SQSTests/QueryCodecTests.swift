@@ -54,3 +54,26 @@ import Testing
         #expect(String(buffer: xml2.buffer).contains("<Message><Attribute><Name>SentTimestamp</Name><Value>1</Value></Attribute><Body>x</Body><Count>1</Count></Message>"))
     }
 }
+
+@Suite struct FIFOTests {
+    @Test func sequenceNumbersAreTwentyDigitsAndIncrease() {
+        #expect(FIFO.sequenceNumber(1) == "10000000000000000001")
+        #expect(FIFO.sequenceNumber(123_456) == "10000000000000123456")
+        #expect(FIFO.sequenceNumber(2) > FIFO.sequenceNumber(1))
+    }
+
+    @Test func groupAndDeduplicationIdsFollowTheQueueType() throws {
+        let fifo = Queue(account: "000000000000", region: "us-east-1", name: "q.fifo", attributes: [:], tags: [:], created: 0, modified: 0)
+        var content = fifo
+        content.attributes["ContentBasedDeduplication"] = "true"
+        let standard = Queue(account: "000000000000", region: "us-east-1", name: "q", attributes: [:], tags: [:], created: 0, modified: 0)
+        #expect(throws: AWSError.self) { try FIFO.ids(["MessageDeduplicationId": "d"], body: "x", queue: fifo) }  // no group
+        #expect(throws: AWSError.self) { try FIFO.ids(["MessageGroupId": "g"], body: "x", queue: fifo) }  // no dedup id
+        #expect(throws: AWSError.self) { try FIFO.ids(["MessageGroupId": "g h"], body: "x", queue: content) }  // space
+        #expect(throws: AWSError.self) { try FIFO.ids(["MessageDeduplicationId": "d"], body: "x", queue: standard) }
+        let ids = try FIFO.ids(["MessageGroupId": "g"], body: "hello", queue: content)
+        #expect(ids.group == "g")
+        #expect(ids.dedup == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        #expect(try FIFO.ids(["MessageGroupId": "tenant"], body: "x", queue: standard).group == "tenant")
+    }
+}

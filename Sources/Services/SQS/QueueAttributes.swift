@@ -71,6 +71,14 @@ enum QueueAttributes {
         }
     }
 
+    /// High-throughput FIFO: a per-group throughput limit needs per-group deduplication.
+    static func validateThroughput(_ attributes: [String: String]) throws {
+        if attributes["FifoThroughputLimit"] == "perMessageGroupId" && attributes["DeduplicationScope"] != "messageGroup" {
+            throw SQSError.invalidAttributeValue("FifoThroughputLimit",
+                "Invalid value for the parameter FifoThroughputLimit. Reason: perMessageGroupId is allowed only when DeduplicationScope is messageGroup.")
+        }
+    }
+
     /// Queue names: 1–80 of alphanumerics, hyphens and underscores; FIFO queues end in `.fifo`.
     static func validateName(_ name: String, fifo: Bool) throws {
         let base = name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name

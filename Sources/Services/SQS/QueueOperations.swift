@@ -17,6 +17,7 @@ extension SQSService {
         try QueueAttributes.validate(attributes, fifo: fifo, creating: true)
         let account = r.caller.accountID, region = r.caller.region
         try validateRedrive(attributes, fifo: fifo)
+        try QueueAttributes.validateThroughput(attributes)
         let now = clock.now()
         var stored = attributes
         stored.removeValue(forKey: "FifoQueue")
@@ -91,6 +92,8 @@ extension SQSService {
         try store.db.writeNow { db in
             try db.execute(sql: "DELETE FROM queue WHERE account = ? AND region = ? AND name = ?", arguments: [q.account, q.region, q.name])
             try db.execute(sql: "DELETE FROM message WHERE queue = ?", arguments: [q.key])
+            try db.execute(sql: "DELETE FROM dedup WHERE queue = ?", arguments: [q.key])
+            try db.execute(sql: "DELETE FROM receive_attempt WHERE queue = ?", arguments: [q.key])
             try db.execute(sql: "INSERT OR REPLACE INTO deleted_queue (account, region, name, deleted) VALUES (?, ?, ?, ?)",
                            arguments: [q.account, q.region, q.name, now])
         }
@@ -136,6 +139,7 @@ extension SQSService {
         try validateRedrive(attributes, fifo: q.isFIFO)
         attributes.removeValue(forKey: "FifoQueue")  // only ever "true" here, and implied by the name
         q.attributes.merge(attributes) { _, new in new }
+        try QueueAttributes.validateThroughput(q.attributes)
         q.modified = clock.now()
         let updated = q
         try store.db.writeNow { db in try QueueStore.save(updated, db) }

@@ -2,7 +2,7 @@ import Core
 import Foundation
 import GRDB
 
-/// A queue as stored: its settable attributes and tags (messages come with the next step).
+/// A queue as stored: its settable attributes and tags.
 struct Queue: Sendable {
     var account: String
     var region: String
@@ -73,6 +73,32 @@ final class QueueStore: Sendable {
                 CREATE INDEX message_visible ON message(queue, visible_at);
                 """)
         }
+        m.registerMigration("v3 fifo") { db in
+            // FIFO: message groups, deduplication ids kept 5 minutes (also after the message is deleted), and
+            // ReceiveRequestAttemptIds. SequenceNumber derives from `seq`, so it is not stored with the message.
+            try db.execute(sql: """
+                ALTER TABLE message ADD COLUMN group_id TEXT;
+                ALTER TABLE message ADD COLUMN dedup_id TEXT;
+                CREATE INDEX message_group ON message(queue, group_id, seq) WHERE group_id IS NOT NULL;
+                CREATE TABLE dedup (
+                    queue TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    dedup_id TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    sequence TEXT NOT NULL,
+                    expires REAL NOT NULL,
+                    PRIMARY KEY (queue, scope, dedup_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX dedup_expires ON dedup(expires);
+                CREATE TABLE receive_attempt (
+                    queue TEXT NOT NULL,
+                    attempt_id TEXT NOT NULL,
+                    receipts TEXT NOT NULL,
+                    expires REAL NOT NULL,
+                    PRIMARY KEY (queue, attempt_id)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 
@@ -123,6 +149,6 @@ final class QueueStore: Sendable {
     }
 
     func reset() throws {
-        try db.writeNow { db in try db.execute(sql: "DELETE FROM message; DELETE FROM queue; DELETE FROM deleted_queue;") }
+        try db.writeNow { db in try db.execute(sql: "DELETE FROM message; DELETE FROM queue; DELETE FROM deleted_queue; DELETE FROM dedup; DELETE FROM receive_attempt;") }
     }
 }

@@ -41,15 +41,22 @@ extension SQSService {
             }
             wait = t
         }
+        var attemptID: String?
+        if let a = input["ReceiveRequestAttemptId"] {
+            guard let s = a as? String, FIFO.isValidToken(s) else {
+                throw FIFO.invalid(a, "ReceiveRequestAttemptId", "ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+            }
+            attemptID = q.isFIFO ? s : nil  // standard queues ignore it
+        }
         let systemNames = Set(try Self.stringList(input, "AttributeNames") + Self.stringList(input, "MessageSystemAttributeNames"))
         let attributeNames = try Self.stringList(input, "MessageAttributeNames")
         let deadline = clock.now() + Double(wait)
         while true {
             let seen = signals.generation(q.key)
             let now = clock.now()
-            let got = try takeMessages(q, max: max, visibility: visibility, now: now)
+            let got = try takeMessages(q, max: max, visibility: visibility, attemptID: attemptID, now: now)
             if !got.isEmpty || now >= deadline {
-                return got.isEmpty ? [:] : ["Messages": got.map { Self.render($0, systemNames: systemNames, attributeNames: attributeNames) }]
+                return got.isEmpty ? [:] : ["Messages": got.map { Self.render($0, fifo: q.isFIFO, systemNames: systemNames, attributeNames: attributeNames) }]
             }
             // Sleep until a send, the next message becoming visible, or the deadline.
             let next = try store.db.readNow { db in
@@ -74,11 +81,41 @@ extension SQSService {
         var sent: Double
         var receiveCount: Int
         var firstReceive: Double
+        var seq: Int64
+        var group: String?
+        var dedup: String?
+
+        static let columns = "seq, id, body, md5_body, attributes, md5_attributes, system_attributes, sender, sent, receive_count, first_receive, group_id, dedup_id, receipt"
+
+        /// A row of `columns`, received now (again) under `receipt`.
+        init(_ row: Row, receipt: String, receiveCount: Int, firstReceive: Double) {
+            self.init(id: row[1], receipt: receipt, body: row[2], md5Body: row[3], attributes: row[4], md5Attributes: row[5],
+                      systemAttributes: row[6], sender: row[7], sent: row[8], receiveCount: receiveCount, firstReceive: firstReceive,
+                      seq: row[0], group: row[11], dedup: row[12])
+        }
+
+        init(id: String, receipt: String, body: String, md5Body: String, attributes: String?, md5Attributes: String?,
+             systemAttributes: String?, sender: String, sent: Double, receiveCount: Int, firstReceive: Double, seq: Int64,
+             group: String?, dedup: String?) {
+            (self.id, self.receipt, self.body, self.md5Body, self.attributes, self.md5Attributes) = (id, receipt, body, md5Body, attributes, md5Attributes)
+            (self.systemAttributes, self.sender, self.sent, self.receiveCount, self.firstReceive) = (systemAttributes, sender, sent, receiveCount, firstReceive)
+            (self.seq, self.group, self.dedup) = (seq, group, dedup)
+        }
     }
+
+    /// Visible messages in send order. On FIFO queues a message group is locked while any of its messages is in
+    /// flight, and a message waits for every earlier message of its group.
+    static let visibleMessages = "SELECT \(Received.columns) FROM message WHERE queue = ? AND visible_at <= ? ORDER BY seq LIMIT ?"
+    static let visibleFIFOMessages = """
+        SELECT \(Received.columns) FROM message m WHERE m.queue = ? AND m.visible_at <= ?
+          AND NOT EXISTS (SELECT 1 FROM message b WHERE b.queue = m.queue AND b.group_id = m.group_id AND b.visible_at > ?2
+                          AND (b.seq < m.seq OR b.receive_count > 0))
+        ORDER BY m.seq LIMIT ?
+        """
 
     /// Make up to `max` visible messages invisible for `visibility` seconds and hand them out (one transaction, so
     /// two concurrent receives never get the same message). Expired messages are dropped on the way.
-    func takeMessages(_ q: Queue, max: Int, visibility: Int, now: Double) throws -> [Received] {
+    func takeMessages(_ q: Queue, max: Int, visibility: Int, attemptID: String? = nil, now: Double) throws -> [Received] {
         let redrive = Self.redrive(q)
         let deadLetter = try redrive.flatMap { r -> Queue? in
             guard let arn = ARN(r.targetARN) else { return nil }
@@ -96,12 +133,11 @@ extension SQSService {
                                              redrive.maxReceiveCount])
                 moved = db.changesCount > 0
             }
-            let rows = try Row.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT seq, id, body, md5_body, attributes, md5_attributes, system_attributes, sender, sent, receive_count, first_receive
-                    FROM message WHERE queue = ? AND visible_at <= ? ORDER BY seq LIMIT ?
-                    """),
-                arguments: [q.key, now, max])
+            if let attemptID, let again = try Self.retriedAttempt(q, attemptID, visibility: visibility, now: now, db) {
+                return (again, moved)
+            }
+            let rows = try Row.fetchAll(db.cachedStatement(sql: q.isFIFO ? Self.visibleFIFOMessages : Self.visibleMessages),
+                                        arguments: [q.key, now, max])
             var out: [Received] = []
             for row in rows {
                 let receipt = Self.receiptHandle(messageID: row[1])
@@ -109,8 +145,10 @@ extension SQSService {
                 let count: Int = row[9] + 1
                 try db.cachedStatement(sql: "UPDATE message SET visible_at = ?, receive_count = ?, first_receive = ?, receipt = ? WHERE seq = ?")
                     .execute(arguments: [now + Double(visibility), count, first, receipt, row[0] as Int64])
-                out.append(Received(id: row[1], receipt: receipt, body: row[2], md5Body: row[3], attributes: row[4], md5Attributes: row[5],
-                                    systemAttributes: row[6], sender: row[7], sent: row[8], receiveCount: count, firstReceive: first))
+                out.append(Received(row, receipt: receipt, receiveCount: count, firstReceive: first))
+            }
+            if let attemptID, !out.isEmpty {
+                try FIFO.rememberAttempt(q, id: attemptID, receipts: out.map(\.receipt), now: now, db)
             }
             return (out, moved)
         }
@@ -118,7 +156,23 @@ extension SQSService {
         return received
     }
 
-    static func render(_ m: Received, systemNames: Set<String>, attributeNames: [String]) -> [String: Any] {
+    /// A FIFO receive retried with the same ReceiveRequestAttemptId gets the same messages and receipt handles (their
+    /// visibility timeout starts again), as long as none of them was deleted or received by someone else since.
+    static func retriedAttempt(_ q: Queue, _ attemptID: String, visibility: Int, now: Double, _ db: Database) throws -> [Received]? {
+        guard let receipts = try FIFO.attempt(q, id: attemptID, now: now, db), !receipts.isEmpty else { return nil }
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT \(Received.columns) FROM message WHERE queue = ? AND receipt IN (\(databaseQuestionMarks(count: receipts.count))) ORDER BY seq",
+            arguments: StatementArguments([q.key] + receipts))
+        guard rows.count == receipts.count else { return nil }
+        var out: [Received] = []
+        for row in rows {
+            try db.cachedStatement(sql: "UPDATE message SET visible_at = ? WHERE seq = ?").execute(arguments: [now + Double(visibility), row[0] as Int64])
+            out.append(Received(row, receipt: row[13], receiveCount: row[9], firstReceive: (row[10] as Double?) ?? now))
+        }
+        return out
+    }
+
+    static func render(_ m: Received, fifo: Bool, systemNames: Set<String>, attributeNames: [String]) -> [String: Any] {
         var out: [String: Any] = ["MessageId": m.id, "ReceiptHandle": m.receipt, "Body": m.body, "MD5OfBody": m.md5Body]
         let all = systemNames.contains("All")
         var system: [String: String] = [:]
@@ -128,6 +182,11 @@ extension SQSService {
         add("ApproximateReceiveCount", String(m.receiveCount))
         add("ApproximateFirstReceiveTimestamp", String(Int64(m.firstReceive * 1000)))
         if let trace = MessageAttribute.decode(m.systemAttributes)["AWSTraceHeader"]?.string { add("AWSTraceHeader", trace) }
+        if let group = m.group { add("MessageGroupId", group) }
+        if fifo {
+            if let dedup = m.dedup { add("MessageDeduplicationId", dedup) }
+            add("SequenceNumber", FIFO.sequenceNumber(m.seq))
+        }
         if !system.isEmpty { out["Attributes"] = system }
         let attributes = MessageAttribute.decode(m.attributes)
         if !attributes.isEmpty && !attributeNames.isEmpty {

@@ -12,6 +12,16 @@ struct NewMessage {
     var md5Body: String
     var md5Attributes: String?
     var md5SystemAttributes: String?
+    var group: String?
+    var dedup: String?
+}
+
+/// What a send stored: the MessageId, the SequenceNumber on FIFO queues, and whether it was new (not a duplicate
+/// within the deduplication window, which SQS accepts with the first message's id and stores nothing).
+struct StoredMessage {
+    var id: String
+    var sequence: String?
+    var isNew: Bool
 }
 
 extension SQSService {
@@ -39,31 +49,46 @@ extension SQSService {
         }
         var delay = q.int("DelaySeconds")
         if let d = entry["DelaySeconds"] {
+            // FIFO queues delay whole queues only.
+            if q.isFIFO { throw FIFO.invalid(d, "DelaySeconds", FIFO.wrongQueueType) }
             guard let v = (d as? NSNumber)?.intValue, (0...900).contains(v) else {
                 throw SQSError.invalidParameterValue("Value \(d) for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.")
             }
             delay = v
         }
+        let (group, dedup) = try FIFO.ids(entry, body: body, queue: q)
         return NewMessage(
             id: UUID().uuidString.lowercased(), body: body, attributes: attributes, systemAttributes: system, delay: delay,
             md5Body: Hex.encode(MD5.hash(Array(body.utf8))), md5Attributes: MessageAttribute.md5(attributes),
-            md5SystemAttributes: MessageAttribute.md5(system))
+            md5SystemAttributes: MessageAttribute.md5(system), group: group, dedup: dedup)
     }
 
-    static func insert(_ m: NewMessage, queue q: Queue, sender: String, now: Double, _ db: Database) throws {
+    /// Store `m`, unless (FIFO) its deduplication id is still remembered.
+    static func insert(_ m: NewMessage, queue q: Queue, sender: String, now: Double, _ db: Database) throws -> StoredMessage {
+        let scope = m.dedup.map { _ in FIFO.scope(q, group: m.group ?? "") }
+        if let dedup = m.dedup, let scope, let (id, sequence) = try FIFO.duplicate(q, scope: scope, dedup: dedup, now: now, db) {
+            return StoredMessage(id: id, sequence: sequence, isNew: false)
+        }
         try db.cachedStatement(sql: """
             INSERT INTO message (queue, id, body, attributes, md5_body, md5_attributes, system_attributes,
-              md5_system_attributes, sender, sent, visible_at, expires)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              md5_system_attributes, sender, sent, visible_at, expires, group_id, dedup_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 q.key, m.id, m.body, m.attributes.isEmpty ? nil : MessageAttribute.encode(m.attributes), m.md5Body, m.md5Attributes,
                 m.systemAttributes.isEmpty ? nil : MessageAttribute.encode(m.systemAttributes), m.md5SystemAttributes, sender, now,
-                now + Double(m.delay), now + Double(q.int("MessageRetentionPeriod")),
+                now + Double(m.delay), now + Double(q.int("MessageRetentionPeriod")), m.group, m.dedup,
             ])
+        guard q.isFIFO else { return StoredMessage(id: m.id, sequence: nil, isNew: true) }
+        let sequence = FIFO.sequenceNumber(db.lastInsertedRowID)
+        if let dedup = m.dedup, let scope {
+            try FIFO.remember(q, scope: scope, dedup: dedup, messageID: m.id, sequence: sequence, now: now, db)
+        }
+        return StoredMessage(id: m.id, sequence: sequence, isNew: true)
     }
 
-    static func sendResult(_ m: NewMessage) -> [String: Any] {
-        var out: [String: Any] = ["MessageId": m.id, "MD5OfMessageBody": m.md5Body]
+    static func sendResult(_ m: NewMessage, _ stored: StoredMessage) -> [String: Any] {
+        var out: [String: Any] = ["MessageId": stored.id, "MD5OfMessageBody": m.md5Body]
+        if let s = stored.sequence { out["SequenceNumber"] = s }
         if let a = m.md5Attributes { out["MD5OfMessageAttributes"] = a }
         if let s = m.md5SystemAttributes { out["MD5OfMessageSystemAttributes"] = s }
         return out
@@ -73,9 +98,9 @@ extension SQSService {
         let q = try queue(r, input)
         let m = try newMessage(input, queue: q, traceHeader: r.header("x-amzn-trace-id"))
         let now = clock.now()
-        try store.db.writeNow { db in try Self.insert(m, queue: q, sender: Self.senderID(r), now: now, db) }
-        if m.delay == 0 { signals.signal(q.key) }
-        return Self.sendResult(m)
+        let stored = try store.db.writeNow { db in try Self.insert(m, queue: q, sender: Self.senderID(r), now: now, db) }
+        if m.delay == 0 && stored.isNew { signals.signal(q.key) }
+        return Self.sendResult(m, stored)
     }
 
     static func senderID(_ r: AWSRequest) -> String {
@@ -134,12 +159,12 @@ extension SQSService {
         }
         let now = clock.now()
         let sender = Self.senderID(r)
-        try store.db.writeNow { db in
-            for (_, m) in ok { try Self.insert(m, queue: q, sender: sender, now: now, db) }
+        let stored = try store.db.writeNow { db in
+            try ok.map { _, m in try Self.insert(m, queue: q, sender: sender, now: now, db) }
         }
         if ok.contains(where: { $0.1.delay == 0 }) { signals.signal(q.key) }
         return [
-            "Successful": ok.map { id, m in Self.sendResult(m).merging(["Id": id]) { a, _ in a } },
+            "Successful": zip(ok, stored).map { entry, s in Self.sendResult(entry.1, s).merging(["Id": entry.0]) { a, _ in a } },
             "Failed": failed,
         ]
     }
