@@ -26,9 +26,44 @@ struct RedrivePolicy: Sendable {
     }
 }
 
+/// RedriveAllowPolicy: which source queues may name this queue as their dead-letter queue.
+struct RedriveAllowPolicy: Sendable {
+    var permission: String
+    var sourceQueueARNs: [String]
+
+    static func parse(_ text: String) throws -> RedriveAllowPolicy {
+        let invalid = SQSError.invalidParameterValue(
+            "Value \(text) for parameter RedriveAllowPolicy is invalid. Reason: Amazon SQS can't create the redrive allow policy, as it's in an unsupported format.")
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              let permission = obj["redrivePermission"] as? String, ["allowAll", "denyAll", "byQueue"].contains(permission),
+              Set(obj.keys).isSubset(of: ["redrivePermission", "sourceQueueArns"]) else { throw invalid }
+        let sources = obj["sourceQueueArns"]
+        if permission == "byQueue" {
+            guard let arns = sources as? [String], (1...10).contains(arns.count) else { throw invalid }
+            return RedriveAllowPolicy(permission: permission, sourceQueueARNs: arns)
+        }
+        guard sources == nil else { throw invalid }
+        return RedriveAllowPolicy(permission: permission, sourceQueueARNs: [])
+    }
+
+    func allows(_ sourceARN: String) -> Bool {
+        switch permission {
+        case "denyAll": return false
+        case "byQueue": return sourceQueueARNs.contains(sourceARN)
+        default: return true
+        }
+    }
+}
+
 extension SQSService {
+    /// Check a RedriveAllowPolicy being set.
+    static func validateRedriveAllow(_ attributes: [String: String]) throws {
+        if let text = attributes["RedriveAllowPolicy"], !text.isEmpty { _ = try RedriveAllowPolicy.parse(text) }
+    }
+
     /// Check a RedrivePolicy being set on a queue: the target exists and is of the same type (FIFO or not).
-    func validateRedrive(_ attributes: [String: String], fifo: Bool) throws {
+    func validateRedrive(_ attributes: [String: String], fifo: Bool, sourceARN: String) throws {
+        try Self.validateRedriveAllow(attributes)
         guard let text = attributes["RedrivePolicy"], !text.isEmpty else { return }
         let policy = try RedrivePolicy.parse(text)
         guard let arn = ARN(policy.targetARN), arn.service == "sqs",
@@ -37,6 +72,11 @@ extension SQSService {
         }
         if target.isFIFO != fifo {
             throw SQSError.invalidParameterValue("Value \(text) for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be same type of queue as the source..")
+        }
+        if let allow = target.attributes["RedriveAllowPolicy"], !allow.isEmpty,
+           let policy = try? RedriveAllowPolicy.parse(allow), !policy.allows(sourceARN) {
+            throw SQSError.invalidParameterValue(
+                "Value \(text) for parameter RedrivePolicy is invalid. Reason: The dead-letter queue's RedriveAllowPolicy does not allow this queue (\(sourceARN)) as a source queue.")
         }
     }
 

@@ -16,7 +16,8 @@ extension SQSService {
         try QueueAttributes.validateName(name, fifo: fifo)
         try QueueAttributes.validate(attributes, fifo: fifo, creating: true)
         let account = r.caller.accountID, region = r.caller.region
-        try validateRedrive(attributes, fifo: fifo)
+        try validateRedrive(attributes, fifo: fifo,
+                            sourceARN: ARN(service: "sqs", region: region, account: account, resource: name).description)
         try QueueAttributes.validateThroughput(attributes)
         let now = clock.now()
         var stored = attributes
@@ -136,7 +137,7 @@ extension SQSService {
         var q = try queue(r, input)
         var attributes = QueueAttributes.normalized(try Self.stringMap(input, "Attributes"))
         try QueueAttributes.validate(attributes, fifo: q.isFIFO, creating: false)
-        try validateRedrive(attributes, fifo: q.isFIFO)
+        try validateRedrive(attributes, fifo: q.isFIFO, sourceARN: q.arn)
         attributes.removeValue(forKey: "FifoQueue")  // only ever "true" here, and implied by the name
         q.attributes.merge(attributes) { _, new in new }
         try QueueAttributes.validateThroughput(q.attributes)

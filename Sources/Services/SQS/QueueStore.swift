@@ -73,12 +73,14 @@ final class QueueStore: Sendable {
                 CREATE INDEX message_visible ON message(queue, visible_at);
                 """)
         }
-        m.registerMigration("v3 fifo") { db in
+        m.registerMigration("v3 fifo, dead-letter sources, move tasks") { db in
             // FIFO: message groups, deduplication ids kept 5 minutes (also after the message is deleted), and
             // ReceiveRequestAttemptIds. SequenceNumber derives from `seq`, so it is not stored with the message.
             try db.execute(sql: """
                 ALTER TABLE message ADD COLUMN group_id TEXT;
                 ALTER TABLE message ADD COLUMN dedup_id TEXT;
+                -- The queue a dead-lettered message came from: where a message move task returns it by default.
+                ALTER TABLE message ADD COLUMN source_queue TEXT;
                 CREATE INDEX message_group ON message(queue, group_id, seq) WHERE group_id IS NOT NULL;
                 CREATE TABLE dedup (
                     queue TEXT NOT NULL,
@@ -97,6 +99,18 @@ final class QueueStore: Sendable {
                     expires REAL NOT NULL,
                     PRIMARY KEY (queue, attempt_id)
                 ) WITHOUT ROWID;
+                CREATE TABLE move_task (
+                    task_id TEXT PRIMARY KEY,
+                    source_arn TEXT NOT NULL,
+                    destination_arn TEXT,
+                    rate INTEGER,
+                    status TEXT NOT NULL,
+                    moved INTEGER NOT NULL DEFAULT 0,
+                    to_move INTEGER NOT NULL,
+                    failure TEXT,
+                    started REAL NOT NULL
+                );
+                CREATE INDEX move_task_source ON move_task(source_arn, started);
                 """)
         }
         return m
@@ -149,6 +163,6 @@ final class QueueStore: Sendable {
     }
 
     func reset() throws {
-        try db.writeNow { db in try db.execute(sql: "DELETE FROM message; DELETE FROM queue; DELETE FROM deleted_queue; DELETE FROM dedup; DELETE FROM receive_attempt;") }
+        try db.writeNow { db in try db.execute(sql: "DELETE FROM message; DELETE FROM queue; DELETE FROM deleted_queue; DELETE FROM dedup; DELETE FROM receive_attempt; DELETE FROM move_task;") }
     }
 }

@@ -128,7 +128,7 @@ extension SQSService {
             var moved = false
             if let redrive, let deadLetter {
                 try db.cachedStatement(sql: """
-                    UPDATE message SET queue = ?, visible_at = ?, expires = sent + ? WHERE queue = ? AND visible_at <= ? AND receive_count >= ?
+                    UPDATE message SET source_queue = queue, queue = ?, visible_at = ?, expires = sent + ? WHERE queue = ? AND visible_at <= ? AND receive_count >= ?
                     """).execute(arguments: [deadLetter.key, now, Double(deadLetter.int("MessageRetentionPeriod")), q.key, now,
                                              redrive.maxReceiveCount])
                 moved = db.changesCount > 0

@@ -12,13 +12,18 @@ public struct SQSService: AWSService {
     let clock: EmulatorClock
     let signals = QueueSignals()
     let purges = PurgeLog()
+    let moveTasks = MessageMoveTasks()
 
     public init(directory: String, clock: EmulatorClock, logger: Logger) throws {
         store = try QueueStore(directory: directory)
         self.clock = clock
+        try resumeMoveTasks()
     }
 
-    public func reset() async throws { try store.reset() }
+    public func reset() async throws {
+        moveTasks.cancelAll()
+        try store.reset()
+    }
 
     public var queryNamespace: String? { SQSQuery.namespace }
 
@@ -63,6 +68,11 @@ public struct SQSService: AWSService {
         case "ChangeMessageVisibilityBatch": return try changeMessageVisibilityBatch(request, input)
         case "PurgeQueue": return try purgeQueue(request, input)
         case "ListDeadLetterSourceQueues": return try listDeadLetterSourceQueues(request, input)
+        case "StartMessageMoveTask": return try startMessageMoveTask(request, input)
+        case "CancelMessageMoveTask": return try cancelMessageMoveTask(request, input)
+        case "ListMessageMoveTasks": return try listMessageMoveTasks(request, input)
+        case "AddPermission": return try addPermission(request, input)
+        case "RemovePermission": return try removePermission(request, input)
         default:
             throw AWSError("InvalidAction", "The action \(op) is not valid for this endpoint.").query("InvalidAction")
         }
