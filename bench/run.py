@@ -418,13 +418,74 @@ def _sqs_send(ctx, i):
     ctx.client("sqs").send_message(QueueUrl=ctx.state["queue_url"], MessageBody=f"message {i} " + "x" * 200)
 
 
-def _sqs_receive_delete(ctx, i):
+def _sqs_receive(ctx, i, count=1):
+    """Receive `count` messages (the send benchmarks fill the queue first); their receipt handles wait for the
+    delete benchmarks. The default 30 s visibility timeout keeps them from coming back meanwhile."""
     sqs = ctx.client("sqs")
-    url = ctx.state["queue_url"]
-    msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1).get("Messages", [])
-    if not msgs:
-        raise RuntimeError("ReceiveMessage returned no message (the send benchmark fills the queue first)")
-    sqs.delete_message(QueueUrl=url, ReceiptHandle=msgs[0]["ReceiptHandle"])
+    msgs = sqs.receive_message(QueueUrl=ctx.state["queue_url"], MaxNumberOfMessages=count,
+                               WaitTimeSeconds=1).get("Messages", [])
+    if len(msgs) != count:
+        raise RuntimeError(f"ReceiveMessage returned {len(msgs)} messages, expected {count}")
+    ctx.state.setdefault("receipts", []).extend(m["ReceiptHandle"] for m in msgs)
+
+
+def _sqs_delete(ctx, i):
+    ctx.client("sqs").delete_message(QueueUrl=ctx.state["queue_url"], ReceiptHandle=ctx.state["receipts"].pop())
+
+
+def _sqs_send_batch(ctx, i):
+    entries = [{"Id": str(k), "MessageBody": f"message {i}.{k} " + "x" * 200} for k in range(10)]
+    r = ctx.client("sqs").send_message_batch(QueueUrl=ctx.state["queue_url"], Entries=entries)
+    if r.get("Failed"):
+        raise RuntimeError(f"SendMessageBatch failed entries: {r['Failed']}")
+
+
+def _sqs_receive_batch(ctx, i):
+    _sqs_receive(ctx, i, count=10)
+
+
+def _sqs_delete_batch(ctx, i):
+    receipts = [ctx.state["receipts"].pop() for _ in range(10)]
+    r = ctx.client("sqs").delete_message_batch(
+        QueueUrl=ctx.state["queue_url"], Entries=[{"Id": str(k), "ReceiptHandle": h} for k, h in enumerate(receipts)])
+    if r.get("Failed"):
+        raise RuntimeError(f"DeleteMessageBatch failed entries: {r['Failed']}")
+
+
+def measure_wake_latency(ctx, trials):
+    """Long-poll wake latency: a ReceiveMessage (WaitTimeSeconds=10) waits on an empty queue in a thread; 50 ms
+    later a SendMessage is made. Latency = the receive's answer arrived - the send's answer arrived (0 when the
+    receive answered first): the server has stored the message before it answers the send, so this is the time
+    from "message available" to "waiting consumer has it", plus the client's thread switch."""
+    import threading
+    sqs = ctx.client("sqs")
+    url = sqs.create_queue(QueueName="bench-wake")["QueueUrl"]
+    import boto3
+    from botocore.config import Config
+    receiver = boto3.client("sqs", endpoint_url=ctx.endpoint, config=Config(retries={"max_attempts": 1}, read_timeout=60),
+                            **CREDS)
+    lat = []
+    for _ in range(trials):
+        got = {}
+
+        def poll():
+            m = receiver.receive_message(QueueUrl=url, WaitTimeSeconds=10).get("Messages", [])
+            got["t"] = time.perf_counter()
+            got["m"] = m
+
+        th = threading.Thread(target=poll)
+        th.start()
+        time.sleep(0.05)
+        sqs.send_message(QueueUrl=url, MessageBody="wake")
+        t0 = time.perf_counter()
+        th.join(15)
+        if not got.get("m"):
+            raise RuntimeError("the long poll returned no message")
+        lat.append(max(0.0, got["t"] - t0) * 1e3)
+        receiver.delete_message(QueueUrl=url, ReceiptHandle=got["m"][0]["ReceiptHandle"])
+    lat.sort()
+    return {"n": trials, "p50_ms": statistics.median(lat), "p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))],
+            "max_ms": lat[-1]}
 
 
 OPS = {
@@ -436,10 +497,14 @@ OPS = {
                      setup=_setup_64m, target_ms=60.0),
     "s3_get_64m": Op("S3 GetObject 64 MiB", _get_64m, n=5, quick_n=2, rounds=5, warmup=1,
                      setup=_setup_64m),
-    # SQS (issue 3): sends run first and leave messages that the receive+delete benchmark consumes.
-    "sqs_send": Op("SQS SendMessage", _sqs_send, n=450, quick_n=60, setup=_setup_sqs),
-    "sqs_receive_delete": Op("SQS ReceiveMessage+DeleteMessage", _sqs_receive_delete, n=300, quick_n=40,
-                             setup=_setup_sqs),
+    # SQS (issue 3): sends run first and fill the queue; receives take messages and keep their receipt
+    # handles; deletes use them. Warm-ups are counted in: each send warm-up leaves messages too.
+    "sqs_send": Op("SQS SendMessage", _sqs_send, n=450, quick_n=60, setup=_setup_sqs, target_ms=0.1),
+    "sqs_send_batch": Op("SQS SendMessageBatch (10)", _sqs_send_batch, n=90, quick_n=15, setup=_setup_sqs),
+    "sqs_receive": Op("SQS ReceiveMessage", _sqs_receive, n=300, quick_n=40, setup=_setup_sqs, target_ms=0.1),
+    "sqs_receive_batch": Op("SQS ReceiveMessage (10)", _sqs_receive_batch, n=60, quick_n=9, setup=_setup_sqs),
+    "sqs_delete": Op("SQS DeleteMessage", _sqs_delete, n=300, quick_n=40, setup=_setup_sqs, target_ms=0.1),
+    "sqs_delete_batch": Op("SQS DeleteMessageBatch (10)", _sqs_delete_batch, n=60, quick_n=9, setup=_setup_sqs),
 }
 
 
@@ -623,6 +688,14 @@ def bench_server(spec, args, workdir, res):
                 res["ops"][name] = {"error": f"{type(e).__name__}: {e}"}
                 log(f"  [{spec.name}] {op.label}: ERROR {type(e).__name__}: {e}")
         ctx.state.pop("body_64m", None)
+        if not args.ops or "sqs_wake" in args.ops:
+            try:
+                r = measure_wake_latency(ctx, 20 if args.quick else 100)
+                res["sqs_wake"] = r
+                log(f"  [{spec.name}] SQS long-poll wake latency: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms")
+            except Exception as e:
+                res["sqs_wake"] = {"error": f"{type(e).__name__}: {e}"}
+                log(f"  [{spec.name}] SQS long-poll wake latency: ERROR {type(e).__name__}: {e}")
 
         # 4. wrk
         res["wrk"] = {}
@@ -700,6 +773,10 @@ def build_rows(results):
     for name, op in OPS.items():
         rows.append((f"p50 wall time / {op.label} (boto3)", "", None,
                      get(["ops", name, "wall_ms_p50"]), err(["ops", name]), fmt_ms))
+    rows.append(("SQS long-poll wake latency p50 (send answered → receive answered)", "", None,
+                 get(["sqs_wake", "p50_ms"]), err(["sqs_wake"]), fmt_ms))
+    rows.append(("SQS long-poll wake latency p99", "≤ 5 ms", lambda v: v <= 5,
+                 get(["sqs_wake", "p99_ms"]), err(["sqs_wake"]), fmt_ms))
     for name, load in WRK_LOADS.items():
         rows.append((f"{load.label}: requests/s", "", None,
                      get(["wrk", name, "requests_per_s"]), err(["wrk", name]),
@@ -750,7 +827,7 @@ def parse_args(argv=None):
                    help="folder with start-moto.sh / start-localstack.sh")
     p.add_argument("--ops", default="",
                    help="comma-separated subset of operations (names: "
-                        + ", ".join(list(OPS) + list(WRK_LOADS)) + ")")
+                        + ", ".join(list(OPS) + ["sqs_wake"] + list(WRK_LOADS)) + ")")
     p.add_argument("--starts", type=int, default=3, help="starts for the ready time (best of)")
     p.add_argument("--wrk", default="/usr/bin/wrk")
     p.add_argument("--wrk-duration", type=int, default=None, help="seconds (default 5, quick 2)")
@@ -762,7 +839,7 @@ def parse_args(argv=None):
     a = p.parse_args(argv)
     a.only = [s.strip() for s in a.only.split(",") if s.strip()]
     a.ops = {s.strip() for s in a.ops.split(",") if s.strip()}
-    unknown = a.ops - set(OPS) - set(WRK_LOADS)
+    unknown = a.ops - set(OPS) - set(WRK_LOADS) - {"sqs_wake"}
     if unknown:
         p.error(f"unknown --ops {sorted(unknown)}")
     if a.wrk_duration is None:
