@@ -97,3 +97,58 @@ def tool_env(*drop_prefixes, home=None, **variables):
     env.update(variables)
     return env
 
+
+
+# --- Secrets Manager ----------------------------------------------------------------------------
+
+SECRET_ARN_SUFFIX = r"-[A-Za-z0-9]{6}"
+UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def sm_client(endpoint, region="us-east-1", **cfg):
+    """A Secrets Manager boto3 client for `endpoint` (no retries)."""
+    return make_client(endpoint, "secretsmanager", region=region, **cfg)
+
+
+def account_of(endpoint):
+    """The account the server gives the test credentials (STS GetCallerIdentity)."""
+    return make_client(endpoint, "sts").get_caller_identity()["Account"]
+
+
+def error_message(excinfo):
+    """The message of a botocore ClientError caught by pytest.raises."""
+    return excinfo.value.response["Error"]["Message"]
+
+
+def sm_error(excinfo):
+    """(code, http status, message) of a botocore ClientError caught by pytest.raises."""
+    code, status = error(excinfo)
+    return code, status, error_message(excinfo)
+
+
+def unique_secret_name(prefix="e2e"):
+    import uuid
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def force_delete_secret(sm, secret_id):
+    """Delete a secret without recovery; errors (already gone, ...) are ignored."""
+    try:
+        sm.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True)
+    except Exception:
+        pass
+
+
+def version_stages(sm, secret_id, include_deprecated=False):
+    """{VersionId: sorted stages} from ListSecretVersionIds (all pages)."""
+    out, token = {}, None
+    while True:
+        kw = {"SecretId": secret_id, "IncludeDeprecated": include_deprecated}
+        if token:
+            kw["NextToken"] = token
+        page = sm.list_secret_version_ids(**kw)
+        for v in page["Versions"]:
+            out[v["VersionId"]] = sorted(v.get("VersionStages", []))
+        token = page.get("NextToken")
+        if not token:
+            return out
