@@ -34,7 +34,9 @@ public enum ErrorRendering {
         xml.close()
         xml.element("RequestId", requestID)
         xml.close()
-        return AWSResponse(status: error.status, headers: headers, xml: xml)
+        var response = AWSResponse(status: error.status, headers: headers, xml: xml)
+        response.headers[.contentType] = "text/xml"
+        return response
     }
 
     /// JSON 1.0 / 1.1 and REST-JSON: `{"__type": "...", "message": "..."}` with `x-amzn-ErrorType`.

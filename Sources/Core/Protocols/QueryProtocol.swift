@@ -18,17 +18,22 @@ public enum QueryProtocol {
         return params
     }
 
-    /// The response envelope for `action`, with `result` writing the inside of `<ActionResult>`.
-    public static func response(action: String, xmlns: String, requestID: String, result: (inout XMLWriter) -> Void) -> AWSResponse {
+    /// The response envelope for `action`, with `result` writing the inside of `<ActionResult>`; an operation
+    /// without output (`result` nil) answers only `<ResponseMetadata>`. Query services answer `text/xml`.
+    public static func response(action: String, xmlns: String, requestID: String, result: ((inout XMLWriter) -> Void)?) -> AWSResponse {
         var xml = XMLWriter()
         xml.open("\(action)Response", xmlns: xmlns)
-        xml.open("\(action)Result")
-        result(&xml)
-        xml.close()
+        if let result {
+            xml.open("\(action)Result")
+            result(&xml)
+            xml.close()
+        }
         xml.open("ResponseMetadata")
         xml.element("RequestId", requestID)
         xml.close()
         xml.close()
-        return AWSResponse(xml: xml)
+        var response = AWSResponse(xml: xml)
+        response.headers[.contentType] = "text/xml"
+        return response
     }
 }

@@ -23,8 +23,11 @@ extension SQSService {
         guard validLabel else {
             throw Self.invalidLabel(label, "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
         }
+        guard input["AWSAccountIds"] != nil else { throw SQSError.missingParameter("AWSAccountIds") }
         let accounts = try Self.stringList(input, "AWSAccountIds")
-        if accounts.isEmpty { throw SQSError.missingParameter("AWSAccountIds") }
+        if accounts.isEmpty {
+            throw SQSError.invalidParameterValue("Value [] for parameter PrincipalId is invalid. Reason: Unable to verify.")
+        }
         let actions = try Self.stringList(input, "Actions")
         if actions.isEmpty { throw SQSError.missingParameter("Actions") }
         for a in actions where !Self.grantableActions.contains(a) {

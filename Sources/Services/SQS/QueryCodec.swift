@@ -37,6 +37,12 @@ enum SQSQuery {
         ]
     }
 
+    /// Operations with no output shape: their Query answer has no `<ActionResult>`.
+    static let withoutOutput: Set<String> = [
+        "DeleteQueue", "SetQueueAttributes", "TagQueue", "UntagQueue", "DeleteMessage", "ChangeMessageVisibility", "PurgeQueue",
+        "AddPermission", "RemovePermission",
+    ]
+
     /// Members that are integers in the model (the JSON protocol sends them as numbers).
     static let integers: Set<String> = [
         "DelaySeconds", "MaxNumberOfMessages", "VisibilityTimeout", "WaitTimeSeconds", "MaxResults", "MaxNumberOfMessagesPerSecond",

@@ -43,9 +43,10 @@ public struct SQSService: AWSService {
             throw AWSError("MissingAction", "The request must contain the parameter Action.")
         }
         let output = try await perform(action, request, SQSQuery.input(parameters, operation: action))
-        return QueryProtocol.response(action: action, xmlns: SQSQuery.namespace, requestID: request.requestID) { xml in
+        let result: ((inout XMLWriter) -> Void)? = SQSQuery.withoutOutput.contains(action) ? nil : { xml in
             SQSQuery.write(output, operation: action, into: &xml)
         }
+        return QueryProtocol.response(action: action, xmlns: SQSQuery.namespace, requestID: request.requestID, result: result)
     }
 
     func perform(_ op: String, _ request: AWSRequest, _ input: [String: Any]) async throws -> [String: Any] {
