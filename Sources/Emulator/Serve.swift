@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import S3
 import SQS
+import SecretsManager
 import ServiceLifecycle
 import STS
 
@@ -15,7 +16,8 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Every option also reads an environment variable: CLOUDLESS_HOST, CLOUDLESS_PORT, CLOUDLESS_DATA_DIR, \
             CLOUDLESS_EPHEMERAL, CLOUDLESS_ACCOUNT_ID, CLOUDLESS_REGION, CLOUDLESS_LOG_LEVEL, CLOUDLESS_STRICT_AUTH, \
-            CLOUDLESS_CREDENTIALS. A command-line option wins over the variable.
+            CLOUDLESS_CREDENTIALS, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
+            on first start). A command-line option wins over the variable.
             Internal endpoints: GET /_cloudless/health, GET /_localstack/health, POST /_cloudless/reset, \
             POST /_cloudless/clock {"advance": seconds}.
             """)
@@ -93,7 +95,11 @@ struct Serve: AsyncParsableCommand {
         let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in secrets[key] } : nil
         let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets)
         let sqs = try SQSService(directory: dataDir, clock: clock, logger: logger)
-        let services: [any AWSService] = [s3, sqs, STSService()]
+        // Refuse to start with a key that cannot open this folder's secrets (the error says why).
+        let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
+        let secretsManager = try SecretsManagerService(
+            directory: dataDir, clock: clock, masterKey: masterKey, rotator: NoFunctionsRotator(), logger: logger)
+        let services: [any AWSService] = [s3, sqs, secretsManager, STSService()]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
@@ -109,6 +115,13 @@ struct Serve: AsyncParsableCommand {
             Task.detached(priority: .background) {
                 if let removed = try? s3.sweepOrphans(startedAt: startedAt), removed > 0 {
                     logger.notice("removed \(removed) orphaned blob files from an earlier crash")
+                }
+            }
+            // Scheduled work on the emulator's clock: secret deletions whose recovery window ended, due rotations.
+            Task.detached(priority: .background) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    _ = try? await secretsManager.sweep()
                 }
             }
         }

@@ -25,10 +25,14 @@ public protocol AWSService: Sendable {
     /// For a JSON service that also speaks the Query protocol (SQS): the XML namespace of its Query answers.
     /// A request without `X-Amz-Target` then gets its errors as Query XML.
     var queryNamespace: String? { get }
+    /// The member that carries the message in JSON errors: `message` for most services, `Message` for some
+    /// (Secrets Manager).
+    var jsonErrorMessageKey: String { get }
 }
 
 extension AWSService {
     /// Prefix of `__type` in JSON errors (`com.amazonaws.sqs#`); nil for none.
     public var errorTypePrefix: String? { nil }
     public var queryNamespace: String? { nil }
+    public var jsonErrorMessageKey: String { "message" }
 }

@@ -164,7 +164,8 @@ public struct Gateway: HTTPResponder {
         case .json10:
             return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/x-amz-json-1.0")
         case .json11:
-            return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/x-amz-json-1.1")
+            return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/x-amz-json-1.1",
+                                       messageKey: service?.jsonErrorMessageKey ?? "message")
         case .restJSON:
             return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/json")
         }

@@ -40,7 +40,8 @@ public enum ErrorRendering {
     }
 
     /// JSON 1.0 / 1.1 and REST-JSON: `{"__type": "...", "message": "..."}` with `x-amzn-ErrorType`.
-    public static func json(_ error: AWSError, requestID: String, typePrefix: String?, contentType: String) -> AWSResponse {
+    public static func json(_ error: AWSError, requestID: String, typePrefix: String?, contentType: String,
+                            messageKey: String = "message") -> AWSResponse {
         var headers = HTTPFields()
         for (k, v) in error.headers { headers.set(k, v) }
         headers.set("x-amzn-ErrorType", error.code)
@@ -49,7 +50,7 @@ public enum ErrorRendering {
             headers.set("x-amzn-query-error", "\(legacy);\(error.isSenderFault ? "Sender" : "Receiver")")
         }
         let type = typePrefix.map { $0 + error.code } ?? error.code
-        var body = "{\"__type\":\(JSONString.quote(type)),\"message\":\(JSONString.quote(error.message))"
+        var body = "{\"__type\":\(JSONString.quote(type)),\(JSONString.quote(messageKey)):\(JSONString.quote(error.message))"
         for (k, v) in error.details { body += ",\(JSONString.quote(k)):\(JSONString.quote(v))" }
         body += "}"
         return AWSResponse(status: error.status, headers: headers, bytes: ByteBuffer(string: body))
