@@ -6,24 +6,34 @@ import Synchronization
 extension SQSService {
     func deleteMessage(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
         let q = try queue(r, input)
-        let id = try Self.messageID(fromReceipt: try Self.string(input, "ReceiptHandle"))
-        // A handle from an earlier receive still deletes the message, as standard queues do.
-        try store.db.writeNow { db in
-            try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND id = ?").execute(arguments: [q.key, id])
-        }
+        let handle = try Self.string(input, "ReceiptHandle")
+        let now = clock.now()
+        try store.db.writeNow { db in try Self.delete(q, handle: handle, now: now, db) }
         return [:]
+    }
+
+    /// Delete the message a receipt handle names. On standard queues a handle from an earlier receive still deletes
+    /// the message; FIFO queues refuse a handle whose visibility timeout has ended (or that a later receive replaced).
+    static func delete(_ q: Queue, handle: String, now: Double, _ db: Database) throws {
+        let id = try messageID(fromReceipt: handle)
+        if q.isFIFO, let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT receipt, visible_at FROM message WHERE queue = ? AND id = ?"),
+                                                arguments: [q.key, id]),
+           row[0] as String? != handle || (row[1] as Double) <= now {
+            throw SQSError.invalidParameterValue("Value \(handle) for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.")
+        }
+        try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND id = ?").execute(arguments: [q.key, id])
     }
 
     func deleteMessageBatch(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
         let q = try queue(r, input)
         let entries = try Self.batchEntries(input, "Entries")
         var ok: [[String: Any]] = [], failed: [[String: Any]] = []
+        let now = clock.now()
         try store.db.writeNow { db in
             for e in entries {
                 let entryID = e["Id"] as? String ?? ""
                 do {
-                    let id = try Self.messageID(fromReceipt: try Self.string(e, "ReceiptHandle"))
-                    try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND id = ?").execute(arguments: [q.key, id])
+                    try Self.delete(q, handle: try Self.string(e, "ReceiptHandle"), now: now, db)
                     ok.append(["Id": entryID])
                 } catch let error as AWSError {
                     failed.append(Self.failure(entryID, error))

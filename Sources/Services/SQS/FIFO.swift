@@ -43,6 +43,19 @@ enum FIFO {
         return (group, Hex.encode(SHA256.hash(Array(body.utf8))))
     }
 
+    /// A FIFO batch with an entry lacking its group or deduplication id fails as a whole (not entry by entry).
+    static func checkBatch(_ entries: [[String: Any]], queue q: Queue) throws {
+        for e in entries {
+            if e["MessageGroupId"] == nil {
+                throw SQSError.invalidParameterValue("The request must contain the parameter MessageGroupId.")
+            }
+            if e["MessageDeduplicationId"] == nil && q.attributes["ContentBasedDeduplication"] != "true" {
+                throw SQSError.invalidParameterValue(
+                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+            }
+        }
+    }
+
     private static func token(_ entry: [String: Any], _ name: String) throws -> String? {
         guard let v = entry[name] else { return nil }
         guard let s = v as? String, isValidToken(s) else { throw invalid(v, name, "\(name) can only include alphanumeric and punctuation characters. 1 to 128 in length.") }

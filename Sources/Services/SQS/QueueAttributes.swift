@@ -53,7 +53,10 @@ enum QueueAttributes {
             }
             guard settable.contains(name) else { throw SQSError.invalidAttributeName(name) }
             if fifoOnly.contains(name) && !fifo {
-                throw SQSError.invalidAttributeName(name)
+                // AWS words the high-throughput ones differently from ContentBasedDeduplication.
+                if name == "ContentBasedDeduplication" { throw SQSError.invalidAttributeName(name) }
+                throw AWSError("InvalidAttributeName", "You can specify the \(name) only when FifoQueue is set to true.")
+                    .query("InvalidAttributeName")
             }
             if let range = ranges[name] {
                 guard let v = Int(value), range.contains(v) else { throw SQSError.invalidAttributeValue(name) }
@@ -75,7 +78,7 @@ enum QueueAttributes {
     static func validateThroughput(_ attributes: [String: String]) throws {
         if attributes["FifoThroughputLimit"] == "perMessageGroupId" && attributes["DeduplicationScope"] != "messageGroup" {
             throw SQSError.invalidAttributeValue("FifoThroughputLimit",
-                "Invalid value for the parameter FifoThroughputLimit. Reason: perMessageGroupId is allowed only when DeduplicationScope is messageGroup.")
+                "Invalid value for the parameter FifoThroughputLimit. Reason: To set FifoThroughputLimit to perMessageGroupId, the DeduplicationScope must be messageGroup.")
         }
     }
 

@@ -49,11 +49,11 @@ extension SQSService {
         }
         var delay = q.int("DelaySeconds")
         if let d = entry["DelaySeconds"] {
-            // FIFO queues delay whole queues only.
-            if q.isFIFO { throw FIFO.invalid(d, "DelaySeconds", FIFO.wrongQueueType) }
             guard let v = (d as? NSNumber)?.intValue, (0...900).contains(v) else {
                 throw SQSError.invalidParameterValue("Value \(d) for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.")
             }
+            // FIFO queues delay whole queues only.
+            if q.isFIFO && v != 0 { throw FIFO.invalid(d, "DelaySeconds", FIFO.wrongQueueType) }
             delay = v
         }
         let (group, dedup) = try FIFO.ids(entry, body: body, queue: q)
@@ -140,6 +140,7 @@ extension SQSService {
     func sendMessageBatch(_ r: AWSRequest, _ input: [String: Any]) throws -> [String: Any] {
         let q = try queue(r, input)
         let entries = try Self.batchEntries(input, "Entries")
+        if q.isFIFO { try FIFO.checkBatch(entries, queue: q) }
         var ok: [(String, NewMessage)] = []
         var failed: [[String: Any]] = []
         var total = 0
