@@ -22,7 +22,8 @@ def made(sm):
     names = []
 
     def make(name, **kw):
-        kw.setdefault("SecretString", "value-of-" + name)
+        if "SecretBinary" not in kw:
+            kw.setdefault("SecretString", "value-of-" + name)
         out = sm.create_secret(Name=name, **kw)
         names.append(name)
         return out

@@ -48,7 +48,7 @@ def test_create_with_replica_region(sm, west, account, name):
 
     primary = sm.describe_secret(SecretId=name)
     assert [(r["Region"], r["Status"]) for r in primary["ReplicationStatus"]] == [(REPLICA, "InSync")]
-    assert "PrimaryRegion" not in primary
+    assert primary["PrimaryRegion"] == PRIMARY  # "the Region the secret is in"
 
     replica = west.describe_secret(SecretId=name)
     assert replica["ARN"] == _replica_arn(arn)
@@ -102,7 +102,8 @@ def test_stop_replication_promotes_the_replica(sm, west, name):
     out = west.stop_replication_to_replica(SecretId=name)
     assert out["ARN"] == _replica_arn(arn)
     standalone = west.describe_secret(SecretId=name)
-    assert "PrimaryRegion" not in standalone
+    assert standalone.get("PrimaryRegion", REPLICA) == REPLICA
+    assert standalone.get("ReplicationStatus", []) == []
     primary = sm.describe_secret(SecretId=name)
     assert primary.get("ReplicationStatus", []) == []
     # Two independent secrets now.
