@@ -17,7 +17,11 @@ extension SecretsManagerService {
         let now = clock.now()
         return try store.db.writeNow { db in
             try purgeDue(db)
-            var s = try secret(id, r, db)
+            guard var s = try find(id, r, db) else {
+                // Forcing the deletion of a secret that does not exist is not an error.
+                if force { return ["Name": id.hasPrefix("arn:") ? String(id.split(separator: ":").last ?? "") : id, "DeletionDate": now] }
+                throw SecretsError.notFound()
+            }
             if s.primaryARN != nil { throw SecretsError.replica() }
             if s.isDeleted && !force { throw SecretsError.markedForDeletion() }
             if !s.record.replicas.isEmpty {

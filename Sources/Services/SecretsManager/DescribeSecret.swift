@@ -144,7 +144,11 @@ struct SecretFilter {
         let r = s.record
         switch key {
         case "name": return s.name.hasPrefix(value)
-        case "description": return (r.description ?? "").lowercased().hasPrefix(value.lowercased())
+        case "description":
+            // Each word of the value must begin a word of the description (any case).
+            let words = (r.description ?? "").lowercased().split(whereSeparator: { $0.isWhitespace })
+            let wanted = value.lowercased().split(whereSeparator: { $0.isWhitespace })
+            return !wanted.isEmpty && wanted.allSatisfy { w in words.contains { $0.hasPrefix(w) } }
         case "tag-key": return r.tags.contains { $0.Key.hasPrefix(value) }
         case "tag-value": return r.tags.contains { $0.Value.hasPrefix(value) }
         case "primary-region": return (s.primaryARN.flatMap { ARN($0)?.region } ?? s.region).hasPrefix(value)

@@ -91,8 +91,9 @@ extension SecretsManagerService {
 
     func getRandomPassword(_ r: AWSRequest, _ input: Input) throws -> [String: Any] {
         let length = try input.int("PasswordLength") ?? 32
-        guard (1...4096).contains(length) else {
-            throw SecretsError.invalidParameter("PasswordLength must be between 1 and 4096.")
+        if length > 4096 || length < 1 {
+            throw AWSError("ValidationException", "1 validation error detected: Value '\(length)' at 'passwordLength' failed to satisfy "
+                           + "constraint: Member must have value \(length > 4096 ? "less than or equal to 4096" : "greater than or equal to 1")")
         }
         let excluded = Set(try input.string("ExcludeCharacters") ?? "")
         var classes: [[Character]] = []
@@ -107,7 +108,7 @@ extension SecretsManagerService {
         }
         let requireEach = try input.bool("RequireEachIncludedType") ?? true
         if requireEach && length < classes.count {
-            throw SecretsError.invalidParameter("The password length is too short to include a character of each included type.")
+            throw SecretsError.invalidParameter("Password length is too short based on the required types.")
         }
         return ["RandomPassword": Self.password(length: length, classes: classes, requireEach: requireEach)]
     }

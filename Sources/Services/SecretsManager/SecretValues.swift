@@ -8,10 +8,14 @@ extension SecretsManagerService {
     static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_+=.@-")
 
     static func validateName(_ name: String) throws {
-        guard !name.isEmpty, name.count <= 512, name.allSatisfy({ nameCharacters.contains($0) }) else {
+        guard isValidName(name) else {
             throw AWSError("ValidationException",
                            "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
         }
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 512 && name.allSatisfy { nameCharacters.contains($0) }
     }
 
     static func validateDescription(_ d: String?) throws {
@@ -143,7 +147,8 @@ extension SecretsManagerService {
                     versions[i].stages.removeAll { $0 == "AWSPREVIOUS" }
                     changed.insert(versions[i].versionID)
                 }
-                versions[old].stages.removeAll { $0 == "AWSCURRENT" }
+                // The old current version keeps only AWSPREVIOUS: a pending label it also held goes (as AWS does).
+                versions[old].stages.removeAll { $0 == "AWSCURRENT" || ($0 == "AWSPENDING" && old != t) }
                 if old != t { versions[old].stages.append("AWSPREVIOUS") }
                 changed.insert(versions[old].versionID)
             } else {

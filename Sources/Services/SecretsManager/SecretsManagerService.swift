@@ -68,6 +68,8 @@ public struct SecretsManagerService: AWSService {
     /// The secret a SecretId names: a name, a full ARN, or a partial ARN (without the 6-character suffix).
     /// Secrets whose deletion date has passed are gone first.
     func find(_ id: String, _ r: AWSRequest, _ db: Database) throws -> Secret? {
+        // A SecretId that is not an ARN must be a valid name.
+        if !id.hasPrefix("arn:") { try Self.validateName(id) }
         let found: Secret?
         if id.hasPrefix("arn:") {
             let parts = id.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false).map(String.init)
