@@ -488,6 +488,23 @@ def measure_wake_latency(ctx, trials):
             "max_ms": lat[-1]}
 
 
+def _setup_secrets(ctx):
+    sm = ctx.client("secretsmanager")
+    if "secret_name" not in ctx.state:
+        ctx.state["secret_name"] = "bench/secret"
+        sm.create_secret(Name="bench/secret", SecretString='{"username": "app", "password": "' + "x" * 40 + '"}')
+
+
+def _secrets_create(ctx, i):
+    ctx.client("secretsmanager").create_secret(Name=f"bench/created-{i}-{time.monotonic_ns()}", SecretString="s3cr3t-" + "x" * 40)
+
+
+def _secrets_get(ctx, i):
+    v = ctx.client("secretsmanager").get_secret_value(SecretId=ctx.state["secret_name"])
+    if "SecretString" not in v:
+        raise RuntimeError("GetSecretValue returned no SecretString")
+
+
 OPS = {
     "s3_put_1k": Op("S3 PutObject 1 KiB", _put_1k, n=450, quick_n=60, setup=_setup_1k,
                     target_ms=0.15),
@@ -505,6 +522,11 @@ OPS = {
     "sqs_receive_batch": Op("SQS ReceiveMessage (10)", _sqs_receive_batch, n=60, quick_n=9, setup=_setup_sqs),
     "sqs_delete": Op("SQS DeleteMessage", _sqs_delete, n=300, quick_n=40, setup=_setup_sqs, target_ms=0.1),
     "sqs_delete_batch": Op("SQS DeleteMessageBatch (10)", _sqs_delete_batch, n=60, quick_n=9, setup=_setup_sqs),
+    # Secrets Manager (issue 4)
+    "secrets_create": Op("Secrets Manager CreateSecret", _secrets_create, n=300, quick_n=40, setup=_setup_secrets,
+                         target_ms=0.1),
+    "secrets_get": Op("Secrets Manager GetSecretValue", _secrets_get, n=450, quick_n=60, setup=_setup_secrets,
+                      target_ms=0.1),
 }
 
 
