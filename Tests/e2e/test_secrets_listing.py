@@ -256,3 +256,12 @@ def test_batch_get_argument_errors(sm, made):
     with pytest.raises(ClientError) as e:
         sm.batch_get_secret_value(SecretIdList=[f"{t}-a"], MaxResults=5)
     assert error(e) == ("InvalidParameterException", 400)
+
+
+def test_filter_owning_service(sm, made):
+    """Secrets created here have no owning service: the key is accepted and matches none of them."""
+    t = _tag()
+    made(f"{t}-a", Description="mine")
+    assert _names(sm, [{"Key": "owning-service", "Values": ["rds"]}], [f"{t}-a"]) == set()
+    assert _names(sm, [{"Key": "owning-service", "Values": ["rds"]}, {"Key": "name", "Values": [t]}],
+                  [f"{t}-a"]) == set()

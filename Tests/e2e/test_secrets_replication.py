@@ -110,3 +110,23 @@ def test_stop_replication_promotes_the_replica(sm, west, name):
     west.put_secret_value(SecretId=name, SecretString="west only")
     assert sm.get_secret_value(SecretId=name)["SecretString"] == "split"
     assert west.get_secret_value(SecretId=name)["SecretString"] == "west only"
+
+
+def test_filter_primary_region(sm, west, name):
+    plain = name + "-plain"
+    try:
+        sm.create_secret(Name=name, SecretString="x", AddReplicaRegions=[{"Region": REPLICA}])
+        sm.create_secret(Name=plain, SecretString="y")
+
+        def names(client, region):
+            out = client.list_secrets(Filters=[{"Key": "primary-region", "Values": [region]},
+                                               {"Key": "name", "Values": [name]}])
+            return {s["Name"] for s in out["SecretList"]}
+        # (Whether a secret that was never replicated has a primary region to match is not settled.)
+        assert name in names(sm, PRIMARY)
+        assert names(sm, REPLICA) == set()
+        assert names(west, PRIMARY) == {name}
+        listed = west.list_secrets(Filters=[{"Key": "name", "Values": [name]}])["SecretList"]
+        assert [(s["Name"], s["PrimaryRegion"]) for s in listed] == [(name, PRIMARY)]
+    finally:
+        force_delete_secret(sm, plain)
