@@ -292,3 +292,93 @@ def test_sts_get_caller_identity(aws):
     out = json.loads(aws("sts", "get-caller-identity", access_key="123456789012").stdout)
     assert out["Account"] == "123456789012"
     assert out["Arn"] == "arn:aws:iam::123456789012:root"
+
+
+# ---------------------------------------------------------------- aws sqs
+# v1 speaks SQS's JSON protocol, v2 (2.9, Debian) the Query protocol: the same commands must work with both.
+
+
+def test_sqs_queue_and_message_commands(aws):
+    name = f"cli-{aws.version}-{uuid.uuid4().hex[:12]}"
+
+    def run(*args):
+        out = aws("sqs", *args).stdout
+        return json.loads(out) if out.strip() else {}
+
+    url = run("create-queue", "--queue-name", name, "--attributes", "VisibilityTimeout=40,DelaySeconds=0",
+              "--tags", "team=core")["QueueUrl"]
+    assert url.endswith(f"/000000000000/{name}")
+    assert run("get-queue-url", "--queue-name", name)["QueueUrl"] == url
+    assert url in run("list-queues", "--queue-name-prefix", name)["QueueUrls"]
+    run("set-queue-attributes", "--queue-url", url, "--attributes", "MaximumMessageSize=2048")
+    attrs = run("get-queue-attributes", "--queue-url", url, "--attribute-names", "All")["Attributes"]
+    assert attrs["VisibilityTimeout"] == "40" and attrs["MaximumMessageSize"] == "2048"
+    assert attrs["QueueArn"] == f"arn:aws:sqs:us-east-1:000000000000:{name}"
+    run("tag-queue", "--queue-url", url, "--tags", "env=test")
+    assert run("list-queue-tags", "--queue-url", url)["Tags"] == {"team": "core", "env": "test"}
+    run("untag-queue", "--queue-url", url, "--tag-keys", "team")
+    assert run("list-queue-tags", "--queue-url", url)["Tags"] == {"env": "test"}
+
+    sent = run("send-message", "--queue-url", url, "--message-body", "hello & <world>",
+               "--message-attributes", json.dumps({"color": {"DataType": "String", "StringValue": "red"}}))
+    assert sent["MD5OfMessageBody"] == hashlib.md5(b"hello & <world>").hexdigest()
+    batch = run("send-message-batch", "--queue-url", url, "--entries",
+                json.dumps([{"Id": "a", "MessageBody": "one"}, {"Id": "b", "MessageBody": "two"}]))
+    assert sorted(e["Id"] for e in batch["Successful"]) == ["a", "b"]
+    got = run("receive-message", "--queue-url", url, "--max-number-of-messages", "10", "--wait-time-seconds", "1",
+              "--attribute-names", "All", "--message-attribute-names", "All")["Messages"]
+    by_body = {m["Body"]: m for m in got}
+    assert set(by_body) == {"hello & <world>", "one", "two"}
+    assert by_body["hello & <world>"]["MessageAttributes"]["color"]["StringValue"] == "red"
+    assert by_body["one"]["Attributes"]["ApproximateReceiveCount"] == "1"
+    run("change-message-visibility", "--queue-url", url, "--receipt-handle", by_body["one"]["ReceiptHandle"],
+        "--visibility-timeout", "0")
+    run("delete-message", "--queue-url", url, "--receipt-handle", by_body["hello & <world>"]["ReceiptHandle"])
+    deleted = run("delete-message-batch", "--queue-url", url, "--entries",
+                  json.dumps([{"Id": "x", "ReceiptHandle": by_body["two"]["ReceiptHandle"]}]))
+    assert [e["Id"] for e in deleted["Successful"]] == ["x"]
+    again = run("receive-message", "--queue-url", url, "--wait-time-seconds", "1")["Messages"]
+    assert [m["Body"] for m in again] == ["one"]
+    run("purge-queue", "--queue-url", url)
+    counts = run("get-queue-attributes", "--queue-url", url, "--attribute-names", "ApproximateNumberOfMessages",
+                 "ApproximateNumberOfMessagesNotVisible")["Attributes"]
+    assert counts == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+    run("add-permission", "--queue-url", url, "--label", "share", "--aws-account-ids", "111111111111",
+        "--actions", "SendMessage")
+    policy = json.loads(run("get-queue-attributes", "--queue-url", url, "--attribute-names", "Policy")["Attributes"]["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["share"]
+    run("remove-permission", "--queue-url", url, "--label", "share")
+    run("delete-queue", "--queue-url", url)
+    missing = aws("sqs", "get-queue-url", "--queue-name", name, check=False)
+    assert missing.returncode != 0
+    assert "AWS.SimpleQueueService.NonExistentQueue" in missing.stderr
+
+
+def test_sqs_fifo_and_dead_letter_commands(aws):
+    name = f"cli-{aws.version}-{uuid.uuid4().hex[:12]}"
+
+    def run(*args):
+        out = aws("sqs", *args).stdout
+        return json.loads(out) if out.strip() else {}
+
+    dlq = run("create-queue", "--queue-name", name + "-dlq.fifo", "--attributes",
+              "FifoQueue=true,ContentBasedDeduplication=true")["QueueUrl"]
+    dlq_arn = run("get-queue-attributes", "--queue-url", dlq, "--attribute-names", "QueueArn")["Attributes"]["QueueArn"]
+    src = run("create-queue", "--queue-name", name + ".fifo", "--attributes", json.dumps({
+        "FifoQueue": "true", "ContentBasedDeduplication": "true",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})}))["QueueUrl"]
+    first = run("send-message", "--queue-url", src, "--message-body", "a", "--message-group-id", "g")
+    dup = run("send-message", "--queue-url", src, "--message-body", "a", "--message-group-id", "g")
+    assert dup["MessageId"] == first["MessageId"] and dup["SequenceNumber"] == first["SequenceNumber"]
+    run("send-message", "--queue-url", src, "--message-body", "b", "--message-group-id", "g")
+    got = run("receive-message", "--queue-url", src, "--max-number-of-messages", "10", "--visibility-timeout", "0",
+              "--wait-time-seconds", "1", "--attribute-names", "All")["Messages"]
+    assert [m["Body"] for m in got] == ["a", "b"]
+    assert got[0]["Attributes"]["MessageGroupId"] == "g"
+    # The next receive exceeds maxReceiveCount: both move to the dead-letter queue, in order.
+    assert run("receive-message", "--queue-url", src, "--wait-time-seconds", "1") == {}
+    assert run("list-dead-letter-source-queues", "--queue-url", dlq)["queueUrls"] == [src]
+    moved = run("receive-message", "--queue-url", dlq, "--max-number-of-messages", "10", "--wait-time-seconds", "1")
+    assert [m["Body"] for m in moved["Messages"]] == ["a", "b"]
+    run("delete-queue", "--queue-url", src)
+    run("delete-queue", "--queue-url", dlq)
