@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Foundation
 import Hummingbird
+import Lambda
 import Logging
 import S3
 import SQS
@@ -99,10 +100,15 @@ struct Serve: AsyncParsableCommand {
         let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: NoFunctionsRotator(), logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, STSService()]
+        let endpoint = ServerEndpoint()
+        let supervisor = ProcessSupervisor()
+        let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: DiscardingLogSink(),
+                                       supervisor: supervisor, logger: logger)
+        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, STSService()]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
+        identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
         let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region)
         let started = ContinuousClock.now
         let gateway = Gateway(
@@ -110,6 +116,7 @@ struct Serve: AsyncParsableCommand {
             internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started), logger: logger)
         let folder = dataDir
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
+            endpoint.set(host: host, port: bound)
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
             Task.detached(priority: .background) {
@@ -124,12 +131,20 @@ struct Serve: AsyncParsableCommand {
                     _ = try? await secretsManager.sweep()
                 }
             }
+            Task.detached(priority: .background) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(30))
+                    await lambda.reapIdleInstances()
+                }
+            }
         }
         // SIGTERM/SIGINT: stop accepting, let in-flight requests finish for a few seconds, then cancel them
         // (a client stuck mid-upload must not keep the process alive; its half object is discarded).
         var config = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         config.maximumGracefulShutdownDuration = .seconds(3)
         config.maximumCancellationDuration = .seconds(2)
+        defer { supervisor.killAll() }  // no function instance outlives the emulator
         try await ServiceGroup(configuration: config).run()
+        await lambda.shutdown()
     }
 }
