@@ -103,7 +103,7 @@ struct Serve: AsyncParsableCommand {
         let endpoint = ServerEndpoint()
         let supervisor = ProcessSupervisor()
         let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: DiscardingLogSink(),
-                                       supervisor: supervisor, logger: logger)
+                                       supervisor: supervisor, objects: s3, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, STSService()]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"

@@ -13,7 +13,7 @@ extension LambdaService {
     }
 
     /// The code a CreateFunction / UpdateFunctionCode names: inline zip, an S3 object, or a hot-reload folder.
-    func resolveCode(_ input: [String: Any]) throws -> (sha: String, size: Int, hotReload: String?) {
+    func resolveCode(_ input: [String: Any]) async throws -> (sha: String, size: Int, hotReload: String?) {
         if let zip = input["ZipFile"] as? String {
             guard let bytes = Data(base64Encoded: zip) else { throw LambdaError.invalid("ZipFile is not valid base64.") }
             let stored = try code.store([UInt8](bytes))
@@ -28,7 +28,14 @@ extension LambdaService {
                 }
                 return ("hot-reload|", 0, key)
             }
-            throw LambdaError.invalid("Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist")
+            guard let objects else { throw LambdaError.invalid("S3 code locations are not available.") }
+            do {
+                let bytes = try await objects.objectBytes(bucket: bucket, key: key, limit: FunctionCode.maxZipBytes)
+                let stored = try code.store(bytes)
+                return (stored.sha256Base64 + "|" + stored.sha256Hex, stored.size, nil)
+            } catch let e as AWSError where ["NoSuchBucket", "NoSuchKey"].contains(e.code) {
+                throw LambdaError.invalid("Error occurred while GetObject. S3 Error Code: \(e.code). S3 Error Message: \(e.message)")
+            }
         }
         throw LambdaError.invalid("Please provide a source for function code.")
     }
@@ -58,7 +65,7 @@ extension LambdaService {
             }
             guard handler != nil || Runtimes.provided.contains(rt) else { throw LambdaError.invalid("Handler is required for .zip deployment packages.") }
             guard let codeInput = input["Code"] as? [String: Any] else { throw LambdaError.invalid("Code is required.") }
-            (sha, size, hotReload) = try resolveCode(codeInput)
+            (sha, size, hotReload) = try await resolveCode(codeInput)
         }
         let timeout = (input["Timeout"] as? NSNumber)?.intValue ?? 3
         guard (1...900).contains(timeout) else { throw LambdaError.validation(String(timeout), "timeout", "Member must have value less than or equal to 900") }
@@ -187,7 +194,7 @@ extension LambdaService {
 
     func updateFunctionCode(_ r: LambdaRequest) async throws -> AWSResponse {
         let input = try await r.body()
-        let (sha, size, hot) = try resolveCode(input)
+        let (sha, size, hot) = try await resolveCode(input)
         let publish = input["Publish"] as? Bool == true
         let now = clock.now()
         return try updateLatest(r) { f in

@@ -1,7 +1,9 @@
 import Core
 import Foundation
 import GRDB
+import HTTPTypes
 import Logging
+import NIOCore
 
 /// AWS Lambda over REST-JSON. Functions run as local processes speaking the Lambda Runtime API (no containers).
 public struct LambdaService: AWSService {
@@ -13,6 +15,7 @@ public struct LambdaService: AWSService {
     let pool: InstancePool
     let clock: EmulatorClock
     let logger: Logger
+    let objects: (any ObjectSource)?
 
     /// The REST paths Lambda is reached on (for the gateway's identification of unsigned requests).
     public static let pathPrefixes = [
@@ -22,7 +25,8 @@ public struct LambdaService: AWSService {
     ]
 
     public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
-                logger: Logger) throws {
+                objects: (any ObjectSource)? = nil, logger: Logger) throws {
+        self.objects = objects
         store = try FunctionStore(directory: directory)
         code = FunctionCode(directory: store.codeDirectory)
         try Runtimes.install(in: store.codeDirectory)
@@ -35,6 +39,19 @@ public struct LambdaService: AWSService {
     public func reset() async throws {
         await pool.stopAll()
         try store.reset()
+    }
+
+    /// `GET /_cloudless/lambda/code/<sha256>`: GetFunction's Code.Location, the deployment package.
+    public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? {
+        let prefix = "/_cloudless/lambda/code/"
+        guard method == .get, path.hasPrefix(prefix) else { return nil }
+        let hex = String(path.dropFirst(prefix.count))
+        guard hex.count == 64, hex.allSatisfy(\.isHexDigit), let data = code.zipBytes(hex) else {
+            return AWSResponse(status: .notFound)
+        }
+        var response = AWSResponse(status: .ok, bytes: ByteBuffer(bytes: data))
+        response.headers[.contentType] = "application/zip"
+        return response
     }
 
     /// Stop every instance (shutdown).
