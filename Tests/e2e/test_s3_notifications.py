@@ -15,8 +15,10 @@ The tests wait with long polls, so they hold for both."""
 import base64
 import hashlib
 import json
+import os
 import re
 import shutil
+import subprocess
 import threading
 import time
 import uuid
@@ -25,7 +27,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from helpers import make_client, purge_bucket, raw_request
+from helpers import make_client, purge_bucket, raw_request, tool_env
 from server import Server
 
 S3_SENDER_ID = "AIDAJHIPRHEMV73VRJEBU"
@@ -199,6 +201,33 @@ def test_configuration_survives_bucket_recreation_only_as_empty(s3, queue):
         assert set(s3.get_bucket_notification_configuration(Bucket=name)) == {"ResponseMetadata"}
     finally:
         purge_bucket(s3, name)
+
+
+@pytest.mark.parametrize("cli", ["v1", "v2"])
+def test_aws_cli_round_trip(s3, sqs, bucket, queue, endpoint, tmp_path, cli):
+    """The AWS CLI (v1 from pip, v2 from Debian) sets and reads a configuration; the TestEvent follows."""
+    url, arn = queue
+    path = "/usr/bin/aws" if cli == "v2" else next(
+        p for p in (os.path.join(d, "aws") for d in os.environ.get("PATH", "").split(os.pathsep))
+        if os.path.isfile(p) and os.path.realpath(p) != os.path.realpath("/usr/bin/aws"))
+    (tmp_path / "config").write_text("")
+    env = tool_env("AWS_", AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
+                   AWS_CONFIG_FILE=str(tmp_path / "config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "config"),
+                   AWS_PAGER="", AWS_EC2_METADATA_DISABLED="true")
+    config = {"QueueConfigurations": [{"Id": "cli", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+                                       "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".log"}]}}}]}
+
+    def aws(*args):
+        p = subprocess.run([path, "--endpoint-url", endpoint, "--output", "json", "s3api", *args],
+                           capture_output=True, text=True, env=env, timeout=120)
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout) if p.stdout.strip() else None
+
+    aws("put-bucket-notification-configuration", "--bucket", bucket, "--notification-configuration", json.dumps(config))
+    got = aws("get-bucket-notification-configuration", "--bucket", bucket)
+    assert got["QueueConfigurations"][0]["Filter"]["Key"]["FilterRules"] == [{"Name": "Suffix", "Value": ".log"}]
+    assert got["QueueConfigurations"][0]["Id"] == "cli"
+    drain_test_event(sqs, url)
 
 
 # --- configuration errors -----------------------------------------------------------------------
