@@ -94,8 +94,9 @@ struct Serve: AsyncParsableCommand {
         let startedAt = Date().timeIntervalSince1970
         let secrets = creds
         let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in secrets[key] } : nil
-        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets)
         let sqs = try SQSService(directory: dataDir, clock: clock, logger: logger)
+        // S3 publishes event notifications to SQS through Core's QueueEventSink; neither imports the other.
+        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets, queueEvents: sqs)
         // Refuse to start with a key that cannot open this folder's secrets (the error says why).
         let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
         let secretsManager = try SecretsManagerService(
