@@ -102,7 +102,7 @@ struct Serve: AsyncParsableCommand {
         let endpoint = ServerEndpoint()
         let supervisor = ProcessSupervisor()
         let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: DiscardingLogSink(),
-                                       supervisor: supervisor, objects: s3, logger: logger)
+                                       supervisor: supervisor, objects: s3, queues: sqs, logger: logger)
         // Rotation functions run in Lambda.
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: lambda, logger: logger)
