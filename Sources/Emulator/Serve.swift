@@ -3,6 +3,7 @@ import Core
 import Foundation
 import Hummingbird
 import Logging
+import Logs
 import S3
 import SQS
 import SecretsManager
@@ -99,7 +100,8 @@ struct Serve: AsyncParsableCommand {
         let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: NoFunctionsRotator(), logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, STSService()]
+        let logs = try LogsService(directory: dataDir, clock: clock, logger: logger)
+        let services: [any AWSService] = [s3, sqs, secretsManager, logs, STSService()]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
@@ -122,6 +124,13 @@ struct Serve: AsyncParsableCommand {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     _ = try? await secretsManager.sweep()
+                }
+            }
+            // Log events past their group's retention: reads already skip them; this frees their space.
+            Task.detached(priority: .background) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(10))
+                    do { try logs.sweep() } catch { logger.error("CloudWatch Logs retention sweep failed: \(error)") }
                 }
             }
         }
