@@ -64,6 +64,9 @@ private func matches(_ pattern: String, _ message: String) throws -> Bool {
         #expect(try !matches("%ERR[0-9]+%", "code ERR seen"))
         #expect(try matches("%^START%", "START RequestId: 1"))
         #expect(try !matches("%^START%", "x START"))
+        // A regex runs to its closing %, spaces included, and combines with other terms.
+        #expect(try matches("%disk fu[l]+% ERROR", "[ERROR] disk full"))
+        #expect(try !matches("%disk fu[l]+% WARN", "[ERROR] disk full"))
     }
 
     @Test func anUnclosedQuoteIsRefused() {

@@ -71,15 +71,15 @@ struct TextPattern {
                 }
                 guard closed else { throw invalidPattern("unterminated quoted phrase") }
                 matcher = .word(String(phrase))
+            } else if chars.first == "%", let close = chars.dropFirst().firstIndex(of: "%") {
+                // A regex runs to its closing `%`, spaces included.
+                let source = String(String.UnicodeScalarView(chars[chars.index(after: chars.startIndex)..<close]))
+                matcher = .regex(try TermMatcher.compile(source))
+                chars = chars[chars.index(after: close)...]
             } else {
                 var word = String.UnicodeScalarView()
                 while let c = chars.first, c != " " && c != "\t" { word.append(c); chars.removeFirst() }
-                let w = String(word)
-                if w.count >= 2, w.hasPrefix("%"), w.hasSuffix("%") {
-                    matcher = .regex(try TermMatcher.compile(String(w.dropFirst().dropLast())))
-                } else {
-                    matcher = .word(w)
-                }
+                matcher = .word(String(word))
             }
             let item = Item(excluded: excluded, matcher: matcher)
             if startsGroup {
