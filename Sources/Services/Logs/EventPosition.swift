@@ -2,8 +2,8 @@ import Core
 import Foundation
 
 /// A place in the order CloudWatch Logs reads events in: by timestamp, then by ingestion (the event's row id).
-/// A position names an event, or the gap just before one (`before(e)` = (timestamp, id - 1)): ids only grow, so
-/// nothing can land between the two.
+/// A position names an event, or the gap just before one (`before(e)` = (timestamp, id - 1)): a new event's id is
+/// above every id that exists, so nothing can land between the two.
 struct EventPosition: Comparable, Equatable, Sendable {
     var timestamp: Int64
     var id: Int64

@@ -55,7 +55,8 @@ struct StoredEvent: Sendable {
 }
 
 /// `logs.sqlite`: groups, streams, events (ordered by timestamp, then by row id: the order of ingestion) and metric
-/// filters. Event ids use AUTOINCREMENT so an id is never reused and positions in tokens stay meaningful.
+/// filters. Event ids are plain row ids, not AUTOINCREMENT (one page write less per append): a new id is always above
+/// every id that exists, which is all the ordering needs.
 final class LogStore: Sendable {
     let db: DatabasePool
 
@@ -93,7 +94,7 @@ final class LogStore: Sendable {
                     UNIQUE (group_id, name)
                 );
                 CREATE TABLE event (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id INTEGER PRIMARY KEY,
                     group_id INTEGER NOT NULL,
                     stream_id INTEGER NOT NULL,
                     timestamp INTEGER NOT NULL,

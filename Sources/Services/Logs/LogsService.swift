@@ -87,11 +87,12 @@ public struct LogsService: AWSService, LogSink {
             throw LogsError.invalidParameter("You must include either logGroupIdentifier or logGroupName, but not both.")
         }
         guard identifier.hasPrefix("arn:") else { return try group(named: identifier, r, db) }
-        guard let (account, region, name) = Self.groupARN(identifier),
-              let g = try LogStore.group(account: account, region: region, name: name, db) else {
+        // Another account's group would take cross-account observability, which Cloudless does not model.
+        guard let (account, region, name) = Self.groupARN(identifier), account == r.caller.accountID,
+              region == r.caller.region else {
             throw LogsError.groupNotFound()
         }
-        return g
+        return try group(named: name, r, db)
     }
 
     /// `arn:aws:logs:<region>:<account>:log-group:<name>[:*]` → (account, region, name).
