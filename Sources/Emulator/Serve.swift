@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Foundation
 import Hummingbird
+import Lambda
 import Logging
 import Logs
 import S3
@@ -94,17 +95,23 @@ struct Serve: AsyncParsableCommand {
         let startedAt = Date().timeIntervalSince1970
         let secrets = creds
         let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in secrets[key] } : nil
-        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets)
         let sqs = try SQSService(directory: dataDir, clock: clock, logger: logger)
+        // S3 publishes event notifications to SQS through Core's QueueEventSink; neither imports the other.
+        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets, queueEvents: sqs)
         // Refuse to start with a key that cannot open this folder's secrets (the error says why).
         let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: NoFunctionsRotator(), logger: logger)
         let logs = try LogsService(directory: dataDir, clock: clock, logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, logs, STSService()]
+        let endpoint = ServerEndpoint()
+        let supervisor = ProcessSupervisor()
+        let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: logs,
+                                       supervisor: supervisor, objects: s3, logger: logger)
+        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, STSService()]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
+        identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
         let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region)
         let started = ContinuousClock.now
         let gateway = Gateway(
@@ -112,6 +119,7 @@ struct Serve: AsyncParsableCommand {
             internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started), logger: logger)
         let folder = dataDir
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
+            endpoint.set(host: host, port: bound)
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
             Task.detached(priority: .background) {
@@ -133,12 +141,20 @@ struct Serve: AsyncParsableCommand {
                     do { try logs.sweep() } catch { logger.error("CloudWatch Logs retention sweep failed: \(error)") }
                 }
             }
+            Task.detached(priority: .background) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(30))
+                    await lambda.reapIdleInstances()
+                }
+            }
         }
         // SIGTERM/SIGINT: stop accepting, let in-flight requests finish for a few seconds, then cancel them
         // (a client stuck mid-upload must not keep the process alive; its half object is discarded).
         var config = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         config.maximumGracefulShutdownDuration = .seconds(3)
         config.maximumCancellationDuration = .seconds(2)
+        defer { supervisor.killAll() }  // no function instance outlives the emulator
         try await ServiceGroup(configuration: config).run()
+        await lambda.shutdown()
     }
 }
