@@ -100,13 +100,14 @@ struct Serve: AsyncParsableCommand {
         let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets, queueEvents: sqs)
         // Refuse to start with a key that cannot open this folder's secrets (the error says why).
         let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
-        let secretsManager = try SecretsManagerService(
-            directory: dataDir, clock: clock, masterKey: masterKey, rotator: NoFunctionsRotator(), logger: logger)
         let logs = try LogsService(directory: dataDir, clock: clock, logger: logger)
         let endpoint = ServerEndpoint()
         let supervisor = ProcessSupervisor()
         let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: logs,
                                        supervisor: supervisor, objects: s3, logger: logger)
+        // Rotation functions run in Lambda.
+        let secretsManager = try SecretsManagerService(
+            directory: dataDir, clock: clock, masterKey: masterKey, rotator: lambda, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, STSService()]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
