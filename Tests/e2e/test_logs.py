@@ -1,12 +1,15 @@
 """CloudWatch Logs through boto3: log groups, streams, retention, PutLogEvents' batch rules, GetLogEvents' tokens,
 FilterLogEvents with filter patterns and pagination, tags and metric filters, with AWS's error codes and messages.
-Retention is checked by moving the emulator's clock on a server of its own; events survive kill -9.
-(The aws CLI v1/v2 and `aws logs tail` are in test_logs_cli.py.)"""
+Retention is checked by moving the emulator's clock on a server of its own; events survive kill -9; a Lambda
+function's output lands in its log group. (The aws CLI v1/v2 and `aws logs tail` are in test_logs_cli.py.)"""
+import io
 import json
+import re
 import shutil
 import tempfile
 import time
 import uuid
+import zipfile
 
 import pytest
 import requests
@@ -513,3 +516,33 @@ def test_acknowledged_events_survive_kill_9():
         server.stop()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_lambda_output_lands_in_its_log_group(endpoint, logs):
+    lam = make_client(endpoint, "lambda", read_timeout=60)
+    name = f"logs-e2e-{uuid.uuid4().hex[:8]}"
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    print('handling', event['n'])\n    return event['n']\n")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role="arn:aws:iam::000000000000:role/logs-e2e",
+                        Handler="app.handler", Code={"ZipFile": code.getvalue()})
+    try:
+        lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        for n in (1, 2):
+            assert lam.invoke(FunctionName=name, Payload=json.dumps({"n": n}))["Payload"].read() == str(n).encode()
+        group = f"/aws/lambda/{name}"
+        [stream] = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        assert re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}", stream["logStreamName"]), stream["logStreamName"]
+        messages = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"],
+                                                              startFromHead=True)["events"]]
+        assert [m.split(" ", 1)[0] for m in messages] == ["START", "handling", "END", "REPORT"] * 2
+        assert messages[1] == "handling 1" and messages[5] == "handling 2"
+        assert "Init Duration" in messages[3] and "Init Duration" not in messages[7]
+        reports = logs.filter_log_events(logGroupName=group, filterPattern="REPORT")["events"]
+        assert [e["message"].split("\t")[0] for e in reports] == [m.split("\t")[0] for m in messages if m.startswith("REPORT")]
+    finally:
+        lam.delete_function(FunctionName=name)
+        try:
+            logs.delete_log_group(logGroupName=f"/aws/lambda/{name}")
+        except ClientError:
+            pass
