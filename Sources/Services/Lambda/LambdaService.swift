@@ -191,13 +191,15 @@ extension LambdaService {
     }
 
     /// The function a request's `{FunctionName}` names, and the qualifier (from the name or `?Qualifier=`).
-    func function(_ r: LambdaRequest, _ db: Database? = nil) throws -> (LambdaFunction, String?) {
+    /// `latestInError`: Invoke and concurrency name the version they looked for (`:$LATEST`) in not-found errors.
+    func function(_ r: LambdaRequest, _ db: Database? = nil, latestInError: Bool = false) throws -> (LambdaFunction, String?) {
         let (account, region, name, fromName) = try Self.parseName(r.labels["FunctionName"] ?? "", r)
         let qualifier = r.request.queryValue("Qualifier") ?? fromName
         let found = try db.map { try FunctionStore.function(account: account, region: region, name: name, $0) }
             ?? store.function(account: account, region: region, name: name)
         guard let f = found else {
-            throw LambdaError.notFound(Self.functionARN(account: account, region: region, name: name) + (qualifier.map { ":\($0)" } ?? ""))
+            let arn = Self.functionARN(account: account, region: region, name: name)
+            throw LambdaError.notFound(latestInError ? arn + ":\(qualifier ?? "$LATEST")" : arn)
         }
         return (f, qualifier)
     }
