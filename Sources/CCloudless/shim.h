@@ -1,8 +1,5 @@
 #ifndef CLOUDLESS_CSYSTEM_SHIM_H
 #define CLOUDLESS_CSYSTEM_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <fcntl.h>
 #include <spawn.h>
 #include <unistd.h>
@@ -11,7 +8,11 @@
 #include <openssl/rand.h>
 #include <zlib.h>
 
-/* GNU extensions the Glibc module does not show to Swift. */
+/* GNU extensions of glibc, declared here rather than through _GNU_SOURCE (which would give this module C types that
+   differ from the Glibc module's). */
+extern int pipe2(int pipefd[2], int flags);
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+
 static inline int cloudless_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 static inline int cloudless_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
