@@ -222,7 +222,7 @@ private func detail(_ e: AWSError?, _ name: String) -> String? { e?.details.firs
 
     @Test func jsonStringsAreEscaped() throws {
         let s = "quote\" back\\ slash/ tab\t nl\n bell\u{07} ü"
-        let q = S3EventMessage.quote(s)
+        let q = JSONString.quote(s)
         #expect(q == #""quote\" back\\ slash/ tab\t nl\n bell\u0007 ü""#)
         #expect(try JSONSerialization.jsonObject(with: Data(q.utf8), options: .fragmentsAllowed) as? String == s)
     }

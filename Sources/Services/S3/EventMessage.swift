@@ -25,25 +25,25 @@ enum S3EventMessage {
     }
 
     static func json(_ r: Record, configurationID: String) -> String {
-        var o = "{\"key\":\(quote(encodeKey(r.key)))"
+        var o = "{\"key\":\(JSONString.quote(encodeKey(r.key)))"
         if let size = r.size { o += ",\"size\":\(size)" }
-        if let eTag = r.eTag { o += ",\"eTag\":\(quote(eTag))" }
-        if let v = r.versionID { o += ",\"versionId\":\(quote(v))" }
-        o += ",\"sequencer\":\(quote(r.sequencer))}"
-        return "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":\(quote(r.region))"
-            + ",\"eventTime\":\(quote(AWSDate.iso8601(r.time))),\"eventName\":\(quote(r.eventName))"
-            + ",\"userIdentity\":{\"principalId\":\(quote(r.principalID))}"
-            + ",\"requestParameters\":{\"sourceIPAddress\":\(quote(r.sourceIP))}"
-            + ",\"responseElements\":{\"x-amz-request-id\":\(quote(r.requestID)),\"x-amz-id-2\":\(quote(r.hostID))}"
-            + ",\"s3\":{\"s3SchemaVersion\":\"1.0\",\"configurationId\":\(quote(configurationID))"
-            + ",\"bucket\":{\"name\":\(quote(r.bucket)),\"ownerIdentity\":{\"principalId\":\(quote(r.bucketOwnerID))}"
-            + ",\"arn\":\(quote("arn:aws:s3:::" + r.bucket))},\"object\":\(o)}}]}"
+        if let eTag = r.eTag { o += ",\"eTag\":\(JSONString.quote(eTag))" }
+        if let v = r.versionID { o += ",\"versionId\":\(JSONString.quote(v))" }
+        o += ",\"sequencer\":\(JSONString.quote(r.sequencer))}"
+        return "{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":\(JSONString.quote(r.region))"
+            + ",\"eventTime\":\(JSONString.quote(AWSDate.iso8601(r.time))),\"eventName\":\(JSONString.quote(r.eventName))"
+            + ",\"userIdentity\":{\"principalId\":\(JSONString.quote(r.principalID))}"
+            + ",\"requestParameters\":{\"sourceIPAddress\":\(JSONString.quote(r.sourceIP))}"
+            + ",\"responseElements\":{\"x-amz-request-id\":\(JSONString.quote(r.requestID)),\"x-amz-id-2\":\(JSONString.quote(r.hostID))}"
+            + ",\"s3\":{\"s3SchemaVersion\":\"1.0\",\"configurationId\":\(JSONString.quote(configurationID))"
+            + ",\"bucket\":{\"name\":\(JSONString.quote(r.bucket)),\"ownerIdentity\":{\"principalId\":\(JSONString.quote(r.bucketOwnerID))}"
+            + ",\"arn\":\(JSONString.quote("arn:aws:s3:::" + r.bucket))},\"object\":\(o)}}]}"
     }
 
     /// What S3 sends to each queue of a configuration it has just validated.
     static func testEvent(bucket: String, time: Double, requestID: String, hostID: String) -> String {
-        "{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\",\"Time\":\(quote(AWSDate.iso8601(time)))"
-            + ",\"Bucket\":\(quote(bucket)),\"RequestId\":\(quote(requestID)),\"HostId\":\(quote(hostID))}"
+        "{\"Service\":\"Amazon S3\",\"Event\":\"s3:TestEvent\",\"Time\":\(JSONString.quote(AWSDate.iso8601(time)))"
+            + ",\"Bucket\":\(JSONString.quote(bucket)),\"RequestId\":\(JSONString.quote(requestID)),\"HostId\":\(JSONString.quote(hostID))}"
     }
 
     /// Keys are URL-encoded as HTML forms encode them (`red flower.jpg` → `red+flower.jpg`, `a@b` → `a%40b`),
@@ -60,27 +60,6 @@ enum S3EventMessage {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped, everything else as UTF-8.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case _ where u.value < 0x20:
-                let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 
     // MARK: Who
