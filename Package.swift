@@ -68,6 +68,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "IAM",
+            dependencies: ["Core", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/Services/IAM",
+            swiftSettings: strict
+        ),
+        .target(
             name: "STS",
             dependencies: ["Core"],
             path: "Sources/Services/STS",
@@ -76,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "Core", "S3", "SQS", "SecretsManager", "STS",
+                "Core", "S3", "SQS", "SecretsManager", "STS", "IAM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,6 +96,7 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", swiftSettings: strict),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "Core"], path: "Tests/SQSTests", swiftSettings: strict),
         .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "Core"], path: "Tests/SecretsManagerTests", swiftSettings: strict),
+        .testTarget(name: "IAMTests", dependencies: ["IAM", "Core"], path: "Tests/IAMTests", swiftSettings: strict),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Foundation
 import Hummingbird
+import IAM
 import Logging
 import S3
 import SQS
@@ -91,19 +92,22 @@ struct Serve: AsyncParsableCommand {
 
         let clock = EmulatorClock()
         let startedAt = Date().timeIntervalSince1970
-        let secrets = creds
-        let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in secrets[key] } : nil
+        // Access keys issued through IAM sign requests too (--strict-auth) and act in the account that issued them.
+        let iam = try IAMService(directory: dataDir, clock: clock)
+        let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region,
+                                provider: iam.credentials)
+        let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in auth.secret(for: key) } : nil
         let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets)
         let sqs = try SQSService(directory: dataDir, clock: clock, logger: logger)
         // Refuse to start with a key that cannot open this folder's secrets (the error says why).
         let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: NoFunctionsRotator(), logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, STSService()]
+        let services: [any AWSService] = [s3, sqs, secretsManager, STSService(credentials: iam.credentials), iam]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
-        let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region)
+        identification.queryVersions[IAMService.apiVersion] = "iam"
         let started = ContinuousClock.now
         let gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,

@@ -1,0 +1,4 @@
+import Testing
+@testable import IAM
+
+@Suite struct Placeholder { @Test func builds() {} }
