@@ -9,6 +9,8 @@ public struct IAMService: AWSService {
     public let wireProtocol = WireProtocol.query
     public static let apiVersion = "2010-05-08"
     static let xmlns = "https://iam.amazonaws.com/doc/2010-05-08/"
+    /// Errors carry the namespace too (`<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">`).
+    public var queryNamespace: String? { Self.xmlns }
     let store: IAMStore
     let keys: AccessKeyRegistry
     let clock: EmulatorClock
