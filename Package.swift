@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // libcrypto (MD5/SHA/HMAC) and zlib (CRC32) from the system: seconds to build, unlike swift-crypto.
@@ -74,6 +75,20 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Lambda",
+            dependencies: [
+                "Core",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            path: "Sources/Services/Lambda",
+            swiftSettings: strict
+        ),
+        .target(
             name: "STS",
             dependencies: ["Core"],
             path: "Sources/Services/STS",
@@ -82,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "Core", "S3", "SQS", "SecretsManager", "STS", "IAM",
+                "Core", "IAM", "Lambda", "S3", "SQS", "SecretsManager", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -97,6 +112,7 @@ let package = Package(
         .testTarget(name: "SQSTests", dependencies: ["SQS", "Core"], path: "Tests/SQSTests", swiftSettings: strict),
         .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "Core"], path: "Tests/SecretsManagerTests", swiftSettings: strict),
         .testTarget(name: "IAMTests", dependencies: ["IAM", "Core"], path: "Tests/IAMTests", swiftSettings: strict),
+        .testTarget(name: "LambdaTests", dependencies: ["Lambda", "Core"], path: "Tests/LambdaTests", swiftSettings: strict),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),
     ]
 )

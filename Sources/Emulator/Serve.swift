@@ -3,6 +3,7 @@ import Core
 import Foundation
 import Hummingbird
 import IAM
+import Lambda
 import Logging
 import S3
 import SQS
@@ -97,23 +98,30 @@ struct Serve: AsyncParsableCommand {
         let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region,
                                 provider: iam.credentials)
         let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in auth.secret(for: key) } : nil
-        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets)
         let sqs = try SQSService(directory: dataDir, clock: clock, logger: logger)
+        // S3 publishes event notifications to SQS through Core's QueueEventSink; neither imports the other.
+        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets, queueEvents: sqs)
         // Refuse to start with a key that cannot open this folder's secrets (the error says why).
         let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: NoFunctionsRotator(), logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, STSService(credentials: iam.credentials), iam]
+        let endpoint = ServerEndpoint()
+        let supervisor = ProcessSupervisor()
+        let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: DiscardingLogSink(),
+                                       supervisor: supervisor, objects: s3, logger: logger)
+        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, STSService(credentials: iam.credentials), iam]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
         identification.queryVersions[IAMService.apiVersion] = "iam"
+        identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
         let started = ContinuousClock.now
         let gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,
             internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started), logger: logger)
         let folder = dataDir
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
+            endpoint.set(host: host, port: bound)
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
             Task.detached(priority: .background) {
@@ -128,12 +136,20 @@ struct Serve: AsyncParsableCommand {
                     _ = try? await secretsManager.sweep()
                 }
             }
+            Task.detached(priority: .background) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(30))
+                    await lambda.reapIdleInstances()
+                }
+            }
         }
         // SIGTERM/SIGINT: stop accepting, let in-flight requests finish for a few seconds, then cancel them
         // (a client stuck mid-upload must not keep the process alive; its half object is discarded).
         var config = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         config.maximumGracefulShutdownDuration = .seconds(3)
         config.maximumCancellationDuration = .seconds(2)
+        defer { supervisor.killAll() }  // no function instance outlives the emulator
         try await ServiceGroup(configuration: config).run()
+        await lambda.shutdown()
     }
 }

@@ -268,7 +268,7 @@ private func body(_ response: AWSResponse) async throws -> String {
         let r = ErrorRendering.query(error, requestID: "c6104cbe-af31-11e0-8154-cbc7ccf896c7",
                                      xmlns: "https://sts.amazonaws.com/doc/2011-06-15/")
         #expect(r.status == .badRequest)
-        #expect(r.headers[.contentType] == "application/xml")
+        #expect(r.headers[.contentType] == "text/xml")
         #expect(try await body(r) == declaration + """
             <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>\
             <Code>InvalidParameterValue</Code><Message>Value &apos;x&lt;y&apos; is invalid.</Message></Error>\
@@ -331,7 +331,7 @@ private func body(_ response: AWSResponse) async throws -> String {
             xml.element("Account", "123456789012")
         }
         #expect(r.status == .ok)
-        #expect(r.headers[.contentType] == "application/xml")
+        #expect(r.headers[.contentType] == "text/xml")
         #expect(try await body(r) == declaration + """
             <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>\
             <Arn>arn:aws:iam::123456789012:user/Alice</Arn><UserId>AKIAI44QH8DHBEXAMPLE</UserId>\

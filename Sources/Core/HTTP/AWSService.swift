@@ -1,3 +1,5 @@
+public import HTTPTypes
+
 /// The wire formats of AWS services. Each service speaks one (SQS speaks two: JSON 1.0 and Query);
 /// the gateway renders errors in the format of the request.
 public enum WireProtocol: Sendable {
@@ -28,6 +30,8 @@ public protocol AWSService: Sendable {
     /// The member that carries the message in JSON errors: `message` for most services, `Message` for some
     /// (Secrets Manager).
     var jsonErrorMessageKey: String { get }
+    /// An answer for an internal path under `/_cloudless/<signingName>/` (Lambda's code downloads), or nil.
+    func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse?
 }
 
 extension AWSService {
@@ -35,4 +39,5 @@ extension AWSService {
     public var errorTypePrefix: String? { nil }
     public var queryNamespace: String? { nil }
     public var jsonErrorMessageKey: String { "message" }
+    public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? { nil }
 }

@@ -47,6 +47,11 @@ public struct Gateway: HTTPResponder {
             if let r = await internalEndpoints.handle(method: request.method, path: String(rawPath), body: request.body) {
                 return r
             }
+            for s in services.values where rawPath.hasPrefix("/_cloudless/\(s.signingName)/") {
+                if let r = await s.internalResponse(method: request.method, path: String(rawPath)) {
+                    return Response(status: r.status, headers: r.headers, body: r.body)
+                }
+            }
         }
 
         var service: (any AWSService)? = services["s3"]

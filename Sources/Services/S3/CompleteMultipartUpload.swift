@@ -106,6 +106,7 @@ extension S3Service {
             return partBlobs.filter { !chosenBlobs.contains($0) } + replaced
         }
         store.blobs.remove(freed)
+        publishCreated("ObjectCreated:CompleteMultipartUpload", object, bucket: bucket, request: r)
 
         var h = HTTPFields()
         h.set("x-amz-server-side-encryption", upload.headers.first { $0.0 == "x-amz-server-side-encryption" }?.1 ?? "AES256")

@@ -114,6 +114,7 @@ extension S3Service {
             checksumAlgorithm: checksumAlgorithm, checksumValue: checksumValue, checksumType: checksumType, parts: [],
             segments: segments, owner: r.caller.accountID)
         try await commit(object, bucket: bucket, request: r, newBlobs: segments.map(\.id))
+        publishCreated("ObjectCreated:Copy", object, bucket: bucket, request: r)
 
         var h = HTTPFields()
         if source.versionID != "null" { h.set("x-amz-copy-source-version-id", source.versionID) }

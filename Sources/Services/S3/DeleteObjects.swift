@@ -54,6 +54,7 @@ extension S3Service {
             return try Self.delete(bucket: bucket, key: ctx.key, versionID: versionID, now: now, owner: r.caller.accountID, db)
         }
         store.blobs.remove(freed)
+        publishRemoved(outcome, key: ctx.key, requestedVersion: versionID, bucket: bucket, request: r)
         var h = HTTPFields()
         if outcome.deleteMarker { h.set("x-amz-delete-marker", "true") }
         if let v = outcome.versionID, bucket.versioning != nil || versionID != nil { h.set("x-amz-version-id", v) }
@@ -96,6 +97,11 @@ extension S3Service {
             return (freed, results)
         }
         store.blobs.remove(freed)
+        for (key, version, result) in results {
+            if case .success(let outcome) = result {
+                publishRemoved(outcome, key: key, requestedVersion: version, bucket: bucket, request: r)
+            }
+        }
         var xml = XMLWriter()
         xml.open("DeleteResult", xmlns: Self.xmlns)
         for (key, version, result) in results {

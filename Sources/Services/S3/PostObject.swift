@@ -238,6 +238,7 @@ extension S3Service {
             checksumType: "FULL_OBJECT", parts: [], segments: [BlobSegment(id: upload.writer.id, size: upload.size)],
             owner: bucket.account)
         try await commit(object, bucket: bucket, request: r, newBlobs: [upload.writer.id])
+        publishCreated("ObjectCreated:Post", object, bucket: bucket, request: r)
 
         // Path-style forms post to /bucket; virtual-hosted ones to / on the bucket's host.
         let encodedKey = Percent.encode(upload.key, keepSlash: true)

@@ -30,6 +30,7 @@ extension S3Service {
             checksumType: "FULL_OBJECT", parts: [], segments: [BlobSegment(id: body.blob.id, size: body.size)],
             owner: r.caller.accountID)
         try await commit(object, bucket: bucket, request: r, newBlobs: [body.blob.id])
+        publishCreated("ObjectCreated:Put", object, bucket: bucket, request: r)
 
         var h = HTTPFields()
         h.set("ETag", body.etag)

@@ -8,6 +8,8 @@ struct Bucket: Sendable {
     var created: Double
     var versioning: String?
     var objectLock: Bool
+    /// Where object events are published; kept with the cached bucket so that writes to buckets without one pay nothing.
+    var notification: NotificationConfiguration? = nil
 }
 
 /// The pieces of an object's bytes: one blob for a PUT, one per part for a completed multipart upload,

@@ -13,14 +13,18 @@ public struct S3Service: AWSService {
     /// Secret of an access key, set only with --strict-auth: form uploads (PostObject) carry their signature
     /// inside the body, where the gateway cannot check it.
     let postSecrets: (@Sendable (String) -> String?)?
+    /// SQS, as the destination of event notifications (nil when the emulator serves no SQS).
+    let queueEvents: (any QueueEventSink)?
 
     static let xmlns = "http://s3.amazonaws.com/doc/2006-03-01/"
 
-    public init(directory: String, clock: EmulatorClock, logger: Logger, postSecrets: (@Sendable (String) -> String?)? = nil) throws {
+    public init(directory: String, clock: EmulatorClock, logger: Logger, postSecrets: (@Sendable (String) -> String?)? = nil,
+                queueEvents: (any QueueEventSink)? = nil) throws {
         store = try S3Store(directory: directory)
         self.clock = clock
         self.logger = logger
         self.postSecrets = postSecrets
+        self.queueEvents = queueEvents
     }
 
     /// Remove crash leftovers; call once at start (in the background: it scans the blob folder).
@@ -66,6 +70,8 @@ public struct S3Service: AWSService {
         case "GetBucketLocation": return try await getBucketLocation(ctx)
         case "GetBucketVersioning": return try await getBucketVersioning(ctx)
         case "GetBucketAcl": return try await getBucketAcl(ctx)
+        case "PutBucketNotificationConfiguration": return try await putBucketNotificationConfiguration(ctx)
+        case "GetBucketNotificationConfiguration": return try await getBucketNotificationConfiguration(ctx)
         case "ListObjects": return try await listObjects(ctx, v2: false)
         case "ListObjectsV2": return try await listObjects(ctx, v2: true)
         case "ListMultipartUploads": return try await listMultipartUploads(ctx)
@@ -113,8 +119,9 @@ public struct S3Service: AWSService {
         }
         switch m {
         case .put:
+            if r.hasQuery("notification") { return "PutBucketNotificationConfiguration" }
             for sub in ["versioning", "tagging", "acl", "cors", "policy", "lifecycle", "encryption", "website", "logging",
-                        "notification", "ownershipControls", "publicAccessBlock", "requestPayment", "accelerate",
+                        "ownershipControls", "publicAccessBlock", "requestPayment", "accelerate",
                         "object-lock", "replication"] where r.hasQuery(sub) {
                 return "PutBucket." + sub
             }
@@ -123,9 +130,10 @@ public struct S3Service: AWSService {
             if r.hasQuery("location") { return "GetBucketLocation" }
             if r.hasQuery("versioning") { return "GetBucketVersioning" }
             if r.hasQuery("acl") { return "GetBucketAcl" }
+            if r.hasQuery("notification") { return "GetBucketNotificationConfiguration" }
             if r.hasQuery("uploads") { return "ListMultipartUploads" }
             if r.hasQuery("versions") { return "ListObjectVersions" }
-            for sub in ["tagging", "cors", "policy", "lifecycle", "encryption", "website", "logging", "notification",
+            for sub in ["tagging", "cors", "policy", "lifecycle", "encryption", "website", "logging",
                         "ownershipControls", "publicAccessBlock", "requestPayment", "accelerate", "object-lock", "replication",
                         "policyStatus", "intelligent-tiering", "analytics", "metrics", "inventory"] where r.hasQuery(sub) {
                 return "GetBucket." + sub

@@ -16,7 +16,13 @@ final class S3Store: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         db = try ServiceDatabase.open(path: directory + "/s3.sqlite", migrator: Self.migrator)
         blobs = try BlobStore(root: directory + "/s3")
-        let all = try db.readNow { db in try Row.fetchAll(db, sql: "SELECT * FROM bucket").map(Self.bucket) }
+        let all = try db.readNow { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM bucket").map { row in
+                var b = Self.bucket(row)
+                b.notification = NotificationConfiguration.decode(row["notification"])
+                return b
+            }
+        }
         bucketCache = Mutex(Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) }))
     }
 
@@ -86,6 +92,10 @@ final class S3Store: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2 bucket notification") { db in
+            // The NotificationConfiguration document as GetBucketNotificationConfiguration answers it; NULL for none.
+            try db.execute(sql: "ALTER TABLE bucket ADD COLUMN notification TEXT")
+        }
         return m
     }
 
@@ -124,6 +134,16 @@ final class S3Store: Sendable {
     }
 
     func bucket(_ name: String) -> Bucket? { cached(name) }
+
+    /// Replace a bucket's notification configuration (nil removes it), durably, then in the cache.
+    func setNotification(bucket name: String, _ config: NotificationConfiguration?) throws {
+        try db.writeNow { db in
+            try db.execute(sql: "UPDATE bucket SET notification = ? WHERE name = ?", arguments: [config?.encoded, name])
+            if db.changesCount == 0 { throw S3Error.noSuchBucket(name) }
+        }
+        // Only a bucket still cached: a DeleteBucket that committed meanwhile has removed it (or is about to).
+        bucketCache.withLock { if $0[name] != nil { $0[name]?.notification = config } }
+    }
 
     // MARK: Object rows
 

@@ -113,6 +113,10 @@ final class QueueStore: Sendable {
                 CREATE INDEX move_task_source ON move_task(source_arn, started);
                 """)
         }
+        m.registerMigration("v4 expiry index") { db in
+            // Retention sweeps on every receive must not scan the whole queue.
+            try db.execute(sql: "CREATE INDEX message_expiry ON message(queue, expires)")
+        }
         return m
     }
 

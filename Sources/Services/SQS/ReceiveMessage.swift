@@ -105,7 +105,9 @@ extension SQSService {
 
     /// Visible messages in send order. On FIFO queues a message group is locked while any of its messages is in
     /// flight, and a message waits for every earlier message of its group.
-    static let visibleMessages = "SELECT \(Received.columns) FROM message WHERE queue = ? AND visible_at <= ? ORDER BY seq LIMIT ?"
+    /// Standard queues take the longest-visible messages first: the (queue, visible_at) index gives them in order
+    /// (ties in send order), so a receive reads only what it returns.
+    static let visibleMessages = "SELECT \(Received.columns) FROM message WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?"
     static let visibleFIFOMessages = """
         SELECT \(Received.columns) FROM message m WHERE m.queue = ? AND m.visible_at <= ?
           AND NOT EXISTS (SELECT 1 FROM message b WHERE b.queue = m.queue AND b.group_id = m.group_id AND b.visible_at > ?2
@@ -122,7 +124,7 @@ extension SQSService {
             return try store.queue(account: arn.account, region: arn.region, name: arn.resource)
         }
         let (received, moved) = try store.db.writeNow { db -> ([Received], Bool) in
-            try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND expires <= ? AND visible_at <= ?")
+            try db.cachedStatement(sql: "DELETE FROM message INDEXED BY message_expiry WHERE queue = ? AND expires <= ? AND visible_at <= ?")
                 .execute(arguments: [q.key, now, now])
             // Messages received maxReceiveCount times go to the dead-letter queue instead of out again.
             var moved = false

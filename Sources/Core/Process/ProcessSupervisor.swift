@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CCloudless
+import Foundation
+import Synchronization
+
+/// A child process in its own process group, so a kill reaches everything it started. Its stdout and stderr arrive
+/// line by line; its exit status once it ends.
+///
+/// Spawned with posix_spawn rather than swift-subprocess: instances must outlive the call that starts them, be
+/// killed as a group (POSIX_SPAWN_SETPGROUP) and stream their output for their whole life.
+public final class SupervisedProcess: Sendable {
+    public let pid: pid_t
+    private let exited = Mutex<Int32?>(nil)
+
+    init(pid: pid_t) { self.pid = pid }
+
+    public var isRunning: Bool { exited.withLock { $0 == nil } }
+    public var exitStatus: Int32? { exited.withLock { $0 } }
+
+    /// SIGKILL the whole process group.
+    public func kill() {
+        guard isRunning else { return }
+        _ = Glibc.kill(-pid, SIGKILL)
+    }
+
+    func markExited(_ status: Int32) { exited.withLock { $0 = status } }
+}
+
+public enum ProcessError: Error, CustomStringConvertible {
+    case spawnFailed(String, Int32)
+
+    public var description: String {
+        switch self {
+        case .spawnFailed(let path, let errno): return "could not start \(path): \(String(cString: strerror(errno)))"
+        }
+    }
+}
+
+/// Starts processes and remembers the live ones, so none outlives the emulator (`killAll` at shutdown).
+public final class ProcessSupervisor: Sendable {
+    private let live = Mutex<[pid_t: SupervisedProcess]>([:])
+
+    public init() {}
+
+    public var liveCount: Int { live.withLock { $0.count } }
+
+    /// Start `executable` with exactly `environment` (nothing inherited) in `directory`. `output` gets each line of
+    /// stdout and stderr; `onExit` the exit status (or 128 + signal) once the process has ended.
+    public func spawn(executable: String, arguments: [String], environment: [String: String], directory: String,
+                      output: @escaping @Sendable (String) -> Void,
+                      onExit: @escaping @Sendable (Int32) -> Void) throws -> SupervisedProcess {
+        var fds: [Int32] = [0, 0]
+        guard cloudless_pipe_cloexec(&fds) == 0 else { throw ProcessError.spawnFailed(executable, errno) }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        cloudless_spawn_addchdir(&actions, directory)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var spawned: pid_t = 0
+        let rc = posix_spawn(&spawned, executable, &actions, &attributes, argv, envp)
+        let pid = spawned
+        close(writeEnd)
+        guard rc == 0 else {
+            close(readEnd)
+            throw ProcessError.spawnFailed(executable, rc)
+        }
+        let process = SupervisedProcess(pid: pid)
+        live.withLock { $0[pid] = process }
+
+        // One reader thread per process: blocking reads of the pipe, split into lines.
+        let reader = Thread {
+            var pending = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 16_384)
+            while true {
+                let n = read(readEnd, &buffer, buffer.count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                pending += buffer[0..<n]
+                while let nl = pending.firstIndex(of: 10) {
+                    output(String(decoding: pending[..<nl], as: UTF8.self))
+                    pending.removeSubrange(...nl)
+                }
+            }
+            if !pending.isEmpty { output(String(decoding: pending, as: UTF8.self)) }
+            close(readEnd)
+        }
+        reader.start()
+        // And one waiter: the exit status, then forget the process.
+        let waiter = Thread { [weak self] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            // Anything the process left in its group goes with it.
+            _ = Glibc.kill(-pid, SIGKILL)
+            process.markExited(code)
+            _ = self?.live.withLock { $0.removeValue(forKey: pid) }
+            onExit(code)
+        }
+        waiter.start()
+        return process
+    }
+
+    /// Kill every live process group (shutdown).
+    public func killAll() {
+        for p in live.withLock({ Array($0.values) }) { p.kill() }
+    }
+}

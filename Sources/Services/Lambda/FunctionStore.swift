@@ -1,0 +1,136 @@
+import Core
+import Foundation
+import GRDB
+
+/// A function's configuration as Lambda reports it (GetFunctionConfiguration), kept as one JSON document.
+struct FunctionConfig: Codable, Sendable {
+    var FunctionName: String
+    var FunctionArn: String
+    var Runtime: String?
+    var Role: String
+    var Handler: String?
+    var CodeSize: Int
+    var Description: String
+    var Timeout: Int
+    var MemorySize: Int
+    var LastModified: String
+    var CodeSha256: String
+    var Version: String
+    var Environment: [String: String]?
+    var PackageType: String
+    var ImageUri: String?
+    var Architectures: [String]
+    var EphemeralStorageSize: Int
+    var Layers: [String]
+    var State: String
+    var LastUpdateStatus: String
+    var RevisionId: String
+    /// `hot-reload`: the absolute folder the code is read from at each invoke.
+    var HotReloadPath: String?
+
+    /// The API shape (GetFunctionConfiguration / CreateFunction answer).
+    var json: [String: Any] {
+        var out: [String: Any] = [
+            "FunctionName": FunctionName, "FunctionArn": FunctionArn, "Role": Role, "CodeSize": CodeSize,
+            "Description": Description, "Timeout": Timeout, "MemorySize": MemorySize, "LastModified": LastModified,
+            "CodeSha256": CodeSha256, "Version": Version, "PackageType": PackageType, "Architectures": Architectures,
+            "EphemeralStorage": ["Size": EphemeralStorageSize], "State": State, "LastUpdateStatus": LastUpdateStatus,
+            "RevisionId": RevisionId, "TracingConfig": ["Mode": "PassThrough"],
+            "SnapStart": ["ApplyOn": "None", "OptimizationStatus": "Off"],
+            "LoggingConfig": ["LogFormat": "Text", "LogGroup": "/aws/lambda/\(FunctionName)"],
+        ]
+        if let r = Runtime { out["Runtime"] = r }
+        if let h = Handler { out["Handler"] = h }
+        if let e = Environment { out["Environment"] = ["Variables": e] }
+        if !Layers.isEmpty { out["Layers"] = Layers.map { ["Arn": $0, "CodeSize": 0] } }
+        if State == "Active" { out["StateReasonCode"] = nil as String? }
+        if LastUpdateStatus == "Successful" { out["LastUpdateStatusReasonCode"] = nil as String? }
+        return out.compactMapValues { $0 }
+    }
+}
+
+/// A function: its $LATEST configuration, published versions and aliases, tags and resource policy.
+struct LambdaFunction: Codable, Sendable {
+    var account: String
+    var region: String
+    var name: String
+    var latest: FunctionConfig
+    var versions: [FunctionConfig] = []
+    var aliases: [FunctionAlias] = []
+    var tags: [String: String] = [:]
+    var policyStatements: [[String: String]] = []
+    var reservedConcurrency: Int?
+    var created: Double
+    /// The stored zip (hex SHA-256) of $LATEST, and of each published version.
+    var codeHex: String = ""
+    var versionCode: [String: String] = [:]
+
+    var arn: String { latest.FunctionArn }
+}
+
+struct FunctionAlias: Codable, Sendable {
+    var Name: String
+    var FunctionVersion: String
+    var Description: String
+    var AdditionalVersionWeights: [String: Double]?
+    var RevisionId: String
+}
+
+/// `lambda.sqlite`: one row per function with its whole state as JSON; code packages live in `lambda/code/`.
+final class FunctionStore: Sendable {
+    let db: DatabasePool
+    let codeDirectory: String
+
+    init(directory: String) throws {
+        db = try ServiceDatabase.open(path: directory + "/lambda.sqlite", migrator: Self.migrator)
+        codeDirectory = directory + "/lambda"
+        try FileManager.default.createDirectory(atPath: codeDirectory + "/code", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: codeDirectory + "/unpacked", withIntermediateDirectories: true)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE function (
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    PRIMARY KEY (account, region, name)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return m
+    }
+
+    func function(account: String, region: String, name: String) throws -> LambdaFunction? {
+        try db.readNow { db in try Self.function(account: account, region: region, name: name, db) }
+    }
+
+    static func function(account: String, region: String, name: String, _ db: Database) throws -> LambdaFunction? {
+        guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM function WHERE account = ? AND region = ? AND name = ?"),
+                                             arguments: [account, region, name]) else { return nil }
+        return try JSONDecoder().decode(LambdaFunction.self, from: Data(text.utf8))
+    }
+
+    static func all(account: String, region: String, _ db: Database) throws -> [LambdaFunction] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT state FROM function WHERE account = ? AND region = ? ORDER BY name"),
+                            arguments: [account, region])
+            .map { try JSONDecoder().decode(LambdaFunction.self, from: Data($0.utf8)) }
+    }
+
+    static func save(_ f: LambdaFunction, _ db: Database) throws {
+        let data = try JSONEncoder().encode(f)
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO function (account, region, name, state) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [f.account, f.region, f.name, String(decoding: data, as: UTF8.self)])
+    }
+
+    static func delete(account: String, region: String, name: String, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM function WHERE account = ? AND region = ? AND name = ?", arguments: [account, region, name])
+    }
+
+    func reset() throws {
+        try db.writeNow { db in try db.execute(sql: "DELETE FROM function") }
+    }
+}

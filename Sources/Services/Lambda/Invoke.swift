@@ -1,0 +1,148 @@
+import Core
+import Foundation
+import HTTPTypes
+import NIOCore
+
+/// Invoke: RequestResponse, Event and DryRun; the function runs in a warm or new instance, its output goes to
+/// CloudWatch Logs with START / END / REPORT lines, and errors come back as AWS shapes them.
+extension LambdaService {
+    static let maxSyncPayload = 6 * 1024 * 1024
+    static let maxAsyncPayload = 256 * 1024
+
+    func invoke(_ r: LambdaRequest) async throws -> AWSResponse {
+        let (f, qualifier) = try function(r)
+        var (config, alias) = try Self.configuration(f, qualifier: qualifier)
+        let type = r.request.header("x-amz-invocation-type") ?? "RequestResponse"
+        guard ["RequestResponse", "Event", "DryRun"].contains(type) else {
+            throw LambdaError.validation(type, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+        }
+        let body = try await r.request.collectBody(limit: Self.maxSyncPayload + 1)
+        var payload = Array(body.readableBytesView)
+        let limit = type == "Event" ? Self.maxAsyncPayload : Self.maxSyncPayload
+        if payload.count > limit {
+            throw AWSError("RequestEntityTooLargeException", "\(payload.count) byte payload is too large for the \(type) invocation type (limit \(limit) bytes)",
+                           status: .contentTooLarge).with("Type", "User")
+        }
+        if payload.isEmpty { payload = Array("{}".utf8) }
+        guard (try? JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])) != nil else {
+            throw AWSError("InvalidRequestContentException", "Could not parse request body into json: Could not parse payload into json: Unrecognized token", status: .badRequest)
+                .with("Type", "User")
+        }
+        if config.PackageType == "Image" {
+            throw AWSError("InvalidRuntimeException", "Cloudless runs functions as local processes and cannot run container images (PackageType Image): deploy a .zip package or a hot-reload folder instead.",
+                           status: .badGateway).with("Type", "User")
+        }
+        // A weighted alias sends the given share of invocations to its additional version.
+        if let alias, let (version, weight) = alias.AdditionalVersionWeights?.first, Double.random(in: 0..<1) < weight,
+           let v = f.versions.first(where: { $0.Version == version }) {
+            config = v
+        }
+        if type == "DryRun" { return RestJSON.response(nil, status: .noContent) }
+        let clientContext = r.request.header("x-amz-client-context").flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
+        if type == "Event" {
+            let service = self
+            let (fn, cfg, data) = (f, config, payload)
+            Task { _ = try? await service.run(fn, cfg, payload: data, clientContext: clientContext) }
+            var headers = HTTPFields()
+            headers[HTTPField.Name("X-Amz-Executed-Version")!] = config.Version
+            return RestJSON.response(nil, status: .accepted, headers: headers)
+        }
+        let result = try await run(f, config, payload: payload, clientContext: clientContext)
+        var headers = HTTPFields()
+        headers[HTTPField.Name("X-Amz-Executed-Version")!] = config.Version
+        if r.request.header("x-amz-log-type") == "Tail" {
+            headers[HTTPField.Name("X-Amz-Log-Result")!] = Data(result.tail.utf8).base64EncodedString()
+        }
+        let document: [UInt8]
+        switch result.outcome {
+        case .response(let bytes):
+            var response = AWSResponse(status: .ok, headers: headers, bytes: ByteBuffer(bytes: bytes))
+            response.headers[.contentType] = "application/json"
+            return response
+        case .functionError(_, let doc):
+            document = doc
+        case .initError(_, let doc):
+            // Init errors carry the id of the invocation that found them.
+            var object = (try? JSONSerialization.jsonObject(with: Data(doc)) as? [String: Any]) ?? [:]
+            object["requestId"] = result.requestID
+            document = Array((try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data(doc))
+        case .exited(let code):
+            let why = code > 128 ? "signal: \(Self.signalName(code - 128))" : "exit status \(code)"
+            document = Self.errorDocument("Runtime.ExitError", "RequestId: \(result.requestID) Error: Runtime exited with error: \(why)")
+        case .timedOut:
+            document = Self.errorDocument("Sandbox.Timedout",
+                                          "RequestId: \(result.requestID) Error: Task timed out after \(String(format: "%.2f", Double(config.Timeout))) seconds")
+        }
+        headers[HTTPField.Name("X-Amz-Function-Error")!] = "Unhandled"
+        var response = AWSResponse(status: .ok, headers: headers, bytes: ByteBuffer(bytes: document))
+        response.headers[.contentType] = "application/json"
+        return response
+    }
+
+    static func signalName(_ n: Int32) -> String {
+        [9: "killed", 15: "terminated", 6: "aborted", 11: "segmentation fault"][n] ?? "signal \(n)"
+    }
+
+    static func errorDocument(_ type: String, _ message: String) -> [UInt8] {
+        Array("{\"errorType\":\(JSONString.quote(type)),\"errorMessage\":\(JSONString.quote(message))}".utf8)
+    }
+
+    struct RunResult {
+        var outcome: InvocationOutcome
+        var requestID: String
+        var tail: String
+    }
+
+    /// Run one invocation of `config` and write its log.
+    func run(_ f: LambdaFunction, _ config: FunctionConfig, payload: [UInt8], clientContext: String?) async throws -> RunResult {
+        let taskRoot = try config.HotReloadPath ?? code.unpacked(f.codeHex(for: config))
+        let spec = InstanceSpec(key: "\(f.arn)|\(config.Version)|\(config.RevisionId)|\(f.codeHex(for: config))", config: config,
+                                account: f.account, region: f.region, taskRoot: taskRoot)
+        let limit = f.reservedConcurrency ?? 1000
+        guard limit > 0, let (instance, cold) = try await pool.acquire(spec, limit: limit) else {
+            throw AWSError("TooManyRequestsException", "Rate Exceeded.", status: .tooManyRequests)
+                .with("Reason", "ReservedFunctionConcurrentInvocationLimitExceeded").with("Type", "User")
+        }
+        let requestID = UUID().uuidString.lowercased()
+        let wallStart = Date().timeIntervalSince1970
+        let started = ContinuousClock.now
+        let invocation = Invocation(
+            requestID: requestID, payload: payload, deadline: wallStart + Double(config.Timeout), functionARN: config.FunctionArn,
+            clientContext: clientContext, traceID: "Root=1-\(String(Int(wallStart), radix: 16))-\(Hex.encode(randomBytes(count: 12)));Sampled=0")
+        let timer = Task {
+            try await Task.sleep(for: .seconds(config.Timeout))
+            await instance.timeOut(requestID)
+        }
+        let outcome = await instance.invoke(invocation)
+        timer.cancel()
+        let elapsed = ContinuousClock.now - started
+        var dead: Bool
+        switch outcome {
+        case .response, .functionError: dead = config.HotReloadPath != nil  // hot-reload code is read afresh each time
+        default: dead = true
+        }
+        if await instance.isDead { dead = true }
+        pool.release(instance, key: spec.key, dead: dead)
+        if dead { await instance.stop() }
+
+        // The log: START, what the handler printed, END, REPORT (with Init Duration on a cold start).
+        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        func event(_ message: String) -> LogEvent { LogEvent(timestamp: Int64(Date().timeIntervalSince1970 * 1000), message: message) }
+        var events = [LogEvent(timestamp: Int64(wallStart * 1000), message: "START RequestId: \(requestID) Version: \(config.Version)")]
+        events += instance.output.take()
+        if case .timedOut = outcome {
+            events.append(event("\(AWSDate.iso8601(Date().timeIntervalSince1970)) \(requestID) Task timed out after \(String(format: "%.2f", Double(config.Timeout))) seconds"))
+        }
+        events.append(event("END RequestId: \(requestID)"))
+        var report = "REPORT RequestId: \(requestID)\tDuration: \(String(format: "%.2f", ms)) ms\tBilled Duration: \(Int(ms.rounded(.up))) ms\tMemory Size: \(config.MemorySize) MB\tMax Memory Used: \(min(config.MemorySize, 40)) MB"
+        if cold, let initDuration = await instance.initDuration {
+            let initMs = Double(initDuration.components.seconds) * 1000 + Double(initDuration.components.attoseconds) / 1e15
+            report += "\tInit Duration: \(String(format: "%.2f", initMs)) ms"
+        }
+        events.append(event(report))
+        pool.logs.append(account: f.account, region: f.region, group: "/aws/lambda/\(config.FunctionName)", stream: instance.logStream, events: events)
+        let text = events.map(\.message).joined(separator: "\n") + "\n"
+        let tail = String(decoding: Array(text.utf8).suffix(4096), as: UTF8.self)
+        return RunResult(outcome: outcome, requestID: requestID, tail: tail)
+    }
+}

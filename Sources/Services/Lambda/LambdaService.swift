@@ -1,0 +1,203 @@
+import Core
+import Foundation
+import GRDB
+import HTTPTypes
+import Logging
+import NIOCore
+
+/// AWS Lambda over REST-JSON. Functions run as local processes speaking the Lambda Runtime API (no containers).
+public struct LambdaService: AWSService {
+    public let signingName = "lambda"
+    public let wireProtocol = WireProtocol.restJSON
+    public var jsonErrorMessageKey: String { "Message" }
+    let store: FunctionStore
+    let code: FunctionCode
+    let pool: InstancePool
+    let clock: EmulatorClock
+    let logger: Logger
+    let objects: (any ObjectSource)?
+
+    /// The REST paths Lambda is reached on (for the gateway's identification of unsigned requests).
+    public static let pathPrefixes = [
+        "/2015-03-31/functions", "/2015-03-31/event-source-mappings", "/2017-03-31/tags", "/2017-10-31/functions",
+        "/2019-09-30/functions", "/2019-09-25/functions", "/2021-10-31/functions", "/2018-10-31/layers",
+        "/2016-08-19/account-settings", "/2014-11-13/functions",
+    ]
+
+    public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
+                objects: (any ObjectSource)? = nil, logger: Logger) throws {
+        self.objects = objects
+        store = try FunctionStore(directory: directory)
+        code = FunctionCode(directory: store.codeDirectory)
+        try Runtimes.install(in: store.codeDirectory)
+        pool = InstancePool(supervisor: supervisor, runtimeDirectory: store.codeDirectory + "/runtime", endpoint: endpoint, logs: logs,
+                            logger: logger)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func reset() async throws {
+        await pool.stopAll()
+        try store.reset()
+    }
+
+    /// `GET /_cloudless/lambda/code/<sha256>`: GetFunction's Code.Location, the deployment package.
+    public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? {
+        let prefix = "/_cloudless/lambda/code/"
+        guard method == .get, path.hasPrefix(prefix) else { return nil }
+        let hex = String(path.dropFirst(prefix.count))
+        guard hex.count == 64, hex.allSatisfy(\.isHexDigit), let data = code.zipBytes(hex) else {
+            return AWSResponse(status: .notFound)
+        }
+        var response = AWSResponse(status: .ok, bytes: ByteBuffer(bytes: data))
+        response.headers[.contentType] = "application/zip"
+        return response
+    }
+
+    /// Stop every instance (shutdown).
+    public func shutdown() async { await pool.stopAll() }
+
+    /// Reap idle instances (called periodically).
+    public func reapIdleInstances() async { await pool.reap() }
+
+    static let router = RestRouter([
+        RestRoute(.post, "/2015-03-31/functions", "CreateFunction"),
+        RestRoute(.get, "/2015-03-31/functions", "ListFunctions"),
+        RestRoute(.get, "/2015-03-31/functions/{FunctionName}", "GetFunction"),
+        RestRoute(.delete, "/2015-03-31/functions/{FunctionName}", "DeleteFunction"),
+        RestRoute(.get, "/2015-03-31/functions/{FunctionName}/configuration", "GetFunctionConfiguration"),
+        RestRoute(.put, "/2015-03-31/functions/{FunctionName}/configuration", "UpdateFunctionConfiguration"),
+        RestRoute(.put, "/2015-03-31/functions/{FunctionName}/code", "UpdateFunctionCode"),
+        RestRoute(.post, "/2015-03-31/functions/{FunctionName}/invocations", "Invoke"),
+        RestRoute(.post, "/2015-03-31/functions/{FunctionName}/versions", "PublishVersion"),
+        RestRoute(.get, "/2015-03-31/functions/{FunctionName}/versions", "ListVersionsByFunction"),
+        RestRoute(.post, "/2015-03-31/functions/{FunctionName}/aliases", "CreateAlias"),
+        RestRoute(.get, "/2015-03-31/functions/{FunctionName}/aliases", "ListAliases"),
+        RestRoute(.get, "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "GetAlias"),
+        RestRoute(.put, "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "UpdateAlias"),
+        RestRoute(.delete, "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "DeleteAlias"),
+        RestRoute(.post, "/2017-03-31/tags/{Resource+}", "TagResource"),
+        RestRoute(.get, "/2017-03-31/tags/{Resource+}", "ListTags"),
+        RestRoute(.delete, "/2017-03-31/tags/{Resource+}", "UntagResource"),
+        RestRoute(.put, "/2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency"),
+        RestRoute(.delete, "/2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency"),
+        RestRoute(.get, "/2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency"),
+        RestRoute(.get, "/2016-08-19/account-settings", "GetAccountSettings"),
+    ])
+
+    public func operationName(for request: AWSRequest) -> String {
+        Self.router.match(method: request.method, rawPath: request.rawPath)?.operation ?? "-"
+    }
+
+    public func handle(_ request: AWSRequest) async throws -> AWSResponse {
+        guard let (op, labels) = Self.router.match(method: request.method, rawPath: request.rawPath) else {
+            throw AWSError("UnknownOperationException", "Unknown operation \(request.method.rawValue) \(request.rawPath)", status: .notFound)
+                .with("Type", "User")
+        }
+        let r = LambdaRequest(request: request, labels: labels)
+        switch op {
+        case "Invoke": return try await invoke(r)
+        case "CreateFunction": return try await createFunction(r)
+        case "ListFunctions": return try listFunctions(r)
+        case "GetFunction": return try getFunction(r)
+        case "DeleteFunction": return try deleteFunction(r)
+        case "GetFunctionConfiguration": return try getFunctionConfiguration(r)
+        case "UpdateFunctionConfiguration": return try await updateFunctionConfiguration(r)
+        case "UpdateFunctionCode": return try await updateFunctionCode(r)
+        case "PublishVersion": return try await publishVersion(r)
+        case "ListVersionsByFunction": return try listVersionsByFunction(r)
+        case "CreateAlias": return try await createAlias(r)
+        case "ListAliases": return try listAliases(r)
+        case "GetAlias": return try getAlias(r)
+        case "UpdateAlias": return try await updateAlias(r)
+        case "DeleteAlias": return try deleteAlias(r)
+        case "TagResource": return try await tagResource(r)
+        case "ListTags": return try listTags(r)
+        case "UntagResource": return try untagResource(r)
+        case "PutFunctionConcurrency": return try await putFunctionConcurrency(r)
+        case "DeleteFunctionConcurrency": return try deleteFunctionConcurrency(r)
+        case "GetFunctionConcurrency": return try getFunctionConcurrency(r)
+        case "GetAccountSettings": return try getAccountSettings(r)
+        default: throw AWSError.internalError()
+        }
+    }
+}
+
+/// A request with its path labels.
+struct LambdaRequest {
+    let request: AWSRequest
+    let labels: [String: String]
+
+    var account: String { request.caller.accountID }
+    var region: String { request.caller.region }
+
+    func body() async throws -> [String: Any] {
+        try await JSONProtocol.input(request, limit: 70 << 20)
+    }
+}
+
+enum LambdaError {
+    static func notFound(_ arn: String) -> AWSError {
+        AWSError("ResourceNotFoundException", "Function not found: \(arn)", status: .notFound).with("Type", "User")
+    }
+    static func invalid(_ message: String) -> AWSError {
+        AWSError("InvalidParameterValueException", message).with("Type", "User")
+    }
+    static func conflict(_ message: String) -> AWSError {
+        AWSError("ResourceConflictException", message, status: .conflict).with("Type", "User")
+    }
+    static func validation(_ value: String, _ field: String, _ constraint: String) -> AWSError {
+        AWSError("ValidationException", "1 validation error detected: Value '\(value)' at '\(field)' failed to satisfy constraint: \(constraint)")
+    }
+}
+
+extension LambdaService {
+    static func functionARN(account: String, region: String, name: String) -> String {
+        "arn:aws:lambda:\(region):\(account):function:\(name)"
+    }
+
+    /// A FunctionName (name, partial `account:function:name` or full ARN, either with an optional `:qualifier`)
+    /// as (account, region, name, qualifier).
+    static func parseName(_ text: String, _ r: LambdaRequest) throws -> (String, String, String, String?) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch parts.count {
+        case 1: return (r.account, r.region, parts[0], nil)
+        case 2: return (r.account, r.region, parts[0], parts[1])
+        case 3 where parts[1] == "function": return (parts[0], r.region, parts[2], nil)
+        case 4 where parts[1] == "function": return (parts[0], r.region, parts[2], parts[3])
+        case 7 where parts[0] == "arn" && parts[5] == "function": return (parts[4], parts[3], parts[6], nil)
+        case 8 where parts[0] == "arn" && parts[5] == "function": return (parts[4], parts[3], parts[6], parts[7])
+        default:
+            throw LambdaError.validation(text, "functionName", "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?")
+        }
+    }
+
+    /// The function a request's `{FunctionName}` names, and the qualifier (from the name or `?Qualifier=`).
+    func function(_ r: LambdaRequest, _ db: Database? = nil) throws -> (LambdaFunction, String?) {
+        let (account, region, name, fromName) = try Self.parseName(r.labels["FunctionName"] ?? "", r)
+        let qualifier = r.request.queryValue("Qualifier") ?? fromName
+        let found = try db.map { try FunctionStore.function(account: account, region: region, name: name, $0) }
+            ?? store.function(account: account, region: region, name: name)
+        guard let f = found else {
+            throw LambdaError.notFound(Self.functionARN(account: account, region: region, name: name) + (qualifier.map { ":\($0)" } ?? ""))
+        }
+        return (f, qualifier)
+    }
+
+    /// The configuration a qualifier selects ($LATEST, a version or an alias), and the alias if it was one.
+    static func configuration(_ f: LambdaFunction, qualifier: String?) throws -> (FunctionConfig, FunctionAlias?) {
+        guard let q = qualifier, q != "$LATEST" else { return (f.latest, nil) }
+        if let v = f.versions.first(where: { $0.Version == q }) { return (v, nil) }
+        if let a = f.aliases.first(where: { $0.Name == q }), let v = f.versions.first(where: { $0.Version == a.FunctionVersion }) ?? (a.FunctionVersion == "$LATEST" ? f.latest : nil) {
+            return (v, a)
+        }
+        throw LambdaError.notFound(f.arn + ":\(q)")
+    }
+
+    static func lastModified(_ t: Double) -> String {
+        // 2026-11-25T21:00:00.000+0000
+        String(AWSDate.iso8601(t).dropLast()) + "+0000"
+    }
+
+    static func revision() -> String { UUID().uuidString.lowercased() }
+}

@@ -1,0 +1,107 @@
+/// The python3.* runtime: a small bootstrap speaking the Lambda Runtime API as AWS's python runtime does (handler
+/// import, context object, error documents with stackTrace, init errors).
+enum PythonBootstrap {
+    static let source = #"""
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+import urllib.request
+
+BASE = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+
+
+def call(method, path, body=None, headers=None):
+    req = urllib.request.Request(BASE + path, data=body, method=method, headers=headers or {})
+    return urllib.request.urlopen(req, timeout=None)
+
+
+def error_document(exc, request_id, skip=1):
+    frames = traceback.extract_tb(exc.__traceback__)[skip:]
+    return {"errorMessage": str(exc), "errorType": type(exc).__name__, "requestId": request_id,
+            "stackTrace": traceback.format_list(frames)}
+
+
+def fail_init(message, error_type, stack=None):
+    body = {"errorMessage": message, "errorType": error_type, "requestId": "", "stackTrace": stack or []}
+    print("[ERROR] " + error_type + ": " + message, flush=True)
+    call("POST", "/init/error", json.dumps(body).encode(), {"Lambda-Runtime-Function-Error-Type": error_type})
+    sys.exit(1)
+
+
+class LambdaContext:
+    def __init__(self, headers):
+        self.aws_request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+        self.invoked_function_arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self._deadline_ms = int(headers.get("Lambda-Runtime-Deadline-Ms", "0"))
+        client_context = headers.get("Lambda-Runtime-Client-Context")
+        self.client_context = json.loads(client_context) if client_context else None
+        identity = headers.get("Lambda-Runtime-Cognito-Identity")
+        self.identity = json.loads(identity) if identity else None
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+
+def load_handler():
+    spec = os.environ["_HANDLER"]
+    module_path, _, function_name = spec.rpartition(".")
+    if not module_path or not function_name:
+        fail_init("Bad handler '" + spec + "': not enough values to unpack (expected 2, got 1)", "Runtime.MalformedHandlerName")
+    task_root = os.environ["LAMBDA_TASK_ROOT"]
+    sys.path[0:0] = [task_root, "/opt/python"]
+    module_name = module_path.replace("/", ".")
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as e:
+        fail_init("Syntax error in module '" + module_name + "': " + str(e), "Runtime.UserCodeSyntaxError")
+    except ImportError as e:
+        fail_init("Unable to import module '" + module_name + "': " + str(e), "Runtime.ImportModuleError")
+    except Exception as e:
+        doc = error_document(e, "")
+        fail_init(doc["errorMessage"], doc["errorType"], doc["stackTrace"])
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        fail_init("Handler '" + function_name + "' missing on module '" + module_name + "'", "Runtime.HandlerNotFound")
+    return handler
+
+
+def main():
+    handler = load_handler()
+    while True:
+        r = call("GET", "/invocation/next")
+        headers = {k: v for k, v in r.headers.items()}
+        request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+        os.environ["_X_AMZN_TRACE_ID"] = headers.get("Lambda-Runtime-Trace-Id", "")
+        raw = r.read()
+        try:
+            event = json.loads(raw) if raw else None
+            result = handler(event, LambdaContext(headers))
+        except Exception as e:
+            doc = error_document(e, request_id)
+            print("[ERROR] " + doc["errorType"] + ": " + doc["errorMessage"], flush=True)
+            print("Traceback (most recent call last):\n" + "".join(doc["stackTrace"]), end="", flush=True)
+            call("POST", "/invocation/" + request_id + "/error", json.dumps(doc).encode(),
+                 {"Lambda-Runtime-Function-Error-Type": "Unhandled"})
+            continue
+        try:
+            body = json.dumps(result).encode()
+        except Exception as e:
+            doc = {"errorMessage": "Unable to marshal response: " + str(e), "errorType": "Runtime.MarshalError",
+                   "requestId": request_id, "stackTrace": []}
+            call("POST", "/invocation/" + request_id + "/error", json.dumps(doc).encode(),
+                 {"Lambda-Runtime-Function-Error-Type": "Runtime.MarshalError"})
+            continue
+        call("POST", "/invocation/" + request_id + "/response", body)
+
+
+main()
+"""#
+}

@@ -1,0 +1,55 @@
+import Core
+import Foundation
+
+extension S3Service {
+    /// Publish an object event (`ObjectCreated:Put`, `ObjectRemoved:Delete`...) to every queue of the bucket's
+    /// configuration whose event types and key filters select it. Called after the change committed, before the
+    /// answer: when a client sees its write acknowledged, the event is already in the queue.
+    /// Delivery is best effort, as in AWS: a queue deleted (or a message refused) since the configuration was set
+    /// loses the event, and the write still succeeds.
+    func publish(_ eventName: String, bucket: Bucket, key: String, size: Int? = nil, etag: String? = nil,
+                 versionID: String? = nil, request r: AWSRequest) {
+        guard let config = bucket.notification, let sink = queueEvents else { return }
+        let encodedKey = S3EventMessage.encodeKey(key)
+        let destinations = config.queues.filter { $0.matches(event: "s3:" + eventName, encodedKey: encodedKey) }
+        if destinations.isEmpty { return }
+        let now = clock.now()
+        let record = S3EventMessage.Record(
+            eventName: eventName, region: bucket.region, time: now, principalID: S3EventMessage.principalID(r.caller),
+            sourceIP: Self.sourceIP(r), requestID: r.requestID, hostID: RequestID.hostID(for: r.requestID), bucket: bucket.name,
+            bucketOwnerID: S3EventMessage.customerID(bucket.account), key: key, size: size,
+            eTag: etag.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) },
+            versionID: bucket.versioning != nil ? versionID : nil, sequencer: Sequencer.next(now: now))
+        let trace = r.header("x-amzn-trace-id")
+        for d in destinations {
+            do {
+                try sink.deliver(S3EventMessage.json(record, configurationID: d.id), toQueueARN: d.arn, from: .s3, traceHeader: trace)
+            } catch {
+                logger.debug("S3 event not delivered", metadata: ["queue": "\(d.arn)", "event": "\(eventName)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// The event of a new object version.
+    func publishCreated(_ eventName: String, _ o: ObjectVersion, bucket: Bucket, request r: AWSRequest) {
+        publish(eventName, bucket: bucket, key: o.key, size: o.size, etag: o.etag, versionID: o.versionID, request: r)
+    }
+
+    /// The event of a delete: a delete marker made by a versioned delete, else a removal (of a version, or of
+    /// the object; S3 sends it whether or not the key existed).
+    func publishRemoved(_ outcome: DeleteOutcome, key: String, requestedVersion: String?, bucket: Bucket, request r: AWSRequest) {
+        let markerCreated = requestedVersion == nil && outcome.deleteMarker
+        publish(markerCreated ? "ObjectRemoved:DeleteMarkerCreated" : "ObjectRemoved:Delete", bucket: bucket, key: key,
+                versionID: outcome.versionID, request: r)
+    }
+
+    /// The client address as far as the request shows it: a proxy's X-Forwarded-For, else loopback (where the
+    /// emulator listens by default).
+    static func sourceIP(_ r: AWSRequest) -> String {
+        if let forwarded = r.header("x-forwarded-for")?.split(separator: ",").first {
+            let ip = forwarded.trimmingCharacters(in: .whitespaces)
+            if !ip.isEmpty { return ip }
+        }
+        return "127.0.0.1"
+    }
+}
