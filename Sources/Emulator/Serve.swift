@@ -5,6 +5,7 @@ import Hummingbird
 import IAM
 import Lambda
 import Logging
+import Logs
 import S3
 import SQS
 import SecretsManager
@@ -103,13 +104,15 @@ struct Serve: AsyncParsableCommand {
         let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets, queueEvents: sqs)
         // Refuse to start with a key that cannot open this folder's secrets (the error says why).
         let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
-        let secretsManager = try SecretsManagerService(
-            directory: dataDir, clock: clock, masterKey: masterKey, rotator: NoFunctionsRotator(), logger: logger)
+        let logs = try LogsService(directory: dataDir, clock: clock, logger: logger)
         let endpoint = ServerEndpoint()
         let supervisor = ProcessSupervisor()
-        let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: DiscardingLogSink(),
-                                       supervisor: supervisor, objects: s3, logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, STSService(credentials: iam.credentials), iam]
+        let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: logs,
+                                       supervisor: supervisor, objects: s3, queues: sqs, logger: logger)
+        // Rotation functions run in Lambda.
+        let secretsManager = try SecretsManagerService(
+            directory: dataDir, clock: clock, masterKey: masterKey, rotator: lambda, logger: logger)
+        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, STSService(credentials: iam.credentials), iam]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
@@ -134,6 +137,13 @@ struct Serve: AsyncParsableCommand {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     _ = try? await secretsManager.sweep()
+                }
+            }
+            // Log events past their group's retention: reads already skip them; this frees their space.
+            Task.detached(priority: .background) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(10))
+                    do { try logs.sweep() } catch { logger.error("CloudWatch Logs retention sweep failed: \(error)") }
                 }
             }
             Task.detached(priority: .background) {

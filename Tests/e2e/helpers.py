@@ -152,3 +152,172 @@ def version_stages(sm, secret_id, include_deprecated=False):
         token = page.get("NextToken")
         if not token:
             return out
+
+
+# --- Lambda -------------------------------------------------------------------------------------
+
+LAMBDA_ROLE = "arn:aws:iam::000000000000:role/lambda-e2e"
+LAMBDA_FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "lambda")
+LAMBDA_UUID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+LAMBDA_LOG_STREAM_RE = r"\d{4}/\d{2}/\d{2}/\[(\$LATEST|\d+)\][0-9a-f]{32}"
+
+
+def host_python_runtime():
+    """The python3.* runtime whose interpreter this machine has (the one running the suite), so the function runs
+    under an interpreter that exists here and has boto3."""
+    import sys
+    return f"python3.{sys.version_info.minor}"
+
+
+def lambda_client(endpoint, region="us-east-1", **cfg):
+    """A Lambda boto3 client (no retries, long read timeout for slow invokes)."""
+    cfg.setdefault("read_timeout", 120)
+    return make_client(endpoint, "lambda", region=region, **cfg)
+
+
+def zip_bytes(files, executable=("bootstrap",)):
+    """A zip (bytes) of {archive name: str or bytes}; names in `executable` get mode 0755, others 0644."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in sorted(files.items()):
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.external_attr = (0o100755 if name.split("/")[-1] in executable else 0o100644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data.encode() if isinstance(data, str) else data)
+    return buf.getvalue()
+
+
+def folder_files(folder):
+    """{relative posix path: bytes} of every file under `folder` (caches skipped)."""
+    out = {}
+    for dirpath, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for fn in files:
+            full = os.path.join(dirpath, fn)
+            out[os.path.relpath(full, folder).replace(os.sep, "/")] = read_file(full)
+    return out
+
+
+def fixture_zip(name, extra=None):
+    """The zip of fixtures/lambda/<name>/ (plus `extra` {name: data} files)."""
+    files = folder_files(os.path.join(LAMBDA_FIXTURES, name))
+    files.update(extra or {})
+    return zip_bytes(files)
+
+
+def unique_function_name(prefix="e2e"):
+    import uuid
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def read_payload(response):
+    """The decoded JSON payload of an Invoke answer (None for an empty body)."""
+    import json
+    raw = response["Payload"].read()
+    return json.loads(raw) if raw else None
+
+
+def tail_lines(response):
+    """The lines of an Invoke answer's LogResult (LogType=Tail)."""
+    import base64
+    return base64.b64decode(response["LogResult"]).decode().splitlines()
+
+
+def tail_request_id(response):
+    """The request id from the START line of an Invoke answer's LogResult."""
+    import re
+    for line in tail_lines(response):
+        m = re.match(r"START RequestId: (\S+) Version: ", line)
+        if m:
+            return m.group(1)
+    raise AssertionError(f"no START line in {tail_lines(response)}")
+
+
+def lambda_processes(data_dir, exclude_pids=()):
+    """[(pid, cmdline, cwd)] of live processes whose cwd is under `data_dir` or whose command line names it
+    (function instances and their children), leaving out `exclude_pids` (the server itself). Zombies are skipped."""
+    root = os.path.realpath(data_dir)
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in exclude_pids or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    continue
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            try:
+                cwd = os.readlink(f"/proc/{entry}/cwd")
+            except OSError:
+                cwd = ""
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if root in cmdline or data_dir in cmdline or cwd == root or cwd.startswith(root + "/"):
+            found.append((int(entry), cmdline, cwd))
+    return found
+
+
+def wait_no_lambda_processes(data_dir, exclude_pids=(), timeout=10):
+    """Wait until lambda_processes(data_dir) is empty; returns what is left at the deadline."""
+    import time
+    deadline = time.time() + timeout
+    while True:
+        left = lambda_processes(data_dir, exclude_pids)
+        if not left or time.time() > deadline:
+            return left
+        time.sleep(0.1)
+
+
+def pid_alive(pid):
+    """True while process `pid` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+class LambdaFunctions:
+    """The functions one test module creates: `create(...)` makes one with a unique name; `cleanup()` deletes them
+    all and then checks that no instance process is left under the server's data folder (when it is known)."""
+
+    def __init__(self, server, prefix):
+        self.server = server
+        self.prefix = prefix
+        self.lam = lambda_client(server.endpoint)
+        self.names = []
+
+    def name(self, tag=""):
+        n = unique_function_name(f"{self.prefix}{('-' + tag) if tag else ''}")
+        self.names.append(n)
+        return n
+
+    def create(self, handler="handler.echo", runtime=None, code=None, name=None, tag="", **kw):
+        """CreateFunction: by default the Python fixture, host Python runtime."""
+        name = name or self.name(tag)
+        if name not in self.names:
+            self.names.append(name)
+        if code is None:
+            code = {"ZipFile": fixture_zip("python")}
+        elif isinstance(code, bytes):
+            code = {"ZipFile": code}
+        return self.lam.create_function(FunctionName=name, Runtime=runtime or host_python_runtime(), Role=LAMBDA_ROLE,
+                                        Handler=handler, Code=code, **kw)
+
+    def server_pids(self):
+        proc = getattr(self.server, "proc", None)
+        return (proc.pid,) if proc else ()
+
+    def cleanup(self):
+        for n in self.names:
+            try:
+                self.lam.delete_function(FunctionName=n)
+            except Exception:
+                pass
+        data_dir = getattr(self.server, "data_dir", None)
+        if data_dir:
+            left = wait_no_lambda_processes(data_dir, self.server_pids(), timeout=5)
+            assert left == [], f"function processes left after deleting the module's functions: {left}"

@@ -181,8 +181,10 @@ public struct Gateway: HTTPResponder {
             headers.set("x-amz-request-id", requestID)
             headers.set("x-amz-id-2", RequestID.hostID(for: requestID))
         } else {
-            headers.set("x-amzn-RequestId", requestID)
-            headers.set("x-amz-request-id", requestID)
+            // A service may answer with its own request id (Lambda: the invocation's).
+            let own = headers[HTTPField.Name("x-amzn-RequestId")!]
+            headers.set("x-amzn-RequestId", own ?? requestID)
+            headers.set("x-amz-request-id", own ?? requestID)
         }
         if headers[.server] == nil { headers[.server] = "Cloudless" }
     }

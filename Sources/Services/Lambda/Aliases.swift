@@ -11,21 +11,29 @@ extension LambdaService {
         return out
     }
 
-    static func weights(_ input: [String: Any], versions: [FunctionConfig]) throws -> [String: Double]? {
+    /// RoutingConfig.AdditionalVersionWeights: at most one other published version, weight 0–1; empty means none.
+    static func weights(_ input: [String: Any], target: String, functionARN: String, versions: [FunctionConfig]) throws -> [String: Double]? {
         guard let routing = input["RoutingConfig"] as? [String: Any] else { return nil }
-        guard let raw = routing["AdditionalVersionWeights"] as? [String: Any] else { return nil }
+        guard let raw = routing["AdditionalVersionWeights"] as? [String: Any], !raw.isEmpty else { return nil }
+        if raw.count > 1 { throw LambdaError.invalid("Number of items in AdditionalVersionWeights cannot be greater than 1") }
         var out: [String: Double] = [:]
         for (version, w) in raw {
-            guard let weight = (w as? NSNumber)?.doubleValue, (0...1).contains(weight) else {
-                throw LambdaError.invalid("Invalid weight for version \(version): weights are between 0.0 and 1.0.")
+            let weight = (w as? NSNumber)?.doubleValue ?? -1
+            guard (0...1).contains(weight) else {
+                throw AWSError("ValidationException", "1 validation error detected: Value '{\(version)=\(weight)}' at 'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be null]")
             }
-            guard versions.contains(where: { $0.Version == version }) else {
-                throw LambdaError.invalid("Version \(version) does not exist.")
+            if target == "$LATEST" { throw LambdaError.invalid("$LATEST is not supported for an alias pointing to more than 1 version") }
+            if version == target {
+                throw LambdaError.invalid("Invalid function version \(version). Function version \(version) is already included in routing configuration.")
             }
+            guard versions.contains(where: { $0.Version == version }) else { throw LambdaError.notFound("\(functionARN):\(version)") }
             out[version] = weight
         }
-        if out.count > 1 { throw LambdaError.invalid("Only one additional version can be in a routing configuration.") }
         return out
+    }
+
+    static func aliasNotFound(_ functionARN: String, _ name: String) -> AWSError {
+        AWSError("ResourceNotFoundException", "Alias not found: \(functionARN):\(name)", status: .notFound).with("Type", "User")
     }
 
     func createAlias(_ r: LambdaRequest) async throws -> AWSResponse {
@@ -41,7 +49,7 @@ extension LambdaService {
                 throw LambdaError.notFound(f.arn + ":\(version)")
             }
             if f.aliases.contains(where: { $0.Name == name }) { throw LambdaError.conflict("Alias already exists: \(f.arn):\(name)") }
-            alias.AdditionalVersionWeights = try Self.weights(input, versions: f.versions)
+            alias.AdditionalVersionWeights = try Self.weights(input, target: version, functionARN: f.arn, versions: f.versions)
             f.aliases.append(alias)
         }
         return RestJSON.response(Self.aliasJSON(alias, functionARN: f.arn), status: .created)
@@ -51,6 +59,7 @@ extension LambdaService {
         let (f, _) = try function(r)
         let name = r.labels["Name"] ?? ""
         guard let a = f.aliases.first(where: { $0.Name == name }) else {
+            // GetAlias words it differently from UpdateAlias.
             throw AWSError("ResourceNotFoundException", "Cannot find alias arn: \(f.arn):\(name)", status: .notFound).with("Type", "User")
         }
         return RestJSON.response(Self.aliasJSON(a, functionARN: f.arn))
@@ -69,15 +78,16 @@ extension LambdaService {
         let name = r.labels["Name"] ?? ""
         var result: FunctionAlias?
         try changeFunction(arn: f.arn, r) { f in
-            guard let i = f.aliases.firstIndex(where: { $0.Name == name }) else {
-                throw AWSError("ResourceNotFoundException", "Cannot find alias arn: \(f.arn):\(name)", status: .notFound).with("Type", "User")
-            }
+            guard let i = f.aliases.firstIndex(where: { $0.Name == name }) else { throw Self.aliasNotFound(f.arn, name) }
             if let v = input["FunctionVersion"] as? String {
                 guard v == "$LATEST" || f.versions.contains(where: { $0.Version == v }) else { throw LambdaError.notFound(f.arn + ":\(v)") }
                 f.aliases[i].FunctionVersion = v
             }
             if let d = input["Description"] as? String { f.aliases[i].Description = d }
-            if input["RoutingConfig"] != nil { f.aliases[i].AdditionalVersionWeights = try Self.weights(input, versions: f.versions) }
+            if input["RoutingConfig"] != nil {
+                f.aliases[i].AdditionalVersionWeights = try Self.weights(input, target: f.aliases[i].FunctionVersion, functionARN: f.arn,
+                                                                         versions: f.versions)
+            }
             f.aliases[i].RevisionId = Self.revision()
             result = f.aliases[i]
         }

@@ -101,6 +101,16 @@ final class FunctionStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v2 event source mappings") { db in
+            try db.execute(sql: """
+                CREATE TABLE event_source_mapping (
+                    uuid TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    doc TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 
@@ -131,6 +141,6 @@ final class FunctionStore: Sendable {
     }
 
     func reset() throws {
-        try db.writeNow { db in try db.execute(sql: "DELETE FROM function") }
+        try db.writeNow { db in try db.execute(sql: "DELETE FROM function; DELETE FROM event_source_mapping;") }
     }
 }

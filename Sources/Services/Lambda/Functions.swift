@@ -5,11 +5,28 @@ import GRDB
 /// The control plane: create, read, update, delete and list functions; versions; aliases; tags; concurrency.
 extension LambdaService {
     static func validateName(_ name: String) throws {
-        let ok = (1...64).contains(name.count)
+        if name.count > 64 {
+            throw AWSError("InvalidParameterValueException", "1 validation error detected: Value '\(name)' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64")
+                .with("Type", "User")
+        }
+        let ok = !name.isEmpty
             && name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 95 }
         guard ok else {
             throw LambdaError.validation(name, "functionName", "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?")
         }
+    }
+
+    /// An integer member within its range, with the validation message of the bound it crosses.
+    static func ranged(_ value: Any?, _ fallback: Int, _ range: ClosedRange<Int>, _ field: String) throws -> Int {
+        guard let v = value else { return fallback }
+        let n = (v as? NSNumber)?.intValue ?? Int.min
+        if n < range.lowerBound {
+            throw LambdaError.validation(String(n), field, "Member must have value greater than or equal to \(range.lowerBound)")
+        }
+        if n > range.upperBound {
+            throw LambdaError.validation(String(n), field, "Member must have value less than or equal to \(range.upperBound)")
+        }
+        return n
     }
 
     /// The code a CreateFunction / UpdateFunctionCode names: inline zip, an S3 object, or a hot-reload folder.
@@ -61,16 +78,14 @@ extension LambdaService {
         } else {
             guard let rt = runtime else { throw LambdaError.invalid("Runtime is required for .zip deployment packages.") }
             guard Runtimes.all.contains(rt) else {
-                throw LambdaError.invalid("Value \(rt) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: \(Runtimes.all)")
+                throw LambdaError.invalid("Value \(rt) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(Runtimes.all.joined(separator: ", "))] or be a valid ARN")
             }
             guard handler != nil || Runtimes.provided.contains(rt) else { throw LambdaError.invalid("Handler is required for .zip deployment packages.") }
             guard let codeInput = input["Code"] as? [String: Any] else { throw LambdaError.invalid("Code is required.") }
             (sha, size, hotReload) = try await resolveCode(codeInput)
         }
-        let timeout = (input["Timeout"] as? NSNumber)?.intValue ?? 3
-        guard (1...900).contains(timeout) else { throw LambdaError.validation(String(timeout), "timeout", "Member must have value less than or equal to 900") }
-        let memory = (input["MemorySize"] as? NSNumber)?.intValue ?? 128
-        guard (128...10240).contains(memory) else { throw LambdaError.validation(String(memory), "memorySize", "Member must have value greater than or equal to 128") }
+        let timeout = try Self.ranged(input["Timeout"], 3, 1...900, "timeout")
+        let memory = try Self.ranged(input["MemorySize"], 128, 128...10240, "memorySize")
         let env = ((input["Environment"] as? [String: Any])?["Variables"] as? [String: String])
         let now = clock.now()
         let arn = Self.functionARN(account: r.account, region: r.region, name: name)
@@ -95,6 +110,8 @@ extension LambdaService {
         }
         // The answer shows the function still being created; reads right after show it Active (waiters pass).
         var out = (saved.versions.last ?? config).json
+        out["FunctionArn"] = arn
+        out.removeValue(forKey: "LastUpdateStatus")
         out["State"] = "Pending"
         out["StateReason"] = "The function is being created."
         out["StateReasonCode"] = "Creating"
@@ -172,14 +189,8 @@ extension LambdaService {
                 throw AWSError("PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
                                status: .preconditionFailed).with("Type", "User")
             }
-            if let t = (input["Timeout"] as? NSNumber)?.intValue {
-                guard (1...900).contains(t) else { throw LambdaError.validation(String(t), "timeout", "Member must have value less than or equal to 900") }
-                f.latest.Timeout = t
-            }
-            if let m = (input["MemorySize"] as? NSNumber)?.intValue {
-                guard (128...10240).contains(m) else { throw LambdaError.validation(String(m), "memorySize", "Member must have value greater than or equal to 128") }
-                f.latest.MemorySize = m
-            }
+            if input["Timeout"] != nil { f.latest.Timeout = try Self.ranged(input["Timeout"], 3, 1...900, "timeout") }
+            if input["MemorySize"] != nil { f.latest.MemorySize = try Self.ranged(input["MemorySize"], 128, 128...10240, "memorySize") }
             if let h = input["Handler"] as? String { f.latest.Handler = h }
             if let d = input["Description"] as? String { f.latest.Description = d }
             if let role = input["Role"] as? String { f.latest.Role = role }
@@ -232,10 +243,19 @@ extension LambdaService {
 
     func listVersionsByFunction(_ r: LambdaRequest) throws -> AWSResponse {
         let (f, _) = try function(r)
-        return RestJSON.response(["Versions": ([f.latest] + f.versions).map(\.json)])
+        var latest = f.latest.json
+        latest["FunctionArn"] = f.arn + ":$LATEST"
+        return RestJSON.response(["Versions": [latest] + f.versions.map(\.json)])
+    }
+
+    static func refuseQualified(_ arn: String) throws {
+        if arn.split(separator: ":").count == 8 {
+            throw LambdaError.invalid("Tags on function aliases and versions are not supported. Please specify a function ARN.")
+        }
     }
 
     func tagResource(_ r: LambdaRequest) async throws -> AWSResponse {
+        try Self.refuseQualified(r.labels["Resource"] ?? "")
         let input = try await r.body()
         let tags = input["Tags"] as? [String: String] ?? [:]
         try changeFunction(arn: r.labels["Resource"] ?? "", r) { f in f.tags.merge(tags) { _, new in new } }
@@ -272,7 +292,15 @@ extension LambdaService {
         guard let n = (input["ReservedConcurrentExecutions"] as? NSNumber)?.intValue, n >= 0, n <= 1000 else {
             throw LambdaError.invalid("ReservedConcurrentExecutions must be between 0 and 1000.")
         }
-        let (f, _) = try function(r)
+        if (r.labels["FunctionName"] ?? "").split(separator: ":").count == 8 || r.request.queryValue("Qualifier") != nil {
+            throw LambdaError.invalid("This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.")
+        }
+        let (f, _) = try function(r, latestInError: true)
+        let others = try store.db.readNow { db in try FunctionStore.all(account: f.account, region: f.region, db) }
+            .filter { $0.name != f.name }.compactMap(\.reservedConcurrency).reduce(0, +)
+        if 1000 - others - n < 100 {
+            throw LambdaError.invalid("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].")
+        }
         try changeFunction(arn: f.arn, r) { $0.reservedConcurrency = n }
         return RestJSON.response(["ReservedConcurrentExecutions": n])
     }

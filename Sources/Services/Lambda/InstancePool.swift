@@ -25,6 +25,8 @@ final class InstancePool: Sendable {
     let logger: Logger
     /// Idle instances by spec key, and how many are busy.
     private let state = Mutex<[String: (idle: [FunctionInstance], busy: Int)]>([:])
+    /// Keys of function versions that changed or went away: their busy instances stop when they finish.
+    private let retired = Mutex<Set<String>>([])
     static let idleLifetime: Duration = .seconds(300)
 
     init(supervisor: ProcessSupervisor, runtimeDirectory: String, endpoint: ServerEndpoint, logs: any LogSink, logger: Logger) {
@@ -65,10 +67,15 @@ final class InstancePool: Sendable {
         }
     }
 
-    func release(_ instance: FunctionInstance, key: String, dead: Bool) {
-        state.withLock { s in
+    /// Give an instance back after an invocation; returns false when it must stop (dead, or its function changed).
+    @discardableResult
+    func release(_ instance: FunctionInstance, key: String, dead: Bool) -> Bool {
+        let stale = retired.withLock { $0.contains(key) }
+        return state.withLock { s in
             s[key]?.busy -= 1
-            if !dead { s[key]?.idle.append(instance) }
+            guard !dead && !stale else { return false }
+            s[key]?.idle.append(instance)
+            return true
         }
     }
 
@@ -77,10 +84,13 @@ final class InstancePool: Sendable {
     func retire(prefix: String) {
         let idle = state.withLock { s -> [FunctionInstance] in
             var out: [FunctionInstance] = []
+            var keys: [String] = []
             for k in s.keys where k.hasPrefix(prefix) {
                 out += s[k]?.idle ?? []
                 s[k]?.idle = []
+                keys.append(k)
             }
+            retired.withLock { $0.formUnion(keys) }
             return out
         }
         for i in idle { Task { await i.stop() } }

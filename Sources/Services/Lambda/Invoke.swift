@@ -10,19 +10,18 @@ extension LambdaService {
     static let maxAsyncPayload = 256 * 1024
 
     func invoke(_ r: LambdaRequest) async throws -> AWSResponse {
-        let (f, qualifier) = try function(r)
+        let (f, qualifier) = try function(r, latestInError: true)
         var (config, alias) = try Self.configuration(f, qualifier: qualifier)
         let type = r.request.header("x-amz-invocation-type") ?? "RequestResponse"
         guard ["RequestResponse", "Event", "DryRun"].contains(type) else {
             throw LambdaError.validation(type, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
         }
-        let body = try await r.request.collectBody(limit: Self.maxSyncPayload + 1)
-        var payload = Array(body.readableBytesView)
         let limit = type == "Event" ? Self.maxAsyncPayload : Self.maxSyncPayload
-        if payload.count > limit {
-            throw AWSError("RequestEntityTooLargeException", "\(payload.count) byte payload is too large for the \(type) invocation type (limit \(limit) bytes)",
-                           status: .contentTooLarge).with("Type", "User")
-        }
+        let tooLarge = AWSError("RequestEntityTooLargeException", "Request must be smaller than \(limit) bytes for the InvokeFunction operation",
+                                status: .contentTooLarge).with("Type", "User")
+        guard let body = try? await r.request.collectBody(limit: limit) else { throw tooLarge }
+        var payload = Array(body.readableBytesView)
+        if payload.count > limit { throw tooLarge }
         if payload.isEmpty { payload = Array("{}".utf8) }
         guard (try? JSONSerialization.jsonObject(with: Data(payload), options: [.fragmentsAllowed])) != nil else {
             throw AWSError("InvalidRequestContentException", "Could not parse request body into json: Could not parse payload into json: Unrecognized token", status: .badRequest)
@@ -38,17 +37,20 @@ extension LambdaService {
             config = v
         }
         if type == "DryRun" { return RestJSON.response(nil, status: .noContent) }
+        // The ARN the handler sees is the one it was invoked by (alias or version qualifier included).
+        let invoked = f.arn + (qualifier.map { ":\($0)" } ?? "")
         let clientContext = r.request.header("x-amz-client-context").flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
         if type == "Event" {
             let service = self
             let (fn, cfg, data) = (f, config, payload)
-            Task { _ = try? await service.run(fn, cfg, payload: data, clientContext: clientContext) }
-            var headers = HTTPFields()
-            headers[HTTPField.Name("X-Amz-Executed-Version")!] = config.Version
-            return RestJSON.response(nil, status: .accepted, headers: headers)
+            let invokedARN = invoked
+            Task { _ = try? await service.run(fn, cfg, payload: data, clientContext: clientContext, invokedARN: invokedARN) }
+            return RestJSON.response(nil, status: .accepted)
         }
-        let result = try await run(f, config, payload: payload, clientContext: clientContext)
+        let result = try await run(f, config, payload: payload, clientContext: clientContext, invokedARN: invoked)
         var headers = HTTPFields()
+        // The invocation's request id is the answer's request id, as in AWS.
+        headers[HTTPField.Name("x-amzn-RequestId")!] = result.requestID
         headers[HTTPField.Name("X-Amz-Executed-Version")!] = config.Version
         if r.request.header("x-amz-log-type") == "Tail" {
             headers[HTTPField.Name("X-Amz-Log-Result")!] = Data(result.tail.utf8).base64EncodedString()
@@ -62,13 +64,11 @@ extension LambdaService {
         case .functionError(_, let doc):
             document = doc
         case .initError(_, let doc):
-            // Init errors carry the id of the invocation that found them.
-            var object = (try? JSONSerialization.jsonObject(with: Data(doc)) as? [String: Any]) ?? [:]
-            object["requestId"] = result.requestID
-            document = Array((try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data(doc))
+            document = doc
         case .exited(let code):
-            let why = code > 128 ? "signal: \(Self.signalName(code - 128))" : "exit status \(code)"
-            document = Self.errorDocument("Runtime.ExitError", "RequestId: \(result.requestID) Error: Runtime exited with error: \(why)")
+            let why = code > 128 ? "with error: signal: \(Self.signalName(code - 128))"
+                : code == 0 ? "without providing a reason" : "with error: exit status \(code)"
+            document = Self.errorDocument("Runtime.ExitError", "RequestId: \(result.requestID) Error: Runtime exited \(why)")
         case .timedOut:
             document = Self.errorDocument("Sandbox.Timedout",
                                           "RequestId: \(result.requestID) Error: Task timed out after \(String(format: "%.2f", Double(config.Timeout))) seconds")
@@ -94,7 +94,7 @@ extension LambdaService {
     }
 
     /// Run one invocation of `config` and write its log.
-    func run(_ f: LambdaFunction, _ config: FunctionConfig, payload: [UInt8], clientContext: String?) async throws -> RunResult {
+    func run(_ f: LambdaFunction, _ config: FunctionConfig, payload: [UInt8], clientContext: String?, invokedARN: String? = nil) async throws -> RunResult {
         let taskRoot = try config.HotReloadPath ?? code.unpacked(f.codeHex(for: config))
         let spec = InstanceSpec(key: "\(f.arn)|\(config.Version)|\(config.RevisionId)|\(f.codeHex(for: config))", config: config,
                                 account: f.account, region: f.region, taskRoot: taskRoot)
@@ -107,13 +107,18 @@ extension LambdaService {
         let wallStart = Date().timeIntervalSince1970
         let started = ContinuousClock.now
         let invocation = Invocation(
-            requestID: requestID, payload: payload, deadline: wallStart + Double(config.Timeout), functionARN: config.FunctionArn,
+            requestID: requestID, payload: payload, deadline: wallStart + Double(config.Timeout), functionARN: invokedARN ?? config.FunctionArn,
             clientContext: clientContext, traceID: "Root=1-\(String(Int(wallStart), radix: 16))-\(Hex.encode(randomBytes(count: 12)));Sampled=0")
         let timer = Task {
             try await Task.sleep(for: .seconds(config.Timeout))
             await instance.timeOut(requestID)
         }
-        let outcome = await instance.invoke(invocation)
+        // A cancelled request (shutdown) stops the instance, which ends the invocation at once.
+        let outcome = await withTaskCancellationHandler {
+            await instance.invoke(invocation)
+        } onCancel: {
+            Task { await instance.stop() }
+        }
         timer.cancel()
         let elapsed = ContinuousClock.now - started
         var dead: Bool
@@ -122,8 +127,7 @@ extension LambdaService {
         default: dead = true
         }
         if await instance.isDead { dead = true }
-        pool.release(instance, key: spec.key, dead: dead)
-        if dead { await instance.stop() }
+        if !pool.release(instance, key: spec.key, dead: dead) { await instance.stop() }
 
         // The log: START, what the handler printed, END, REPORT (with Init Duration on a cold start).
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15

@@ -16,6 +16,8 @@ public struct LambdaService: AWSService {
     let clock: EmulatorClock
     let logger: Logger
     let objects: (any ObjectSource)?
+    let queues: (any QueueConsumer)?
+    let pollers = MappingPollers()
 
     /// The REST paths Lambda is reached on (for the gateway's identification of unsigned requests).
     public static let pathPrefixes = [
@@ -25,8 +27,9 @@ public struct LambdaService: AWSService {
     ]
 
     public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
-                objects: (any ObjectSource)? = nil, logger: Logger) throws {
+                objects: (any ObjectSource)? = nil, queues: (any QueueConsumer)? = nil, logger: Logger) throws {
         self.objects = objects
+        self.queues = queues
         store = try FunctionStore(directory: directory)
         code = FunctionCode(directory: store.codeDirectory)
         try Runtimes.install(in: store.codeDirectory)
@@ -34,9 +37,11 @@ public struct LambdaService: AWSService {
                             logger: logger)
         self.clock = clock
         self.logger = logger
+        try resumePollers()
     }
 
     public func reset() async throws {
+        pollers.stopAll()
         await pool.stopAll()
         try store.reset()
     }
@@ -55,7 +60,10 @@ public struct LambdaService: AWSService {
     }
 
     /// Stop every instance (shutdown).
-    public func shutdown() async { await pool.stopAll() }
+    public func shutdown() async {
+        pollers.stopAll()
+        await pool.stopAll()
+    }
 
     /// Reap idle instances (called periodically).
     public func reapIdleInstances() async { await pool.reap() }
@@ -83,6 +91,11 @@ public struct LambdaService: AWSService {
         RestRoute(.delete, "/2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency"),
         RestRoute(.get, "/2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency"),
         RestRoute(.get, "/2016-08-19/account-settings", "GetAccountSettings"),
+        RestRoute(.post, "/2015-03-31/event-source-mappings", "CreateEventSourceMapping"),
+        RestRoute(.get, "/2015-03-31/event-source-mappings", "ListEventSourceMappings"),
+        RestRoute(.get, "/2015-03-31/event-source-mappings/{UUID}", "GetEventSourceMapping"),
+        RestRoute(.put, "/2015-03-31/event-source-mappings/{UUID}", "UpdateEventSourceMapping"),
+        RestRoute(.delete, "/2015-03-31/event-source-mappings/{UUID}", "DeleteEventSourceMapping"),
     ])
 
     public func operationName(for request: AWSRequest) -> String {
@@ -118,6 +131,11 @@ public struct LambdaService: AWSService {
         case "DeleteFunctionConcurrency": return try deleteFunctionConcurrency(r)
         case "GetFunctionConcurrency": return try getFunctionConcurrency(r)
         case "GetAccountSettings": return try getAccountSettings(r)
+        case "CreateEventSourceMapping": return try await createEventSourceMapping(r)
+        case "ListEventSourceMappings": return try listEventSourceMappings(r)
+        case "GetEventSourceMapping": return try getEventSourceMapping(r)
+        case "UpdateEventSourceMapping": return try await updateEventSourceMapping(r)
+        case "DeleteEventSourceMapping": return try deleteEventSourceMapping(r)
         default: throw AWSError.internalError()
         }
     }
@@ -173,13 +191,15 @@ extension LambdaService {
     }
 
     /// The function a request's `{FunctionName}` names, and the qualifier (from the name or `?Qualifier=`).
-    func function(_ r: LambdaRequest, _ db: Database? = nil) throws -> (LambdaFunction, String?) {
+    /// `latestInError`: Invoke and concurrency name the version they looked for (`:$LATEST`) in not-found errors.
+    func function(_ r: LambdaRequest, _ db: Database? = nil, latestInError: Bool = false) throws -> (LambdaFunction, String?) {
         let (account, region, name, fromName) = try Self.parseName(r.labels["FunctionName"] ?? "", r)
         let qualifier = r.request.queryValue("Qualifier") ?? fromName
         let found = try db.map { try FunctionStore.function(account: account, region: region, name: name, $0) }
             ?? store.function(account: account, region: region, name: name)
         guard let f = found else {
-            throw LambdaError.notFound(Self.functionARN(account: account, region: region, name: name) + (qualifier.map { ":\($0)" } ?? ""))
+            let arn = Self.functionARN(account: account, region: region, name: name)
+            throw LambdaError.notFound(latestInError ? arn + ":\(qualifier ?? "$LATEST")" : arn)
         }
         return (f, qualifier)
     }

@@ -8,7 +8,18 @@ const path = require("path");
 const fs = require("fs");
 const url = require("url");
 
+const util = require("util");
 const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
+
+// console.* lines as Lambda's Node.js runtime writes them: time, request id, level, message (newlines as \r so a
+// message stays one log event).
+let currentRequestId;
+function write(level, text) {
+  process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${text.replace(/\n/g, "\r")}\n`);
+}
+for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"], ["trace", "TRACE"]]) {
+  console[name] = (...args) => write(level, util.format(...args));
+}
 const BASE = "/2018-06-01/runtime";
 
 function call(method, p, body, headers) {
@@ -32,7 +43,7 @@ function errorDocument(err) {
 }
 
 async function failInit(doc) {
-  console.error(`${new Date().toISOString()}\tundefined\tERROR\t${JSON.stringify(doc)}`);
+  write("ERROR", JSON.stringify(doc));
   await call("POST", "/init/error", JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": doc.errorType });
   process.exit(1);
 }
@@ -118,6 +129,7 @@ function run(handler, event, ctx) {
   for (;;) {
     const next = await call("GET", "/invocation/next");
     const id = next.headers["lambda-runtime-aws-request-id"];
+    currentRequestId = id;
     process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"] || "";
     let event;
     try {
@@ -126,7 +138,7 @@ function run(handler, event, ctx) {
       await call("POST", `/invocation/${id}/response`, result === undefined ? "null" : JSON.stringify(result));
     } catch (e) {
       const doc = errorDocument(e);
-      console.error(`${new Date().toISOString()}\t${id}\tERROR\tInvoke Error \t${JSON.stringify(doc)}`);
+      write("ERROR", `Invoke Error \t${JSON.stringify(doc)}`);
       await call("POST", `/invocation/${id}/error`, JSON.stringify(doc), { "Lambda-Runtime-Function-Error-Type": "Unhandled" });
     }
   }

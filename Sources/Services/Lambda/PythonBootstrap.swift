@@ -31,6 +31,28 @@ def fail_init(message, error_type, stack=None):
     sys.exit(1)
 
 
+class Client:
+    def __init__(self, d):
+        self.installation_id = d.get("installation_id")
+        self.app_title = d.get("app_title")
+        self.app_version_name = d.get("app_version_name")
+        self.app_version_code = d.get("app_version_code")
+        self.app_package_name = d.get("app_package_name")
+
+
+class ClientContext:
+    def __init__(self, d):
+        self.client = Client(d["client"]) if d.get("client") else None
+        self.custom = d.get("custom")
+        self.env = d.get("env")
+
+
+class CognitoIdentity:
+    def __init__(self, d):
+        self.cognito_identity_id = d.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = d.get("cognitoIdentityPoolId")
+
+
 class LambdaContext:
     def __init__(self, headers):
         self.aws_request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
@@ -42,9 +64,9 @@ class LambdaContext:
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
         self._deadline_ms = int(headers.get("Lambda-Runtime-Deadline-Ms", "0"))
         client_context = headers.get("Lambda-Runtime-Client-Context")
-        self.client_context = json.loads(client_context) if client_context else None
+        self.client_context = ClientContext(json.loads(client_context)) if client_context else None
         identity = headers.get("Lambda-Runtime-Cognito-Identity")
-        self.identity = json.loads(identity) if identity else None
+        self.identity = CognitoIdentity(json.loads(identity) if identity else {})
 
     def get_remaining_time_in_millis(self):
         return max(0, int(self._deadline_ms - time.time() * 1000))

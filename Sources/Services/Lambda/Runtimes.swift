@@ -32,11 +32,33 @@ enum Runtimes {
         return nil
     }
 
+    /// An interpreter on PATH that is not a version-manager shim (pyenv's shims may name versions that are not
+    /// installed, and cost tens of milliseconds per start).
+    static func realExecutable(_ name: String) -> String? {
+        guard let path = which(name), !path.contains("/shims/") else { return nil }
+        return path
+    }
+
+    /// The host's python3 as the interpreter itself reports it (through any shim, resolved once).
+    static let hostPython: String? = {
+        if let direct = realExecutable("python3") { return direct }
+        guard let shim = which("python3") else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: shim)
+        p.arguments = ["-c", "import sys; print(sys.executable)"]
+        let out = Pipe()
+        p.standardOutput = out
+        guard (try? p.run()) != nil else { return nil }
+        p.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return FileManager.default.isExecutableFile(atPath: text) ? text : shim
+    }()
+
     /// The command that starts an instance of `runtime`, or the error Invoke answers when the host lacks it.
     static func command(runtime: String, taskRoot: String, runtimeDirectory: String) throws -> (String, [String]) {
         if python.contains(runtime) {
-            // The exact minor version when the host has it, else any python3.
-            guard let exe = which(runtime) ?? which("python3") else { throw missing(runtime, "python3 (apt install python3)") }
+            // The exact minor version when the host has it, else the host's python3.
+            guard let exe = realExecutable(runtime) ?? hostPython else { throw missing(runtime, "python3 (apt install python3)") }
             return (exe, ["-u", runtimeDirectory + "/bootstrap.py"])
         }
         if node.contains(runtime) {

@@ -54,6 +54,10 @@ extension SecretsManagerService {
             let now = clock.now()
             try store.db.writeNow { db in
                 guard var s = try SecretStore.byARN(arn, db) else { return }
+                // A completed rotation leaves no AWSPENDING label behind.
+                for v in try SecretStore.versions(arn: arn, db) where v.stages.contains("AWSPENDING") {
+                    try SecretStore.setStages(v.stages.filter { $0 != "AWSPENDING" }, arn: arn, versionID: v.versionID, db)
+                }
                 s.record.lastRotated = now
                 s.record.nextRotation = s.record.rotationRules.flatMap { RotationSchedule.next(after: now, $0) }
                 try SecretStore.save(s, db)
