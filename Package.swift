@@ -69,6 +69,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "IAM",
+            dependencies: ["Core", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/Services/IAM",
+            swiftSettings: strict
+        ),
+        .target(
             name: "Logs",
             dependencies: ["Core", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/Services/Logs",
@@ -97,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "Core", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
+                "Core", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -111,6 +117,7 @@ let package = Package(
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", swiftSettings: strict),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "Core"], path: "Tests/SQSTests", swiftSettings: strict),
         .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "Core"], path: "Tests/SecretsManagerTests", swiftSettings: strict),
+        .testTarget(name: "IAMTests", dependencies: ["IAM", "Core"], path: "Tests/IAMTests", swiftSettings: strict),
         .testTarget(name: "LambdaTests", dependencies: ["Lambda", "Core"], path: "Tests/LambdaTests", swiftSettings: strict),
         .testTarget(name: "LogsTests", dependencies: ["Logs", "Core"], path: "Tests/LogsTests", swiftSettings: strict),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),

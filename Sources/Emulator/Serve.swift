@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Foundation
 import Hummingbird
+import IAM
 import Lambda
 import Logging
 import Logs
@@ -93,8 +94,11 @@ struct Serve: AsyncParsableCommand {
 
         let clock = EmulatorClock()
         let startedAt = Date().timeIntervalSince1970
-        let secrets = creds
-        let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in secrets[key] } : nil
+        // Access keys issued through IAM sign requests too (--strict-auth) and act in the account that issued them.
+        let iam = try IAMService(directory: dataDir, clock: clock)
+        let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region,
+                                provider: iam.credentials)
+        let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in auth.secret(for: key) } : nil
         let sqs = try SQSService(directory: dataDir, clock: clock, logger: logger)
         // S3 publishes event notifications to SQS through Core's QueueEventSink; neither imports the other.
         let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets, queueEvents: sqs)
@@ -108,12 +112,12 @@ struct Serve: AsyncParsableCommand {
         // Rotation functions run in Lambda.
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: lambda, logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, STSService()]
+        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, STSService(credentials: iam.credentials), iam]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
+        identification.queryVersions[IAMService.apiVersion] = "iam"
         identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
-        let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region)
         let started = ContinuousClock.now
         let gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,

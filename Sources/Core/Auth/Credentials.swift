@@ -6,12 +6,30 @@ public struct AuthSettings: Sendable {
     public var credentials: [String: String]
     public var defaultAccount: String
     public var defaultRegion: String
+    /// Keys issued at runtime (IAM), consulted after `credentials`.
+    public var provider: (any CredentialProvider)?
 
-    public init(strict: Bool, credentials: [String: String], defaultAccount: String, defaultRegion: String) {
+    public init(strict: Bool, credentials: [String: String], defaultAccount: String, defaultRegion: String,
+                provider: (any CredentialProvider)? = nil) {
         self.strict = strict
         self.credentials = credentials
         self.defaultAccount = defaultAccount
         self.defaultRegion = defaultRegion
+        self.provider = provider
+    }
+
+    /// The secret of a static or issued key.
+    public func secret(for accessKeyID: String) -> String? {
+        credentials[accessKeyID] ?? provider?.secretKey(for: accessKeyID)?.secret
+    }
+
+    /// The account a key acts in: the IAM account that issued it, else the key itself when it is 12 digits, else
+    /// the default account.
+    public func account(for accessKeyID: String?) -> String {
+        if let key = accessKeyID, credentials[key] == nil, let issued = provider?.secretKey(for: key) {
+            return issued.account
+        }
+        return AccountID.from(accessKey: accessKeyID, default: defaultAccount)
     }
 }
 

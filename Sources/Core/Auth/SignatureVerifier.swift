@@ -8,7 +8,7 @@ public struct SignatureVerifier: Sendable {
 
     /// S3 says InvalidAccessKeyId; the other services InvalidClientTokenId.
     private func secret(for key: String, service: String) throws -> String {
-        guard let s = settings.credentials[key] else {
+        guard let s = settings.secret(for: key) else {
             if service == "s3" { throw AWSError.invalidAccessKeyId() }
             throw AWSError("InvalidClientTokenId", "The security token included in the request is invalid.", status: .forbidden)
         }

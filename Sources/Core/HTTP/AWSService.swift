@@ -24,8 +24,8 @@ public protocol AWSService: Sendable {
     func reset() async throws
     /// Prefix of `__type` in JSON errors (`com.amazonaws.sqs#`).
     var errorTypePrefix: String? { get }
-    /// For a JSON service that also speaks the Query protocol (SQS): the XML namespace of its Query answers.
-    /// A request without `X-Amz-Target` then gets its errors as Query XML.
+    /// The XML namespace of Query error documents (IAM), and for a JSON service that also speaks the Query protocol
+    /// (SQS) the namespace of its Query answers: a request without `X-Amz-Target` then gets its errors as Query XML.
     var queryNamespace: String? { get }
     /// The member that carries the message in JSON errors: `message` for most services, `Message` for some
     /// (Secrets Manager).

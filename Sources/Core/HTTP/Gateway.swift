@@ -117,7 +117,7 @@ public struct Gateway: HTTPResponder {
         resolved = service
         try creds.validate()
         let caller = CallerIdentity(
-            accountID: AccountID.from(accessKey: creds.accessKeyID, default: auth.defaultAccount),
+            accountID: auth.account(for: creds.accessKeyID),
             region: ServiceIdentification.region(credentials: creds, hostName: hostName) ?? auth.defaultRegion,
             accessKeyID: creds.accessKeyID)
         var signature: RequestSignature?

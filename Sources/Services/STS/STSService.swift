@@ -7,7 +7,12 @@ public struct STSService: AWSService {
     static let xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"
     public static let apiVersion = "2011-06-15"
 
-    public init() {}
+    /// Keys issued by IAM: a request signed with one is its user's.
+    let credentials: (any CredentialProvider)?
+
+    public init(credentials: (any CredentialProvider)? = nil) {
+        self.credentials = credentials
+    }
 
     public func reset() async throws {}
 
@@ -28,12 +33,14 @@ public struct STSService: AWSService {
         }
     }
 
-    /// The caller is the account's root user: the account comes from the access key (12 digits) or the default.
+    /// The IAM user whose key signed the request; else the account's root user (the account comes from the access
+    /// key: 12 digits, or the default).
     func getCallerIdentity(_ request: AWSRequest) -> AWSResponse {
         let account = request.caller.accountID
+        let principal = request.caller.accessKeyID.flatMap { credentials?.principal(for: $0) }
         return QueryProtocol.response(action: "GetCallerIdentity", xmlns: Self.xmlns, requestID: request.requestID) { xml in
-            xml.element("Arn", ARN(service: "iam", region: "", account: account, resource: "root").description)
-            xml.element("UserId", account)
+            xml.element("Arn", principal?.arn ?? ARN(service: "iam", region: "", account: account, resource: "root").description)
+            xml.element("UserId", principal?.userID ?? account)
             xml.element("Account", account)
         }
     }
