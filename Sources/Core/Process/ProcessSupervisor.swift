@@ -95,7 +95,9 @@ public final class ProcessSupervisor: Sendable {
         live.withLock { $0[pid] = process }
 
         // One reader thread per process: blocking reads of the pipe, split into lines.
+        let drained = DispatchSemaphore(value: 0)
         let reader = Thread {
+            defer { drained.signal() }
             var pending = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 16_384)
             while true {
@@ -119,6 +121,8 @@ public final class ProcessSupervisor: Sendable {
             let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
             // Anything the process left in its group goes with it.
             _ = Glibc.kill(-pid, SIGKILL)
+            // Its last lines (a dying bootstrap's error) are delivered before the exit is.
+            _ = drained.wait(timeout: .now() + 1)
             process.markExited(code)
             _ = self?.live.withLock { $0.removeValue(forKey: pid) }
             onExit(code)
