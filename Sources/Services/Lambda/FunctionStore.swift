@@ -43,9 +43,7 @@ struct FunctionConfig: Codable, Sendable {
         if let h = Handler { out["Handler"] = h }
         if let e = Environment { out["Environment"] = ["Variables": e] }
         if !Layers.isEmpty { out["Layers"] = Layers.map { ["Arn": $0, "CodeSize": 0] } }
-        if State == "Active" { out["StateReasonCode"] = nil as String? }
-        if LastUpdateStatus == "Successful" { out["LastUpdateStatusReasonCode"] = nil as String? }
-        return out.compactMapValues { $0 }
+        return out
     }
 }
 
