@@ -15,8 +15,26 @@ import Synchronization
 public final class SupervisedProcess: Sendable {
     public let pid: pid_t
     private let exited = Mutex<Int32?>(nil)
+    /// The read end of the output pipe, and whether the reader is between a read and handing its lines on.
+    let outputFD: Int32
+    let reading = Mutex<Bool>(false)
 
-    init(pid: pid_t) { self.pid = pid }
+    init(pid: pid_t, outputFD: Int32) {
+        self.pid = pid
+        self.outputFD = outputFD
+    }
+
+    /// Wait (up to `limit`) until everything the process has written so far has been handed to `output`: lines
+    /// printed just before a runtime answers then belong to that invocation's log.
+    public func settleOutput(limit: Duration = .milliseconds(50)) async {
+        let end = ContinuousClock.now + limit
+        while ContinuousClock.now < end {
+            var pending: Int32 = 0
+            let unread = ioctl(outputFD, UInt(FIONREAD), &pending) == 0 ? pending : 0
+            if unread == 0 && !reading.withLock({ $0 }) { return }
+            try? await Task.sleep(for: .microseconds(200))
+        }
+    }
 
     public var isRunning: Bool { exited.withLock { $0 == nil } }
     public var exitStatus: Int32? { exited.withLock { $0 } }
@@ -91,7 +109,7 @@ public final class ProcessSupervisor: Sendable {
             close(readEnd)
             throw ProcessError.spawnFailed(executable, rc)
         }
-        let process = SupervisedProcess(pid: pid)
+        let process = SupervisedProcess(pid: pid, outputFD: readEnd)
         live.withLock { $0[pid] = process }
 
         // One reader thread per process: blocking reads of the pipe, split into lines.
@@ -104,6 +122,8 @@ public final class ProcessSupervisor: Sendable {
                 let n = read(readEnd, &buffer, buffer.count)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
+                process.reading.withLock { $0 = true }
+                defer { process.reading.withLock { $0 = false } }
                 pending += buffer[0..<n]
                 while let nl = pending.firstIndex(of: 10) {
                     output(String(decoding: pending[..<nl], as: UTF8.self))

@@ -9,6 +9,8 @@ struct Invocation: Sendable {
     var requestID: String
     var payload: [UInt8]
     var deadline: Double
+    /// The function's timeout: the deadline is set when the runtime takes the invocation (init has its own limit).
+    var timeout: Double
     var functionARN: String
     var clientContext: String?
     var traceID: String
@@ -49,12 +51,21 @@ actor FunctionInstance {
     private var nextWaiter: CheckedContinuation<Invocation?, Never>?
     private var queued: Invocation?
     private var current: (id: String, continuation: CheckedContinuation<InvocationOutcome, Never>)?
+    /// When the runtime took the current invocation (its timeout runs from there).
+    private var delivered: (id: String, at: ContinuousClock.Instant)?
+
+    func deliveredAt(_ requestID: String) -> ContinuousClock.Instant? {
+        delivered?.id == requestID ? delivered?.at : nil
+    }
     var lastUsed = ContinuousClock.now
 
     init(id: String, logStream: String) {
         self.id = id
         self.logStream = logStream
     }
+
+    /// Let the output the runtime wrote before answering reach the log.
+    func settleOutput() async { await process?.settleOutput() }
 
     func attach(process: SupervisedProcess, server: RuntimeAPIServer) {
         self.process = process
@@ -121,9 +132,11 @@ actor FunctionInstance {
         let rest = Array(parts.dropFirst(2))
         if request.method == .GET && rest == ["invocation", "next"] {
             if initDuration == nil { initDuration = ContinuousClock.now - spawned }
-            guard let inv = await nextInvocation() else {
+            guard var inv = await nextInvocation() else {
                 return RuntimeReply(status: .gone, body: ByteBuffer(string: #"{"errorMessage":"The instance is shutting down"}"#))
             }
+            delivered = (inv.requestID, .now)
+            inv.deadline = Date().timeIntervalSince1970 + inv.timeout
             var headers = [
                 ("Lambda-Runtime-Aws-Request-Id", inv.requestID),
                 ("Lambda-Runtime-Deadline-Ms", String(Int64(inv.deadline * 1000))),

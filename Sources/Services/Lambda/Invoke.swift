@@ -107,11 +107,22 @@ extension LambdaService {
         let wallStart = Date().timeIntervalSince1970
         let started = ContinuousClock.now
         let invocation = Invocation(
-            requestID: requestID, payload: payload, deadline: wallStart + Double(config.Timeout), functionARN: invokedARN ?? config.FunctionArn,
+            requestID: requestID, payload: payload, deadline: wallStart + Double(config.Timeout), timeout: Double(config.Timeout),
+            functionARN: invokedARN ?? config.FunctionArn,
             clientContext: clientContext, traceID: "Root=1-\(String(Int(wallStart), radix: 16))-\(Hex.encode(randomBytes(count: 12)));Sampled=0")
+        // The timeout runs from when the runtime takes the invocation; a cold start's init may take up to 10 s more.
         let timer = Task {
-            try await Task.sleep(for: .seconds(config.Timeout))
-            await instance.timeOut(requestID)
+            let start = ContinuousClock.now
+            while true {
+                let taken = await instance.deliveredAt(requestID)
+                let deadline = (taken ?? start + .seconds(10)) + .seconds(config.Timeout)
+                let now = ContinuousClock.now
+                if now >= deadline {
+                    await instance.timeOut(requestID)
+                    return
+                }
+                try await Task.sleep(for: taken == nil ? min(deadline - now, .milliseconds(20)) : deadline - now)
+            }
         }
         // A cancelled request (shutdown) stops the instance, which ends the invocation at once.
         let outcome = await withTaskCancellationHandler {
@@ -121,6 +132,7 @@ extension LambdaService {
         }
         timer.cancel()
         let elapsed = ContinuousClock.now - started
+        await instance.settleOutput()
         var dead: Bool
         switch outcome {
         case .response, .functionError: dead = config.HotReloadPath != nil  // hot-reload code is read afresh each time

@@ -15,7 +15,8 @@ const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 // message stays one log event).
 let currentRequestId;
 function write(level, text) {
-  process.stdout.write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${text.replace(/\n/g, "\r")}\n`);
+  // Synchronous, so a line is in the pipe before the invocation's answer is sent.
+  fs.writeSync(1, `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${text.replace(/\n/g, "\r")}\n`);
 }
 for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"], ["trace", "TRACE"]]) {
   console[name] = (...args) => write(level, util.format(...args));
