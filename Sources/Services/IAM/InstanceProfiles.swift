@@ -157,36 +157,4 @@ extension IAMService {
         return nil
     }
 
-    func modifyInstanceProfile(_ caller: Caller, _ name: String, _ change: (inout InstanceProfile) throws -> Void) throws {
-        try store.db.writeNow { db in
-            var profile = try InstanceProfile.require(db, account: caller.account, name: name)
-            try change(&profile)
-            try profile.save(db)
-        }
-    }
-
-    func tagInstanceProfile(_ input: IAMInput, _ caller: Caller) throws -> Answer {
-        let name = try input.requiredName("InstanceProfileName", max: 128)
-        let tags = try input.tags()
-        try modifyInstanceProfile(caller, name) { $0.tags = try Tag.merge($0.tags, tags) }
-        return nil
-    }
-
-    func untagInstanceProfile(_ input: IAMInput, _ caller: Caller) throws -> Answer {
-        let name = try input.requiredName("InstanceProfileName", max: 128)
-        let keys = input.list("TagKeys")
-        try modifyInstanceProfile(caller, name) { $0.tags = Tag.remove($0.tags, keys: keys) }
-        return nil
-    }
-
-    func listInstanceProfileTags(_ input: IAMInput, _ caller: Caller) throws -> Answer {
-        let name = try input.requiredName("InstanceProfileName", max: 128)
-        let (marker, maxItems) = try input.paging()
-        let profile = try store.db.readNow { db in try InstanceProfile.require(db, account: caller.account, name: name) }
-        let page = try Page(ordered: profile.tags, marker: marker, maxItems: maxItems)
-        return { xml in
-            xml.tags(page.items, always: true)
-            xml.paging(page)
-        }
-    }
 }

@@ -117,21 +117,11 @@ extension IAMService {
         }
     }
 
-    /// Reads, changes and saves one role in a transaction.
-    func modifyRole(_ caller: Caller, _ name: String, _ change: (inout Role) throws -> Void) throws -> Role {
-        try store.db.writeNow { db in
-            var role = try Role.require(db, account: caller.account, name: name)
-            try change(&role)
-            try role.save(db)
-            return role
-        }
-    }
-
     func updateRole(_ input: IAMInput, _ caller: Caller) throws -> Answer {
         let name = try input.requiredName("RoleName", max: Self.roleNameMax)
         let description = try input.string("Description", required: false, min: 0, max: 1000)
         let maxSession = try input.int("MaxSessionDuration", min: 3600, max: 43200)
-        _ = try modifyRole(caller, name) { role in
+        _ = try modify(Role.self, caller, name) { role in
             if let description { role.description = description }
             if let maxSession { role.maxSession = maxSession }
         }
@@ -141,14 +131,14 @@ extension IAMService {
     func updateRoleDescription(_ input: IAMInput, _ caller: Caller) throws -> Answer {
         let name = try input.requiredName("RoleName", max: Self.roleNameMax)
         let description = try input.string("Description", min: 0, max: 1000)!
-        let role = try modifyRole(caller, name) { $0.description = description }
+        let role = try modify(Role.self, caller, name) { $0.description = description }
         return { xml in xml.group("Role") { role.write(&$0, .full) } }
     }
 
     func updateAssumeRolePolicy(_ input: IAMInput, _ caller: Caller) throws -> Answer {
         let name = try input.requiredName("RoleName", max: Self.roleNameMax)
         let document = try policyDocument(input, "PolicyDocument")
-        _ = try modifyRole(caller, name) { $0.assumePolicy = document }
+        _ = try modify(Role.self, caller, name) { $0.assumePolicy = document }
         return nil
     }
 
@@ -172,28 +162,4 @@ extension IAMService {
         return nil
     }
 
-    func tagRole(_ input: IAMInput, _ caller: Caller) throws -> Answer {
-        let name = try input.requiredName("RoleName", max: Self.roleNameMax)
-        let tags = try input.tags()
-        _ = try modifyRole(caller, name) { $0.tags = try Tag.merge($0.tags, tags) }
-        return nil
-    }
-
-    func untagRole(_ input: IAMInput, _ caller: Caller) throws -> Answer {
-        let name = try input.requiredName("RoleName", max: Self.roleNameMax)
-        let keys = input.list("TagKeys")
-        _ = try modifyRole(caller, name) { $0.tags = Tag.remove($0.tags, keys: keys) }
-        return nil
-    }
-
-    func listRoleTags(_ input: IAMInput, _ caller: Caller) throws -> Answer {
-        let name = try input.requiredName("RoleName", max: Self.roleNameMax)
-        let (marker, maxItems) = try input.paging()
-        let role = try store.db.readNow { db in try Role.require(db, account: caller.account, name: name) }
-        let page = try Page(ordered: role.tags, marker: marker, maxItems: maxItems)
-        return { xml in
-            xml.tags(page.items, always: true)
-            xml.paging(page)
-        }
-    }
 }

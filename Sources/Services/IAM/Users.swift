@@ -149,36 +149,4 @@ extension IAMService {
         return nil
     }
 
-    func modifyUser(_ caller: Caller, _ name: String, _ change: (inout User) throws -> Void) throws {
-        try store.db.writeNow { db in
-            var user = try User.require(db, account: caller.account, name: name)
-            try change(&user)
-            try user.save(db)
-        }
-    }
-
-    func tagUser(_ input: IAMInput, _ caller: Caller) throws -> Answer {
-        let name = try input.requiredName("UserName", max: 128)
-        let tags = try input.tags()
-        try modifyUser(caller, name) { $0.tags = try Tag.merge($0.tags, tags) }
-        return nil
-    }
-
-    func untagUser(_ input: IAMInput, _ caller: Caller) throws -> Answer {
-        let name = try input.requiredName("UserName", max: 128)
-        let keys = input.list("TagKeys")
-        try modifyUser(caller, name) { $0.tags = Tag.remove($0.tags, keys: keys) }
-        return nil
-    }
-
-    func listUserTags(_ input: IAMInput, _ caller: Caller) throws -> Answer {
-        let name = try input.requiredName("UserName", max: 128)
-        let (marker, maxItems) = try input.paging()
-        let user = try store.db.readNow { db in try User.require(db, account: caller.account, name: name) }
-        let page = try Page(ordered: user.tags, marker: marker, maxItems: maxItems)
-        return { xml in
-            xml.tags(page.items, always: true)
-            xml.paging(page)
-        }
-    }
 }
