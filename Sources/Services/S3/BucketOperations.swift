@@ -92,6 +92,7 @@ extension S3Service {
                 db, sql: "SELECT blob FROM part WHERE upload_id IN (SELECT upload_id FROM upload WHERE bucket = ?)", arguments: [ctx.bucket])
             try db.execute(sql: "DELETE FROM part WHERE upload_id IN (SELECT upload_id FROM upload WHERE bucket = ?)", arguments: [ctx.bucket])
             try db.execute(sql: "DELETE FROM upload WHERE bucket = ?", arguments: [ctx.bucket])
+            try db.execute(sql: "DELETE FROM bucket_config WHERE bucket = ?", arguments: [ctx.bucket])
             try db.execute(sql: "DELETE FROM bucket WHERE name = ?", arguments: [ctx.bucket])
             return blobs
         }

@@ -10,6 +10,8 @@ struct Bucket: Sendable {
     var objectLock: Bool
     /// Where object events are published; kept with the cached bucket so that writes to buckets without one pay nothing.
     var notification: NotificationConfiguration? = nil
+    /// The bucket's sub-resource documents by name (see `BucketConfiguration`), cached like `notification`.
+    var configuration: [String: String] = [:]
 }
 
 /// The pieces of an object's bytes: one blob for a PUT, one per part for a completed multipart upload,

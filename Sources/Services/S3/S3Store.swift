@@ -23,12 +23,24 @@ final class S3Store: Sendable {
                 return b
             }
         }
-        bucketCache = Mutex(Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) }))
+        let documents = try db.readNow { db in
+            try Row.fetchAll(db, sql: "SELECT bucket, name, document FROM bucket_config").map { row in
+                (row[0] as String, row[1] as String, row[2] as String)
+            }
+        }
+        var buckets = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+        for (bucket, name, document) in documents { buckets[bucket]?.configuration[name] = document }
+        bucketCache = Mutex(buckets)
     }
 
     func cached(_ name: String) -> Bucket? { bucketCache.withLock { $0[name] } }
     func cache(_ bucket: Bucket) { bucketCache.withLock { $0[bucket.name] = bucket } }
     func uncache(_ name: String) { _ = bucketCache.withLock { $0.removeValue(forKey: name) } }
+    /// Change a cached bucket after a committed write. Only a bucket still cached: a DeleteBucket that committed
+    /// meanwhile has removed it (or is about to).
+    func modifyCached(_ name: String, _ change: (inout Bucket) -> Void) {
+        bucketCache.withLock { if var b = $0[name] { change(&b); $0[name] = b } }
+    }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -96,6 +108,17 @@ final class S3Store: Sendable {
             // The NotificationConfiguration document as GetBucketNotificationConfiguration answers it; NULL for none.
             try db.execute(sql: "ALTER TABLE bucket ADD COLUMN notification TEXT")
         }
+        m.registerMigration("v3 bucket configuration") { db in
+            // One row per bucket sub-resource that is set (cors, policy, website, lifecycle...): its document as stored.
+            try db.execute(sql: """
+                CREATE TABLE bucket_config (
+                    bucket TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    document TEXT NOT NULL,
+                    PRIMARY KEY (bucket, name)
+                ) WITHOUT ROWID
+                """)
+        }
         return m
     }
 
@@ -119,7 +142,7 @@ final class S3Store: Sendable {
             var ids: [String] = []
             for s in try String.fetchAll(db, sql: "SELECT blobs FROM object") { ids += BlobSegment.decode(s).map(\.id) }
             ids += try String.fetchAll(db, sql: "SELECT blob FROM part")
-            try db.execute(sql: "DELETE FROM part; DELETE FROM upload; DELETE FROM object; DELETE FROM bucket;")
+            try db.execute(sql: "DELETE FROM part; DELETE FROM upload; DELETE FROM object; DELETE FROM bucket_config; DELETE FROM bucket;")
             return ids
         }
         bucketCache.withLock { $0.removeAll() }
@@ -141,8 +164,7 @@ final class S3Store: Sendable {
             try db.execute(sql: "UPDATE bucket SET notification = ? WHERE name = ?", arguments: [config?.encoded, name])
             if db.changesCount == 0 { throw S3Error.noSuchBucket(name) }
         }
-        // Only a bucket still cached: a DeleteBucket that committed meanwhile has removed it (or is about to).
-        bucketCache.withLock { if $0[name] != nil { $0[name]?.notification = config } }
+        modifyCached(name) { $0.notification = config }
     }
 
     // MARK: Object rows
