@@ -100,15 +100,19 @@ struct Serve: AsyncParsableCommand {
                                 provider: iam.credentials)
         let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in auth.secret(for: key) } : nil
         let sqs = try SQSService(directory: dataDir, clock: clock, logger: logger)
-        // S3 publishes event notifications to SQS through Core's QueueEventSink; neither imports the other.
-        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets, queueEvents: sqs)
+        // S3 publishes event notifications to SQS and Lambda through Core's QueueEventSink and FunctionEventSink;
+        // no service imports another. Lambda reads code from S3, so it is connected to S3 once it exists.
+        let functionEvents = FunctionEventRelay()
+        let s3 = try S3Service(directory: dataDir, clock: clock, logger: logger, postSecrets: postSecrets, queueEvents: sqs,
+                               functionEvents: functionEvents)
         // Refuse to start with a key that cannot open this folder's secrets (the error says why).
         let masterKey = try MasterKey.load(folder: dataDir, environment: env["CLOUDLESS_MASTER_KEY"])
         let logs = try LogsService(directory: dataDir, clock: clock, logger: logger)
         let endpoint = ServerEndpoint()
         let supervisor = ProcessSupervisor()
         let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: logs,
-                                       supervisor: supervisor, objects: s3, queues: sqs, logger: logger)
+                                       supervisor: supervisor, objects: s3, queues: sqs, queueEvents: sqs, logger: logger)
+        functionEvents.connect(lambda)
         // Rotation functions run in Lambda.
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: lambda, logger: logger)

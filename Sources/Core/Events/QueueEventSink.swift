@@ -2,9 +2,21 @@
 /// service sees it: SQS records such messages with the principal's SenderId, not the caller's.
 public enum ServicePrincipal: String, Sendable {
     case s3 = "s3.amazonaws.com"
+    case lambda = "lambda.amazonaws.com"
 }
 
-/// SQS queues as a destination for another service's events (S3 event notifications today).
+/// A message attribute of an event message (Lambda's dead-letter messages carry RequestID, ErrorCode, ErrorMessage).
+public struct EventMessageAttribute: Sendable {
+    public var dataType: String
+    public var value: String
+    public init(_ dataType: String, _ value: String) {
+        self.dataType = dataType
+        self.value = value
+    }
+}
+
+/// SQS queues as a destination for another service's events (S3 event notifications, Lambda destinations and
+/// dead-letter queues).
 /// SQS implements it, the emulator wires it in, and the publisher never imports SQS.
 public protocol QueueEventSink: Sendable {
     /// Whether `queueARN` names a queue that can take event messages: it exists, and it is a standard queue
@@ -13,5 +25,12 @@ public protocol QueueEventSink: Sendable {
 
     /// Send one event message to the queue as `principal` (the queue's delay and size limit apply).
     /// `traceHeader` is the triggering request's X-Amzn-Trace-Id, kept as the message's AWSTraceHeader.
-    func deliver(_ body: String, toQueueARN queueARN: String, from principal: ServicePrincipal, traceHeader: String?) throws
+    func deliver(_ body: String, toQueueARN queueARN: String, from principal: ServicePrincipal, traceHeader: String?,
+                 attributes: [String: EventMessageAttribute]) throws
+}
+
+extension QueueEventSink {
+    public func deliver(_ body: String, toQueueARN queueARN: String, from principal: ServicePrincipal, traceHeader: String?) throws {
+        try deliver(body, toQueueARN: queueARN, from: principal, traceHeader: traceHeader, attributes: [:])
+    }
 }

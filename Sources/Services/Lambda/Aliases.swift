@@ -97,7 +97,10 @@ extension LambdaService {
     func deleteAlias(_ r: LambdaRequest) throws -> AWSResponse {
         let (f, _) = try function(r)
         let name = r.labels["Name"] ?? ""
-        try changeFunction(arn: f.arn, r) { f in f.aliases.removeAll { $0.Name == name } }
+        try changeFunction(arn: f.arn, r) { f in
+            f.aliases.removeAll { $0.Name == name }
+            f.eventInvokeConfigs?.removeValue(forKey: name)
+        }
         return RestJSON.response(nil, status: .noContent)
     }
 }

@@ -27,6 +27,8 @@ struct FunctionConfig: Codable, Sendable {
     var RevisionId: String
     /// `hot-reload`: the absolute folder the code is read from at each invoke.
     var HotReloadPath: String?
+    /// DeadLetterConfig.TargetArn: where failed asynchronous events go.
+    var DeadLetterTargetArn: String?
 
     /// The API shape (GetFunctionConfiguration / CreateFunction answer).
     var json: [String: Any] {
@@ -42,6 +44,7 @@ struct FunctionConfig: Codable, Sendable {
         if let r = Runtime { out["Runtime"] = r }
         if let h = Handler { out["Handler"] = h }
         if let e = Environment { out["Environment"] = ["Variables": e] }
+        if let d = DeadLetterTargetArn { out["DeadLetterConfig"] = ["TargetArn": d] }
         if !Layers.isEmpty { out["Layers"] = Layers.map { ["Arn": $0, "CodeSize": 0] } }
         return out
     }
@@ -62,6 +65,8 @@ struct LambdaFunction: Codable, Sendable {
     /// The stored zip (hex SHA-256) of $LATEST, and of each published version.
     var codeHex: String = ""
     var versionCode: [String: String] = [:]
+    /// Event invoke configs by qualifier ($LATEST, version or alias). Optional: documents written before it existed lack it.
+    var eventInvokeConfigs: [String: EventInvokeConfig]?
 
     var arn: String { latest.FunctionArn }
 }
@@ -109,6 +114,27 @@ final class FunctionStore: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v10 async invocations") { db in
+            // Asynchronous invocations waiting for their next attempt (times on the emulator's clock).
+            try db.execute(sql: """
+                CREATE TABLE async_invocation (
+                    id INTEGER PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    function TEXT NOT NULL,
+                    qualifier TEXT,
+                    request_id TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    client_context TEXT,
+                    attempts INTEGER NOT NULL,
+                    received REAL NOT NULL,
+                    due REAL NOT NULL,
+                    last_error TEXT,
+                    last_response BLOB
+                );
+                CREATE INDEX async_invocation_due ON async_invocation(due);
+                """)
+        }
         return m
     }
 
@@ -139,6 +165,6 @@ final class FunctionStore: Sendable {
     }
 
     func reset() throws {
-        try db.writeNow { db in try db.execute(sql: "DELETE FROM function; DELETE FROM event_source_mapping;") }
+        try db.writeNow { db in try db.execute(sql: "DELETE FROM function; DELETE FROM event_source_mapping; DELETE FROM async_invocation;") }
     }
 }

@@ -96,7 +96,7 @@ extension LambdaService {
             PackageType: packageType, ImageUri: imageURI, Architectures: input["Architectures"] as? [String] ?? ["x86_64"],
             EphemeralStorageSize: ((input["EphemeralStorage"] as? [String: Any])?["Size"] as? NSNumber)?.intValue ?? 512,
             Layers: input["Layers"] as? [String] ?? [], State: "Active", LastUpdateStatus: "Successful", RevisionId: Self.revision(),
-            HotReloadPath: hotReload)
+            HotReloadPath: hotReload, DeadLetterTargetArn: Self.deadLetterTarget(input))
         var function = LambdaFunction(account: r.account, region: r.region, name: name, latest: config,
                                       tags: input["Tags"] as? [String: String] ?? [:], created: now)
         function.codeHex = String(sha.split(separator: "|", omittingEmptySubsequences: false).last ?? "")
@@ -152,9 +152,13 @@ extension LambdaService {
             if let q = qualifier, q != "$LATEST" {
                 guard var current = try FunctionStore.function(account: f.account, region: f.region, name: f.name, db) else { return }
                 current.versions.removeAll { $0.Version == q }
+                current.eventInvokeConfigs?.removeValue(forKey: q)
                 try FunctionStore.save(current, db)
             } else {
                 try FunctionStore.delete(account: f.account, region: f.region, name: f.name, db)
+                // Its queued asynchronous invocations go with it (a function created later under the name starts clean).
+                try db.execute(sql: "DELETE FROM async_invocation WHERE account = ? AND region = ? AND function = ?",
+                               arguments: [f.account, f.region, f.name])
             }
         }
         pool.retire(prefix: f.arn + "|")
@@ -200,7 +204,13 @@ extension LambdaService {
             }
             if let e = input["Environment"] as? [String: Any] { f.latest.Environment = e["Variables"] as? [String: String] ?? [:] }
             if let l = input["Layers"] as? [String] { f.latest.Layers = l }
+            if input["DeadLetterConfig"] != nil { f.latest.DeadLetterTargetArn = Self.deadLetterTarget(input) }
         }
+    }
+
+    /// DeadLetterConfig.TargetArn (an empty one removes the queue).
+    static func deadLetterTarget(_ input: [String: Any]) -> String? {
+        ((input["DeadLetterConfig"] as? [String: Any])?["TargetArn"] as? String).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func updateFunctionCode(_ r: LambdaRequest) async throws -> AWSResponse {

@@ -31,22 +31,18 @@ extension LambdaService {
             throw AWSError("InvalidRuntimeException", "Cloudless runs functions as local processes and cannot run container images (PackageType Image): deploy a .zip package or a hot-reload folder instead.",
                            status: .badGateway).with("Type", "User")
         }
-        // A weighted alias sends the given share of invocations to its additional version.
-        if let alias, let (version, weight) = alias.AdditionalVersionWeights?.first, Double.random(in: 0..<1) < weight,
-           let v = f.versions.first(where: { $0.Version == version }) {
-            config = v
-        }
         if type == "DryRun" { return RestJSON.response(nil, status: .noContent) }
-        // The ARN the handler sees is the one it was invoked by (alias or version qualifier included).
-        let invoked = f.arn + (qualifier.map { ":\($0)" } ?? "")
         let clientContext = r.request.header("x-amz-client-context").flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
         if type == "Event" {
-            let service = self
-            let (fn, cfg, data) = (f, config, payload)
-            let invokedARN = invoked
-            Task { _ = try? await service.run(fn, cfg, payload: data, clientContext: clientContext, invokedARN: invokedARN) }
-            return RestJSON.response(nil, status: .accepted)
+            // Queued durably; retries, maximum age and destinations follow the qualifier's event invoke config.
+            let requestID = try enqueueAsync(f, qualifier: qualifier, payload: payload, clientContext: clientContext)
+            var headers = HTTPFields()
+            headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
+            return AWSResponse(status: .accepted, headers: headers)
         }
+        config = Self.routed(f, config, alias)
+        // The ARN the handler sees is the one it was invoked by (alias or version qualifier included).
+        let invoked = f.arn + (qualifier.map { ":\($0)" } ?? "")
         let result = try await run(f, config, payload: payload, clientContext: clientContext, invokedARN: invoked)
         var headers = HTTPFields()
         // The invocation's request id is the answer's request id, as in AWS.
@@ -55,28 +51,39 @@ extension LambdaService {
         if r.request.header("x-amz-log-type") == "Tail" {
             headers[HTTPField.Name("X-Amz-Log-Result")!] = Data(result.tail.utf8).base64EncodedString()
         }
-        let document: [UInt8]
-        switch result.outcome {
-        case .response(let bytes):
+        if case .response(let bytes) = result.outcome {
             var response = AWSResponse(status: .ok, headers: headers, bytes: ByteBuffer(bytes: bytes))
             response.headers[.contentType] = "application/json"
             return response
-        case .functionError(_, let doc):
-            document = doc
-        case .initError(_, let doc):
-            document = doc
+        }
+        headers[HTTPField.Name("X-Amz-Function-Error")!] = "Unhandled"
+        var response = AWSResponse(status: .ok, headers: headers, bytes: ByteBuffer(bytes: Self.errorDocument(result, config)))
+        response.headers[.contentType] = "application/json"
+        return response
+    }
+
+    /// A weighted alias sends the given share of invocations to its additional version.
+    static func routed(_ f: LambdaFunction, _ config: FunctionConfig, _ alias: FunctionAlias?) -> FunctionConfig {
+        if let alias, let (version, weight) = alias.AdditionalVersionWeights?.first, Double.random(in: 0..<1) < weight,
+           let v = f.versions.first(where: { $0.Version == version }) {
+            return v
+        }
+        return config
+    }
+
+    /// The error document of an invocation that did not answer (AWS's errorType / errorMessage shape).
+    static func errorDocument(_ result: RunResult, _ config: FunctionConfig) -> [UInt8] {
+        switch result.outcome {
+        case .response(let bytes): return bytes
+        case .functionError(_, let doc), .initError(_, let doc): return doc
         case .exited(let code):
             let why = code > 128 ? "with error: signal: \(Self.signalName(code - 128))"
                 : code == 0 ? "without providing a reason" : "with error: exit status \(code)"
-            document = Self.errorDocument("Runtime.ExitError", "RequestId: \(result.requestID) Error: Runtime exited \(why)")
+            return Self.errorDocument("Runtime.ExitError", "RequestId: \(result.requestID) Error: Runtime exited \(why)")
         case .timedOut:
-            document = Self.errorDocument("Sandbox.Timedout",
-                                          "RequestId: \(result.requestID) Error: Task timed out after \(String(format: "%.2f", Double(config.Timeout))) seconds")
+            return Self.errorDocument("Sandbox.Timedout",
+                                      "RequestId: \(result.requestID) Error: Task timed out after \(String(format: "%.2f", Double(config.Timeout))) seconds")
         }
-        headers[HTTPField.Name("X-Amz-Function-Error")!] = "Unhandled"
-        var response = AWSResponse(status: .ok, headers: headers, bytes: ByteBuffer(bytes: document))
-        response.headers[.contentType] = "application/json"
-        return response
     }
 
     static func signalName(_ n: Int32) -> String {
@@ -94,7 +101,8 @@ extension LambdaService {
     }
 
     /// Run one invocation of `config` and write its log.
-    func run(_ f: LambdaFunction, _ config: FunctionConfig, payload: [UInt8], clientContext: String?, invokedARN: String? = nil) async throws -> RunResult {
+    func run(_ f: LambdaFunction, _ config: FunctionConfig, payload: [UInt8], clientContext: String?, invokedARN: String? = nil,
+             requestID: String = UUID().uuidString.lowercased()) async throws -> RunResult {
         let taskRoot = try config.HotReloadPath ?? code.unpacked(f.codeHex(for: config))
         let spec = InstanceSpec(key: "\(f.arn)|\(config.Version)|\(config.RevisionId)|\(f.codeHex(for: config))", config: config,
                                 account: f.account, region: f.region, taskRoot: taskRoot)
@@ -103,7 +111,6 @@ extension LambdaService {
             throw AWSError("TooManyRequestsException", "Rate Exceeded.", status: .tooManyRequests)
                 .with("Reason", "ReservedFunctionConcurrentInvocationLimitExceeded").with("Type", "User")
         }
-        let requestID = UUID().uuidString.lowercased()
         let wallStart = Date().timeIntervalSince1970
         let started = ContinuousClock.now
         let invocation = Invocation(

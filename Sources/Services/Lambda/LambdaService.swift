@@ -18,6 +18,9 @@ public struct LambdaService: AWSService {
     let objects: (any ObjectSource)?
     let queues: (any QueueConsumer)?
     let pollers = MappingPollers()
+    let dispatcher = AsyncDispatcher()
+    /// SQS, for destinations and dead-letter queues of asynchronous invocations.
+    let queueEvents: (any QueueEventSink)?
 
     /// The REST paths Lambda is reached on (for the gateway's identification of unsigned requests).
     public static let pathPrefixes = [
@@ -27,9 +30,11 @@ public struct LambdaService: AWSService {
     ]
 
     public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
-                objects: (any ObjectSource)? = nil, queues: (any QueueConsumer)? = nil, logger: Logger) throws {
+                objects: (any ObjectSource)? = nil, queues: (any QueueConsumer)? = nil, queueEvents: (any QueueEventSink)? = nil,
+                logger: Logger) throws {
         self.objects = objects
         self.queues = queues
+        self.queueEvents = queueEvents
         store = try FunctionStore(directory: directory)
         code = FunctionCode(directory: store.codeDirectory)
         try Runtimes.install(in: store.codeDirectory)
@@ -38,12 +43,15 @@ public struct LambdaService: AWSService {
         self.clock = clock
         self.logger = logger
         try resumePollers()
+        startAsyncDispatcher()
     }
 
     public func reset() async throws {
         pollers.stopAll()
+        dispatcher.stop()
         await pool.stopAll()
         try store.reset()
+        startAsyncDispatcher()
     }
 
     /// `GET /_cloudless/lambda/code/<sha256>`: GetFunction's Code.Location, the deployment package.
@@ -62,6 +70,7 @@ public struct LambdaService: AWSService {
     /// Stop every instance (shutdown).
     public func shutdown() async {
         pollers.stopAll()
+        dispatcher.stop()
         await pool.stopAll()
     }
 
@@ -91,6 +100,11 @@ public struct LambdaService: AWSService {
         RestRoute(.delete, "/2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency"),
         RestRoute(.get, "/2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency"),
         RestRoute(.get, "/2016-08-19/account-settings", "GetAccountSettings"),
+        RestRoute(.put, "/2019-09-25/functions/{FunctionName}/event-invoke-config", "PutFunctionEventInvokeConfig"),
+        RestRoute(.post, "/2019-09-25/functions/{FunctionName}/event-invoke-config", "UpdateFunctionEventInvokeConfig"),
+        RestRoute(.get, "/2019-09-25/functions/{FunctionName}/event-invoke-config", "GetFunctionEventInvokeConfig"),
+        RestRoute(.delete, "/2019-09-25/functions/{FunctionName}/event-invoke-config", "DeleteFunctionEventInvokeConfig"),
+        RestRoute(.get, "/2019-09-25/functions/{FunctionName}/event-invoke-config/list", "ListFunctionEventInvokeConfigs"),
         RestRoute(.post, "/2015-03-31/event-source-mappings", "CreateEventSourceMapping"),
         RestRoute(.get, "/2015-03-31/event-source-mappings", "ListEventSourceMappings"),
         RestRoute(.get, "/2015-03-31/event-source-mappings/{UUID}", "GetEventSourceMapping"),
@@ -131,6 +145,11 @@ public struct LambdaService: AWSService {
         case "DeleteFunctionConcurrency": return try deleteFunctionConcurrency(r)
         case "GetFunctionConcurrency": return try getFunctionConcurrency(r)
         case "GetAccountSettings": return try getAccountSettings(r)
+        case "PutFunctionEventInvokeConfig": return try await putFunctionEventInvokeConfig(r, update: false)
+        case "UpdateFunctionEventInvokeConfig": return try await putFunctionEventInvokeConfig(r, update: true)
+        case "GetFunctionEventInvokeConfig": return try getFunctionEventInvokeConfig(r)
+        case "DeleteFunctionEventInvokeConfig": return try deleteFunctionEventInvokeConfig(r)
+        case "ListFunctionEventInvokeConfigs": return try listFunctionEventInvokeConfigs(r)
         case "CreateEventSourceMapping": return try await createEventSourceMapping(r)
         case "ListEventSourceMappings": return try listEventSourceMappings(r)
         case "GetEventSourceMapping": return try getEventSourceMapping(r)

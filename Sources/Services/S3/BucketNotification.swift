@@ -28,7 +28,7 @@ extension S3Service {
     }
 
     /// S3 reports every destination it could not reach in one error, numbered ArgumentName1/ArgumentValue1...
-    /// SNS and Lambda are not served yet, so their destinations cannot be validated.
+    /// SNS is not served, so its destinations cannot be validated.
     func checkDestinations(_ config: NotificationConfiguration) throws {
         var failures: [(arn: String, reason: String)] = []
         for d in config.destinations where !failures.contains(where: { $0.arn == d.arn }) {
@@ -38,7 +38,7 @@ extension S3Service {
             case .topic:
                 failures.append((d.arn, "The destination topic does not exist"))
             case .cloudFunction:
-                failures.append((d.arn, "The destination Lambda does not exist"))
+                if functionEvents?.acceptsEvents(functionARN: d.arn) != true { failures.append((d.arn, "The destination Lambda does not exist")) }
             }
         }
         guard !failures.isEmpty else { return }

@@ -2,16 +2,17 @@ import Core
 import Foundation
 
 extension S3Service {
-    /// Publish an object event (`ObjectCreated:Put`, `ObjectRemoved:Delete`...) to every queue of the bucket's
-    /// configuration whose event types and key filters select it. Called after the change committed, before the
-    /// answer: when a client sees its write acknowledged, the event is already in the queue.
+    /// Publish an object event (`ObjectCreated:Put`, `ObjectRemoved:Delete`...) to every queue and function of the
+    /// bucket's configuration whose event types and key filters select it. Called after the change committed, before
+    /// the answer: when a client sees its write acknowledged, the event is already in the queue (or queued for the
+    /// function as an asynchronous invocation).
     /// Delivery is best effort, as in AWS: a queue deleted (or a message refused) since the configuration was set
     /// loses the event, and the write still succeeds.
     func publish(_ eventName: String, bucket: Bucket, key: String, size: Int? = nil, etag: String? = nil,
                  versionID: String? = nil, request r: AWSRequest) {
-        guard let config = bucket.notification, let sink = queueEvents else { return }
+        guard let config = bucket.notification else { return }
         let encodedKey = S3EventMessage.encodeKey(key)
-        let destinations = config.queues.filter { $0.matches(event: "s3:" + eventName, encodedKey: encodedKey) }
+        let destinations = config.destinations.filter { $0.type != .topic && $0.matches(event: "s3:" + eventName, encodedKey: encodedKey) }
         if destinations.isEmpty { return }
         let now = clock.now()
         let record = S3EventMessage.Record(
@@ -22,10 +23,15 @@ extension S3Service {
             versionID: bucket.versioning != nil ? versionID : nil, sequencer: Sequencer.next(now: now))
         let trace = r.header("x-amzn-trace-id")
         for d in destinations {
+            let message = S3EventMessage.json(record, configurationID: d.id)
             do {
-                try sink.deliver(S3EventMessage.json(record, configurationID: d.id), toQueueARN: d.arn, from: .s3, traceHeader: trace)
+                switch d.type {
+                case .queue: try queueEvents?.deliver(message, toQueueARN: d.arn, from: .s3, traceHeader: trace)
+                case .cloudFunction: try functionEvents?.invokeAsync(functionARN: d.arn, payload: Array(message.utf8), from: .s3)
+                case .topic: break
+                }
             } catch {
-                logger.debug("S3 event not delivered", metadata: ["queue": "\(d.arn)", "event": "\(eventName)", "error": "\(error)"])
+                logger.debug("S3 event not delivered", metadata: ["destination": "\(d.arn)", "event": "\(eventName)", "error": "\(error)"])
             }
         }
     }

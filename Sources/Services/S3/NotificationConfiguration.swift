@@ -51,6 +51,7 @@ struct NotificationConfiguration: Sendable, Equatable {
 
     var isEmpty: Bool { destinations.isEmpty && !eventBridge }
     var queues: [Destination] { destinations.filter { $0.type == .queue } }
+    var functions: [Destination] { destinations.filter { $0.type == .cloudFunction } }
 
     /// The event types S3 accepts in a configuration (botocore's `Event` enum).
     static let eventTypes: Set<String> = [

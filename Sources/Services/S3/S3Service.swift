@@ -15,16 +15,19 @@ public struct S3Service: AWSService {
     let postSecrets: (@Sendable (String) -> String?)?
     /// SQS, as the destination of event notifications (nil when the emulator serves no SQS).
     let queueEvents: (any QueueEventSink)?
+    /// Lambda, as the destination of event notifications (nil when the emulator serves no Lambda).
+    let functionEvents: (any FunctionEventSink)?
 
     static let xmlns = "http://s3.amazonaws.com/doc/2006-03-01/"
 
     public init(directory: String, clock: EmulatorClock, logger: Logger, postSecrets: (@Sendable (String) -> String?)? = nil,
-                queueEvents: (any QueueEventSink)? = nil) throws {
+                queueEvents: (any QueueEventSink)? = nil, functionEvents: (any FunctionEventSink)? = nil) throws {
         store = try S3Store(directory: directory)
         self.clock = clock
         self.logger = logger
         self.postSecrets = postSecrets
         self.queueEvents = queueEvents
+        self.functionEvents = functionEvents
     }
 
     /// Remove crash leftovers; call once at start (in the background: it scans the blob folder).

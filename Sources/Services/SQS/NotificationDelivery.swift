@@ -9,10 +9,15 @@ extension SQSService: QueueEventSink {
         return !q.isFIFO
     }
 
-    public func deliver(_ body: String, toQueueARN queueARN: String, from principal: ServicePrincipal, traceHeader: String?) throws {
+    public func deliver(_ body: String, toQueueARN queueARN: String, from principal: ServicePrincipal, traceHeader: String?,
+                        attributes: [String: EventMessageAttribute]) throws {
         guard let q = try eventQueue(queueARN), !q.isFIFO else { throw SQSError.queueDoesNotExist() }
+        var input: [String: Any] = ["MessageBody": body]
+        if !attributes.isEmpty {
+            input["MessageAttributes"] = attributes.mapValues { ["DataType": $0.dataType, "StringValue": $0.value] }
+        }
         // The queue's MaximumMessageSize applies: AWS documents that SQS rejects a larger notification.
-        let m = try newMessage(["MessageBody": body], queue: q, traceHeader: traceHeader)
+        let m = try newMessage(input, queue: q, traceHeader: traceHeader)
         let now = clock.now()
         let stored = try store.db.writeNow { db in try Self.insert(m, queue: q, sender: Self.senderID(principal), now: now, db) }
         if m.delay == 0 && stored.isNew { signals.signal(q.key) }
@@ -22,6 +27,8 @@ extension SQSService: QueueEventSink {
     static func senderID(_ principal: ServicePrincipal) -> String {
         switch principal {
         case .s3: "AIDAJHIPRHEMV73VRJEBU"
+        // In AWS, the function's execution role session; one fixed role id stands for it here.
+        case .lambda: "AROAZCLOUDLESSLAMBDA"
         }
     }
 
