@@ -154,7 +154,7 @@ extension LambdaService {
         var events = [LogEvent(timestamp: Int64(wallStart * 1000), message: "START RequestId: \(requestID) Version: \(config.Version)")]
         events += instance.output.take()
         if case .timedOut = outcome {
-            events.append(event("\(AWSDate.iso8601(Date().timeIntervalSince1970)) \(requestID) Task timed out after \(String(format: "%.2f", Double(config.Timeout))) seconds"))
+            events.append(event("\(AWSDate.iso8601(clock.now())) \(requestID) Task timed out after \(String(format: "%.2f", Double(config.Timeout))) seconds"))
         }
         events.append(event("END RequestId: \(requestID)"))
         var report = "REPORT RequestId: \(requestID)\tDuration: \(String(format: "%.2f", ms)) ms\tBilled Duration: \(Int(ms.rounded(.up))) ms\tMemory Size: \(config.MemorySize) MB\tMax Memory Used: \(min(config.MemorySize, 40)) MB"
@@ -163,6 +163,9 @@ extension LambdaService {
             report += "\tInit Duration: \(String(format: "%.2f", initMs)) ms"
         }
         events.append(event(report))
+        // Output is stamped with the wall clock as it is read; the log follows the emulator's clock, as retention does.
+        let shift = Int64((clock.currentOffset * 1000).rounded())
+        if shift != 0 { events = events.map { LogEvent(timestamp: $0.timestamp + shift, message: $0.message) } }
         pool.logs.append(account: f.account, region: f.region, group: "/aws/lambda/\(config.FunctionName)", stream: instance.logStream, events: events)
         let text = events.map(\.message).joined(separator: "\n") + "\n"
         let tail = String(decoding: Array(text.utf8).suffix(4096), as: UTF8.self)
