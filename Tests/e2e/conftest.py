@@ -1,10 +1,29 @@
 import os
+import time
 import uuid
 
 import pytest
 
 from helpers import make_client, purge_bucket
-from server import Server
+from server import Server, leftover_processes
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After the whole suite (every server stopped): no process a Cloudless started may still be alive."""
+    if external_server() or not Server.started:
+        return
+    deadline = time.time() + 5
+    left = leftover_processes()
+    while left and time.time() < deadline:
+        time.sleep(0.1)
+        left = leftover_processes()
+    if left:
+        print("\nProcesses started by Cloudless are still alive after the suite:")
+        for pid, cmdline in left:
+            print(f"  {pid}: {cmdline}")
+        session.exitstatus = 1
+    elif session.config.option.verbose >= 0:
+        print(f"\nNo process started by the suite's {len(Server.started)} Cloudless servers is left.")
 
 
 def pytest_configure(config):

@@ -27,6 +27,9 @@ def free_port():
 class Server:
     """One cloudless process. `start()` waits until /_cloudless/health answers."""
 
+    # Every server and data folder of the session, for the check after the suite that nothing they started lives on.
+    started = []
+
     def __init__(self, data_dir=None, args=(), env=None, port=None):
         self.port = port or free_port()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="cloudless-e2e-")
@@ -47,6 +50,7 @@ class Server:
             [binary_path(), "serve", "--port", str(self.port), "--data-dir", self.data_dir, *self.args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env,
         )
+        Server.started.append(self)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -73,3 +77,33 @@ class Server:
 
     def kill9(self):
         return self.stop(sig=signal.SIGKILL)
+
+
+def leftover_processes():
+    """[(pid, cmdline)] of live processes a Cloudless of this session started and left behind: servers still
+    running, and function instances (and their children), found by the `AWS_LAMBDA_RUNTIME_API` variable only
+    Cloudless sets or by a working folder under one of the session's data folders. Zombies are skipped."""
+    servers = {s.proc.pid for s in Server.started if s.proc}
+    roots = {os.path.realpath(s.data_dir) for s in Server.started}
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        pid = int(entry)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    environ = f.read()
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                environ, cwd = b"", ""
+        except (FileNotFoundError, ProcessLookupError, IndexError, PermissionError):
+            continue
+        if pid in servers or b"AWS_LAMBDA_RUNTIME_API=" in environ or any(cwd == r or cwd.startswith(r + "/") for r in roots):
+            found.append((pid, cmdline))
+    return found
