@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from helpers import make_client, purge_bucket
+from helpers import LambdaFunctions, account_of, make_client, purge_bucket
 from server import Server, leftover_processes
 
 
@@ -98,3 +98,24 @@ def bucket(s3):
     s3.create_bucket(Bucket=name)
     yield name
     purge_bucket(s3, name)
+
+
+@pytest.fixture(scope="module")
+def account(endpoint):
+    """The account id the module's server answers for the default keys."""
+    return account_of(endpoint)
+
+
+@pytest.fixture(scope="module")
+def fns(server, request):
+    """The Lambda functions a module creates (`fns.create(...)`), named after the module; all deleted after it,
+    then checked to have left no process behind. A module with its own server overrides `server`."""
+    f = LambdaFunctions(server, "e2e-" + request.module.__name__.removeprefix("test_").removeprefix("lambda_")[:10])
+    yield f
+    f.cleanup()
+
+
+@pytest.fixture(scope="module")
+def lam(fns):
+    """The Lambda client of `fns`."""
+    return fns.lam

@@ -18,7 +18,7 @@ from server import Server
 
 
 @pytest.fixture(scope="module")
-def own_server():
+def server():
     s = Server(data_dir=tempfile.mkdtemp(prefix="cloudless-lambda-async-")).start()
     yield s
     s.stop()
@@ -26,25 +26,13 @@ def own_server():
 
 
 @pytest.fixture(scope="module")
-def fns(own_server):
-    f = LambdaFunctions(own_server, "e2e-async")
-    yield f
-    f.cleanup()
+def sqs(server):
+    return make_client(server.endpoint, "sqs")
 
 
 @pytest.fixture(scope="module")
-def lam(fns):
-    return fns.lam
-
-
-@pytest.fixture(scope="module")
-def sqs(own_server):
-    return make_client(own_server.endpoint, "sqs")
-
-
-@pytest.fixture(scope="module")
-def account(own_server):
-    return make_client(own_server.endpoint, "sts").get_caller_identity()["Account"]
+def account(server):
+    return make_client(server.endpoint, "sts").get_caller_identity()["Account"]
 
 
 def advance(server, seconds):
@@ -213,22 +201,22 @@ def test_failure_without_retries_goes_to_the_on_failure_queue(fns, lam, sqs):
     assert receive(sqs, url, wait=1.5) is None  # one record, not one per destination
 
 
-def test_two_retries_one_then_two_minutes_apart(own_server, fns, lam, sqs):
+def test_two_retries_one_then_two_minutes_apart(server, fns, lam, sqs):
     url, qarn = new_queue(sqs, "async-retries")
     name = fns.create(tag="retry", handler="handler.fail")["FunctionName"]
     lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnFailure": {"Destination": qarn}})
     lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"x": 1}')
     # The first attempt fails at once; the retry waits a minute of the emulator's clock.
     assert receive(sqs, url, wait=3) is None
-    advance(own_server, 61)
+    advance(server, 61)
     assert receive(sqs, url, wait=3) is None
-    advance(own_server, 70)  # the third attempt waits two minutes after the second
+    advance(server, 70)  # the third attempt waits two minutes after the second
     assert receive(sqs, url, wait=2) is None
-    advance(own_server, 60)
+    advance(server, 60)
     record = receive(sqs, url)
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3
-    logs = make_client(own_server.endpoint, "logs")
+    logs = make_client(server.endpoint, "logs")
     events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
     starts = [e["timestamp"] for e in events if e["message"].startswith("START RequestId: " + record["requestContext"]["requestId"])]
     assert len(starts) == 3
@@ -237,14 +225,14 @@ def test_two_retries_one_then_two_minutes_apart(own_server, fns, lam, sqs):
     assert 120_000 <= starts[2] - starts[1] < 150_000
 
 
-def test_event_older_than_the_maximum_age_is_dropped_to_on_failure(own_server, fns, lam, sqs):
+def test_event_older_than_the_maximum_age_is_dropped_to_on_failure(server, fns, lam, sqs):
     url, qarn = new_queue(sqs, "async-age")
     name = fns.create(tag="age", handler="handler.fail")["FunctionName"]
     lam.put_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=60,
                                          DestinationConfig={"OnFailure": {"Destination": qarn}})
     lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"x": 2}')
     assert receive(sqs, url, wait=2) is None
-    advance(own_server, 61)
+    advance(server, 61)
     record = receive(sqs, url)
     assert record["requestContext"]["condition"] == "EventAgeExceeded"
     assert record["requestContext"]["approximateInvokeCount"] == 1
@@ -299,8 +287,8 @@ def test_dead_letter_queue_gets_the_event_with_error_attributes(fns, lam, sqs):
 
 # --- S3 event notifications -----------------------------------------------------------------------
 
-def test_s3_notification_invokes_the_function(own_server, fns, lam, sqs):
-    s3 = make_client(own_server.endpoint)
+def test_s3_notification_invokes_the_function(server, fns, lam, sqs):
+    s3 = make_client(server.endpoint)
     url, qarn = new_queue(sqs, "async-s3")
     name = fns.create(tag="s3", handler="handler.echo")["FunctionName"]
     arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]

@@ -7,17 +7,8 @@ CLIs get one lean walk through the lifecycle; boto3 covers the rest.)
 import base64
 import json
 
-import pytest
-
-from helpers import LAMBDA_ROLE, LambdaFunctions, fixture_zip, host_python_runtime, write_file
+from helpers import LAMBDA_ROLE, fixture_zip, host_python_runtime, write_file
 from test_cli_aws import aws  # noqa: F401  (the per-CLI fixture)
-
-
-@pytest.fixture(scope="module")
-def fns(server):
-    f = LambdaFunctions(server, "e2e-cli")
-    yield f
-    f.cleanup()
 
 
 def run_json(aws, *args):

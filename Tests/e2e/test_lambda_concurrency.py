@@ -10,24 +10,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import LambdaFunctions, account_of, error, error_message, lambda_client, read_payload
-
-
-@pytest.fixture(scope="module")
-def fns(server):
-    f = LambdaFunctions(server, "e2e-conc")
-    yield f
-    f.cleanup()
-
-
-@pytest.fixture(scope="module")
-def lam(fns):
-    return fns.lam
-
-
-@pytest.fixture(scope="module")
-def account(endpoint):
-    return account_of(endpoint)
+from helpers import error, error_message, lambda_client, read_payload
 
 
 def assert_throttled(exc):

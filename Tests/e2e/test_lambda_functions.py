@@ -13,31 +13,14 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import (LAMBDA_ROLE, LambdaFunctions, account_of, error, error_message, fixture_zip,
+from helpers import (LAMBDA_ROLE, error, error_message, fixture_zip,
                      host_python_runtime, lambda_client, read_payload, zip_bytes)
-
-
-@pytest.fixture(scope="module")
-def fns(server):
-    f = LambdaFunctions(server, "e2e-fn")
-    yield f
-    f.cleanup()
-
-
-@pytest.fixture(scope="module")
-def lam(fns):
-    return fns.lam
 
 
 @pytest.fixture(scope="module")
 def raw_lam(endpoint):
     """A client that skips botocore's own parameter validation, so the server's checks are what answers."""
     return lambda_client(endpoint, parameter_validation=False)
-
-
-@pytest.fixture(scope="module")
-def account(endpoint):
-    return account_of(endpoint)
 
 
 def arn(account, name):

@@ -13,22 +13,10 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import (LAMBDA_UUID_RE, LambdaFunctions, error, error_message, fixture_zip, make_client, pid_alive,
+from helpers import (LAMBDA_UUID_RE, error, error_message, fixture_zip, make_client, pid_alive,
                      purge_bucket, read_payload, tail_lines, tail_request_id)
 
 NODE = "nodejs20.x"
-
-
-@pytest.fixture(scope="module")
-def fns(server):
-    f = LambdaFunctions(server, "e2e-inv")
-    yield f
-    f.cleanup()
-
-
-@pytest.fixture(scope="module")
-def lam(fns):
-    return fns.lam
 
 
 @pytest.fixture(scope="module")

@@ -39,15 +39,9 @@ def own():
 
 
 @pytest.fixture(scope="module")
-def fns(own):
-    f = LambdaFunctions(own, "e2e-iso")
-    yield f
-    f.cleanup()
-
-
-@pytest.fixture(scope="module")
-def lam(fns):
-    return fns.lam
+def server(own):
+    """The module's functions (`fns`) live on its own server."""
+    return own
 
 
 def wait_dead(pids, timeout=3):

@@ -19,28 +19,11 @@ import uuid
 
 import pytest
 
-from helpers import (LAMBDA_FIXTURES, LAMBDA_LOG_STREAM_RE, LAMBDA_UUID_RE, LambdaFunctions, account_of, fixture_zip,
+from helpers import (LAMBDA_FIXTURES, LAMBDA_LOG_STREAM_RE, LAMBDA_UUID_RE, fixture_zip,
                      folder_files, make_client, pid_alive, purge_bucket, read_payload, tail_lines, tail_request_id,
                      write_file, zip_bytes)
 
 NODE = "nodejs20.x"
-
-
-@pytest.fixture(scope="module")
-def fns(server):
-    f = LambdaFunctions(server, "e2e-rt")
-    yield f
-    f.cleanup()
-
-
-@pytest.fixture(scope="module")
-def lam(fns):
-    return fns.lam
-
-
-@pytest.fixture(scope="module")
-def account(endpoint):
-    return account_of(endpoint)
 
 
 def arn(account, name):

@@ -11,24 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import (LambdaFunctions, account_of, error, error_message, lambda_client, read_payload, zip_bytes)
-
-
-@pytest.fixture(scope="module")
-def fns(server):
-    f = LambdaFunctions(server, "e2e-ver")
-    yield f
-    f.cleanup()
-
-
-@pytest.fixture(scope="module")
-def lam(fns):
-    return fns.lam
-
-
-@pytest.fixture(scope="module")
-def account(endpoint):
-    return account_of(endpoint)
+from helpers import (error, error_message, lambda_client, read_payload, zip_bytes)
 
 
 def arn(account, name):

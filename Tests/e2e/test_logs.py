@@ -15,7 +15,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from helpers import account_of, error, error_message, make_client
+from helpers import error, error_message, make_client
 from server import Server
 
 DAY = 86_400_000
@@ -33,11 +33,6 @@ def unique(prefix="/e2e/logs"):
 @pytest.fixture(scope="module")
 def logs(endpoint):
     return make_client(endpoint, "logs")
-
-
-@pytest.fixture(scope="module")
-def account(endpoint):
-    return account_of(endpoint)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import (SECRET_ARN_SUFFIX, UUID_RE, account_of, error, force_delete_secret, sm_client, sm_error,
+from helpers import (SECRET_ARN_SUFFIX, UUID_RE, error, force_delete_secret, sm_client, sm_error,
                      unique_secret_name)
 
 NOT_FOUND = "Secrets Manager can't find the specified secret."
@@ -22,11 +22,6 @@ MARKED_FOR_DELETION = "You can't perform this operation on the secret because it
 @pytest.fixture(scope="module")
 def sm(endpoint):
     return sm_client(endpoint)
-
-
-@pytest.fixture(scope="module")
-def account(endpoint):
-    return account_of(endpoint)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import SECRET_ARN_SUFFIX, account_of, error, force_delete_secret, sm_client, unique_secret_name
+from helpers import SECRET_ARN_SUFFIX, error, force_delete_secret, sm_client, unique_secret_name
 
 PRIMARY, REPLICA = "us-east-1", "us-west-2"
 
@@ -18,11 +18,6 @@ def sm(endpoint):
 @pytest.fixture(scope="module")
 def west(endpoint):
     return sm_client(endpoint, region=REPLICA)
-
-
-@pytest.fixture(scope="module")
-def account(endpoint):
-    return account_of(endpoint)
 
 
 @pytest.fixture

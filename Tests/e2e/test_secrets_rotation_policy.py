@@ -8,7 +8,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import account_of, error, force_delete_secret, sm_client, sm_error, unique_secret_name
+from helpers import error, force_delete_secret, sm_client, sm_error, unique_secret_name
 
 CANNOT_INVOKE = ("Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy "
                  "grants access to the principal secretsmanager.amazonaws.com.")
@@ -18,11 +18,6 @@ ROTATION_FIELDS = ("RotationEnabled", "RotationLambdaARN", "RotationRules", "Las
 @pytest.fixture(scope="module")
 def sm(endpoint):
     return sm_client(endpoint)
-
-
-@pytest.fixture(scope="module")
-def account(endpoint):
-    return account_of(endpoint)
 
 
 @pytest.fixture
