@@ -257,7 +257,8 @@ private final class RecordingSink: QueueEventSink {
     init(queues: Set<String>) { self.queues = queues }
 
     func acceptsEvents(queueARN: String) -> Bool { queues.contains(queueARN) }
-    func deliver(_ body: String, toQueueARN queueARN: String, from principal: ServicePrincipal, traceHeader: String?) throws {
+    func deliver(_ body: String, toQueueARN queueARN: String, from principal: ServicePrincipal, traceHeader: String?,
+                 attributes: [String: EventMessageAttribute]) throws {
         guard queues.contains(queueARN) else { throw AWSError("QueueDoesNotExist", "no queue") }
         sent.withLock { $0.append((queueARN, body)) }
     }

@@ -20,6 +20,13 @@ struct AsyncInvocation: Sendable {
     var lastError: String?
     var lastResponse: [UInt8]?
 
+    init(id: Int64, account: String, region: String, function: String, qualifier: String?, requestID: String, payload: [UInt8],
+         clientContext: String?, attempts: Int, received: Double) {
+        self.id = id; self.account = account; self.region = region; self.function = function; self.qualifier = qualifier
+        self.requestID = requestID; self.payload = payload; self.clientContext = clientContext; self.attempts = attempts
+        self.received = received
+    }
+
     static let columns = "id, account, region, function, qualifier, request_id, payload, client_context, attempts, received, last_error, last_response"
 
     init(row: Row) {
