@@ -5,20 +5,67 @@ enum PythonBootstrap {
 import importlib
 import json
 import os
+import socket
 import sys
 import time
-import traceback
-import urllib.request
 
-BASE = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+HOST, _, PORT = os.environ["AWS_LAMBDA_RUNTIME_API"].rpartition(":")
+PREFIX = "/2018-06-01/runtime"
 
 
-def call(method, path, body=None, headers=None):
-    req = urllib.request.Request(BASE + path, data=body, method=method, headers=headers or {})
-    return urllib.request.urlopen(req, timeout=None)
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+
+class RuntimeAPI:
+    """HTTP/1.1 over one kept-alive loopback connection. Written on sockets: urllib would cost the cold start its
+    imports (http.client, email, ssl) on every new instance."""
+
+    def __init__(self):
+        self.sock = None
+        self.reader = None
+
+    def call(self, method, path, body=b"", headers=None):
+        for attempt in (0, 1):
+            try:
+                if self.sock is None:
+                    self.sock = socket.create_connection((HOST, int(PORT)))
+                    self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    self.reader = self.sock.makefile("rb")
+                lines = [method + " " + PREFIX + path + " HTTP/1.1", "Host: " + HOST + ":" + PORT,
+                         "Content-Length: " + str(len(body))]
+                lines += [k + ": " + v for k, v in (headers or {}).items()]
+                self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+                status = int(self.reader.readline().split()[1])
+                received = {}
+                while True:
+                    line = self.reader.readline()
+                    if line in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    received[name.strip().lower()] = value.strip()
+                data = self.reader.read(int(received.get("content-length", "0")))
+                if received.get("connection", "").lower() == "close":
+                    self.close()
+                return Response(status, received, data)
+            except (OSError, IndexError, ValueError):
+                self.close()
+                if attempt:
+                    raise
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = self.reader = None
+
+
+API = RuntimeAPI()
+call = API.call
 
 
 def error_document(exc, request_id, skip=1):
+    import traceback
     frames = traceback.extract_tb(exc.__traceback__)[skip:]
     return {"errorMessage": str(exc), "errorType": type(exc).__name__, "requestId": request_id,
             "stackTrace": traceback.format_list(frames)}
@@ -55,17 +102,17 @@ class CognitoIdentity:
 
 class LambdaContext:
     def __init__(self, headers):
-        self.aws_request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
-        self.invoked_function_arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
+        self.aws_request_id = headers.get("lambda-runtime-aws-request-id")
+        self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn")
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
-        self._deadline_ms = int(headers.get("Lambda-Runtime-Deadline-Ms", "0"))
-        client_context = headers.get("Lambda-Runtime-Client-Context")
+        self._deadline_ms = int(headers.get("lambda-runtime-deadline-ms", "0"))
+        client_context = headers.get("lambda-runtime-client-context")
         self.client_context = ClientContext(json.loads(client_context)) if client_context else None
-        identity = headers.get("Lambda-Runtime-Cognito-Identity")
+        identity = headers.get("lambda-runtime-cognito-identity")
         self.identity = CognitoIdentity(json.loads(identity) if identity else {})
 
     def get_remaining_time_in_millis(self):
@@ -99,10 +146,10 @@ def main():
     handler = load_handler()
     while True:
         r = call("GET", "/invocation/next")
-        headers = {k: v for k, v in r.headers.items()}
-        request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
-        os.environ["_X_AMZN_TRACE_ID"] = headers.get("Lambda-Runtime-Trace-Id", "")
-        raw = r.read()
+        headers = r.headers
+        request_id = headers.get("lambda-runtime-aws-request-id")
+        os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id", "")
+        raw = r.body
         try:
             event = json.loads(raw) if raw else None
             result = handler(event, LambdaContext(headers))
