@@ -87,7 +87,7 @@ def test_bucket_tagging_crud_and_validation(s3, bucket):
         assert error(e) == ("InvalidTag", 400) and error_message(e) == message
     with pytest.raises(ClientError) as e:
         s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": f"k{i}", "Value": "v"} for i in range(51)]})
-    assert error(e)[1] == 400
+    assert error(e) == ("BadRequest", 400) and error_message(e) == "Bucket tag count cannot be greater than 50"
     # 50 is fine; bad input changed nothing before that
     assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"][0] == {"Key": "tag1", "Value": "tag1"}
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": f"k{i}", "Value": "v"} for i in range(50)]})
@@ -376,3 +376,12 @@ def test_aws_cli_v1_and_v2_read_and_write_subresources(endpoint, bucket, tmp_pat
     assert json.loads(p.stdout)["CORSRules"] == [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]
     p = run(v2, "get-bucket-policy", "--bucket", bucket)
     assert p.returncode != 0 and "NoSuchBucketPolicy" in p.stderr
+
+
+def test_form_upload_acl_field(s3, acl_bucket):
+    import requests
+    post = s3.generate_presigned_post(acl_bucket, "form.txt", Fields={"acl": "public-read"}, Conditions=[{"acl": "public-read"}])
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("form.txt", b"hello")}, timeout=10)
+    assert r.status_code == 204, r.text
+    grants = s3.get_object_acl(Bucket=acl_bucket, Key="form.txt")["Grants"]
+    assert [(g["Grantee"].get("URI"), g["Permission"]) for g in grants] == [(None, "FULL_CONTROL"), (ALL_USERS, "READ")]
