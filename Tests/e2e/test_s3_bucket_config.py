@@ -376,6 +376,15 @@ def test_aws_cli_v1_and_v2_read_and_write_subresources(endpoint, bucket, tmp_pat
     assert json.loads(p.stdout)["CORSRules"] == [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]
     p = run(v2, "get-bucket-policy", "--bucket", bucket)
     assert p.returncode != 0 and "NoSuchBucketPolicy" in p.stderr
+    p = run(v1, "put-bucket-website", "--bucket", bucket, "--website-configuration",
+            json.dumps({"IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "404.html"}}))
+    assert p.returncode == 0, p.stderr
+    got = json.loads(run(v2, "get-bucket-website", "--bucket", bucket).stdout)
+    assert got["IndexDocument"] == {"Suffix": "index.html"} and got["ErrorDocument"] == {"Key": "404.html"}
+    p = run(v1, "get-public-access-block", "--bucket", bucket)
+    assert json.loads(p.stdout)["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+    p = run(v2, "put-bucket-acl", "--bucket", bucket, "--acl", "public-read")
+    assert p.returncode != 0 and "AccessControlListNotSupported" in p.stderr
 
 
 def test_form_upload_acl_field(s3, acl_bucket):
