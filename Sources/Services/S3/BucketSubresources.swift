@@ -28,18 +28,24 @@ extension S3Service {
         ("inventory", "Inventory", "ListInventoryConfigurationsResult"),
     ]
 
-    /// The operation a bucket sub-resource request names, or nil when it names none of those above.
+    /// The operation a bucket sub-resource request names ("Unknown" for a method the sub-resource has not), or nil
+    /// when it names none of those above.
     static func subresourceOperation(_ r: AWSRequest) -> String? {
         for s in subresources where r.hasQuery(s.query) {
             switch r.method {
-            case .put: return s.put
-            case .get: return s.get
-            case .delete: return s.delete
-            default: return nil
+            case .put: return s.put ?? "Unknown"
+            case .get: return s.get ?? "Unknown"
+            case .delete: return s.delete ?? "Unknown"
+            default: return "Unknown"
             }
         }
-        if r.method == .get, let list = configurationLists.first(where: { r.hasQuery($0.query) }) {
-            return r.hasQuery("id") ? "GetBucket\(list.name)Configuration" : "ListBucket\(list.name)Configurations"
+        if let list = configurationLists.first(where: { r.hasQuery($0.query) }) {
+            switch r.method {
+            case .get: return r.hasQuery("id") ? "GetBucket\(list.name)Configuration" : "ListBucket\(list.name)Configurations"
+            case .put: return "PutBucket\(list.name)Configuration"
+            case .delete: return "DeleteBucket\(list.name)Configuration"
+            default: return "Unknown"
+            }
         }
         return nil
     }
@@ -80,6 +86,7 @@ extension S3Service {
         case "GetBucketReplication": return try await getBucketReplication(ctx)
         case "PutBucketReplication": return try await putBucketReplication(ctx)
         case "DeleteBucketReplication": return try await deleteConfiguration(ctx, .replication)
+        case "Unknown": throw S3Error.methodNotAllowed(ctx.request.method.rawValue, resource: "BUCKET")
         default:
             guard let list = Self.configurationLists.first(where: {
                 op == "ListBucket\($0.name)Configurations" || op == "GetBucket\($0.name)Configuration"
