@@ -64,7 +64,7 @@ private func xml(_ s: String) -> XMLElement { XMLElement.parse(Array(s.utf8))! }
     }
 
     @Test func policyDocumentsNeedAnOwnerAndKnownGrantees() {
-        let grant = "<Grant><Grantee><URI>http://acs.amazonaws.com/groups/s3/FakeGroup</URI></Grantee><Permission>READ</Permission></Grant>"
+        let grant = "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\"><URI>http://acs.amazonaws.com/groups/s3/FakeGroup</URI></Grantee><Permission>READ</Permission></Grant>"
         #expect(throws: S3Error.invalidArgument("Invalid group uri")) {
             try AccessControlList.parse(policy: Array("<AccessControlPolicy><Owner><ID>\(owner)</ID></Owner><AccessControlList>\(grant)</AccessControlList></AccessControlPolicy>".utf8))
         }

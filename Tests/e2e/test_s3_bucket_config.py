@@ -280,6 +280,18 @@ def test_bucket_acl_errors_change_nothing(s3, acl_bucket, endpoint):
         assert error(e) == (code, 400), kwargs
         if message:
             assert error_message(e) == message
+    owner = s3.get_bucket_acl(Bucket=acl_bucket)["Owner"]
+    for grantee, code in [({"Type": "BadType", "ID": "wrong-id"}, "MalformedACLError"),
+                          ({"Type": "CanonicalUser", "ID": "wrong-id"}, "InvalidArgument"),
+                          ({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/FakeGroup"}, "InvalidArgument")]:
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_acl(Bucket=acl_bucket, AccessControlPolicy={"Owner": owner, "Grants": [
+                {"Grantee": grantee, "Permission": "FULL_CONTROL"}]})
+        assert error(e) == (code, 400), grantee
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_acl(Bucket=acl_bucket, AccessControlPolicy={"Owner": owner, "Grants": [
+            {"Grantee": {"Type": "Group", "URI": LOG_DELIVERY}, "Permission": "WRONG-PERMISSION"}]})
+    assert error(e) == ("MalformedACLError", 400)
     r = raw_request(endpoint, "PUT", f"/{acl_bucket}?acl")
     assert r.status_code == 400 and b"<Code>MissingSecurityHeader</Code>" in r.content
     assert b"<MissingHeaderName>x-amz-acl</MissingHeaderName>" in r.content

@@ -104,8 +104,8 @@ struct AccessControlList: Sendable, Equatable {
         AWSError("MalformedACLError", "The XML you provided was not well-formed or did not validate against our published schema")
     }
 
-    /// An AccessControlPolicy document (PutBucketAcl / PutObjectAcl body). The grantee's kind is told by the
-    /// element it carries (ID, URI or EmailAddress), which is what its xsi:type must say.
+    /// An AccessControlPolicy document (PutBucketAcl / PutObjectAcl body). Each grantee's xsi:type says which
+    /// element it carries: ID, URI or EmailAddress.
     static func parse(policy bytes: [UInt8]) throws -> AccessControlList {
         guard let doc = XMLElement.parse(bytes), doc.name == "AccessControlPolicy", let owner = doc.child("Owner"),
               owner.value("ID") != nil, let list = doc.child("AccessControlList") else {
@@ -116,13 +116,14 @@ struct AccessControlList: Sendable, Equatable {
         for g in list.children {
             guard g.name == "Grant", let grantee = g.child("Grantee"), let permission = g.value("Permission"),
                   permissions.contains(permission) else { throw malformed() }
-            if let id = grantee.value("ID") {
+            let type = grantee.attributes["xsi:type"] ?? grantee.attributes["type"]
+            if type == "CanonicalUser", let id = grantee.value("ID") {
                 guard isCanonicalID(id) else { throw S3Error.invalidArgument("Invalid id", name: "CanonicalUser/ID", value: id) }
                 acl.grants.append(Grant(grantee: .canonicalUser(id), permission: permission))
-            } else if let uri = grantee.value("URI") {
+            } else if type == "Group", let uri = grantee.value("URI") {
                 guard groups.contains(uri) else { throw S3Error.invalidArgument("Invalid group uri", name: "Group/URI", value: uri) }
                 acl.grants.append(Grant(grantee: .group(uri), permission: permission))
-            } else if let email = grantee.value("EmailAddress") {
+            } else if type == "AmazonCustomerByEmail", let email = grantee.value("EmailAddress") {
                 acl.grants.append(Grant(grantee: .email(email), permission: permission))
             } else {
                 throw malformed()
