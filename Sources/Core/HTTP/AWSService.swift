@@ -32,6 +32,9 @@ public protocol AWSService: Sendable {
     var jsonErrorMessageKey: String { get }
     /// An answer for an internal path under `/_cloudless/<signingName>/` (Lambda's code downloads), or nil.
     func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse?
+    /// Whether an unsigned request may pass even with --strict-auth (S3's CORS preflights and website endpoints,
+    /// which browsers call without credentials).
+    func acceptsUnsigned(method: HTTPRequest.Method, hostName: String, rawPath: String) -> Bool
 }
 
 extension AWSService {
@@ -40,4 +43,5 @@ extension AWSService {
     public var queryNamespace: String? { nil }
     public var jsonErrorMessageKey: String { "message" }
     public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? { nil }
+    public func acceptsUnsigned(method: HTTPRequest.Method, hostName: String, rawPath: String) -> Bool { false }
 }

@@ -124,7 +124,9 @@ public struct Gateway: HTTPResponder {
         // An unsigned S3 form upload (PostObject) is signed inside its body: S3 checks that signature itself.
         let formUpload = name == "s3" && request.method == .post && rawQuery.isEmpty && creds.accessKeyID == nil
             && request.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true
-        if auth.strict && !formUpload {
+        var unsigned = false
+        if case .anonymous = creds { unsigned = service.acceptsUnsigned(method: request.method, hostName: hostName, rawPath: rawPath) }
+        if auth.strict && !formUpload && !unsigned {
             var buffered: ByteBuffer?
             signature = try await verifier.verify(
                 creds, service: service.signingName, method: request.method, rawPath: rawPath, query: query, headers: request.headers, host: host,

@@ -11,6 +11,8 @@ public final class XMLElement: @unchecked Sendable {
     public let name: String
     public internal(set) var text: String = ""
     public internal(set) var children: [XMLElement] = []
+    /// Attributes by qualified name (`xsi:type`).
+    public internal(set) var attributes: [String: String] = [:]
 
     init(name: String) { self.name = name }
 
@@ -41,6 +43,7 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
         let e = XMLElement(name: name)
+        e.attributes = attributes
         if let parent = stack.last {
             parent.children.append(e)
         } else if root == nil {

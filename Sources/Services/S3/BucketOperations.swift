@@ -50,8 +50,10 @@ extension S3Service {
         }
         let objectLock = r.header("x-amz-bucket-object-lock-enabled")?.lowercased() == "true"
         let finalRegion = region
-        let bucket = Bucket(name: ctx.bucket, account: r.caller.accountID, region: region, created: wallSeconds(),
+        var bucket = Bucket(name: ctx.bucket, account: r.caller.accountID, region: region, created: wallSeconds(),
                             versioning: objectLock ? "Enabled" : nil, objectLock: objectLock)
+        bucket.configuration = try initialConfiguration(r)
+        let documents = bucket.configuration
         try store.db.writeNow { db in
             if let existing = try Row.fetchOne(db, sql: "SELECT account, region FROM bucket WHERE name = ?", arguments: [bucket.name]) {
                 if (existing["account"] as String) != bucket.account {
@@ -67,6 +69,10 @@ extension S3Service {
             try db.execute(
                 sql: "INSERT INTO bucket (name, account, region, created, versioning, object_lock) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [bucket.name, bucket.account, bucket.region, bucket.created, bucket.versioning, bucket.objectLock])
+            for (name, document) in documents {
+                try db.execute(sql: "INSERT INTO bucket_config (bucket, name, document) VALUES (?, ?, ?)",
+                               arguments: [bucket.name, name, document])
+            }
         }
         if store.cached(bucket.name) == nil { store.cache(bucket) }
         var headers = HTTPFields()
@@ -165,24 +171,6 @@ extension S3Service {
         var xml = XMLWriter()
         xml.open("VersioningConfiguration", xmlns: Self.xmlns)
         xml.element("Status", b.versioning)
-        xml.close()
-        return AWSResponse(xml: xml)
-    }
-
-    func getBucketAcl(_ ctx: BucketContext) async throws -> AWSResponse {
-        let b = try await ownedBucket(ctx.bucket, ctx.request)
-        var xml = XMLWriter()
-        xml.open("AccessControlPolicy", xmlns: Self.xmlns)
-        Self.writeOwner(&xml, account: b.account)
-        xml.open("AccessControlList")
-        xml.open("Grant")
-        xml.open("Grantee", attributes: [("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", "CanonicalUser")])
-        xml.element("ID", Self.canonicalUserID(b.account))
-        xml.element("DisplayName", "account-\(b.account)")
-        xml.close()
-        xml.element("Permission", "FULL_CONTROL")
-        xml.close()
-        xml.close()
         xml.close()
         return AWSResponse(xml: xml)
     }

@@ -83,6 +83,8 @@ extension S3Service {
             headers.removeAll { $0.0 == "x-amz-server-side-encryption" }
             headers.append(("x-amz-server-side-encryption", sse))
         }
+        // A copy gets the ACL its request asks for (default: owner only), not the source's.
+        headers = ObjectHeaders.with(try requestedObjectACL(r, bucket: bucket), owner: Self.canonicalUserID(r.caller.accountID), headers)
         let tags = taggingDirective == "REPLACE" ? try ObjectHeaders.taggingHeader(r) : source.tags
         let storageClass = r.header("x-amz-storage-class") != nil ? try ObjectHeaders.storageClass(r) : "STANDARD"
         // Bytes are shared through hard links: a copy costs no I/O, and deleting either side leaves the other intact.

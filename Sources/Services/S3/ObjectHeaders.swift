@@ -93,8 +93,8 @@ enum ObjectHeaders {
         return tags
     }
 
-    static func validateTags(_ tags: [(String, String)]) throws {
-        if tags.count > 10 { throw AWSError("BadRequest", "Object tags cannot be greater than 10") }
+    static func validateTags(_ tags: [(String, String)], tooMany: AWSError? = nil, limit: Int = 10) throws {
+        if tags.count > limit { throw tooMany ?? AWSError("BadRequest", "Object tags cannot be greater than 10") }
         var seen = Set<String>()
         for (k, v) in tags {
             if k.isEmpty || k.count > 128 { throw AWSError("InvalidTag", "The TagKey you have provided is invalid").with("TagKey", k) }
@@ -111,7 +111,7 @@ enum ObjectHeaders {
         h.set("Last-Modified", AWSDate.rfc1123(o.lastModified))
         h.set("Accept-Ranges", "bytes")
         var hasType = false, hasSSE = false
-        for (k, v) in o.headers {
+        for (k, v) in o.headers where k != acl {
             if k == "content-type" { hasType = true }
             if k == "x-amz-server-side-encryption" { hasSSE = true }
             h.set(k, v)

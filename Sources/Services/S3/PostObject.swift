@@ -148,9 +148,12 @@ extension S3Service {
         for (name, v) in fields {
             if let n = HTTPField.Name(name) { asHeaders.append(HTTPField(name: n, value: v)) }
         }
+        // The form's `acl` field is the canned ACL of x-amz-acl.
+        if let acl = value("acl") { asHeaders.set("x-amz-acl", acl) }
         var fake = r
         fake.headers = asHeaders
-        let headers = try ObjectHeaders.systemHeaders(fake)
+        let headers = ObjectHeaders.with(try requestedObjectACL(fake, bucket: bucket), owner: Self.canonicalUserID(bucket.account),
+                                         try ObjectHeaders.systemHeaders(fake))
         let metadata = try ObjectHeaders.userMetadata(fake)
         let storageClass = try ObjectHeaders.storageClass(fake)
         let requested = try UploadBody.requestedAlgorithm(fake)

@@ -14,7 +14,8 @@ extension S3Service {
     func putObject(_ ctx: ObjectContext) async throws -> AWSResponse {
         let r = ctx.request
         let bucket = try await ownedBucket(ctx.bucket, r)
-        let headers = try ObjectHeaders.systemHeaders(r)
+        let headers = ObjectHeaders.with(try requestedObjectACL(r, bucket: bucket), owner: Self.canonicalUserID(r.caller.accountID),
+                                         try ObjectHeaders.systemHeaders(r))
         let metadata = try ObjectHeaders.userMetadata(r)
         let tags = try ObjectHeaders.taggingHeader(r)
         let storageClass = try ObjectHeaders.storageClass(r)

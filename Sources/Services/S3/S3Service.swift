@@ -37,7 +37,31 @@ public struct S3Service: AWSService {
     public func reset() async throws { try await store.reset() }
 
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
+        if let site = WebsiteAddress.parse(hostName: request.hostName, rawPath: request.rawPath) {
+            return try await serveWebsite(request, site)
+        }
         let address = try S3Address.parse(hostName: request.hostName, rawPath: request.rawPath)
+        if request.method == .options { return try await preflight(request, bucket: address.bucket, isObject: address.key != nil) }
+        guard let origin = request.header("origin"), let bucket = address.bucket.flatMap(store.bucket) else {
+            return try await route(request, address)
+        }
+        // A cross-origin request: the bucket's matching CORS rule (if any) answers with Access-Control-* headers, errors too.
+        let cors = corsHeaders(bucket, origin: origin, method: request.method.rawValue)
+        do {
+            var response = try await route(request, address)
+            for (k, v) in cors { response.headers.set(k, v) }
+            return response
+        } catch var e as AWSError {
+            e.headers += cors
+            throw e
+        }
+    }
+
+    public func acceptsUnsigned(method: HTTPRequest.Method, hostName: String, rawPath: String) -> Bool {
+        method == .options || WebsiteAddress.parse(hostName: hostName, rawPath: rawPath) != nil
+    }
+
+    func route(_ request: AWSRequest, _ address: S3Address) async throws -> AWSResponse {
         let op = Self.operation(request, address)
         guard let bucket = address.bucket else {
             if op == "ListBuckets" { return try await listBuckets(request) }
@@ -62,6 +86,8 @@ public struct S3Service: AWSService {
             case "CompleteMultipartUpload": return try await completeMultipartUpload(ctx)
             case "AbortMultipartUpload": return try await abortMultipartUpload(ctx)
             case "ListParts": return try await listParts(ctx)
+            case "GetObjectAcl": return try await getObjectAcl(ctx)
+            case "PutObjectAcl": return try await putObjectAcl(ctx)
             default: throw AWSError.notImplemented(op)
             }
         }
@@ -72,7 +98,6 @@ public struct S3Service: AWSService {
         case "DeleteBucket": return try await deleteBucket(ctx)
         case "GetBucketLocation": return try await getBucketLocation(ctx)
         case "GetBucketVersioning": return try await getBucketVersioning(ctx)
-        case "GetBucketAcl": return try await getBucketAcl(ctx)
         case "PutBucketNotificationConfiguration": return try await putBucketNotificationConfiguration(ctx)
         case "GetBucketNotificationConfiguration": return try await getBucketNotificationConfiguration(ctx)
         case "ListObjects": return try await listObjects(ctx, v2: false)
@@ -80,7 +105,9 @@ public struct S3Service: AWSService {
         case "ListMultipartUploads": return try await listMultipartUploads(ctx)
         case "DeleteObjects": return try await deleteObjects(ctx)
         case "PostObject": return try await postObject(ctx)
-        default: throw AWSError.notImplemented(op)
+        default:
+            if let response = try await bucketSubresource(op, ctx) { return response }
+            throw AWSError.notImplemented(op)
         }
     }
 
@@ -120,25 +147,21 @@ public struct S3Service: AWSService {
             default: return "Unknown"
             }
         }
+        if let op = subresourceOperation(r) { return op }
         switch m {
         case .put:
             if r.hasQuery("notification") { return "PutBucketNotificationConfiguration" }
-            for sub in ["versioning", "tagging", "acl", "cors", "policy", "lifecycle", "encryption", "website", "logging",
-                        "ownershipControls", "publicAccessBlock", "requestPayment", "accelerate",
-                        "object-lock", "replication"] where r.hasQuery(sub) {
+            for sub in ["versioning", "lifecycle", "object-lock"] where r.hasQuery(sub) {
                 return "PutBucket." + sub
             }
             return "CreateBucket"
         case .get:
             if r.hasQuery("location") { return "GetBucketLocation" }
             if r.hasQuery("versioning") { return "GetBucketVersioning" }
-            if r.hasQuery("acl") { return "GetBucketAcl" }
             if r.hasQuery("notification") { return "GetBucketNotificationConfiguration" }
             if r.hasQuery("uploads") { return "ListMultipartUploads" }
             if r.hasQuery("versions") { return "ListObjectVersions" }
-            for sub in ["tagging", "cors", "policy", "lifecycle", "encryption", "website", "logging",
-                        "ownershipControls", "publicAccessBlock", "requestPayment", "accelerate", "object-lock", "replication",
-                        "policyStatus", "intelligent-tiering", "analytics", "metrics", "inventory"] where r.hasQuery(sub) {
+            for sub in ["lifecycle", "object-lock"] where r.hasQuery(sub) {
                 return "GetBucket." + sub
             }
             if r.queryValue("list-type") == "2" { return "ListObjectsV2" }
