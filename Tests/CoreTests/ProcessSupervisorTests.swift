@@ -38,4 +38,22 @@ import Testing
         let state = stat.split(separator: ")").last?.split(separator: " ").first
         #expect(stat.isEmpty || state == "Z")
     }
+
+    @Test func onlyTheStandardDescriptorsPassToTheChild() async throws {
+        // A descriptor the parent opened without O_CLOEXEC (as NIO's listeners are) must not reach the child.
+        let leaked = open("/dev/null", O_RDONLY)
+        defer { close(leaked) }
+        let supervisor = ProcessSupervisor()
+        let lines = Mutex<[String]>([])
+        let done = Mutex<Int32?>(nil)
+        _ = try supervisor.spawn(
+            executable: "/bin/sh", arguments: ["-c", "ls /proc/self/fd"], environment: [:], directory: "/",
+            output: { line in lines.withLock { $0.append(line) } }, onExit: { code in done.withLock { $0 = code } })
+        for _ in 0..<200 where done.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let fds = Set(lines.withLock { $0 }.compactMap { Int32($0) })
+        // 0, 1, 2, and the one `ls` opens to read the folder.
+        #expect(!fds.contains(leaked))
+        #expect(fds.filter { $0 > 2 }.count <= 1)
+    }
 }

@@ -81,6 +81,9 @@ public final class ProcessSupervisor: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        // Only stdin, stdout and stderr pass to the child. An inherited listener would keep the emulator's port (and
+        // an instance's Runtime API port) open after a kill -9 of the emulator, and a restart could not bind it.
+        cloudless_spawn_addclosefrom(&actions, 3)
         cloudless_spawn_addchdir(&actions, directory)
 
         var attributes = posix_spawnattr_t()
