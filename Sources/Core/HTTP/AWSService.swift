@@ -32,6 +32,12 @@ public protocol AWSService: Sendable {
     var jsonErrorMessageKey: String { get }
     /// An answer for an internal path under `/_cloudless/<signingName>/` (Lambda's code downloads), or nil.
     func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse?
+    /// Host labels that address endpoints the service runs itself rather than its API (Lambda's function URLs,
+    /// `<url-id>.lambda-url.<region>.localhost`): a request whose Host has one as its second label is not
+    /// identified nor authenticated by the gateway but handed to `hostedResponse` as sent.
+    var hostLabels: [String] { get }
+    /// The answer to a request for one of `hostLabels` (the caller is the default account, the region the Host's).
+    func hostedResponse(_ request: AWSRequest) async -> AWSResponse
 }
 
 extension AWSService {
@@ -40,4 +46,6 @@ extension AWSService {
     public var queryNamespace: String? { nil }
     public var jsonErrorMessageKey: String { "message" }
     public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? { nil }
+    public var hostLabels: [String] { [] }
+    public func hostedResponse(_ request: AWSRequest) async -> AWSResponse { AWSResponse(status: .notFound) }
 }
