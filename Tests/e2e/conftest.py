@@ -1,4 +1,5 @@
 import os
+import socket
 import uuid
 
 import pytest
@@ -79,3 +80,17 @@ def bucket(s3):
     s3.create_bucket(Bucket=name)
     yield name
     purge_bucket(s3, name)
+
+
+@pytest.fixture
+def loopback_dns(monkeypatch):
+    """Resolve *.localhost and *.localstack.cloud to 127.0.0.1 inside this test process."""
+    real = socket.getaddrinfo
+
+    def fake(host, *args, **kwargs):
+        if isinstance(host, str) and (host == "localhost" or host.endswith(".localhost")
+                                      or host.endswith(".localstack.cloud")):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)

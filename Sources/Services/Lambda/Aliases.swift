@@ -97,7 +97,12 @@ extension LambdaService {
     func deleteAlias(_ r: LambdaRequest) throws -> AWSResponse {
         let (f, _) = try function(r)
         let name = r.labels["Name"] ?? ""
-        try changeFunction(arn: f.arn, r) { f in f.aliases.removeAll { $0.Name == name } }
+        // The alias's resource policy and function URL go with it.
+        try changeFunction(arn: f.arn, r) { f in
+            f.aliases.removeAll { $0.Name == name }
+            f.policies?[name] = nil
+        }
+        try store.db.writeNow { db in try FunctionURLConfig.delete(account: f.account, region: f.region, name: f.name, qualifier: name, db) }
         return RestJSON.response(nil, status: .noContent)
     }
 }
