@@ -117,22 +117,33 @@ def test_qualified_policies_are_separate(fn, lam, account):
     lam.remove_permission(FunctionName=fn, Qualifier="1", StatementId="v")
 
 
-def test_revision_id_checks(fns, lam):
+def test_revision_id_is_the_configuration_s(fns, lam):
+    """A policy shares the RevisionId of what it is attached to; each change of the policy makes a new one."""
     name = fns.create(tag="rev")["FunctionName"]
-    lam.add_permission(FunctionName=name, StatementId="one", Action="lambda:InvokeFunction", Principal="sns.amazonaws.com")
-    revision = lam.get_policy(FunctionName=name)["RevisionId"]
+    active = lam.get_function(FunctionName=name)["Configuration"]["RevisionId"]
     with pytest.raises(ClientError) as e:
-        lam.add_permission(FunctionName=name, StatementId="two", Action="lambda:InvokeFunction",
+        lam.add_permission(FunctionName=name, StatementId="one", Action="lambda:InvokeFunction",
                            Principal="sns.amazonaws.com", RevisionId="wrong")
-    assert error(e) == ("PreconditionFailedException", 412)
-    assert error_message(e) == ("The Revision Id provided does not match the latest Revision Id. "
-                                "Call the GetPolicy API to retrieve the latest Revision Id")
-    lam.add_permission(FunctionName=name, StatementId="two", Action="lambda:InvokeFunction",
-                       Principal="sns.amazonaws.com", RevisionId=revision)
+    assert (*error(e), error_message(e)) == (
+        "PreconditionFailedException", 412,
+        "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id")
+    lam.add_permission(FunctionName=name, StatementId="one", Action="lambda:InvokeFunction", Principal="sns.amazonaws.com",
+                       RevisionId=active)
+    revision = lam.get_policy(FunctionName=name)["RevisionId"]
+    assert revision != active
+    assert lam.get_function(FunctionName=name)["Configuration"]["RevisionId"] == revision
     with pytest.raises(ClientError) as e:
-        lam.remove_permission(FunctionName=name, StatementId="one", RevisionId=revision)
+        lam.remove_permission(FunctionName=name, StatementId="one", RevisionId=active)
     assert error(e) == ("PreconditionFailedException", 412)
-    lam.remove_permission(FunctionName=name, StatementId="one", RevisionId=lam.get_policy(FunctionName=name)["RevisionId"])
+    lam.remove_permission(FunctionName=name, StatementId="one", RevisionId=revision)
+    assert lam.get_function(FunctionName=name)["Configuration"]["RevisionId"] not in (active, revision)
+
+    alias = lam.create_alias(FunctionName=name, Name="rev", FunctionVersion="$LATEST")
+    lam.add_permission(FunctionName=name, Qualifier="rev", StatementId="a", Action="lambda:InvokeFunction",
+                       Principal="sns.amazonaws.com", RevisionId=alias["RevisionId"])
+    after = lam.get_alias(FunctionName=name, Name="rev")["RevisionId"]
+    assert after != alias["RevisionId"]
+    assert lam.get_policy(FunctionName=name, Qualifier="rev")["RevisionId"] == after
 
 
 @pytest.mark.parametrize("kw, expected", [

@@ -17,6 +17,8 @@ struct LayerVersion: Codable, Sendable {
     var CodeSize: Int
     var codeHex: String
     var policy: ResourcePolicy?
+    /// The policy's RevisionId (a layer version has no other).
+    var policyRevisionId: String?
 
     var layerARN: String { "arn:aws:lambda:\(region):\(account):layer:\(name)" }
     var arn: String { "\(layerARN):\(Version)" }
@@ -220,16 +222,20 @@ extension LambdaService {
         return RestJSON.response(out)
     }
 
-    /// Apply a change to one layer version's policy; a missing version is AWS's "Layer version … does not exist."
-    func changeLayerPolicy(_ r: LambdaRequest, _ change: (inout ResourcePolicy?) throws -> Void) throws {
+    /// Apply a change to one layer version's policy, checking `expected` against its RevisionId and making a new one;
+    /// a missing version is AWS's "Layer version … does not exist.". Returns the new RevisionId.
+    func changeLayerPolicy(_ r: LambdaRequest, expected: String?, _ change: (inout ResourcePolicy?) throws -> Void) throws -> String {
         let (account, region, name) = try Self.layerName(r)
         let version = try Self.layerVersionNumber(r)
-        try store.db.writeNow { db in
+        return try store.db.writeNow { db in
             guard var v = try LayerVersion.find(account: account, region: region, name: name, version: version, db) else {
                 throw Self.layerVersionMissing("arn:aws:lambda:\(region):\(account):layer:\(name):\(version)")
             }
             try change(&v.policy)
+            if let expected, expected != v.policyRevisionId { throw ResourcePolicy.revisionMismatch("GetLayerPolicy") }
+            v.policyRevisionId = Self.revision()
             try v.save(db)
+            return v.policyRevisionId!
         }
     }
 
@@ -250,14 +256,10 @@ extension LambdaService {
         let condition: [(String, [(String, String)])] = (input["OrganizationId"] as? String).map { [("StringEquals", [("aws:PrincipalOrgID", $0)])] } ?? []
         let text = ResourcePolicy.statement(sid: sid, principal: try Self.principalJSON(principal), action: action,
                                             resource: "arn:aws:lambda:\(region):\(account):layer:\(name):\(version)", condition: condition)
-        var revision = ""
-        try changeLayerPolicy(r) { policy in
-            var p = policy ?? ResourcePolicy(revisionId: Self.revision())
-            if let rev = r.request.queryValue("RevisionId"), rev != p.revisionId { throw ResourcePolicy.revisionMismatch("GetLayerPolicy") }
+        let revision = try changeLayerPolicy(r, expected: r.request.queryValue("RevisionId")) { policy in
+            var p = policy ?? ResourcePolicy()
             if p.statements.contains(where: { $0.Sid == sid }) { throw ResourcePolicy.conflict(sid) }
             p.statements.append(.init(Sid: sid, json: text))
-            p.revisionId = Self.revision()
-            revision = p.revisionId
             policy = p
         }
         return RestJSON.response(["Statement": text, "RevisionId": revision], status: .created)
@@ -265,12 +267,10 @@ extension LambdaService {
 
     func removeLayerVersionPermission(_ r: LambdaRequest) throws -> AWSResponse {
         let sid = r.labels["StatementId"] ?? ""
-        try changeLayerPolicy(r) { policy in
+        _ = try changeLayerPolicy(r, expected: r.request.queryValue("RevisionId")) { policy in
             guard var p = policy else { throw ResourcePolicy.noPolicy }
-            if let rev = r.request.queryValue("RevisionId"), rev != p.revisionId { throw ResourcePolicy.revisionMismatch("GetLayerPolicy") }
             guard let i = p.statements.firstIndex(where: { $0.Sid == sid }) else { throw ResourcePolicy.statementNotFound(sid) }
             p.statements.remove(at: i)
-            p.revisionId = Self.revision()
             policy = p.statements.isEmpty ? nil : p
         }
         return RestJSON.response(nil, status: .noContent)
@@ -283,7 +283,7 @@ extension LambdaService {
             throw Self.layerVersionMissing("arn:aws:lambda:\(region):\(account):layer:\(name):\(version)")
         }
         guard let p = v.policy else { throw ResourcePolicy.noPolicy }
-        return RestJSON.response(["Policy": p.document, "RevisionId": p.revisionId])
+        return RestJSON.response(["Policy": p.document, "RevisionId": v.policyRevisionId ?? ""])
     }
 
     /// The layers a Create/UpdateFunctionConfiguration names, checked as AWS checks them (at most 5, versioned ARNs

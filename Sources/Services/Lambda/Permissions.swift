@@ -3,15 +3,13 @@ import Foundation
 import GRDB
 
 /// A resource policy as Lambda keeps it: statements in the order they were added, each the JSON text AWS built for
-/// it (Sid, Effect, Principal, Action, Resource, Condition in that order), and a revision that changes with each edit.
-/// Stored, not enforced.
+/// it (Sid, Effect, Principal, Action, Resource, Condition in that order). Stored, not enforced.
 struct ResourcePolicy: Codable, Sendable {
     struct Statement: Codable, Sendable {
         var Sid: String
         var json: String
     }
     var statements: [Statement] = []
-    var revisionId: String
 
     var document: String {
         "{\"Version\":\"2012-10-17\",\"Id\":\"default\",\"Statement\":[\(statements.map(\.json).joined(separator: ","))]}"
@@ -94,6 +92,26 @@ extension LambdaService {
         return "{\"Service\":\(JSONString.quote(principal))}"
     }
 
+    /// The RevisionId a function policy shares with what it is attached to ($LATEST, a version or an alias): AWS
+    /// checks a request's RevisionId against it, and each change of the policy makes a new one.
+    static func policyRevision(_ f: inout LambdaFunction, _ qualifier: String?, expected: String?) throws {
+        func check(_ current: inout String) throws {
+            if let expected, expected != current { throw ResourcePolicy.revisionMismatch("GetPolicy") }
+            current = revision()
+        }
+        if let q = qualifier, q != "$LATEST" {
+            if let i = f.versions.firstIndex(where: { $0.Version == q }) { return try check(&f.versions[i].RevisionId) }
+            if let i = f.aliases.firstIndex(where: { $0.Name == q }) { return try check(&f.aliases[i].RevisionId) }
+            throw qualifierNotFound(f, q)
+        }
+        try check(&f.latest.RevisionId)
+    }
+
+    static func currentRevision(_ f: LambdaFunction, _ qualifier: String?) -> String {
+        guard let q = qualifier, q != "$LATEST" else { return f.latest.RevisionId }
+        return f.versions.first { $0.Version == q }?.RevisionId ?? f.aliases.first { $0.Name == q }?.RevisionId ?? ""
+    }
+
     func addPermission(_ r: LambdaRequest) async throws -> AWSResponse {
         let input = try await r.body()
         let sid = input["StatementId"] as? String ?? ""
@@ -108,8 +126,8 @@ extension LambdaService {
         var equals: [(String, String)] = []
         if let a = input["SourceAccount"] as? String { equals.append(("AWS:SourceAccount", a)) }
         if let t = input["EventSourceToken"] as? String { equals.append(("lambda:EventSourceToken", t)) }
-        if let o = input["PrincipalOrgID"] as? String { equals.append(("aws:PrincipalOrgID", o)) }
         if let u = input["FunctionUrlAuthType"] as? String { equals.append(("lambda:FunctionUrlAuthType", u)) }
+        if let o = input["PrincipalOrgID"] as? String { equals.append(("aws:PrincipalOrgID", o)) }
         if !equals.isEmpty { condition.append(("StringEquals", equals)) }
         if input["InvokedViaFunctionUrl"] as? Bool == true { condition.append(("Bool", [("lambda:InvokedViaFunctionUrl", "true")])) }
         if let arn = input["SourceArn"] as? String { condition.append(("ArnLike", [("AWS:SourceArn", arn)])) }
@@ -117,15 +135,16 @@ extension LambdaService {
         var text = ""
         try changeFunction(arn: f.arn, r) { f in
             if let q = qualifier, !Self.hasQualifier(f, q) { throw Self.qualifierNotFound(f, q) }
-            var policy = f.policies?[qualifier ?? ""] ?? ResourcePolicy(revisionId: Self.revision())
-            if let rev = input["RevisionId"] as? String, rev != policy.revisionId { throw ResourcePolicy.revisionMismatch("GetPolicy") }
+            var policy = f.policies?[qualifier ?? ""] ?? ResourcePolicy()
             if policy.statements.contains(where: { $0.Sid == sid }) { throw ResourcePolicy.conflict(sid) }
+            try Self.policyRevision(&f, qualifier, expected: input["RevisionId"] as? String)
             text = ResourcePolicy.statement(sid: sid, principal: principalJSON, action: action,
                                             resource: f.arn + (qualifier.map { ":\($0)" } ?? ""), condition: condition)
             policy.statements.append(.init(Sid: sid, json: text))
-            policy.revisionId = Self.revision()
             f.policies = (f.policies ?? [:]).merging([qualifier ?? "": policy]) { _, new in new }
         }
+        // The configuration's RevisionId changed: its instances are not reused (they stop when idle).
+        pool.retire(prefix: f.arn + "|")
         return RestJSON.response(["Statement": text], status: .created)
     }
 
@@ -140,12 +159,12 @@ extension LambdaService {
         try changeFunction(arn: f.arn, r) { f in
             if let q = qualifier, q != "$LATEST", !Self.hasQualifier(f, q) { throw Self.qualifierNotFound(f, q) }
             guard var policy = f.policies?[qualifier ?? ""] else { throw ResourcePolicy.noPolicy }
-            if let rev = r.request.queryValue("RevisionId"), rev != policy.revisionId { throw ResourcePolicy.revisionMismatch("GetPolicy") }
             guard let i = policy.statements.firstIndex(where: { $0.Sid == sid }) else { throw ResourcePolicy.statementNotFound(sid) }
+            try Self.policyRevision(&f, qualifier, expected: r.request.queryValue("RevisionId"))
             policy.statements.remove(at: i)
-            policy.revisionId = Self.revision()
             f.policies?[qualifier ?? ""] = policy.statements.isEmpty ? nil : policy
         }
+        pool.retire(prefix: f.arn + "|")
         return RestJSON.response(nil, status: .noContent)
     }
 
@@ -154,6 +173,6 @@ extension LambdaService {
         let (account, region, name, _) = try Self.parseName(r.labels["FunctionName"] ?? "", r)
         guard let f = try store.function(account: account, region: region, name: name),
               let policy = f.policies?[qualifier ?? ""] else { throw ResourcePolicy.doesNotExist }
-        return RestJSON.response(["Policy": policy.document, "RevisionId": policy.revisionId])
+        return RestJSON.response(["Policy": policy.document, "RevisionId": Self.currentRevision(f, qualifier)])
     }
 }
