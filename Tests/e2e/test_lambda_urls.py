@@ -247,11 +247,14 @@ def test_the_function_of_an_alias_url_sees_the_alias_arn(fns, lam, package, acco
     assert requests.get(url, timeout=60).json()["arn"] == arn(account, name) + ":live"
 
 
-def test_localstack_host_form(url_for, server):
-    url = url_for("plain")
+def test_localstack_host_form_and_the_url_goes_with_its_function(fns, lam, package, server, loopback_dns):
+    name = fns.create(handler="app.plain", code=package, tag="host")["FunctionName"]
+    url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]
     url_id = re.fullmatch(URL_RE, url).group(1)
     r = requests.get(f"http://{url_id}.lambda-url.us-east-1.localhost.localstack.cloud:{server.port}/", timeout=60)
     assert (r.status_code, r.text) == (200, "hello")
+    lam.delete_function(FunctionName=name)
+    assert requests.get(url, timeout=60).status_code == 403
 
 
 def test_shaped_response(url_for):

@@ -236,7 +236,7 @@ extension LambdaService {
             // Publishing unchanged code and configuration again returns the last version.
             if let last = current.versions.last, last.CodeSha256 == current.latest.CodeSha256, last.Handler == current.latest.Handler,
                last.Environment == current.latest.Environment, last.Runtime == current.latest.Runtime, last.Timeout == current.latest.Timeout,
-               last.MemorySize == current.latest.MemorySize, current.codeHex(for: last) == current.codeHex {
+               last.MemorySize == current.latest.MemorySize, last.Layers == current.latest.Layers, current.codeHex(for: last) == current.codeHex {
                 return last
             }
             current.publish(description: input["Description"] as? String ?? current.latest.Description, now: now)
