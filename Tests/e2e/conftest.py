@@ -1,4 +1,5 @@
 import os
+import socket
 import time
 import uuid
 
@@ -119,3 +120,17 @@ def fns(server, request):
 def lam(fns):
     """The Lambda client of `fns`."""
     return fns.lam
+
+
+@pytest.fixture
+def loopback_dns(monkeypatch):
+    """Resolve *.localhost and *.localstack.cloud to 127.0.0.1 inside this test process."""
+    real = socket.getaddrinfo
+
+    def fake(host, *args, **kwargs):
+        if isinstance(host, str) and (host == "localhost" or host.endswith(".localhost")
+                                      or host.endswith(".localstack.cloud")):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)

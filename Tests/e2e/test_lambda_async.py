@@ -30,11 +30,6 @@ def sqs(server):
     return make_client(server.endpoint, "sqs")
 
 
-@pytest.fixture(scope="module")
-def account(server):
-    return make_client(server.endpoint, "sts").get_caller_identity()["Account"]
-
-
 def advance(server, seconds):
     req = urllib.request.Request(server.endpoint + "/_cloudless/clock", method="POST",
                                  data=json.dumps({"advance": seconds}).encode())

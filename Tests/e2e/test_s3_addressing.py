@@ -6,7 +6,6 @@ fixture makes this process resolve them to 127.0.0.1, and raw requests send the 
 explicitly. Expected behaviour is real AWS S3 (its virtual-hosted rules applied to these hosts)."""
 import io
 import os
-import socket
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -26,20 +25,6 @@ VHOST_SUFFIXES = ["localhost", "s3.localhost.localstack.cloud"]
 
 # Signatures are checked: this module runs against the session's --strict-auth server (conftest `server`).
 pytestmark = pytest.mark.strict_auth
-
-
-@pytest.fixture
-def loopback_dns(monkeypatch):
-    """Resolve *.localhost and *.localstack.cloud to 127.0.0.1 inside this test process."""
-    real = socket.getaddrinfo
-
-    def fake(host, *args, **kwargs):
-        if isinstance(host, str) and (host == "localhost" or host.endswith(".localhost")
-                                      or host.endswith(".localstack.cloud")):
-            host = "127.0.0.1"
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", fake)
 
 
 @pytest.fixture(params=VHOST_SUFFIXES)

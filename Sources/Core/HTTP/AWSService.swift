@@ -35,6 +35,12 @@ public protocol AWSService: Sendable {
     /// Whether an unsigned request may pass even with --strict-auth (S3's CORS preflights and website endpoints,
     /// which browsers call without credentials).
     func acceptsUnsigned(method: HTTPRequest.Method, hostName: String, rawPath: String) -> Bool
+    /// Host labels that address endpoints the service runs itself rather than its API (Lambda's function URLs,
+    /// `<url-id>.lambda-url.<region>.localhost`): a request whose Host has one as its second label is not
+    /// identified nor authenticated by the gateway but handed to `hostedResponse` as sent.
+    var hostLabels: [String] { get }
+    /// The answer to a request for one of `hostLabels` (the caller is the default account, the region the Host's).
+    func hostedResponse(_ request: AWSRequest) async -> AWSResponse
 }
 
 extension AWSService {
@@ -44,4 +50,6 @@ extension AWSService {
     public var jsonErrorMessageKey: String { "message" }
     public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? { nil }
     public func acceptsUnsigned(method: HTTPRequest.Method, hostName: String, rawPath: String) -> Bool { false }
+    public var hostLabels: [String] { [] }
+    public func hostedResponse(_ request: AWSRequest) async -> AWSResponse { AWSResponse(status: .notFound) }
 }

@@ -9,6 +9,8 @@ public struct Gateway: HTTPResponder {
     public typealias Context = BasicRequestContext
 
     let services: [String: any AWSService]
+    /// Services by the Host label of the endpoints they run themselves (`lambda-url` → Lambda).
+    let hosted: [String: any AWSService]
     let identification: ServiceIdentification
     let auth: AuthSettings
     let verifier: SignatureVerifier
@@ -23,6 +25,9 @@ public struct Gateway: HTTPResponder {
         var map: [String: any AWSService] = [:]
         for s in services { map[s.signingName] = s }
         self.services = map
+        var byLabel: [String: any AWSService] = [:]
+        for s in services { for label in s.hostLabels { byLabel[label] = s } }
+        self.hosted = byLabel
         self.identification = identification
         self.auth = auth
         self.verifier = SignatureVerifier(settings: auth)
@@ -57,17 +62,22 @@ public struct Gateway: HTTPResponder {
         var service: (any AWSService)? = services["s3"]
         var op = "-"
         var response: AWSResponse
-        do {
-            let awsRequest = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
-                                               service: &service)
-            guard let resolved = service else { throw AWSError.internalError() }
-            op = resolved.operationName(for: awsRequest)
-            response = try await resolved.handle(awsRequest)
-        } catch let error as AWSError {
-            response = render(error, for: request, service: service, requestID: requestID)
-        } catch {
-            logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
-            response = render(.internalError(), for: request, service: service, requestID: requestID)
+        if let (s, r) = hostedRequest(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID) {
+            service = s
+            response = await s.hostedResponse(r)
+        } else {
+            do {
+                let awsRequest = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
+                                                   service: &service)
+                guard let resolved = service else { throw AWSError.internalError() }
+                op = resolved.operationName(for: awsRequest)
+                response = try await resolved.handle(awsRequest)
+            } catch let error as AWSError {
+                response = render(error, for: request, service: service, requestID: requestID)
+            } catch {
+                logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
+                response = render(.internalError(), for: request, service: service, requestID: requestID)
+            }
         }
         stamp(&response.headers, requestID: requestID, service: service)
         let elapsed = ContinuousClock.now - started
@@ -76,6 +86,21 @@ public struct Gateway: HTTPResponder {
             logger.info("\(request.method.rawValue) \(service?.signingName ?? "-") \(op) \(response.status.code) \(String(format2: ms))ms")
         }
         return Response(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    /// A request for an endpoint a service runs itself, found by the second label of its Host
+    /// (`<url-id>.lambda-url.us-east-1.localhost`): passed on unsigned, in the default account and the Host's region.
+    private func hostedRequest(_ request: Request, rawPath: String, rawQuery: String, requestID: String) -> (any AWSService, AWSRequest)? {
+        guard !hosted.isEmpty, let host = request.head.authority, !host.hasPrefix("[") else { return nil }
+        let hostName = host.split(separator: ":", maxSplits: 1).first ?? ""
+        let labels = hostName.split(separator: ".")
+        guard labels.count > 2, let service = hosted[String(labels[1])] else { return nil }
+        let region = labels.dropFirst(2).first(where: { Region.known.contains(String($0)) }).map(String.init) ?? auth.defaultRegion
+        let awsRequest = AWSRequest(
+            method: request.method, rawPath: rawPath, rawQuery: rawQuery, query: Percent.parseQuery(rawQuery, plusIsSpace: true) ?? [],
+            headers: request.headers, host: host, body: request.body,
+            caller: CallerIdentity(accountID: auth.account(for: nil), region: region, accessKeyID: nil), requestID: requestID)
+        return (service, awsRequest)
     }
 
     /// Identify, authenticate and decode the request into what a service sees.

@@ -97,10 +97,13 @@ extension LambdaService {
     func deleteAlias(_ r: LambdaRequest) throws -> AWSResponse {
         let (f, _) = try function(r)
         let name = r.labels["Name"] ?? ""
+        // The alias's event invoke config, resource policy and function URL go with it.
         try changeFunction(arn: f.arn, r) { f in
             f.aliases.removeAll { $0.Name == name }
             f.eventInvokeConfigs?.removeValue(forKey: name)
+            f.policies?[name] = nil
         }
+        try store.db.writeNow { db in try FunctionURLConfig.delete(account: f.account, region: f.region, name: f.name, qualifier: name, db) }
         return RestJSON.response(nil, status: .noContent)
     }
 }

@@ -32,7 +32,8 @@ extension LambdaService {
             .with("Type", "User")
     }
 
-    static let functionDoesNotExist = AWSError("ResourceNotFoundException", "The function doesn't exist.", status: .notFound).with("Type", "User")
+    /// What the event invoke config operations answer for a missing function (or qualifier).
+    static let eventInvokeFunctionMissing = AWSError("ResourceNotFoundException", "The function doesn't exist.", status: .notFound).with("Type", "User")
 
     /// The function and the qualifier an event invoke config request names. The qualifier may come from the name
     /// (`fn:alias`) or `?Qualifier=`, and both must agree; it must name an existing version or alias.
@@ -71,7 +72,7 @@ extension LambdaService {
                 throw LambdaError.validation(arn, "destinationConfig.\(field).destination", "Member must satisfy regular expression pattern: $|kafka://([^.]([a-zA-Z0-9\\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)")
             }
         }
-        let (f, qualifier) = try eventInvokeTarget(r, missing: Self.functionDoesNotExist)
+        let (f, qualifier) = try eventInvokeTarget(r, missing: Self.eventInvokeFunctionMissing)
         for arn in [onSuccess, onFailure].compactMap({ $0 }) {
             let service = arn.split(separator: ":", omittingEmptySubsequences: false).dropFirst(2).first.map(String.init) ?? ""
             guard ["sqs", "sns", "lambda", "events", "s3"].contains(service) else {
@@ -91,7 +92,7 @@ extension LambdaService {
         let now = clock.now()
         let saved = try store.db.writeNow { db -> EventInvokeConfig in
             guard var current = try FunctionStore.function(account: f.account, region: f.region, name: f.name, db) else {
-                throw Self.functionDoesNotExist
+                throw Self.eventInvokeFunctionMissing
             }
             var config: EventInvokeConfig
             if update {
@@ -138,7 +139,7 @@ extension LambdaService {
     /// ListFunctionEventInvokeConfigs: every qualifier's configuration, $LATEST first, then versions and aliases.
     func listFunctionEventInvokeConfigs(_ r: LambdaRequest) throws -> AWSResponse {
         let (account, region, name, _) = try Self.parseName(r.labels["FunctionName"] ?? "", r)
-        guard let f = try store.function(account: account, region: region, name: name) else { throw Self.functionDoesNotExist }
+        guard let f = try store.function(account: account, region: region, name: name) else { throw Self.eventInvokeFunctionMissing }
         let maxItems = try r.request.queryValue("MaxItems").map { try Self.ranged(Int($0) ?? 0, 50, 1...50, "maxItems") } ?? 50
         let start = Int(r.request.queryValue("Marker") ?? "0") ?? 0
         let all = (f.eventInvokeConfigs ?? [:]).sorted { a, b in

@@ -22,6 +22,8 @@ struct FunctionConfig: Codable, Sendable {
     var Architectures: [String]
     var EphemeralStorageSize: Int
     var Layers: [String]
+    /// Each layer's archive, in the order of `Layers` (kept here: a deleted layer version stays usable, as in AWS).
+    var LayerContents: [LayerContent]?
     var State: String
     var LastUpdateStatus: String
     var RevisionId: String
@@ -45,7 +47,10 @@ struct FunctionConfig: Codable, Sendable {
         if let h = Handler { out["Handler"] = h }
         if let e = Environment { out["Environment"] = ["Variables": e] }
         if let d = DeadLetterTargetArn { out["DeadLetterConfig"] = ["TargetArn": d] }
-        if !Layers.isEmpty { out["Layers"] = Layers.map { ["Arn": $0, "CodeSize": 0] } }
+        if !Layers.isEmpty {
+            let contents = LayerContents ?? []
+            out["Layers"] = Layers.enumerated().map { i, arn in ["Arn": arn, "CodeSize": i < contents.count ? contents[i].CodeSize : 0] }
+        }
         return out
     }
 }
@@ -59,7 +64,8 @@ struct LambdaFunction: Codable, Sendable {
     var versions: [FunctionConfig] = []
     var aliases: [FunctionAlias] = []
     var tags: [String: String] = [:]
-    var policyStatements: [[String: String]] = []
+    /// Resource policies by qualifier ("" for the unqualified function).
+    var policies: [String: ResourcePolicy]?
     var reservedConcurrency: Int?
     var created: Double
     /// The stored zip (hex SHA-256) of $LATEST, and of each published version.
@@ -114,7 +120,39 @@ final class FunctionStore: Sendable {
                 );
                 """)
         }
-        m.registerMigration("v10 async invocations") { db in
+        m.registerMigration("v3 function url") { db in
+            try db.execute(sql: """
+                CREATE TABLE function_url (
+                    url_id TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    qualifier TEXT NOT NULL,
+                    doc TEXT NOT NULL,
+                    UNIQUE (account, region, name, qualifier)
+                );
+                """)
+        }
+        m.registerMigration("v4 layers") { db in
+            try db.execute(sql: """
+                CREATE TABLE layer (
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    last_version INTEGER NOT NULL,
+                    PRIMARY KEY (account, region, name)
+                ) WITHOUT ROWID;
+                CREATE TABLE layer_version (
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    doc TEXT NOT NULL,
+                    PRIMARY KEY (account, region, name, version)
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v5 async invocations") { db in
             // Asynchronous invocations waiting for their next attempt (times on the emulator's clock).
             try db.execute(sql: """
                 CREATE TABLE async_invocation (
@@ -162,9 +200,15 @@ final class FunctionStore: Sendable {
 
     static func delete(account: String, region: String, name: String, _ db: Database) throws {
         try db.execute(sql: "DELETE FROM function WHERE account = ? AND region = ? AND name = ?", arguments: [account, region, name])
+        try db.execute(sql: "DELETE FROM function_url WHERE account = ? AND region = ? AND name = ?", arguments: [account, region, name])
     }
 
     func reset() throws {
-        try db.writeNow { db in try db.execute(sql: "DELETE FROM function; DELETE FROM event_source_mapping; DELETE FROM async_invocation;") }
+        try db.writeNow { db in
+            try db.execute(sql: """
+                DELETE FROM function; DELETE FROM event_source_mapping; DELETE FROM function_url; DELETE FROM layer;
+                DELETE FROM layer_version; DELETE FROM async_invocation;
+                """)
+        }
     }
 }

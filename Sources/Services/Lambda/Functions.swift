@@ -87,6 +87,8 @@ extension LambdaService {
         let timeout = try Self.ranged(input["Timeout"], 3, 1...900, "timeout")
         let memory = try Self.ranged(input["MemorySize"], 128, 128...10240, "memorySize")
         let env = ((input["Environment"] as? [String: Any])?["Variables"] as? [String: String])
+        let layers = input["Layers"] as? [String] ?? []
+        let layerContents = try resolveLayers(layers, region: r.region)
         let now = clock.now()
         let arn = Self.functionARN(account: r.account, region: r.region, name: name)
         let config = FunctionConfig(
@@ -95,7 +97,7 @@ extension LambdaService {
             CodeSha256: String(sha.split(separator: "|", omittingEmptySubsequences: false).first ?? ""), Version: "$LATEST", Environment: env,
             PackageType: packageType, ImageUri: imageURI, Architectures: input["Architectures"] as? [String] ?? ["x86_64"],
             EphemeralStorageSize: ((input["EphemeralStorage"] as? [String: Any])?["Size"] as? NSNumber)?.intValue ?? 512,
-            Layers: input["Layers"] as? [String] ?? [], State: "Active", LastUpdateStatus: "Successful", RevisionId: Self.revision(),
+            Layers: layers, LayerContents: layerContents, State: "Active", LastUpdateStatus: "Successful", RevisionId: Self.revision(),
             HotReloadPath: hotReload, DeadLetterTargetArn: Self.deadLetterTarget(input))
         var function = LambdaFunction(account: r.account, region: r.region, name: name, latest: config,
                                       tags: input["Tags"] as? [String: String] ?? [:], created: now)
@@ -153,6 +155,7 @@ extension LambdaService {
                 guard var current = try FunctionStore.function(account: f.account, region: f.region, name: f.name, db) else { return }
                 current.versions.removeAll { $0.Version == q }
                 current.eventInvokeConfigs?.removeValue(forKey: q)
+                current.policies?[q] = nil
                 try FunctionStore.save(current, db)
             } else {
                 try FunctionStore.delete(account: f.account, region: f.region, name: f.name, db)
@@ -188,6 +191,8 @@ extension LambdaService {
 
     func updateFunctionConfiguration(_ r: LambdaRequest) async throws -> AWSResponse {
         let input = try await r.body()
+        let layers = input["Layers"] as? [String]
+        let layerContents = try layers.map { try resolveLayers($0, region: r.region) }
         return try updateLatest(r) { f in
             if let v = input["RevisionId"] as? String, v != f.latest.RevisionId {
                 throw AWSError("PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
@@ -203,7 +208,7 @@ extension LambdaService {
                 f.latest.Runtime = rt
             }
             if let e = input["Environment"] as? [String: Any] { f.latest.Environment = e["Variables"] as? [String: String] ?? [:] }
-            if let l = input["Layers"] as? [String] { f.latest.Layers = l }
+            if let layers, let layerContents { (f.latest.Layers, f.latest.LayerContents) = (layers, layerContents) }
             if input["DeadLetterConfig"] != nil { f.latest.DeadLetterTargetArn = Self.deadLetterTarget(input) }
         }
     }
@@ -241,7 +246,7 @@ extension LambdaService {
             // Publishing unchanged code and configuration again returns the last version.
             if let last = current.versions.last, last.CodeSha256 == current.latest.CodeSha256, last.Handler == current.latest.Handler,
                last.Environment == current.latest.Environment, last.Runtime == current.latest.Runtime, last.Timeout == current.latest.Timeout,
-               last.MemorySize == current.latest.MemorySize, current.codeHex(for: last) == current.codeHex {
+               last.MemorySize == current.latest.MemorySize, last.Layers == current.latest.Layers, current.codeHex(for: last) == current.codeHex {
                 return last
             }
             current.publish(description: input["Description"] as? String ?? current.latest.Description, now: now)

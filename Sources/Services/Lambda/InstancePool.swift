@@ -12,6 +12,8 @@ struct InstanceSpec: Sendable {
     var account: String
     var region: String
     var taskRoot: String
+    /// The function's layers merged in order (its /opt), when it has layers.
+    var opt: String? = nil
 }
 
 /// Warm instances per function version: reused one invocation at a time, scaled out up to the concurrency limit,
@@ -153,6 +155,9 @@ final class InstancePool: Sendable {
             "PYTHONPATH": spec.taskRoot,
             "NODE_PATH": "/opt/nodejs/node_modules:\(spec.taskRoot)/node_modules",
         ]
+        if let opt = spec.opt {
+            env.merge(FunctionCode.layerEnvironment(runtime: c.Runtime ?? "", taskRoot: spec.taskRoot, opt: opt)) { _, layered in layered }
+        }
         for (k, v) in c.Environment ?? [:] { env[k] = v }
         let output = instance.output
         do {

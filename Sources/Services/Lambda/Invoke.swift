@@ -105,7 +105,7 @@ extension LambdaService {
              requestID: String = UUID().uuidString.lowercased()) async throws -> RunResult {
         let taskRoot = try config.HotReloadPath ?? code.unpacked(f.codeHex(for: config))
         let spec = InstanceSpec(key: "\(f.arn)|\(config.Version)|\(config.RevisionId)|\(f.codeHex(for: config))", config: config,
-                                account: f.account, region: f.region, taskRoot: taskRoot)
+                                account: f.account, region: f.region, taskRoot: taskRoot, opt: try code.optFolder(config.LayerContents ?? []))
         let limit = f.reservedConcurrency ?? 1000
         guard limit > 0, let (instance, cold) = try await pool.acquire(spec, limit: limit) else {
             throw AWSError("TooManyRequestsException", "Rate Exceeded.", status: .tooManyRequests)

@@ -110,10 +110,28 @@ public struct LambdaService: AWSService {
         RestRoute(.get, "/2015-03-31/event-source-mappings/{UUID}", "GetEventSourceMapping"),
         RestRoute(.put, "/2015-03-31/event-source-mappings/{UUID}", "UpdateEventSourceMapping"),
         RestRoute(.delete, "/2015-03-31/event-source-mappings/{UUID}", "DeleteEventSourceMapping"),
+        RestRoute(.post, "/2015-03-31/functions/{FunctionName}/policy", "AddPermission"),
+        RestRoute(.get, "/2015-03-31/functions/{FunctionName}/policy", "GetPolicy"),
+        RestRoute(.delete, "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission"),
+        RestRoute(.post, "/2021-10-31/functions/{FunctionName}/url", "CreateFunctionUrlConfig"),
+        RestRoute(.get, "/2021-10-31/functions/{FunctionName}/url", "GetFunctionUrlConfig"),
+        RestRoute(.put, "/2021-10-31/functions/{FunctionName}/url", "UpdateFunctionUrlConfig"),
+        RestRoute(.delete, "/2021-10-31/functions/{FunctionName}/url", "DeleteFunctionUrlConfig"),
+        RestRoute(.get, "/2021-10-31/functions/{FunctionName}/urls", "ListFunctionUrlConfigs"),
+        // GET /2018-10-31/layers?find=LayerVersion&Arn=… is GetLayerVersionByArn (listLayers tells them apart).
+        RestRoute(.get, "/2018-10-31/layers", "ListLayers"),
+        RestRoute(.post, "/2018-10-31/layers/{LayerName}/versions", "PublishLayerVersion"),
+        RestRoute(.get, "/2018-10-31/layers/{LayerName}/versions", "ListLayerVersions"),
+        RestRoute(.get, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}", "GetLayerVersion"),
+        RestRoute(.delete, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}", "DeleteLayerVersion"),
+        RestRoute(.post, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", "AddLayerVersionPermission"),
+        RestRoute(.get, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", "GetLayerVersionPolicy"),
+        RestRoute(.delete, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}", "RemoveLayerVersionPermission"),
     ])
 
     public func operationName(for request: AWSRequest) -> String {
-        Self.router.match(method: request.method, rawPath: request.rawPath)?.operation ?? "-"
+        let op = Self.router.match(method: request.method, rawPath: request.rawPath)?.operation ?? "-"
+        return op == "ListLayers" && request.queryValue("find") == "LayerVersion" ? "GetLayerVersionByArn" : op
     }
 
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
@@ -155,6 +173,22 @@ public struct LambdaService: AWSService {
         case "GetEventSourceMapping": return try getEventSourceMapping(r)
         case "UpdateEventSourceMapping": return try await updateEventSourceMapping(r)
         case "DeleteEventSourceMapping": return try deleteEventSourceMapping(r)
+        case "AddPermission": return try await addPermission(r)
+        case "GetPolicy": return try getPolicy(r)
+        case "RemovePermission": return try removePermission(r)
+        case "CreateFunctionUrlConfig": return try await createFunctionUrlConfig(r)
+        case "GetFunctionUrlConfig": return try getFunctionUrlConfig(r)
+        case "UpdateFunctionUrlConfig": return try await updateFunctionUrlConfig(r)
+        case "DeleteFunctionUrlConfig": return try deleteFunctionUrlConfig(r)
+        case "ListFunctionUrlConfigs": return try listFunctionUrlConfigs(r)
+        case "ListLayers": return try listLayers(r)
+        case "PublishLayerVersion": return try await publishLayerVersion(r)
+        case "ListLayerVersions": return try listLayerVersions(r)
+        case "GetLayerVersion": return try getLayerVersion(r)
+        case "DeleteLayerVersion": return try deleteLayerVersion(r)
+        case "AddLayerVersionPermission": return try await addLayerVersionPermission(r)
+        case "GetLayerVersionPolicy": return try getLayerVersionPolicy(r)
+        case "RemoveLayerVersionPermission": return try removeLayerVersionPermission(r)
         default: throw AWSError.internalError()
         }
     }
