@@ -51,6 +51,11 @@ def no_status(event, context):
 
 def fail(event, context):
     raise ValueError("boom")
+
+
+def version(event, context):
+    import os
+    return os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
 '''
 
 URL_RE = r"http://([a-z0-9]{32})\.lambda-url\.us-east-1\.localhost:(\d+)/"
@@ -301,3 +306,14 @@ def test_cli_creates_url_and_permission(aws, fns, package, loopback_dns):
                            "--function-url-auth-type", "NONE").stdout)
     assert json.loads(added["Statement"])["Condition"] == {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}
     assert requests.get(created["FunctionUrl"], timeout=60).text == "hello"
+
+
+def test_url_of_a_weighted_alias_routes_by_weight(fns, lam, package, loopback_dns):
+    name = fns.create(handler="app.version", code=package, tag="weights")["FunctionName"]
+    lam.publish_version(FunctionName=name)
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"V": "2"}})
+    lam.publish_version(FunctionName=name)
+    lam.create_alias(FunctionName=name, Name="canary", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    url = lam.create_function_url_config(FunctionName=name, Qualifier="canary", AuthType="NONE")["FunctionUrl"]
+    seen = {requests.get(url, timeout=30).text for _ in range(60)}
+    assert seen == {"1", "2"}

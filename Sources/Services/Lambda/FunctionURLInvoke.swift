@@ -13,7 +13,7 @@ extension LambdaService {
         let urlID = String(request.hostName.split(separator: ".").first ?? "")
         guard let c = try? store.db.readNow({ db in try FunctionURLConfig.find(urlID: urlID, db) }),
               let f = try? store.function(account: c.account, region: c.region, name: c.name),
-              let (config, _) = try? Self.configuration(f, qualifier: c.qualifier.isEmpty ? nil : c.qualifier) else {
+              let (selected, alias) = try? Self.configuration(f, qualifier: c.qualifier.isEmpty ? nil : c.qualifier) else {
             return Self.forbidden()
         }
         let origin = request.header("origin")
@@ -30,7 +30,7 @@ extension LambdaService {
                                status: .contentTooLarge)
             }
             let event = Self.urlEvent(request, body: Array(body.readableBytesView), config: c)
-            let result = try await run(f, config, payload: event, clientContext: nil, invokedARN: c.FunctionArn)
+            let result = try await run(f, Self.routed(f, selected, alias), payload: event, clientContext: nil, invokedARN: c.FunctionArn)
             response = Self.urlResponse(result.outcome)
             response.headers[HTTPField.Name("x-amzn-RequestId")!] = result.requestID
         } catch let e as AWSError {
