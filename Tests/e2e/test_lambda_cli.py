@@ -1,6 +1,7 @@
 """Lambda through the AWS CLI, v1 (pip, botocore) and v2 (Debian's awscli 2.x), each in an isolated environment
 (see test_cli_aws.py): create-function from a zip file, `aws lambda wait function-active-v2`, invoke with a payload
-file and Tail logs, update-function-configuration with `wait function-updated-v2`,
+file and Tail logs, update-function-configuration with `wait function-updated-v2`, the log read back with
+`aws logs filter-log-events` and `aws logs tail`,
 delete-function and the error after it. (Each CLI call costs about a second and a half of start-up, so the
 CLIs get one lean walk through the lifecycle; boto3 covers the rest.)
 """
@@ -42,6 +43,14 @@ def test_cli_function_lifecycle(aws, fns, tmp_path):
     aws("lambda", "wait", "function-updated-v2", "--function-name", name)
     run_json(aws, "lambda", "invoke", "--function-name", name, "--payload", f"fileb://{payload}", str(out))
     assert json.loads(out.read_text()) == {"event": {"from": "cli"}, "greeting": "bonjour"}
+
+    # The function's log, read back as a user would: filter-log-events, and `logs tail` (v2 only has it).
+    group = f"/aws/lambda/{name}"
+    events = run_json(aws, "logs", "filter-log-events", "--log-group-name", group, "--filter-pattern", "REPORT")["events"]
+    assert len(events) == 2 and all(e["message"].startswith("REPORT RequestId: ") for e in events)
+    if aws.version == "v2":
+        tail = aws("logs", "tail", group, "--since", "1h", "--format", "short").stdout
+        assert tail.count("START RequestId: ") == 2 and tail.count("END RequestId: ") == 2, tail
 
     aws("lambda", "delete-function", "--function-name", name)
     gone = aws("lambda", "get-function", "--function-name", name, check=False)
