@@ -19,7 +19,7 @@ extension S3Service {
 
     func createMultipartUpload(_ ctx: ObjectContext) async throws -> AWSResponse {
         let r = ctx.request
-        _ = try await ownedBucket(ctx.bucket, r)
+        let bucket = try await ownedBucket(ctx.bucket, r)
         var algorithm: ChecksumAlgorithm?
         if let a = r.header("x-amz-checksum-algorithm") {
             guard let alg = ChecksumAlgorithm(rawValue: a.uppercased()) else {
@@ -46,7 +46,7 @@ extension S3Service {
         }
         let upload = MultipartUpload(
             uploadID: Self.newUploadID(), bucket: ctx.bucket, key: ctx.key, initiated: wallSeconds(),
-            headers: try ObjectHeaders.systemHeaders(r), metadata: try ObjectHeaders.userMetadata(r),
+            headers: try ObjectHeaders.systemHeaders(r) + lockHeaders(r, bucket: bucket, requireIntegrity: false), metadata: try ObjectHeaders.userMetadata(r),
             tags: try ObjectHeaders.taggingHeader(r), storageClass: try ObjectHeaders.storageClass(r),
             checksumAlgorithm: algorithm, checksumType: type, owner: r.caller.accountID)
         try await store.insertUpload(upload)

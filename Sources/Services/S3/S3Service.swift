@@ -53,6 +53,10 @@ public struct S3Service: AWSService {
             case "PutObjectTagging": return try await putObjectTagging(ctx)
             case "DeleteObjectTagging": return try await deleteObjectTagging(ctx)
             case "GetObjectAttributes": return try await getObjectAttributes(ctx)
+            case "PutObjectRetention": return try await putObjectRetention(ctx)
+            case "GetObjectRetention": return try await getObjectRetention(ctx)
+            case "PutObjectLegalHold": return try await putObjectLegalHold(ctx)
+            case "GetObjectLegalHold": return try await getObjectLegalHold(ctx)
             case "CreateMultipartUpload": return try await createMultipartUpload(ctx)
             case "UploadPart": return try await uploadPart(ctx)
             case "UploadPartCopy": return try await uploadPartCopy(ctx)
@@ -69,6 +73,13 @@ public struct S3Service: AWSService {
         case "DeleteBucket": return try await deleteBucket(ctx)
         case "GetBucketLocation": return try await getBucketLocation(ctx)
         case "GetBucketVersioning": return try await getBucketVersioning(ctx)
+        case "PutBucketVersioning": return try await putBucketVersioning(ctx)
+        case "ListObjectVersions": return try await listObjectVersions(ctx)
+        case "PutBucketLifecycleConfiguration": return try await putBucketLifecycleConfiguration(ctx)
+        case "GetBucketLifecycleConfiguration": return try await getBucketLifecycleConfiguration(ctx)
+        case "DeleteBucketLifecycle": return try await deleteBucketLifecycle(ctx)
+        case "PutObjectLockConfiguration": return try await putObjectLockConfiguration(ctx)
+        case "GetObjectLockConfiguration": return try await getObjectLockConfiguration(ctx)
         case "GetBucketAcl": return try await getBucketAcl(ctx)
         case "PutBucketNotificationConfiguration": return try await putBucketNotificationConfiguration(ctx)
         case "GetBucketNotificationConfiguration": return try await getBucketNotificationConfiguration(ctx)
@@ -96,6 +107,8 @@ public struct S3Service: AWSService {
                 if r.hasQuery("uploadId") { return r.headers.value("x-amz-copy-source") != nil ? "UploadPartCopy" : "UploadPart" }
                 if r.hasQuery("tagging") { return "PutObjectTagging" }
                 if r.hasQuery("acl") { return "PutObjectAcl" }
+                if r.hasQuery("retention") { return "PutObjectRetention" }
+                if r.hasQuery("legal-hold") { return "PutObjectLegalHold" }
                 if r.headers.value("x-amz-copy-source") != nil { return "CopyObject" }
                 return "PutObject"
             case .get:
@@ -103,6 +116,8 @@ public struct S3Service: AWSService {
                 if r.hasQuery("tagging") { return "GetObjectTagging" }
                 if r.hasQuery("attributes") { return "GetObjectAttributes" }
                 if r.hasQuery("acl") { return "GetObjectAcl" }
+                if r.hasQuery("retention") { return "GetObjectRetention" }
+                if r.hasQuery("legal-hold") { return "GetObjectLegalHold" }
                 return "GetObject"
             case .head: return "HeadObject"
             case .delete:
@@ -120,6 +135,9 @@ public struct S3Service: AWSService {
         switch m {
         case .put:
             if r.hasQuery("notification") { return "PutBucketNotificationConfiguration" }
+            if r.hasQuery("versioning") { return "PutBucketVersioning" }
+            if r.hasQuery("lifecycle") { return "PutBucketLifecycleConfiguration" }
+            if r.hasQuery("object-lock") { return "PutObjectLockConfiguration" }
             for sub in ["versioning", "tagging", "acl", "cors", "policy", "lifecycle", "encryption", "website", "logging",
                         "ownershipControls", "publicAccessBlock", "requestPayment", "accelerate",
                         "object-lock", "replication"] where r.hasQuery(sub) {
@@ -133,6 +151,8 @@ public struct S3Service: AWSService {
             if r.hasQuery("notification") { return "GetBucketNotificationConfiguration" }
             if r.hasQuery("uploads") { return "ListMultipartUploads" }
             if r.hasQuery("versions") { return "ListObjectVersions" }
+            if r.hasQuery("lifecycle") { return "GetBucketLifecycleConfiguration" }
+            if r.hasQuery("object-lock") { return "GetObjectLockConfiguration" }
             for sub in ["tagging", "cors", "policy", "lifecycle", "encryption", "website", "logging",
                         "ownershipControls", "publicAccessBlock", "requestPayment", "accelerate", "object-lock", "replication",
                         "policyStatus", "intelligent-tiering", "analytics", "metrics", "inventory"] where r.hasQuery(sub) {
@@ -142,6 +162,7 @@ public struct S3Service: AWSService {
             return "ListObjects"
         case .head: return "HeadBucket"
         case .delete:
+            if r.hasQuery("lifecycle") { return "DeleteBucketLifecycle" }
             if r.query.isEmpty || r.query.allSatisfy({ $0.0.hasPrefix("X-Amz-") || $0.0 == "AWSAccessKeyId" || $0.0 == "Signature" || $0.0 == "Expires" }) {
                 return "DeleteBucket"
             }
