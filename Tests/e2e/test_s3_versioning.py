@@ -1,6 +1,7 @@
 """S3 versioning driven by boto3: Put/GetBucketVersioning, version ids on writes, reads and deletes, delete
 markers, the null version of suspended buckets, ListObjectVersions (markers, delimiter, pagination against a
 model) and DeleteObjects with versions. Expected answers are AWS's (LocalStack's recorded AWS snapshots)."""
+import os
 import re
 import uuid
 
@@ -312,3 +313,35 @@ def test_unversioned_bucket_lists_null_versions(s3, plain_bucket):
     (v,) = s3.list_object_versions(Bucket=plain_bucket)["Versions"]
     assert v["VersionId"] == "null" and v["IsLatest"] is True
     assert "VersionId" not in s3.put_object(Bucket=plain_bucket, Key="k", Body=b"y")
+
+
+# --- durability ----------------------------------------------------------------------------------
+
+def test_versions_and_markers_survive_kill9():
+    from server import Server
+    if os.environ.get("E2E_ENDPOINT"):
+        pytest.skip("restarts a local server")
+    srv = Server().start()
+    try:
+        s3 = make_client(srv.endpoint)
+        s3.create_bucket(Bucket="kept")
+        s3.put_bucket_versioning(Bucket="kept", VersioningConfiguration={"Status": "Enabled"})
+        for i in range(3):
+            s3.put_object(Bucket="kept", Key="k", Body=str(i).encode())
+        s3.delete_object(Bucket="kept", Key="k")
+        s3.put_object(Bucket="kept", Key="other", Body=b"x")
+        before = s3.list_object_versions(Bucket="kept")
+        srv.kill9()
+        srv = Server(data_dir=srv.data_dir, port=srv.port).start()
+        s3 = make_client(srv.endpoint)
+        after = s3.list_object_versions(Bucket="kept")
+        for field in ("Versions", "DeleteMarkers"):
+            assert after[field] == before[field]
+        assert s3.get_bucket_versioning(Bucket="kept")["Status"] == "Enabled"
+        old = [v for v in before["Versions"] if v["Key"] == "k"][-1]
+        assert s3.get_object(Bucket="kept", Key="k", VersionId=old["VersionId"])["Body"].read() == b"0"
+        with pytest.raises(ClientError) as e:
+            s3.get_object(Bucket="kept", Key="k")
+        assert error(e) == ("NoSuchKey", 404)
+    finally:
+        srv.kill9()
