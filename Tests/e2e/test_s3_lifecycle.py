@@ -4,6 +4,7 @@ forward (`POST /_cloudless/clock`) and a sweep run at once (`POST /_cloudless/s3
 
 Runs its own cloudless (the clock is shared by every service of a server), so it needs the binary."""
 import datetime
+import json
 import re
 import uuid
 
@@ -13,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from helpers import error, make_client, purge_versioned_bucket
 from server import Server
+from test_cli_aws import aws  # noqa: F401  (the CLI fixture, v1 and v2)
 
 DAY = 86400
 
@@ -242,3 +244,13 @@ def test_locked_versions_survive_noncurrent_expiration(s3, endpoint):
         s3.put_object_legal_hold(Bucket=name, Key="k", VersionId=held, LegalHold={"Status": "OFF"})
     finally:
         purge_versioned_bucket(s3, name, bypass=True)
+
+
+# --- the AWS CLI (v1 and v2) ---------------------------------------------------------------------
+
+def test_cli_lifecycle(aws, s3, bucket):
+    config = {"Rules": [rule("cli", {"Prefix": "logs/"}, Expiration={"Days": 30},
+                             AbortIncompleteMultipartUpload={"DaysAfterInitiation": 7})]}
+    aws("s3api", "put-bucket-lifecycle-configuration", "--bucket", bucket, "--lifecycle-configuration", json.dumps(config))
+    out = json.loads(aws("s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket).stdout)
+    assert out["Rules"] == config["Rules"]

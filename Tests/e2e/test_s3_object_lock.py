@@ -2,6 +2,7 @@
 (GOVERNANCE, COMPLIANCE, bypass), Put/GetObjectLegalHold, x-amz-object-lock-* headers on writes and reads, and
 the deletes a lock refuses. Expected answers are AWS's (LocalStack's recorded AWS snapshots)."""
 import datetime
+import json
 import uuid
 
 import pytest
@@ -9,6 +10,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from helpers import error, purge_versioned_bucket, raw_request
+from test_cli_aws import aws  # noqa: F401  (the CLI fixture, v1 and v2)
 
 
 def _future(days=1):
@@ -244,3 +246,17 @@ def test_lock_errors_on_missing_bucket_and_key(s3, lock_bucket):
     with pytest.raises(ClientError) as e:
         s3.put_object_retention(Bucket=lock_bucket, Key="non-existing-key", Retention={"Mode": "GOVERNANCE", "RetainUntilDate": _future()})
     assert error(e) == ("NoSuchKey", 404)
+
+
+# --- the AWS CLI (v1 and v2) ---------------------------------------------------------------------
+
+def test_cli_object_lock(aws, s3, lock_bucket):
+    until = _future(1).strftime("%Y-%m-%dT%H:%M:%SZ")
+    aws("s3api", "put-object-lock-configuration", "--bucket", lock_bucket, "--object-lock-configuration",
+        json.dumps({"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}))
+    v = s3.put_object(Bucket=lock_bucket, Key="k", Body=b"x")["VersionId"]
+    assert s3.head_object(Bucket=lock_bucket, Key="k")["ObjectLockMode"] == "GOVERNANCE"
+    aws("s3api", "put-object-retention", "--bucket", lock_bucket, "--key", "k", "--version-id", v,
+        "--retention", json.dumps({"Mode": "COMPLIANCE", "RetainUntilDate": until}), "--bypass-governance-retention")
+    out = json.loads(aws("s3api", "get-object-retention", "--bucket", lock_bucket, "--key", "k").stdout)
+    assert out["Retention"]["Mode"] == "COMPLIANCE" and out["Retention"]["RetainUntilDate"].startswith(until[:19])

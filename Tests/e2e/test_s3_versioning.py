@@ -1,6 +1,7 @@
 """S3 versioning driven by boto3: Put/GetBucketVersioning, version ids on writes, reads and deletes, delete
 markers, the null version of suspended buckets, ListObjectVersions (markers, delimiter, pagination against a
 model) and DeleteObjects with versions. Expected answers are AWS's (LocalStack's recorded AWS snapshots)."""
+import json
 import os
 import re
 import uuid
@@ -9,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from helpers import error, make_client, purge_versioned_bucket, raw_request
+from test_cli_aws import aws  # noqa: F401  (the CLI fixture, v1 and v2)
 
 VERSION_ID = re.compile(r"^[A-Za-z0-9._]{32}$")
 
@@ -345,3 +347,21 @@ def test_versions_and_markers_survive_kill9():
         assert error(e) == ("NoSuchKey", 404)
     finally:
         srv.kill9()
+
+
+# --- the AWS CLI (v1 and v2) ---------------------------------------------------------------------
+
+def test_cli_versioning(aws, s3, plain_bucket, tmp_path):
+    b = plain_bucket
+    aws("s3api", "put-bucket-versioning", "--bucket", b, "--versioning-configuration", "Status=Enabled")
+    v1 = s3.put_object(Bucket=b, Key="k", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=b, Key="k", Body=b"two")
+    marker = s3.delete_object(Bucket=b, Key="k")["VersionId"]
+    out = json.loads(aws("s3api", "list-object-versions", "--bucket", b).stdout)
+    assert [v["Size"] for v in out["Versions"]] == [3, 3] and out["Versions"][1]["VersionId"] == v1
+    assert [(m["VersionId"], m["IsLatest"]) for m in out["DeleteMarkers"]] == [(marker, True)]
+    got = json.loads(aws("s3api", "get-object", "--bucket", b, "--key", "k", "--version-id", v1, str(tmp_path / "out")).stdout)
+    assert got["VersionId"] == v1 and (tmp_path / "out").read_bytes() == b"one"
+    out = json.loads(aws("s3api", "delete-object", "--bucket", b, "--key", "k", "--version-id", marker).stdout)
+    assert out == {"DeleteMarker": True, "VersionId": marker}
+    assert s3.get_object(Bucket=b, Key="k")["Body"].read() == b"two"
