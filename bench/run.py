@@ -413,24 +413,15 @@ VERSIONS_BUCKET = "cloudless-bench-versions"
 
 
 def _setup_versions(ctx):
-    """A versioned bucket holding VERSIONS versions of one key (written by 8 threads), and the markers at
-    which each page of 1000 starts."""
+    """A versioned bucket holding VERSIONS versions of one key, and the markers at which each page of 1000
+    starts. Written one after another: moto loses versions written concurrently to one key."""
     if "version_pages" in ctx.state:
         return
-    from concurrent.futures import ThreadPoolExecutor
-    import threading
     s3 = ctx.s3
     s3.create_bucket(Bucket=VERSIONS_BUCKET)
     s3.put_bucket_versioning(Bucket=VERSIONS_BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    local = threading.local()
-
-    def put(i):
-        if not hasattr(local, "ctx"):
-            local.ctx = Ctx(ctx.endpoint)
-        local.ctx.s3.put_object(Bucket=VERSIONS_BUCKET, Key="hot-key", Body=b"v%d" % i)
-
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(put, range(VERSIONS)))
+    for i in range(VERSIONS):
+        s3.put_object(Bucket=VERSIONS_BUCKET, Key="hot-key", Body=b"v%d" % i)
     pages, kw = [], {}
     while True:
         pages.append(kw)
