@@ -408,6 +408,44 @@ def _get_64m(ctx, i):
         raise RuntimeError(f"GetObject returned {n} bytes, expected {64 * MiB}")
 
 
+VERSIONS = 10_000
+VERSIONS_BUCKET = "cloudless-bench-versions"
+
+
+def _setup_versions(ctx):
+    """A versioned bucket holding VERSIONS versions of one key, and the markers at which each page of 1000
+    starts. Written one after another: moto loses versions written concurrently to one key."""
+    if "version_pages" in ctx.state:
+        return
+    s3 = ctx.s3
+    s3.create_bucket(Bucket=VERSIONS_BUCKET)
+    s3.put_bucket_versioning(Bucket=VERSIONS_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for i in range(VERSIONS):
+        s3.put_object(Bucket=VERSIONS_BUCKET, Key="hot-key", Body=b"v%d" % i)
+    pages, kw = [], {}
+    while True:
+        pages.append(kw)
+        r = s3.list_object_versions(Bucket=VERSIONS_BUCKET, MaxKeys=1000, **kw)
+        if not r["IsTruncated"]:
+            break
+        kw = {"KeyMarker": r["NextKeyMarker"], "VersionIdMarker": r["NextVersionIdMarker"]}
+    ctx.state["version_pages"] = pages
+
+
+def _list_versions_page(ctx, i):
+    pages = ctx.state["version_pages"]
+    r = ctx.s3.list_object_versions(Bucket=VERSIONS_BUCKET, MaxKeys=1000, **pages[i % len(pages)])
+    if len(r.get("Versions", [])) != 1000:
+        raise RuntimeError(f"ListObjectVersions returned {len(r.get('Versions', []))} versions, expected 1000")
+
+
+def _list_versions_all(ctx, i):
+    n = sum(len(p.get("Versions", [])) for p in ctx.s3.get_paginator("list_object_versions").paginate(
+        Bucket=VERSIONS_BUCKET, PaginationConfig={"PageSize": 1000}))
+    if n != VERSIONS:
+        raise RuntimeError(f"ListObjectVersions listed {n} versions, expected {VERSIONS}")
+
+
 def _setup_sqs(ctx):
     sqs = ctx.client("sqs")
     if "queue_url" not in ctx.state:
@@ -514,6 +552,11 @@ OPS = {
                      setup=_setup_64m, target_ms=60.0),
     "s3_get_64m": Op("S3 GetObject 64 MiB", _get_64m, n=5, quick_n=2, rounds=5, warmup=1,
                      setup=_setup_64m),
+    # S3 versioning (issue 6): 10,000 versions of one key, listed a page of 1000 at a time, and all of them.
+    "s3_list_versions_page": Op("S3 ListObjectVersions, a page of 1000 of 10,000 versions of one key", _list_versions_page,
+                                n=50, quick_n=10, rounds=5, warmup=2, setup=_setup_versions),
+    "s3_list_versions_all": Op("S3 ListObjectVersions, all 10,000 versions (10 pages)", _list_versions_all,
+                               n=5, quick_n=2, rounds=5, warmup=1, setup=_setup_versions),
     # SQS (issue 3): sends run first and fill the queue; receives take messages and keep their receipt
     # handles; deletes use them. Warm-ups are counted in: each send warm-up leaves messages too.
     "sqs_send": Op("SQS SendMessage", _sqs_send, n=450, quick_n=60, setup=_setup_sqs, target_ms=0.1),

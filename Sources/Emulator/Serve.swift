@@ -143,6 +143,13 @@ struct Serve: AsyncParsableCommand {
                     _ = try? await secretsManager.sweep()
                 }
             }
+            // S3 lifecycle rules, applied at the emulator's clock (tests run a sweep at once: POST /_cloudless/s3/lifecycle/run).
+            Task.detached(priority: .background) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(60))
+                    do { _ = try await s3.sweepLifecycle() } catch { logger.error("S3 lifecycle sweep failed: \(error)") }
+                }
+            }
             // Log events past their group's retention: reads already skip them; this frees their space.
             Task.detached(priority: .background) {
                 while !Task.isCancelled {

@@ -49,6 +49,21 @@ def purge_bucket(s3, name):
         pass
 
 
+def purge_versioned_bucket(s3, name, bypass=False):
+    """Delete every version and delete marker (with `bypass`, bypassing governance retention: Object Lock
+    buckets only), every multipart upload, then the bucket `name`; errors are ignored."""
+    extra = {"BypassGovernanceRetention": True} if bypass else {}
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+            items = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                     for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if items:
+                s3.delete_objects(Bucket=name, Delete={"Objects": items, "Quiet": True}, **extra)
+    except Exception:
+        pass
+    purge_bucket(s3, name)
+
+
 def bucket_keys(s3, bucket):
     """Every key in `bucket`, as a set."""
     return {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)

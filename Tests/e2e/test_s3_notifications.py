@@ -427,7 +427,7 @@ def test_copy_multipart_post_and_delete_events(s3, sqs, bucket, queue, endpoint)
 
 
 def test_versioned_bucket_events_carry_version_ids(s3, sqs, queue):
-    # Object Lock turns versioning on (PutBucketVersioning is not served yet).
+    # A bucket created with Object Lock is versioned.
     name = "e2e-" + uuid.uuid4().hex[:20]
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
     url, arn = queue

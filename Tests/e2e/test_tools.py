@@ -1,4 +1,5 @@
-"""Third-party S3 tools against the server: s3cmd (SigV4 and SigV2), rclone and restic.
+"""Third-party S3 tools against the server: s3cmd (SigV4 and SigV2), rclone and restic, on plain and on
+versioned buckets.
 
 Each tool runs with an isolated, generated configuration (never the user's) and a timeout.
 """
@@ -11,7 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from helpers import bucket_keys, file_tree, purge_bucket, read_file, sha256_hex, tool_env, write_file
+from helpers import bucket_keys, file_tree, purge_bucket, purge_versioned_bucket, read_file, sha256_hex, tool_env, write_file
 
 TIMEOUT = 120
 
@@ -30,6 +31,16 @@ def bucket_name(s3):
     name = "tool-" + uuid.uuid4().hex[:20]
     yield name
     purge_bucket(s3, name)
+
+
+@pytest.fixture
+def versioned_bucket(s3):
+    """A bucket with versioning Enabled, emptied of every version afterwards."""
+    name = "tool-v-" + uuid.uuid4().hex[:18]
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    yield name
+    purge_versioned_bucket(s3, name)
 
 
 def _hostport(endpoint):
@@ -225,7 +236,53 @@ def test_rclone(rclone, bucket_name, tmp_path, s3):
     assert b not in [x["Name"] for x in s3.list_buckets()["Buckets"]]
 
 
+def test_rclone_versioned_bucket(rclone, versioned_bucket, tmp_path, s3):
+    b = versioned_bucket
+    src = write_file(tmp_path / "f.txt", b"first version")
+    rclone("copyto", src, f"cl:{b}/f.txt")
+    write_file(src, b"second, longer version")
+    rclone("copyto", src, f"cl:{b}/f.txt")
+    assert rclone("cat", f"cl:{b}/f.txt").stdout == b"second, longer version"
+    # --s3-versions lists old versions as f-v<time>.txt (from ListObjectVersions) and reads them by that name.
+    listed = json.loads(rclone("lsjson", "--s3-versions", f"cl:{b}").stdout)
+    names = sorted(x["Name"] for x in listed)
+    assert len(names) == 2 and names[1] == "f.txt" and names[0].startswith("f-v") and names[0].endswith(".txt")
+    assert rclone("cat", "--s3-versions", f"cl:{b}/{names[0]}").stdout == b"first version"
+    # A delete hides the file behind a delete marker; the versions stay until cleanup-hidden removes them.
+    rclone("delete", f"cl:{b}")
+    assert json.loads(rclone("lsjson", f"cl:{b}").stdout) == []
+    assert len(json.loads(rclone("lsjson", "--s3-versions", f"cl:{b}").stdout)) == 2
+    assert [m["Key"] for m in s3.list_object_versions(Bucket=b)["DeleteMarkers"]] == ["f.txt"]
+    rclone("backend", "cleanup-hidden", f"cl:{b}")
+    listing = s3.list_object_versions(Bucket=b)
+    assert "Versions" not in listing
+
+
 # ---------------------------------------------------------------- restic
+
+
+def test_restic_versioned_bucket(endpoint, versioned_bucket, tmp_path, s3):
+    env = _clean_env(tmp_path)
+    env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
+               RESTIC_PASSWORD="versioned", RESTIC_CACHE_DIR=str(tmp_path / "restic-cache"))
+
+    def restic(*args):
+        return _run(["restic", "-r", f"s3:{endpoint}/{versioned_bucket}", *args], env=env)
+
+    src = tmp_path / "src"
+    write_file(src / "a.txt", b"alpha\n" * 100)
+    write_file(src / "bin/r.bin", os.urandom(1024 * 1024 + 7))
+    restic("init")
+    restic("backup", src)
+    write_file(src / "a.txt", b"changed\n")
+    restic("backup", src)
+    restic("forget", "--keep-last", "1", "--prune")
+    # restic's deletes became delete markers: the older versions are still in the bucket.
+    assert s3.list_object_versions(Bucket=versioned_bucket).get("DeleteMarkers")
+    restic("check", "--read-data")
+    target = tmp_path / "restore"
+    restic("restore", "latest", "--target", target)
+    assert file_tree(str(target) + str(src)) == file_tree(str(src))
 
 
 def test_restic(endpoint, bucket_name, tmp_path, s3):

@@ -89,10 +89,12 @@ extension S3Service {
     }
 
     func deleteBucket(_ ctx: BucketContext) async throws -> AWSResponse {
-        _ = try await ownedBucket(ctx.bucket, ctx.request)
+        let bucket = try await ownedBucket(ctx.bucket, ctx.request)
         let freed = try store.db.writeNow { db -> [String] in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM object WHERE bucket = ?)", arguments: [ctx.bucket]) == true {
-                throw AWSError("BucketNotEmpty", "The bucket you tried to delete is not empty", status: .conflict).with("BucketName", ctx.bucket)
+                let message = bucket.versioning == nil ? "The bucket you tried to delete is not empty"
+                    : "The bucket you tried to delete is not empty. You must delete all versions in the bucket."
+                throw AWSError("BucketNotEmpty", message, status: .conflict).with("BucketName", ctx.bucket)
             }
             let blobs = try String.fetchAll(
                 db, sql: "SELECT blob FROM part WHERE upload_id IN (SELECT upload_id FROM upload WHERE bucket = ?)", arguments: [ctx.bucket])

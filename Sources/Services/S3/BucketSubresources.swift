@@ -17,6 +17,9 @@ extension S3Service {
         ("requestPayment", "PutBucketRequestPayment", "GetBucketRequestPayment", nil),
         ("accelerate", "PutBucketAccelerateConfiguration", "GetBucketAccelerateConfiguration", nil),
         ("replication", "PutBucketReplication", "GetBucketReplication", "DeleteBucketReplication"),
+        ("versioning", "PutBucketVersioning", "GetBucketVersioning", nil),
+        ("lifecycle", "PutBucketLifecycleConfiguration", "GetBucketLifecycleConfiguration", "DeleteBucketLifecycle"),
+        ("object-lock", "PutObjectLockConfiguration", "GetObjectLockConfiguration", nil),
     ]
 
     /// Configurations kept by id (a GET without id lists them), with the root element of S3's list answer.

@@ -111,6 +111,7 @@ extension S3Service {
         var h = HTTPFields()
         h.set("x-amz-server-side-encryption", upload.headers.first { $0.0 == "x-amz-server-side-encryption" }?.1 ?? "AES256")
         if bucket.versioning != nil { h.set("x-amz-version-id", versionID) }
+        setExpiration(&h, object, bucket: bucket)
         var xml = XMLWriter()
         xml.open("CompleteMultipartUploadResult", xmlns: Self.xmlns)
         xml.element("Location", "http://\(r.host)/\(ctx.bucket)/\(Percent.encode(ctx.key, keepSlash: true))")

@@ -31,8 +31,14 @@ extension S3Service {
         let ctx = ObjectContext(request: r, bucket: src.bucket, key: src.key)
         var o: ObjectVersion
         if let v = src.versionID {
-            guard let found = try await store.version(bucket: src.bucket, key: src.key, versionID: v), !found.isDeleteMarker else {
+            guard let found = try await store.version(bucket: src.bucket, key: src.key, versionID: v) else {
+                if v != "null" && (srcBucket.versioning == nil || !Self.isVersionID(v)) {
+                    throw S3Error.invalidArgument("Invalid version id specified", name: "x-amz-copy-source", value: r.header("x-amz-copy-source"))
+                }
                 throw S3Error.noSuchVersion(src.key, v)
+            }
+            if found.isDeleteMarker {
+                throw S3Error.invalidRequest("The source of a copy request may not specifically refer to a delete marker by version id.")
             }
             o = found
         } else {
@@ -75,7 +81,8 @@ extension S3Service {
             throw S3Error.invalidRequest(
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
         }
-        var headers = source.headers, metadata = source.metadata
+        // Object Lock settings are never copied: the copy gets those of the request or the bucket's default.
+        var headers = source.headers.filter { !ObjectLockState.names.contains($0.0) }, metadata = source.metadata
         if directive == "REPLACE" {
             headers = try ObjectHeaders.systemHeaders(r)
             metadata = try ObjectHeaders.userMetadata(r)
@@ -85,6 +92,7 @@ extension S3Service {
         }
         // A copy gets the ACL its request asks for (default: owner only), not the source's.
         headers = ObjectHeaders.with(try requestedObjectACL(r, bucket: bucket), owner: Self.canonicalUserID(r.caller.accountID), headers)
+        headers += try lockHeaders(r, bucket: bucket, requireIntegrity: false)
         let tags = taggingDirective == "REPLACE" ? try ObjectHeaders.taggingHeader(r) : source.tags
         let storageClass = r.header("x-amz-storage-class") != nil ? try ObjectHeaders.storageClass(r) : "STANDARD"
         // Bytes are shared through hard links: a copy costs no I/O, and deleting either side leaves the other intact.
@@ -121,6 +129,7 @@ extension S3Service {
         var h = HTTPFields()
         if source.versionID != "null" { h.set("x-amz-copy-source-version-id", source.versionID) }
         if bucket.versioning != nil { h.set("x-amz-version-id", versionID) }
+        setExpiration(&h, object, bucket: bucket)
         h.set("x-amz-server-side-encryption", object.header("x-amz-server-side-encryption") ?? "AES256")
         var xml = XMLWriter()
         xml.open("CopyObjectResult", xmlns: Self.xmlns)

@@ -38,10 +38,11 @@ extension S3Service {
         let r = ctx.request
         let bucket = try await ownedBucket(ctx.bucket, r)
         let versionID = r.queryValue("versionId")
-        if let versionID, versionID != "null", bucket.versioning == nil {
+        if let versionID, versionID != "null", bucket.versioning == nil || !Self.isVersionID(versionID) {
             throw S3Error.invalidArgument("Invalid version id specified", name: "versionId", value: versionID)
         }
-        let now = wallSeconds()
+        let bypass = try Self.bypassGovernance(r, bucket: bucket)
+        let now = wallSeconds(), lockNow = clock.now()
         let ifMatch = r.header("if-match")
         let (outcome, freed) = try store.db.writeNow { db in
             if let ifMatch {
@@ -51,6 +52,7 @@ extension S3Service {
                 guard let current else { throw S3Error.noSuchKey(ctx.key) }
                 if !ETag.matches(ifMatch, current) { throw S3Error.preconditionFailed("If-Match") }
             }
+            if let versionID { try Self.checkDeletable(bucket: bucket, key: ctx.key, versionID: versionID, now: lockNow, bypass: bypass, db) }
             return try Self.delete(bucket: bucket, key: ctx.key, versionID: versionID, now: now, owner: r.caller.accountID, db)
         }
         store.blobs.remove(freed)
@@ -74,7 +76,8 @@ extension S3Service {
             guard let key = item.value("Key") else { throw S3Error.malformedXML() }
             targets.append((key, item.value("VersionId")))
         }
-        let now = wallSeconds()
+        let bypass = try Self.bypassGovernance(r, bucket: bucket)
+        let now = wallSeconds(), lockNow = clock.now()
         let toDelete = targets
         let (freed, results) = try store.db.writeNow { db -> ([String], [(String, String?, Result<DeleteOutcome, AWSError>)]) in
             var freed: [String] = []
@@ -89,6 +92,14 @@ extension S3Service {
                     arguments: [bucket.name, S3Store.keyData(key), version]) != true {
                     results.append((key, version, .failure(S3Error.noSuchVersion(key, version))))
                     continue
+                }
+                if let version {
+                    do {
+                        try Self.checkDeletable(bucket: bucket, key: key, versionID: version, now: lockNow, bypass: bypass, db)
+                    } catch let e as AWSError {
+                        results.append((key, version, .failure(e)))
+                        continue
+                    }
                 }
                 let (outcome, f) = try Self.delete(bucket: bucket, key: key, versionID: version, now: now, owner: r.caller.accountID, db)
                 freed += f

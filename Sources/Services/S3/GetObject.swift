@@ -10,7 +10,10 @@ extension S3Service {
     func readableObject(_ ctx: ObjectContext, bucket: Bucket) async throws -> ObjectVersion {
         if let v = ctx.request.queryValue("versionId") {
             guard let o = try await store.version(bucket: ctx.bucket, key: ctx.key, versionID: v) else {
-                if v != "null" && v.utf8.count != 32 { throw S3Error.invalidArgument("Invalid version id specified", name: "versionId", value: v) }
+                // An unversioned bucket knows only "null"; elsewhere an id that is not shaped as one is invalid.
+                if v != "null" && (bucket.versioning == nil || !Self.isVersionID(v)) {
+                    throw S3Error.invalidArgument("Invalid version id specified", name: "versionId", value: v)
+                }
                 throw S3Error.noSuchVersion(ctx.key, v)
             }
             if o.isDeleteMarker {
@@ -36,6 +39,8 @@ extension S3Service {
         try Conditionals.check(r, etag: o.etag, lastModified: o.lastModified, now: wallSeconds())
 
         var headers = ObjectHeaders.response(for: o, versioned: bucket.versioning != nil)
+        // Only the current version read as such shows its expiration, as in AWS.
+        if r.queryValue("versionId") == nil { setExpiration(&headers, o, bucket: bucket) }
         var status = HTTPResponse.Status.ok
         var start = 0, length = o.size
 

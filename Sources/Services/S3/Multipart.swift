@@ -47,7 +47,7 @@ extension S3Service {
         let upload = MultipartUpload(
             uploadID: Self.newUploadID(), bucket: ctx.bucket, key: ctx.key, initiated: wallSeconds(),
             headers: ObjectHeaders.with(try requestedObjectACL(r, bucket: bucket), owner: Self.canonicalUserID(r.caller.accountID),
-                                        try ObjectHeaders.systemHeaders(r)),
+                                        try ObjectHeaders.systemHeaders(r) + lockHeaders(r, bucket: bucket, requireIntegrity: false)),
             metadata: try ObjectHeaders.userMetadata(r),
             tags: try ObjectHeaders.taggingHeader(r), storageClass: try ObjectHeaders.storageClass(r),
             checksumAlgorithm: algorithm, checksumType: type, owner: r.caller.accountID)

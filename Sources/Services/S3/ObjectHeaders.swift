@@ -4,13 +4,12 @@ import HTTPTypes
 
 /// The headers S3 stores with an object and plays back on GET/HEAD, and the x-amz-meta-* user metadata.
 enum ObjectHeaders {
-    /// Headers kept as sent (names lowercased).
+    /// Headers kept as sent (names lowercased). Object Lock headers are validated apart (`lockHeaders`).
     static let stored = [
         "content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires",
         "x-amz-website-redirect-location", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
         "x-amz-server-side-encryption-bucket-key-enabled", "x-amz-server-side-encryption-customer-algorithm",
-        "x-amz-server-side-encryption-customer-key-md5", "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
-        "x-amz-object-lock-legal-hold",
+        "x-amz-server-side-encryption-customer-key-md5",
     ]
 
     static let storageClasses: Set<String> = [

@@ -11,11 +11,18 @@ extension S3Service {
         return String((0..<32).map { _ in alphabet[Int(g.next() as UInt8) % alphabet.count] })
     }
 
+    /// Is `s` shaped as a version id `newVersionID` makes? (Anything else is InvalidArgument, as in AWS.)
+    static func isVersionID(_ s: String) -> Bool {
+        s.utf8.count == 32 && s.utf8.allSatisfy { c in
+            (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2E || c == 0x5F
+        }
+    }
+
     func putObject(_ ctx: ObjectContext) async throws -> AWSResponse {
         let r = ctx.request
         let bucket = try await ownedBucket(ctx.bucket, r)
         let headers = ObjectHeaders.with(try requestedObjectACL(r, bucket: bucket), owner: Self.canonicalUserID(r.caller.accountID),
-                                         try ObjectHeaders.systemHeaders(r))
+                                         try ObjectHeaders.systemHeaders(r) + lockHeaders(r, bucket: bucket, requireIntegrity: true))
         let metadata = try ObjectHeaders.userMetadata(r)
         let tags = try ObjectHeaders.taggingHeader(r)
         let storageClass = try ObjectHeaders.storageClass(r)
@@ -41,6 +48,7 @@ extension S3Service {
             h.set("x-amz-checksum-type", "FULL_OBJECT")
         }
         if bucket.versioning != nil { h.set("x-amz-version-id", versionID) }
+        setExpiration(&h, object, bucket: bucket)
         return AWSResponse(headers: h)
     }
 

@@ -80,6 +80,10 @@ public struct S3Service: AWSService {
             case "PutObjectTagging": return try await putObjectTagging(ctx)
             case "DeleteObjectTagging": return try await deleteObjectTagging(ctx)
             case "GetObjectAttributes": return try await getObjectAttributes(ctx)
+            case "PutObjectRetention": return try await putObjectRetention(ctx)
+            case "GetObjectRetention": return try await getObjectRetention(ctx)
+            case "PutObjectLegalHold": return try await putObjectLegalHold(ctx)
+            case "GetObjectLegalHold": return try await getObjectLegalHold(ctx)
             case "CreateMultipartUpload": return try await createMultipartUpload(ctx)
             case "UploadPart": return try await uploadPart(ctx)
             case "UploadPartCopy": return try await uploadPartCopy(ctx)
@@ -98,6 +102,13 @@ public struct S3Service: AWSService {
         case "DeleteBucket": return try await deleteBucket(ctx)
         case "GetBucketLocation": return try await getBucketLocation(ctx)
         case "GetBucketVersioning": return try await getBucketVersioning(ctx)
+        case "PutBucketVersioning": return try await putBucketVersioning(ctx)
+        case "ListObjectVersions": return try await listObjectVersions(ctx)
+        case "PutBucketLifecycleConfiguration": return try await putBucketLifecycleConfiguration(ctx)
+        case "GetBucketLifecycleConfiguration": return try await getBucketLifecycleConfiguration(ctx)
+        case "DeleteBucketLifecycle": return try await deleteBucketLifecycle(ctx)
+        case "PutObjectLockConfiguration": return try await putObjectLockConfiguration(ctx)
+        case "GetObjectLockConfiguration": return try await getObjectLockConfiguration(ctx)
         case "PutBucketNotificationConfiguration": return try await putBucketNotificationConfiguration(ctx)
         case "GetBucketNotificationConfiguration": return try await getBucketNotificationConfiguration(ctx)
         case "ListObjects": return try await listObjects(ctx, v2: false)
@@ -126,6 +137,8 @@ public struct S3Service: AWSService {
                 if r.hasQuery("uploadId") { return r.headers.value("x-amz-copy-source") != nil ? "UploadPartCopy" : "UploadPart" }
                 if r.hasQuery("tagging") { return "PutObjectTagging" }
                 if r.hasQuery("acl") { return "PutObjectAcl" }
+                if r.hasQuery("retention") { return "PutObjectRetention" }
+                if r.hasQuery("legal-hold") { return "PutObjectLegalHold" }
                 if r.headers.value("x-amz-copy-source") != nil { return "CopyObject" }
                 return "PutObject"
             case .get:
@@ -133,6 +146,8 @@ public struct S3Service: AWSService {
                 if r.hasQuery("tagging") { return "GetObjectTagging" }
                 if r.hasQuery("attributes") { return "GetObjectAttributes" }
                 if r.hasQuery("acl") { return "GetObjectAcl" }
+                if r.hasQuery("retention") { return "GetObjectRetention" }
+                if r.hasQuery("legal-hold") { return "GetObjectLegalHold" }
                 return "GetObject"
             case .head: return "HeadObject"
             case .delete:
@@ -151,19 +166,12 @@ public struct S3Service: AWSService {
         switch m {
         case .put:
             if r.hasQuery("notification") { return "PutBucketNotificationConfiguration" }
-            for sub in ["versioning", "lifecycle", "object-lock"] where r.hasQuery(sub) {
-                return "PutBucket." + sub
-            }
             return "CreateBucket"
         case .get:
             if r.hasQuery("location") { return "GetBucketLocation" }
-            if r.hasQuery("versioning") { return "GetBucketVersioning" }
             if r.hasQuery("notification") { return "GetBucketNotificationConfiguration" }
             if r.hasQuery("uploads") { return "ListMultipartUploads" }
             if r.hasQuery("versions") { return "ListObjectVersions" }
-            for sub in ["lifecycle", "object-lock"] where r.hasQuery(sub) {
-                return "GetBucket." + sub
-            }
             if r.queryValue("list-type") == "2" { return "ListObjectsV2" }
             return "ListObjects"
         case .head: return "HeadBucket"

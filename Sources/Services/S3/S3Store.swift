@@ -34,6 +34,7 @@ final class S3Store: Sendable {
     }
 
     func cached(_ name: String) -> Bucket? { bucketCache.withLock { $0[name] } }
+    func allBuckets() -> [Bucket] { bucketCache.withLock { Array($0.values) } }
     func cache(_ bucket: Bucket) { bucketCache.withLock { $0[bucket.name] = bucket } }
     func uncache(_ name: String) { _ = bucketCache.withLock { $0.removeValue(forKey: name) } }
     /// Change a cached bucket after a committed write. Only a bucket still cached: a DeleteBucket that committed
@@ -118,6 +119,12 @@ final class S3Store: Sendable {
                     PRIMARY KEY (bucket, name)
                 ) WITHOUT ROWID
                 """)
+        }
+        // "v4 ..." is left to the bucket sub-resources branch; names must stay unique across branches.
+        m.registerMigration("v5 object versions by key") { db in
+            // Versions of a key newest first (row id order): ListObjectVersions pages and promoting a new latest
+            // walk this index instead of sorting thousands of versions.
+            try db.execute(sql: "CREATE INDEX object_key_versions ON object(bucket, key, id DESC)")
         }
         return m
     }
@@ -242,7 +249,8 @@ final class S3Store: Sendable {
         return freed
     }
 
-    /// Delete one version row; promote the newest remaining version to latest. Returns freed blobs.
+    /// Delete one version row; promote the newest remaining version (the highest row id: versions are rows in the
+    /// order they were written) to latest. Returns freed blobs.
     static func deleteVersion(bucket: String, key: String, versionID: String, _ db: Database) throws -> [String] {
         let k = keyData(key)
         guard let row = try Row.fetchOne(
@@ -252,7 +260,7 @@ final class S3Store: Sendable {
         if row["is_latest"] as Bool {
             try db.execute(sql: """
                 UPDATE object SET is_latest = 1 WHERE id = (
-                  SELECT id FROM object WHERE bucket = ? AND key = ? ORDER BY last_modified DESC, id DESC LIMIT 1)
+                  SELECT id FROM object WHERE bucket = ? AND key = ? ORDER BY id DESC LIMIT 1)
                 """, arguments: [bucket, k])
         }
         return BlobSegment.decode(row["blobs"]).map(\.id)
