@@ -174,6 +174,29 @@ def test_bucket_encryption_crud_and_validation(s3, bucket):
     assert rules == [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]
 
 
+def test_default_encryption_applies_to_new_objects(s3, bucket):
+    kms = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "my-key"},
+                      "BucketKeyEnabled": True}]}
+    s3.put_object(Bucket=bucket, Key="before", Body=b"x")
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=kms)
+    put = s3.put_object(Bucket=bucket, Key="after", Body=b"x")
+    assert (put["ServerSideEncryption"], put["SSEKMSKeyId"], put["BucketKeyEnabled"]) == ("aws:kms", "my-key", True)
+    head = s3.head_object(Bucket=bucket, Key="after")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"], head["BucketKeyEnabled"]) == ("aws:kms", "my-key", True)
+    # An object written before keeps its encryption; a request's own choice wins over the default.
+    assert s3.head_object(Bucket=bucket, Key="before")["ServerSideEncryption"] == "AES256"
+    own = s3.put_object(Bucket=bucket, Key="own", Body=b"x", ServerSideEncryption="AES256")
+    assert own["ServerSideEncryption"] == "AES256" and "SSEKMSKeyId" not in own
+    # A copy takes the destination's default, not the source's encryption; so does a multipart upload.
+    copied = s3.copy_object(Bucket=bucket, Key="copied", CopySource={"Bucket": bucket, "Key": "own"})
+    assert copied["ServerSideEncryption"] == "aws:kms"
+    mpu = s3.create_multipart_upload(Bucket=bucket, Key="parts")
+    assert (mpu["ServerSideEncryption"], mpu["SSEKMSKeyId"]) == ("aws:kms", "my-key")
+    s3.abort_multipart_upload(Bucket=bucket, Key="parts", UploadId=mpu["UploadId"])
+    s3.delete_bucket_encryption(Bucket=bucket)
+    assert s3.put_object(Bucket=bucket, Key="later", Body=b"x")["ServerSideEncryption"] == "AES256"
+
+
 def test_ownership_controls_and_public_access_block(s3, bucket):
     s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
     assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "ObjectWriter"}]

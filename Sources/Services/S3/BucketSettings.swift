@@ -121,6 +121,29 @@ extension S3Service {
         return AWSResponse()
     }
 
+    static let encryptionHeaders = ["x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+                                    "x-amz-server-side-encryption-bucket-key-enabled"]
+
+    /// A new object's headers with the bucket's default encryption, when its request names no encryption of its own
+    /// (SSE-S3, the default of every bucket, needs no header: answers show AES256 for objects without one).
+    func withDefaultEncryption(_ headers: [(String, String)], bucket: String) -> [(String, String)] {
+        guard !headers.contains(where: { $0.0 == "x-amz-server-side-encryption" }),
+              let doc = store.configuration(bucket, .encryption).flatMap({ XMLElement.parse(Array($0.utf8)) }),
+              let rule = doc.children("Rule").first, let byDefault = rule.child("ApplyServerSideEncryptionByDefault"),
+              let algorithm = byDefault.value("SSEAlgorithm"), algorithm != "AES256" else { return headers }
+        var out = headers + [("x-amz-server-side-encryption", algorithm)]
+        if let key = byDefault.value("KMSMasterKeyID") { out.append(("x-amz-server-side-encryption-aws-kms-key-id", key)) }
+        if rule.value("BucketKeyEnabled") == "true" { out.append(("x-amz-server-side-encryption-bucket-key-enabled", "true")) }
+        return out
+    }
+
+    /// The encryption headers of a write's answer, from the stored headers of what it wrote (AES256 when none).
+    static func setEncryption(_ h: inout HTTPFields, from headers: [(String, String)]) {
+        let stored = encryptionHeaders.compactMap { name in headers.first { $0.0 == name } }
+        for (name, value) in stored { h.set(name, value) }
+        if stored.isEmpty { h.set("x-amz-server-side-encryption", "AES256") }
+    }
+
     static func encryption(algorithm: String, keyID: String?, bucketKey: Bool) -> String {
         document("ServerSideEncryptionConfiguration") { xml in
             xml.group("Rule") { xml in

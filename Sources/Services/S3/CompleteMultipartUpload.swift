@@ -109,7 +109,7 @@ extension S3Service {
         publishCreated("ObjectCreated:CompleteMultipartUpload", object, bucket: bucket, request: r)
 
         var h = HTTPFields()
-        h.set("x-amz-server-side-encryption", upload.headers.first { $0.0 == "x-amz-server-side-encryption" }?.1 ?? "AES256")
+        Self.setEncryption(&h, from: upload.headers)
         if bucket.versioning != nil { h.set("x-amz-version-id", versionID) }
         setExpiration(&h, object, bucket: bucket)
         var xml = XMLWriter()

@@ -86,10 +86,12 @@ extension S3Service {
         if directive == "REPLACE" {
             headers = try ObjectHeaders.systemHeaders(r)
             metadata = try ObjectHeaders.userMetadata(r)
-        } else if let sse = r.header("x-amz-server-side-encryption") {
-            headers.removeAll { $0.0 == "x-amz-server-side-encryption" }
-            headers.append(("x-amz-server-side-encryption", sse))
+        } else {
+            // Encryption is the request's, else the destination bucket's default: never the source's.
+            headers.removeAll { Self.encryptionHeaders.contains($0.0) }
+            for name in Self.encryptionHeaders { if let v = r.header(name) { headers.append((name, v)) } }
         }
+        headers = withDefaultEncryption(headers, bucket: bucket.name)
         // A copy gets the ACL its request asks for (default: owner only), not the source's.
         headers = ObjectHeaders.with(try requestedObjectACL(r, bucket: bucket), owner: Self.canonicalUserID(r.caller.accountID), headers)
         headers += try lockHeaders(r, bucket: bucket, requireIntegrity: false)
@@ -130,7 +132,7 @@ extension S3Service {
         if source.versionID != "null" { h.set("x-amz-copy-source-version-id", source.versionID) }
         if bucket.versioning != nil { h.set("x-amz-version-id", versionID) }
         setExpiration(&h, object, bucket: bucket)
-        h.set("x-amz-server-side-encryption", object.header("x-amz-server-side-encryption") ?? "AES256")
+        Self.setEncryption(&h, from: object.headers)
         var xml = XMLWriter()
         xml.open("CopyObjectResult", xmlns: Self.xmlns)
         xml.element("ETag", etag)

@@ -47,13 +47,14 @@ extension S3Service {
         let upload = MultipartUpload(
             uploadID: Self.newUploadID(), bucket: ctx.bucket, key: ctx.key, initiated: wallSeconds(),
             headers: ObjectHeaders.with(try requestedObjectACL(r, bucket: bucket), owner: Self.canonicalUserID(r.caller.accountID),
-                                        try ObjectHeaders.systemHeaders(r) + lockHeaders(r, bucket: bucket, requireIntegrity: false)),
+                                        withDefaultEncryption(try ObjectHeaders.systemHeaders(r), bucket: bucket.name)
+                                            + (try lockHeaders(r, bucket: bucket, requireIntegrity: false))),
             metadata: try ObjectHeaders.userMetadata(r),
             tags: try ObjectHeaders.taggingHeader(r), storageClass: try ObjectHeaders.storageClass(r),
             checksumAlgorithm: algorithm, checksumType: type, owner: r.caller.accountID)
         try await store.insertUpload(upload)
         var h = HTTPFields()
-        h.set("x-amz-server-side-encryption", upload.headers.first { $0.0 == "x-amz-server-side-encryption" }?.1 ?? "AES256")
+        Self.setEncryption(&h, from: upload.headers)
         if let algorithm {
             h.set("x-amz-checksum-algorithm", algorithm.rawValue)
             h.set("x-amz-checksum-type", type ?? "COMPOSITE")

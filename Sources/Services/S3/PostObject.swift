@@ -153,7 +153,8 @@ extension S3Service {
         var fake = r
         fake.headers = asHeaders
         let headers = ObjectHeaders.with(try requestedObjectACL(fake, bucket: bucket), owner: Self.canonicalUserID(bucket.account),
-                                         try ObjectHeaders.systemHeaders(fake))
+                                         withDefaultEncryption(try ObjectHeaders.systemHeaders(fake), bucket: bucket.name)
+                                            + (try lockHeaders(fake, bucket: bucket, requireIntegrity: false)))
         let metadata = try ObjectHeaders.userMetadata(fake)
         let storageClass = try ObjectHeaders.storageClass(fake)
         let requested = try UploadBody.requestedAlgorithm(fake)
@@ -249,7 +250,7 @@ extension S3Service {
         var h = HTTPFields()
         h.set("ETag", etag)
         h.set("Location", location)
-        h.set("x-amz-server-side-encryption", object.header("x-amz-server-side-encryption") ?? "AES256")
+        Self.setEncryption(&h, from: object.headers)
         if let requested = upload.requested {
             h.set(requested.headerName, checksumBase64)
             h.set("x-amz-checksum-type", "FULL_OBJECT")

@@ -22,7 +22,8 @@ extension S3Service {
         let r = ctx.request
         let bucket = try await ownedBucket(ctx.bucket, r)
         let headers = ObjectHeaders.with(try requestedObjectACL(r, bucket: bucket), owner: Self.canonicalUserID(r.caller.accountID),
-                                         try ObjectHeaders.systemHeaders(r) + lockHeaders(r, bucket: bucket, requireIntegrity: true))
+                                         withDefaultEncryption(try ObjectHeaders.systemHeaders(r), bucket: bucket.name)
+                                            + (try lockHeaders(r, bucket: bucket, requireIntegrity: true)))
         let metadata = try ObjectHeaders.userMetadata(r)
         let tags = try ObjectHeaders.taggingHeader(r)
         let storageClass = try ObjectHeaders.storageClass(r)
@@ -42,7 +43,7 @@ extension S3Service {
 
         var h = HTTPFields()
         h.set("ETag", body.etag)
-        h.set("x-amz-server-side-encryption", object.header("x-amz-server-side-encryption") ?? "AES256")
+        Self.setEncryption(&h, from: object.headers)
         if let requested {
             h.set(requested.headerName, body.checksumBase64)
             h.set("x-amz-checksum-type", "FULL_OBJECT")
