@@ -254,3 +254,30 @@ def test_cli_lifecycle(aws, s3, bucket):
     aws("s3api", "put-bucket-lifecycle-configuration", "--bucket", bucket, "--lifecycle-configuration", json.dumps(config))
     out = json.loads(aws("s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket).stdout)
     assert out["Rules"] == config["Rules"]
+
+
+def test_lifecycle_actions_publish_lifecycle_expiration_events(s3, endpoint, bucket):
+    sqs = make_client(endpoint, "sqs")
+    url = sqs.create_queue(QueueName="lc-events-" + uuid.uuid4().hex[:8])["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
+        {"Id": "lc", "QueueArn": arn, "Events": ["s3:LifecycleExpiration:*"]}]})
+    sqs.purge_queue(QueueUrl=url)  # the s3:TestEvent
+    v1 = s3.put_object(Bucket=bucket, Key="doc", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"two")
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        rule("all", Expiration={"Days": 1}, NoncurrentVersionExpiration={"NoncurrentDays": 1})]})
+    advance(endpoint, 2 * DAY + 1)
+    assert sweep(endpoint)["expired"] == 1
+    records = []
+    for _ in range(5):
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            records += json.loads(m["Body"])["Records"]
+        if len(records) >= 2:
+            break
+    events = {(r["eventName"], r["s3"]["object"].get("versionId")) for r in records}
+    marker = s3.list_object_versions(Bucket=bucket, Prefix="doc")["DeleteMarkers"][0]["VersionId"]
+    assert events == {("LifecycleExpiration:DeleteMarkerCreated", marker), ("LifecycleExpiration:Delete", v1)}
+    assert {r["userIdentity"]["principalId"] for r in records} == {"s3.amazonaws.com"}
+    sqs.delete_queue(QueueUrl=url)

@@ -10,18 +10,38 @@ extension S3Service {
     /// loses the event, and the write still succeeds.
     func publish(_ eventName: String, bucket: Bucket, key: String, size: Int? = nil, etag: String? = nil,
                  versionID: String? = nil, request r: AWSRequest) {
+        publish(eventName, bucket: bucket, key: key, size: size, etag: etag, versionID: versionID,
+                origin: EventOrigin(principalID: S3EventMessage.principalID(r.caller), sourceIP: Self.sourceIP(r),
+                                    requestID: r.requestID, trace: r.header("x-amzn-trace-id")))
+    }
+
+    /// Who caused an event: a request's caller, or S3 itself (lifecycle).
+    struct EventOrigin {
+        var principalID: String
+        var sourceIP: String
+        var requestID: String
+        var trace: String?
+
+        /// Lifecycle actions: AWS names S3 itself as the principal and the source.
+        static func lifecycle() -> EventOrigin {
+            EventOrigin(principalID: "s3.amazonaws.com", sourceIP: "s3.amazonaws.com", requestID: RequestID.next(), trace: nil)
+        }
+    }
+
+    func publish(_ eventName: String, bucket: Bucket, key: String, size: Int? = nil, etag: String? = nil,
+                 versionID: String? = nil, origin: EventOrigin) {
         guard let config = bucket.notification else { return }
         let encodedKey = S3EventMessage.encodeKey(key)
         let destinations = config.destinations.filter { $0.type != .topic && $0.matches(event: "s3:" + eventName, encodedKey: encodedKey) }
         if destinations.isEmpty { return }
         let now = clock.now()
         let record = S3EventMessage.Record(
-            eventName: eventName, region: bucket.region, time: now, principalID: S3EventMessage.principalID(r.caller),
-            sourceIP: Self.sourceIP(r), requestID: r.requestID, hostID: RequestID.hostID(for: r.requestID), bucket: bucket.name,
+            eventName: eventName, region: bucket.region, time: now, principalID: origin.principalID,
+            sourceIP: origin.sourceIP, requestID: origin.requestID, hostID: RequestID.hostID(for: origin.requestID), bucket: bucket.name,
             bucketOwnerID: S3EventMessage.customerID(bucket.account), key: key, size: size,
             eTag: etag.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) },
             versionID: bucket.versioning != nil ? versionID : nil, sequencer: Sequencer.next(now: now))
-        let trace = r.header("x-amzn-trace-id")
+        let trace = origin.trace
         for d in destinations {
             let message = S3EventMessage.json(record, configurationID: d.id)
             do {

@@ -65,19 +65,29 @@ extension S3Service {
                                            arguments: [bucket.name, S3Store.keyData(o.key)]) == 1 else { return nil }
                     return try S3Store.deleteVersion(bucket: bucket.name, key: o.key, versionID: o.versionID, db)
                 }
-                if let freed { store.blobs.remove(freed); result.deleteMarkersRemoved += 1 }
+                if let freed {
+                    store.blobs.remove(freed)
+                    result.deleteMarkersRemoved += 1
+                    publish("LifecycleExpiration:Delete", bucket: bucket, key: o.key, versionID: o.versionID, origin: .lifecycle())
+                }
                 continue
             }
             guard expires else { continue }
             let due = rule.expirationDays.map { LifecycleConfiguration.dueDate(from: o.lastModified, days: $0) } ?? rule.expirationDate!
             guard due <= now else { continue }
             let wall = wallSeconds()
-            let freed = try store.db.writeNow { db -> [String]? in
+            let deleted = try store.db.writeNow { db -> (DeleteOutcome, [String])? in
                 // The version must still be the latest (a write may have come meanwhile).
                 guard try Bool.fetchOne(db, sql: "SELECT is_latest FROM object WHERE id = ?", arguments: [o.id]) == true else { return nil }
-                return try Self.delete(bucket: bucket, key: o.key, versionID: nil, now: wall, owner: bucket.account, db).1
+                return try Self.delete(bucket: bucket, key: o.key, versionID: nil, now: wall, owner: bucket.account, db)
             }
-            if let freed { store.blobs.remove(freed); result.expired += 1 }
+            if let (outcome, freed) = deleted {
+                store.blobs.remove(freed)
+                result.expired += 1
+                // A versioned bucket keeps the object behind a new delete marker; otherwise it is gone.
+                publish(outcome.deleteMarker ? "LifecycleExpiration:DeleteMarkerCreated" : "LifecycleExpiration:Delete", bucket: bucket,
+                        key: o.key, versionID: outcome.deleteMarker ? outcome.deleteMarkerVersionID : o.versionID, origin: .lifecycle())
+            }
         }
     }
 
@@ -103,6 +113,9 @@ extension S3Service {
             }
             store.blobs.remove(freed)
             result.noncurrentExpired += doomed.count
+            for o in doomed {
+                publish("LifecycleExpiration:Delete", bucket: bucket, key: key, versionID: o.versionID, origin: .lifecycle())
+            }
         }
     }
 
