@@ -53,17 +53,7 @@ extension S3Service {
     func listObjectVersions(_ ctx: BucketContext) async throws -> AWSResponse {
         let r = ctx.request
         let bucket = try await ownedBucket(ctx.bucket, r)
-        let prefix = r.queryValue("prefix") ?? ""
-        let delimiter = r.queryValue("delimiter") ?? ""
-        var maxKeys = 1000
-        if let m = r.queryValue("max-keys") {
-            guard let v = Int(m), v >= 0 else { throw S3Error.invalidArgument("Provided max-keys not an integer or within integer range", name: "max-keys", value: m) }
-            maxKeys = min(v, 1000)
-        }
-        let encoding = r.queryValue("encoding-type")
-        if let encoding, encoding != "url" {
-            throw S3Error.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: encoding)
-        }
+        let (prefix, delimiter, maxKeys, encoding) = try Self.listingParameters(r)
         func enc(_ s: String) -> String { encoding == "url" ? Percent.encode(s, keepSlash: true) : s }
         let keyMarker = r.queryValue("key-marker") ?? ""
         let versionIDMarker = r.queryValue("version-id-marker") ?? ""
@@ -157,18 +147,9 @@ extension S3Store {
             }
             var sql = "SELECT \(Self.objectColumns) FROM object WHERE bucket = ?"
             var args: StatementArguments = [bucket]
-            let p = Self.keyData(prefix)
-            if case .afterKey(let after) = cursor, !after.lexicographicallyPrecedes(p) {
-                sql += " AND key > ?"
-                _ = args.append(contentsOf: [after])
-            } else if !prefix.isEmpty {
-                sql += " AND key >= ?"
-                _ = args.append(contentsOf: [p])
-            }
-            if !prefix.isEmpty {
-                sql += " AND key < ?"
-                _ = args.append(contentsOf: [p + Data([0xFF])])
-            }
+            var after: Data?
+            if case .afterKey(let key) = cursor { after = key }
+            Self.keyRange(prefix: prefix, after: after, &sql, &args)
             sql += " ORDER BY key, id DESC LIMIT ?"
             _ = args.append(contentsOf: [limit])
             return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: args).map(Self.object)

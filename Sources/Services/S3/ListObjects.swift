@@ -38,11 +38,8 @@ extension S3Service {
         }
     }
 
-    func listObjects(_ ctx: BucketContext, v2: Bool) async throws -> AWSResponse {
-        let r = ctx.request
-        let bucket = try await ownedBucket(ctx.bucket, r)
-        let prefix = r.queryValue("prefix") ?? ""
-        let delimiter = r.queryValue("delimiter") ?? ""
+    /// prefix, delimiter, max-keys (at most 1000) and encoding-type, as every listing takes them.
+    static func listingParameters(_ r: AWSRequest) throws -> (prefix: String, delimiter: String, maxKeys: Int, encoding: String?) {
         var maxKeys = 1000
         if let m = r.queryValue("max-keys") {
             guard let v = Int(m), v >= 0 else { throw S3Error.invalidArgument("Provided max-keys not an integer or within integer range", name: "max-keys", value: m) }
@@ -52,6 +49,13 @@ extension S3Service {
         if let encoding, encoding != "url" {
             throw S3Error.invalidArgument("Invalid Encoding Method specified in Request", name: "encoding-type", value: encoding)
         }
+        return (r.queryValue("prefix") ?? "", r.queryValue("delimiter") ?? "", maxKeys, encoding)
+    }
+
+    func listObjects(_ ctx: BucketContext, v2: Bool) async throws -> AWSResponse {
+        let r = ctx.request
+        let bucket = try await ownedBucket(ctx.bucket, r)
+        let (prefix, delimiter, maxKeys, encoding) = try Self.listingParameters(r)
         func enc(_ s: String) -> String { encoding == "url" ? Percent.encode(s, keepSlash: true) : s }
 
         var after: Data?

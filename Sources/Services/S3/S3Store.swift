@@ -266,24 +266,29 @@ final class S3Store: Sendable {
         return BlobSegment.decode(row["blobs"]).map(\.id)
     }
 
+    /// Narrow a listing query to the keys that start with `prefix` and sort strictly after `after` (bytes).
+    static func keyRange(prefix: String, after: Data?, _ sql: inout String, _ args: inout StatementArguments) {
+        let p = keyData(prefix)
+        if let after, !after.lexicographicallyPrecedes(p) {
+            sql += " AND key > ?"
+            _ = args.append(contentsOf: [after])
+        } else if !prefix.isEmpty {
+            sql += " AND key >= ?"
+            _ = args.append(contentsOf: [p])
+        }
+        if !prefix.isEmpty {
+            // Every key starting with the prefix sorts below prefix + 0xFF (0xFF never occurs in UTF-8).
+            sql += " AND key < ?"
+            _ = args.append(contentsOf: [p + Data([0xFF])])
+        }
+    }
+
     /// Latest, non-deleted objects of a bucket in key order, strictly after `after` (bytes) and starting with `prefix`.
     func listLatest(bucket: String, prefix: String, after: Data?, limit: Int) async throws -> [ObjectVersion] {
         try db.readNow { db in
             var sql = "SELECT \(Self.objectColumns) FROM object WHERE bucket = ? AND is_latest = 1 AND is_delete_marker = 0"
             var args: StatementArguments = [bucket]
-            let p = Self.keyData(prefix)
-            if let after, !after.lexicographicallyPrecedes(p) {
-                sql += " AND key > ?"
-                _ = args.append(contentsOf: [after])
-            } else if !prefix.isEmpty {
-                sql += " AND key >= ?"
-                _ = args.append(contentsOf: [p])
-            }
-            if !prefix.isEmpty {
-                // Every key starting with the prefix sorts below prefix + 0xFF (0xFF never occurs in UTF-8).
-                sql += " AND key < ?"
-                _ = args.append(contentsOf: [p + Data([0xFF])])
-            }
+            Self.keyRange(prefix: prefix, after: after, &sql, &args)
             sql += " ORDER BY key LIMIT ?"
             _ = args.append(contentsOf: [limit])
             return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: args).map(Self.object)
