@@ -292,3 +292,16 @@ def test_client_context_node(fns, lam, node_zip):
     with_cc = read_payload(lam.invoke(FunctionName=name, ClientContext=encoded_client_context()))
     assert with_cc["clientContext"] == CLIENT_CONTEXT
     assert read_payload(lam.invoke(FunctionName=name))["clientContext"] is None
+
+
+def test_log_events_end_with_a_newline_as_lambda_writes_them(fns, lam, endpoint):
+    name = fns.create(tag="blank", handler="handler.blank_line")["FunctionName"]
+    r = lam.invoke(FunctionName=name, LogType="Tail")
+    request_id = tail_request_id(r)
+    logs = make_client(endpoint, "logs")
+    events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    messages = [e["message"] for e in events]
+    assert messages[:5] == [f"START RequestId: {request_id} Version: $LATEST\n", "before\n", "\n", "after\n",
+                            f"END RequestId: {request_id}\n"]
+    assert messages[5].startswith(f"REPORT RequestId: {request_id}\tDuration: ") and messages[5].endswith(" ms\t\n")
+    assert len(messages) == 6
