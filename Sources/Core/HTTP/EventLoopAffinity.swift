@@ -1,6 +1,6 @@
-public import HummingbirdCore
-public import Logging
-public import NIOCore
+import HummingbirdCore
+import Logging
+import NIOCore
 
 /// Runs each connection's task on the event loop that owns its socket. Without it, Swift concurrency runs the
 /// handler on any thread and every read and write crosses threads (a futex wake-up each way), which cost more

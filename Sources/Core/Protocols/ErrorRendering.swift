@@ -1,5 +1,5 @@
-public import HTTPTypes
-public import NIOCore
+import HTTPTypes
+import NIOCore
 
 /// AWS errors in each wire format. Written once here; services only throw `AWSError`.
 public enum ErrorRendering {

@@ -1,5 +1,5 @@
 import Foundation
-public import NIOCore
+import NIOCore
 
 /// AWS JSON 1.0 / 1.1: `X-Amz-Target: <Prefix>.<Operation>`, a JSON object in, a JSON object out.
 /// Timestamps travel as epoch seconds (numbers).

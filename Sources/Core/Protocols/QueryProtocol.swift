@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// The AWS Query protocol: `Action=...&Version=...` as a form body or URL query, XML answers
 /// wrapped in `<ActionResponse><ActionResult>...</ActionResult><ResponseMetadata>`.

@@ -1,6 +1,6 @@
 public import HTTPTypes
 import Foundation
-public import NIOCore
+import NIOCore
 
 /// REST-JSON (Lambda): the operation comes from the method and a path template
 /// (`/2015-03-31/functions/{FunctionName}/invocations`), members from path labels, query and a JSON body.
