@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import LambdaFunctions, error, error_message, make_client, purge_bucket
+from helpers import LambdaFunctions, error, error_message, make_client, purge_bucket, zip_bytes
 from server import Server
 
 
@@ -278,6 +278,19 @@ def test_dead_letter_queue_gets_the_event_with_error_attributes(fns, lam, sqs):
                      "ErrorMessage": ("String", "boom 3")}
     lam.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": ""})
     assert "DeadLetterConfig" not in lam.get_function_configuration(FunctionName=name)
+
+
+def test_a_function_that_cannot_start_fails_its_attempts(fns, lam, sqs):
+    url, qarn = new_queue(sqs, "async-nostart")
+    # A provided runtime without its bootstrap: every attempt fails before the handler runs.
+    name = fns.create(tag="nostart", runtime="provided.al2023", handler="x", code=zip_bytes({"readme.txt": "no bootstrap"}))["FunctionName"]
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": qarn}})
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"x": 5}')
+    record = receive(sqs, url)
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["responsePayload"]["errorType"] == "InvalidRuntimeException"
+    assert "bootstrap" in record["responsePayload"]["errorMessage"]
 
 
 # --- S3 event notifications -----------------------------------------------------------------------

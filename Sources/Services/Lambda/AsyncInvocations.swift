@@ -155,21 +155,27 @@ extension LambdaService {
         }
         let config = Self.routed(f, selected, alias)
         let invoked = f.arn + (e.qualifier.map { ":\($0)" } ?? "")
-        let result: RunResult
+        let document: [UInt8]
         do {
-            result = try await run(f, config, payload: e.payload, clientContext: e.clientContext, invokedARN: invoked, requestID: e.requestID)
-        } catch {
-            // Throttled (or the code could not be prepared): try again shortly, without counting an attempt.
+            let result = try await run(f, config, payload: e.payload, clientContext: e.clientContext, invokedARN: invoked, requestID: e.requestID)
+            if case .response(let bytes) = result.outcome {
+                remove(e.id)
+                var done = e
+                done.attempts += 1
+                return finished(done, f, config, condition: "Success", response: bytes, functionError: nil)
+            }
+            document = Self.errorDocument(result, config)
+        } catch let error as AWSError where error.code == "TooManyRequestsException" {
+            // Throttled: try again shortly, without counting an attempt (AWS retries throttles for up to the maximum age).
             return reschedule(e.id, due: min(now + 1, e.received + maxAge + 0.001), attempts: e.attempts, error: e.lastError, response: e.lastResponse)
+        } catch {
+            // The function could not start (its runtime is missing, its code unreadable): a failed attempt.
+            let failure = error as? AWSError ?? AWSError.internalError()
+            document = Self.errorDocument(failure.code, failure.message)
         }
         let attempts = e.attempts + 1
         var done = e
         done.attempts = attempts
-        if case .response(let bytes) = result.outcome {
-            remove(e.id)
-            return finished(done, f, config, condition: "Success", response: bytes, functionError: nil)
-        }
-        let document = Self.errorDocument(result, config)
         if attempts > maxRetries {
             remove(e.id)
             return finished(done, f, config, condition: "RetriesExhausted", response: document, functionError: "Unhandled")
