@@ -317,3 +317,28 @@ def test_url_of_a_weighted_alias_routes_by_weight(fns, lam, package, loopback_dn
     url = lam.create_function_url_config(FunctionName=name, Qualifier="canary", AuthType="NONE")["FunctionUrl"]
     seen = {requests.get(url, timeout=30).text for _ in range(60)}
     assert seen == {"1", "2"}
+
+
+def test_aws_iam_url_verifies_signatures_under_strict_auth(strict_server, package, loopback_dns):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from helpers import LambdaFunctions
+    strict = LambdaFunctions(strict_server, "e2e-urls-strict")
+    try:
+        name = strict.create(handler="app.plain", code=package)["FunctionName"]
+        url = strict.lam.create_function_url_config(FunctionName=name, AuthType="AWS_IAM")["FunctionUrl"]
+
+        def signed(secret):
+            req = AWSRequest(method="GET", url=url + "path?q=1")
+            SigV4Auth(Credentials("test", secret), "lambda", "us-east-1").add_auth(req)
+            return requests.get(url + "path?q=1", headers=dict(req.headers.items()), timeout=60)
+
+        r = signed("test")
+        assert (r.status_code, r.text) == (200, "hello")
+        r = signed("wrong-secret")
+        assert r.status_code == 403
+        assert r.json()["message"].startswith("The request signature we calculated does not match")
+        assert requests.get(url, timeout=60).status_code == 403  # unsigned
+    finally:
+        strict.cleanup()

@@ -62,22 +62,22 @@ public struct Gateway: HTTPResponder {
         var service: (any AWSService)? = services["s3"]
         var op = "-"
         var response: AWSResponse
-        if let (s, r) = hostedRequest(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID) {
-            service = s
-            response = await s.hostedResponse(r)
-        } else {
-            do {
+        do {
+            if let (s, r) = try await hostedRequest(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
+                                                    service: &service) {
+                response = await s.hostedResponse(r)
+            } else {
                 let awsRequest = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
                                                    service: &service)
                 guard let resolved = service else { throw AWSError.internalError() }
                 op = resolved.operationName(for: awsRequest)
                 response = try await resolved.handle(awsRequest)
-            } catch let error as AWSError {
-                response = render(error, for: request, service: service, requestID: requestID)
-            } catch {
-                logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
-                response = render(.internalError(), for: request, service: service, requestID: requestID)
             }
+        } catch let error as AWSError {
+            response = render(error, for: request, service: service, requestID: requestID)
+        } catch {
+            logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
+            response = render(.internalError(), for: request, service: service, requestID: requestID)
         }
         stamp(&response.headers, requestID: requestID, service: service)
         let elapsed = ContinuousClock.now - started
@@ -89,17 +89,40 @@ public struct Gateway: HTTPResponder {
     }
 
     /// A request for an endpoint a service runs itself, found by the second label of its Host
-    /// (`<url-id>.lambda-url.us-east-1.localhost`): passed on unsigned, in the default account and the Host's region.
-    private func hostedRequest(_ request: Request, rawPath: String, rawQuery: String, requestID: String) -> (any AWSService, AWSRequest)? {
+    /// (`<url-id>.lambda-url.us-east-1.localhost`): passed on before identification, in the Host's region. Unsigned, it
+    /// acts in the default account; signed (an AWS_IAM function URL), as the signer, and with --strict-auth only once
+    /// its signature (for the service's signing name) is verified.
+    private func hostedRequest(_ request: Request, rawPath: String, rawQuery: String, requestID: String,
+                               service resolved: inout (any AWSService)?) async throws -> (any AWSService, AWSRequest)? {
         guard !hosted.isEmpty, let host = request.head.authority, !host.hasPrefix("[") else { return nil }
         let hostName = host.split(separator: ":", maxSplits: 1).first ?? ""
         let labels = hostName.split(separator: ".")
         guard labels.count > 2, let service = hosted[String(labels[1])] else { return nil }
+        resolved = service
         let region = labels.dropFirst(2).first(where: { Region.known.contains(String($0)) }).map(String.init) ?? auth.defaultRegion
+        let creds = RequestCredentials.parse(authorization: request.headers[.authorization],
+                                             query: Percent.parseQuery(rawQuery, plusIsSpace: false) ?? [])
+        var body = request.body
+        if case .anonymous = creds {} else {
+            try creds.validate()
+            if auth.strict {
+                var buffered: ByteBuffer?
+                _ = try await verifier.verify(
+                    creds, service: service.signingName, method: request.method, rawPath: rawPath,
+                    query: Percent.parseQuery(rawQuery, plusIsSpace: false) ?? [], headers: request.headers, host: host, now: clock.now(),
+                    payloadHash: {
+                        let b = try await body.collect(limit: 16 << 20)
+                        buffered = b
+                        return Hex.encode(SHA256.hash(Array(b.readableBytesView)))
+                    })
+                if let buffered { body = RequestBody(buffer: buffered) }
+            }
+        }
         let awsRequest = AWSRequest(
             method: request.method, rawPath: rawPath, rawQuery: rawQuery, query: Percent.parseQuery(rawQuery, plusIsSpace: true) ?? [],
-            headers: request.headers, host: host, body: request.body,
-            caller: CallerIdentity(accountID: auth.account(for: nil), region: region, accessKeyID: nil), requestID: requestID)
+            headers: request.headers, host: host, body: body,
+            caller: CallerIdentity(accountID: auth.account(for: creds.accessKeyID), region: region, accessKeyID: creds.accessKeyID),
+            requestID: requestID)
         return (service, awsRequest)
     }
 
