@@ -22,7 +22,7 @@ struct Serve: AsyncParsableCommand {
             CLOUDLESS_CREDENTIALS, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
             on first start). A command-line option wins over the variable.
             Internal endpoints: GET /_cloudless/health, GET /_localstack/health, POST /_cloudless/reset, \
-            POST /_cloudless/clock {"advance": seconds}.
+            POST /_cloudless/clock {"advance": seconds}, POST /_cloudless/s3/lifecycle/run, /_cloudless/website/<bucket>/.
             """)
 
     @Option(help: "Address to listen on (CLOUDLESS_HOST). Default 127.0.0.1; 0.0.0.0 exposes it to the network.")
