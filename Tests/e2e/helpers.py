@@ -253,26 +253,10 @@ def tail_request_id(response):
 def lambda_processes(data_dir, exclude_pids=()):
     """[(pid, cmdline, cwd)] of live processes whose cwd is under `data_dir` or whose command line names it
     (function instances and their children), leaving out `exclude_pids` (the server itself). Zombies are skipped."""
+    from server import live_processes
     root = os.path.realpath(data_dir)
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in exclude_pids or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
-                    continue
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-            try:
-                cwd = os.readlink(f"/proc/{entry}/cwd")
-            except OSError:
-                cwd = ""
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        if root in cmdline or data_dir in cmdline or cwd == root or cwd.startswith(root + "/"):
-            found.append((int(entry), cmdline, cwd))
-    return found
+    return [(pid, cmdline, cwd) for pid, cmdline, cwd, _ in live_processes()
+            if pid not in exclude_pids and (root in cmdline or data_dir in cmdline or cwd == root or cwd.startswith(root + "/"))]
 
 
 def wait_no_lambda_processes(data_dir, exclude_pids=(), timeout=10):

@@ -79,13 +79,9 @@ class Server:
         return self.stop(sig=signal.SIGKILL)
 
 
-def leftover_processes():
-    """[(pid, cmdline)] of live processes a Cloudless of this session started and left behind: servers still
-    running, and function instances (and their children), found by the `AWS_LAMBDA_RUNTIME_API` variable only
-    Cloudless sets or by a working folder under one of the session's data folders. Zombies are skipped."""
-    servers = {s.proc.pid for s in Server.started if s.proc}
-    roots = {os.path.realpath(s.data_dir) for s in Server.started}
-    found = []
+def live_processes():
+    """(pid, cmdline, cwd, environ bytes) of every live process but this one; zombies and processes that end while
+    being read are skipped (cwd and environ are empty where they cannot be read)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
@@ -104,6 +100,15 @@ def leftover_processes():
                 environ, cwd = b"", ""
         except (FileNotFoundError, ProcessLookupError, IndexError, PermissionError):
             continue
-        if pid in servers or b"AWS_LAMBDA_RUNTIME_API=" in environ or any(cwd == r or cwd.startswith(r + "/") for r in roots):
-            found.append((pid, cmdline))
-    return found
+        yield pid, cmdline, cwd, environ
+
+
+def leftover_processes():
+    """[(pid, cmdline)] of live processes a Cloudless of this session started and left behind: servers still
+    running, and function instances (and their children), found by the `AWS_LAMBDA_RUNTIME_API` variable only
+    Cloudless sets or by a working folder under one of the session's data folders."""
+    servers = {s.proc.pid for s in Server.started if s.proc}
+    roots = {os.path.realpath(s.data_dir) for s in Server.started}
+    return [(pid, cmdline) for pid, cmdline, cwd, environ in live_processes()
+            if pid in servers or b"AWS_LAMBDA_RUNTIME_API=" in environ
+            or any(cwd == r or cwd.startswith(r + "/") for r in roots)]
