@@ -531,7 +531,8 @@ def test_lambda_output_lands_in_its_log_group(endpoint, logs):
         messages = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"],
                                                               startFromHead=True)["events"]]
         assert [m.split(" ", 1)[0] for m in messages] == ["START", "handling", "END", "REPORT"] * 2
-        assert messages[1] == "handling 1" and messages[5] == "handling 2"
+        # Each event ends with its newline, as Lambda writes them.
+        assert messages[1] == "handling 1\n" and messages[5] == "handling 2\n"
         assert "Init Duration" in messages[3] and "Init Duration" not in messages[7]
         reports = logs.filter_log_events(logGroupName=group, filterPattern="REPORT")["events"]
         assert [e["message"].split("\t")[0] for e in reports] == [m.split("\t")[0] for m in messages if m.startswith("REPORT")]
