@@ -103,11 +103,7 @@ enum Wildcard {
 
 extension S3Service {
     func getBucketCors(_ ctx: BucketContext) async throws -> AWSResponse {
-        let b = try await ownedBucket(ctx.bucket, ctx.request)
-        guard let doc = store.configuration(b.name, .cors) else {
-            throw AWSError("NoSuchCORSConfiguration", "The CORS configuration does not exist", status: .notFound).with("BucketName", b.name)
-        }
-        return Self.storedDocument(doc)
+        try await storedConfiguration(ctx, .cors, notFound: "NoSuchCORSConfiguration", "The CORS configuration does not exist")
     }
 
     func putBucketCors(_ ctx: BucketContext) async throws -> AWSResponse {

@@ -62,12 +62,8 @@ extension S3Service {
     }
 
     func getPublicAccessBlock(_ ctx: BucketContext) async throws -> AWSResponse {
-        let b = try await ownedBucket(ctx.bucket, ctx.request)
-        guard let doc = store.configuration(b.name, .publicAccessBlock) else {
-            throw AWSError("NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", status: .notFound)
-                .with("BucketName", b.name)
-        }
-        return Self.storedDocument(doc)
+        try await storedConfiguration(ctx, .publicAccessBlock, notFound: "NoSuchPublicAccessBlockConfiguration",
+                                      "The public access block configuration was not found")
     }
 
     func putPublicAccessBlock(_ ctx: BucketContext) async throws -> AWSResponse {
@@ -228,12 +224,8 @@ extension S3Service {
     // MARK: Replication
 
     func getBucketReplication(_ ctx: BucketContext) async throws -> AWSResponse {
-        let b = try await ownedBucket(ctx.bucket, ctx.request)
-        guard let doc = store.configuration(b.name, .replication) else {
-            throw AWSError("ReplicationConfigurationNotFoundError", "The replication configuration was not found", status: .notFound)
-                .with("BucketName", b.name)
-        }
-        return Self.storedDocument(doc)
+        try await storedConfiguration(ctx, .replication, notFound: "ReplicationConfigurationNotFoundError",
+                                      "The replication configuration was not found")
     }
 
     /// Both buckets must have versioning enabled; the rules are stored as sent.

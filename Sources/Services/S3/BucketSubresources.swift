@@ -112,6 +112,15 @@ extension S3Service {
     }
 
     /// A stored XML document as the Get operation answers it.
+    /// GET of a sub-resource kept as a document: the document as stored, or S3's "not found" error for it.
+    func storedConfiguration(_ ctx: BucketContext, _ name: BucketConfiguration, notFound code: String, _ message: String) async throws -> AWSResponse {
+        let b = try await ownedBucket(ctx.bucket, ctx.request)
+        guard let doc = store.configuration(b.name, name) else {
+            throw AWSError(code, message, status: .notFound).with("BucketName", b.name)
+        }
+        return Self.storedDocument(doc)
+    }
+
     static func storedDocument(_ document: String) -> AWSResponse {
         var headers = HTTPFields()
         headers[.contentType] = "application/xml"
