@@ -108,19 +108,14 @@ extension S3Service {
                 xml.element("ETag", o.etag)
                 xml.element("Size", o.size)
                 xml.element("StorageClass", o.storageClass)
-                if let alg = o.checksumAlgorithm {
-                    xml.element("ChecksumAlgorithm", alg.rawValue)
-                    xml.element("ChecksumType", o.checksumType ?? "FULL_OBJECT")
-                }
+                Self.writeChecksum(&xml, o)
             }
             Self.writeOwner(&xml, account: o.owner)
             xml.close()
         }
-        for case .prefix(let p) in entries {
-            xml.open("CommonPrefixes")
-            xml.element("Prefix", enc(p))
-            xml.close()
-        }
+        var prefixes: [String] = []
+        for case .prefix(let p) in entries { prefixes.append(p) }
+        Self.writeCommonPrefixes(&xml, prefixes, enc)
         xml.close()
         return AWSResponse(xml: xml)
     }

@@ -38,6 +38,22 @@ extension S3Service {
         }
     }
 
+    /// The checksum elements of a listed object (or version).
+    static func writeChecksum(_ xml: inout XMLWriter, _ o: ObjectVersion) {
+        guard let alg = o.checksumAlgorithm else { return }
+        xml.element("ChecksumAlgorithm", alg.rawValue)
+        xml.element("ChecksumType", o.checksumType ?? "FULL_OBJECT")
+    }
+
+    /// The CommonPrefixes a delimiter rolled keys up into, encoded as the listing asked.
+    static func writeCommonPrefixes(_ xml: inout XMLWriter, _ prefixes: [String], _ enc: (String) -> String) {
+        for p in prefixes {
+            xml.open("CommonPrefixes")
+            xml.element("Prefix", enc(p))
+            xml.close()
+        }
+    }
+
     /// prefix, delimiter, max-keys (at most 1000) and encoding-type, as every listing takes them.
     static func listingParameters(_ r: AWSRequest) throws -> (prefix: String, delimiter: String, maxKeys: Int, encoding: String?) {
         var maxKeys = 1000
@@ -113,20 +129,15 @@ extension S3Service {
             xml.element("Key", enc(o.key))
             xml.element("LastModified", AWSDate.iso8601(o.lastModified))
             xml.element("ETag", o.etag)
-            if let alg = o.checksumAlgorithm {
-                xml.element("ChecksumAlgorithm", alg.rawValue)
-                xml.element("ChecksumType", o.checksumType ?? "FULL_OBJECT")
-            }
+            Self.writeChecksum(&xml, o)
             xml.element("Size", o.size)
             if fetchOwner { Self.writeOwner(&xml, account: o.owner) }
             xml.element("StorageClass", o.storageClass)
             xml.close()
         }
-        for case .prefix(let p) in entries {
-            xml.open("CommonPrefixes")
-            xml.element("Prefix", enc(p))
-            xml.close()
-        }
+        var prefixes: [String] = []
+        for case .prefix(let p) in entries { prefixes.append(p) }
+        Self.writeCommonPrefixes(&xml, prefixes, enc)
         xml.close()
         return AWSResponse(xml: xml)
     }
