@@ -95,6 +95,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ECS",
+            dependencies: [
+                "Core",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Sources/Services/ECS",
+            swiftSettings: strict
+        ),
+        .target(
             name: "STS",
             dependencies: ["Core"],
             path: "Sources/Services/STS",
@@ -103,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "Core", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
+                "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -120,6 +132,7 @@ let package = Package(
         .testTarget(name: "IAMTests", dependencies: ["IAM", "Core"], path: "Tests/IAMTests", swiftSettings: strict),
         .testTarget(name: "LambdaTests", dependencies: ["Lambda", "Core"], path: "Tests/LambdaTests", swiftSettings: strict),
         .testTarget(name: "LogsTests", dependencies: ["Logs", "Core"], path: "Tests/LogsTests", swiftSettings: strict),
+        .testTarget(name: "ECSTests", dependencies: ["ECS", "Core"], path: "Tests/ECSTests", swiftSettings: strict),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),
     ]
 )

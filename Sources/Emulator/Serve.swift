@@ -2,6 +2,7 @@ import ArgumentParser
 import Core
 import Foundation
 import Hummingbird
+import ECS
 import IAM
 import Lambda
 import Logging
@@ -19,7 +20,7 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Every option also reads an environment variable: CLOUDLESS_HOST, CLOUDLESS_PORT, CLOUDLESS_DATA_DIR, \
             CLOUDLESS_EPHEMERAL, CLOUDLESS_ACCOUNT_ID, CLOUDLESS_REGION, CLOUDLESS_LOG_LEVEL, CLOUDLESS_STRICT_AUTH, \
-            CLOUDLESS_CREDENTIALS, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
+            CLOUDLESS_CREDENTIALS, CLOUDLESS_ECS_IMAGES, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
             on first start). A command-line option wins over the variable.
             Internal endpoints: GET /_cloudless/health, GET /_localstack/health, POST /_cloudless/reset, \
             POST /_cloudless/clock {"advance": seconds}, POST /_cloudless/s3/lifecycle/run, /_cloudless/website/<bucket>/.
@@ -51,6 +52,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("credentials"), help: "Credentials for --strict-auth as KEY:SECRET[,KEY:SECRET...] (CLOUDLESS_CREDENTIALS). Default test:test.")
     var credentials: String?
+
+    @Option(name: .customLong("ecs-images"), help: "JSON file saying what a container image runs as a local process (CLOUDLESS_ECS_IMAGES): {\"<image pattern>\": {\"entryPoint\": [...], \"command\": [...], \"workingDirectory\": \"...\"}}.")
+    var ecsImages: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -116,7 +120,13 @@ struct Serve: AsyncParsableCommand {
         // Rotation functions run in Lambda.
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: lambda, logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, STSService(credentials: iam.credentials), iam]
+        // ECS tasks run under the same supervisor, read environment files from S3, write awslogs to CloudWatch Logs
+        // and resolve their secrets in Secrets Manager.
+        let ecs = try ECSService(directory: dataDir, clock: clock, endpoint: endpoint, logs: logs, supervisor: supervisor,
+                                 objects: s3, images: ecsImages ?? env["CLOUDLESS_ECS_IMAGES"], logger: logger)
+        ecs.connect(secrets: secretsManager)
+        try await ecs.load()
+        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, STSService(credentials: iam.credentials), iam]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
@@ -130,6 +140,8 @@ struct Serve: AsyncParsableCommand {
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
             endpoint.set(host: host, port: bound)
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
+            // The ECS scheduler starts once the port is known: tasks are given it in AWS_ENDPOINT_URL.
+            Task { await ecs.startScheduler() }
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
             Task.detached(priority: .background) {
                 if let removed = try? s3.sweepOrphans(startedAt: startedAt), removed > 0 {
@@ -172,5 +184,6 @@ struct Serve: AsyncParsableCommand {
         defer { supervisor.killAll() }  // no function instance outlives the emulator
         try await ServiceGroup(configuration: config).run()
         await lambda.shutdown()
+        await ecs.shutdown()
     }
 }

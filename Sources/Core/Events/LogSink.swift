@@ -14,10 +14,16 @@ public struct LogEvent: Sendable, Equatable {
 public protocol LogSink: Sendable {
     /// Append events to a stream, creating the group and stream when they do not exist (as Lambda's service role does).
     func append(account: String, region: String, group: String, stream: String, events: [LogEvent])
+    /// Whether a log group exists (ECS's awslogs driver refuses to start without one unless told to create it).
+    func groupExists(account: String, region: String, group: String) -> Bool
+    /// Create a log group unless it exists (`awslogs-create-group`).
+    func createGroupIfMissing(account: String, region: String, group: String)
 }
 
 /// A sink that drops everything: for services wired without CloudWatch Logs (tests).
 public struct DiscardingLogSink: LogSink {
     public init() {}
     public func append(account: String, region: String, group: String, stream: String, events: [LogEvent]) {}
+    public func groupExists(account: String, region: String, group: String) -> Bool { true }
+    public func createGroupIfMissing(account: String, region: String, group: String) {}
 }

@@ -32,6 +32,8 @@ public protocol AWSService: Sendable {
     var jsonErrorMessageKey: String { get }
     /// An answer for an internal path under `/_cloudless/<signingName>/` (Lambda's code downloads), or nil.
     func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse?
+    /// The same with the request's body (at most 1 MiB): ECS's test hooks take JSON. Defaults to `internalResponse`.
+    func internalResponse(method: HTTPRequest.Method, path: String, body: [UInt8]) async -> AWSResponse?
     /// Whether an unsigned request may pass even with --strict-auth (S3's CORS preflights and website endpoints,
     /// which browsers call without credentials).
     func acceptsUnsigned(method: HTTPRequest.Method, hostName: String, rawPath: String) -> Bool
@@ -49,6 +51,9 @@ extension AWSService {
     public var queryNamespace: String? { nil }
     public var jsonErrorMessageKey: String { "message" }
     public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? { nil }
+    public func internalResponse(method: HTTPRequest.Method, path: String, body: [UInt8]) async -> AWSResponse? {
+        await internalResponse(method: method, path: path)
+    }
     public func acceptsUnsigned(method: HTTPRequest.Method, hostName: String, rawPath: String) -> Bool { false }
     public var hostLabels: [String] { [] }
     public func hostedResponse(_ request: AWSRequest) async -> AWSResponse { AWSResponse(status: .notFound) }

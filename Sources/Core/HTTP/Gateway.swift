@@ -53,7 +53,8 @@ public struct Gateway: HTTPResponder {
                 return r
             }
             for s in services.values where rawPath.hasPrefix("/_cloudless/\(s.signingName)/") {
-                if let r = await s.internalResponse(method: request.method, path: String(rawPath)) {
+                let body = (try? await request.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []
+                if let r = await s.internalResponse(method: request.method, path: String(rawPath), body: body) {
                     return Response(status: r.status, headers: r.headers, body: r.body)
                 }
             }

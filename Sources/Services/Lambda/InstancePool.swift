@@ -174,13 +174,3 @@ final class InstancePool: Sendable {
     }
 }
 
-/// Where the emulator listens, known once the port is bound: instances reach Cloudless through it.
-public final class ServerEndpoint: Sendable {
-    private let value = Mutex<String>("http://127.0.0.1:4566")
-    public init() {}
-    public var url: String { value.withLock { $0 } }
-    public func set(host: String, port: Int) {
-        let h = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-        value.withLock { $0 = "http://\(h):\(port)" }
-    }
-}

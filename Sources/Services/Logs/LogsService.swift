@@ -135,6 +135,24 @@ public struct LogsService: AWSService, LogSink {
         }
     }
 
+    public func groupExists(account: String, region: String, group: String) -> Bool {
+        (try? store.db.readNow { db in try LogStore.group(account: account, region: region, name: group, db) }) != nil
+    }
+
+    public func createGroupIfMissing(account: String, region: String, group: String) {
+        let now = nowMillis
+        do {
+            try store.db.writeNow { db in
+                if try LogStore.group(account: account, region: region, name: group, db) == nil {
+                    _ = try LogStore.insertGroup(account: account, region: region, name: group, created: now, kmsKeyId: nil,
+                                                 logGroupClass: "STANDARD", deletionProtection: false, tags: [:], db)
+                }
+            }
+        } catch {
+            logger.error("CloudWatch Logs: could not create log group \(group): \(error)")
+        }
+    }
+
     /// Removes events past their group's retention (reads already skip them; this frees the space).
     public func sweep() throws {
         let now = clock.now()

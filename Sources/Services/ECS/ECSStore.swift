@@ -1,0 +1,120 @@
+import Core
+import Foundation
+import GRDB
+
+/// `ecs.sqlite`: one row per resource, its AWS document as JSON beside the columns it is found by. The scheduler
+/// keeps services and live tasks in memory and writes every change through here before it is acknowledged.
+final class ECSStore: Sendable {
+    let db: DatabasePool
+
+    init(directory: String) throws {
+        db = try ServiceDatabase.open(path: directory + "/ecs.sqlite", migrator: Self.migrator)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE cluster (
+                    arn TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    doc TEXT NOT NULL,
+                    UNIQUE (account, region, name)
+                );
+                CREATE TABLE task_definition (
+                    arn TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    family TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    doc TEXT NOT NULL,
+                    tags TEXT NOT NULL DEFAULT '[]',
+                    UNIQUE (account, region, family, revision)
+                );
+                CREATE TABLE service (
+                    arn TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    cluster_arn TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    doc TEXT NOT NULL,
+                    state TEXT NOT NULL
+                );
+                CREATE INDEX service_by_cluster ON service (cluster_arn, name);
+                CREATE TABLE task (
+                    arn TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    cluster_arn TEXT NOT NULL,
+                    meta TEXT NOT NULL,
+                    doc TEXT NOT NULL
+                );
+                CREATE INDEX task_by_cluster ON task (cluster_arn);
+                CREATE TABLE account_setting (
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    principal TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (account, region, principal, name)
+                );
+                CREATE TABLE capacity_provider (
+                    arn TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    doc TEXT NOT NULL,
+                    UNIQUE (account, region, name)
+                );
+                """)
+        }
+        return m
+    }
+
+    func reset() throws {
+        try db.writeNow { db in
+            for t in ["cluster", "task_definition", "service", "task", "account_setting", "capacity_provider"] {
+                try db.execute(sql: "DELETE FROM \(t)")
+            }
+        }
+    }
+
+    // MARK: Documents
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes]
+        return e
+    }()
+
+    static func text<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func value<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+}
+
+/// The region-and-account scope every ECS resource lives in.
+struct Scope: Sendable, Hashable {
+    var account: String
+    var region: String
+
+    init(_ r: AWSRequest) {
+        account = r.caller.accountID
+        region = r.caller.region
+    }
+
+    init(account: String, region: String) {
+        self.account = account
+        self.region = region
+    }
+
+    func arn(_ resource: String) -> String { "arn:aws:ecs:\(region):\(account):\(resource)" }
+}
