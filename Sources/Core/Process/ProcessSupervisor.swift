@@ -61,57 +61,52 @@ public enum ProcessError: Error, CustomStringConvertible {
 /// Starts processes and remembers the live ones, so none outlives the emulator (`killAll` at shutdown).
 public final class ProcessSupervisor: Sendable {
     private let live = Mutex<[pid_t: SupervisedProcess]>([:])
+    let lifeline: Lifeline
 
-    public init() {}
+    public convenience init() { self.init(lifeline: .shared) }
+    init(lifeline: Lifeline) { self.lifeline = lifeline }
 
     public var liveCount: Int { live.withLock { $0.count } }
 
     /// Start `executable` with exactly `environment` (nothing inherited) in `directory`. `output` gets each line of
-    /// stdout and stderr; `onExit` the exit status (or 128 + signal) once the process has ended.
+    /// stdout and stderr; `onExit` the exit status (or 128 + signal) once the process has ended. With
+    /// `networkNamespace`, the process (and all it starts) runs inside that namespace.
+    ///
+    /// The process leads its own group; the group is killed when the process ends, on `kill()`, at `killAll()`,
+    /// and by the lifeline watcher if the emulator dies without calling `killAll()`.
     public func spawn(executable: String, arguments: [String], environment: [String: String], directory: String,
+                      networkNamespace: NetworkNamespace? = nil,
                       output: @escaping @Sendable (String) -> Void,
                       onExit: @escaping @Sendable (Int32) -> Void) throws -> SupervisedProcess {
         var fds: [Int32] = [0, 0]
         guard cloudless_pipe_cloexec(&fds) == 0 else { throw ProcessError.spawnFailed(executable, errno) }
         let (readEnd, writeEnd) = (fds[0], fds[1])
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-        // Only stdin, stdout and stderr pass to the child. An inherited listener would keep the emulator's port (and
-        // an instance's Runtime API port) open after a kill -9 of the emulator, and a restart could not bind it.
-        cloudless_spawn_addclosefrom(&actions, 3)
-        cloudless_spawn_addchdir(&actions, directory)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in argv { free(p) }
-            for p in envp { free(p) }
+        let argv = [executable] + arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        let spawned: (rc: Int32, pid: pid_t)
+        if let namespace = networkNamespace {
+            // A child is born in its creating thread's network namespace: spawn from the namespace thread, moved inside.
+            let handle = namespace.handle
+            do {
+                spawned = try NamespaceThread.shared.run {
+                    try handle.enter()
+                    return Self.launch(executable, argv, envp, directory, writeEnd)
+                }
+            } catch {
+                close(readEnd)
+                close(writeEnd)
+                throw error
+            }
+        } else {
+            spawned = Self.launch(executable, argv, envp, directory, writeEnd)
         }
-        var spawned: pid_t = 0
-        let rc = posix_spawn(&spawned, executable, &actions, &attributes, argv, envp)
-        let pid = spawned
+        let pid = spawned.pid
         close(writeEnd)
-        guard rc == 0 else {
+        guard spawned.rc == 0 else {
             close(readEnd)
-            throw ProcessError.spawnFailed(executable, rc)
+            throw ProcessError.spawnFailed(executable, spawned.rc)
         }
+        lifeline.hold(pid)
         let process = SupervisedProcess(pid: pid, outputFD: readEnd)
         live.withLock { $0[pid] = process }
 
@@ -144,6 +139,7 @@ public final class ProcessSupervisor: Sendable {
             let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
             // Anything the process left in its group goes with it.
             _ = Glibc.kill(-pid, SIGKILL)
+            self?.lifeline.release(pid)
             // Its last lines (a dying bootstrap's error) are delivered before the exit is.
             _ = drained.wait(timeout: .now() + 1)
             process.markExited(code)
@@ -152,6 +148,44 @@ public final class ProcessSupervisor: Sendable {
         }
         waiter.start()
         return process
+    }
+
+    /// posix_spawn `executable` in its own process group with stdin /dev/null, stdout and stderr to `output`, and
+    /// no other descriptor. Takes and returns only Sendable values: it may run on the namespace thread.
+    private static func launch(_ executable: String, _ arguments: [String], _ environment: [String], _ directory: String,
+                               _ output: Int32) -> (rc: Int32, pid: pid_t) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, output, 1)
+        posix_spawn_file_actions_adddup2(&actions, output, 2)
+        // Only stdin, stdout and stderr pass to the child. An inherited listener would keep the emulator's port (and
+        // an instance's Runtime API port) open after a kill -9 of the emulator, and a restart could not bind it.
+        cloudless_spawn_addclosefrom(&actions, 3)
+        cloudless_spawn_addchdir(&actions, directory)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        return (rc, pid)
     }
 
     /// Kill every live process group (shutdown).
