@@ -61,7 +61,7 @@ extension Scheduler {
             } else {
                 result = .failure(LaunchFailure(reason: "ResourceInitializationError: the task definition is gone"))
             }
-            await self.prepared(arn, result)
+            self.prepared(arn, result)
         }
     }
 

@@ -48,7 +48,7 @@ struct TaskRun: Sendable {
     /// The address its ports are reached at from the host.
     var address: String
     var directory: String
-    var network: TaskNetworking?
+    var network: NetworkNamespace?
     /// The first StopTask signal (real time), for SIGKILL after each container's stopTimeout.
     var stopSignalledAt: ContinuousClock.Instant?
 

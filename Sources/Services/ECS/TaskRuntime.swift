@@ -21,6 +21,8 @@ final class TaskRuntime: Sendable {
     let logger: Logger
     /// CPU time seen at the previous sample, per process: utilization is the difference over wall time.
     private let cpuSamples = Mutex<[pid_t: (ticks: Double, at: Double)]>([:])
+    /// The loopback addresses given to tasks with a network of their own.
+    let addresses = TaskAddresses()
 
     init(supervisor: ProcessSupervisor, logs: any LogSink, secrets: SecretResolverLink, objects: (any ObjectSource)?,
          endpoint: ServerEndpoint, images: ImageMap, directory: String, clock: EmulatorClock, logger: Logger) {
@@ -56,8 +58,20 @@ final class TaskRuntime: Sendable {
             }
             containers.append(run)
         }
-        // Tasks share the host's network here: a port a running process already holds stops the task, as Docker's
-        // port allocation would.
+        let ports = containers.filter { $0.launch != nil }.flatMap { $0.spec.portMappings?.compactMap(\.containerPort) ?? [] }
+        // awsvpc: a network namespace of its own, reached from the host at its own loopback address, where the host
+        // allows one. Otherwise tasks share the host's network, and a port a process already holds stops the task,
+        // as Docker's port allocation would.
+        if definition.networkMode == "awsvpc" && containers.contains(where: { $0.launch != nil }) && NetworkNamespace.isSupported {
+            let address = addresses.take()
+            do {
+                let network = try NetworkNamespace(hostAddress: address, ports: Array(Set(ports)).sorted(), endpointPort: endpoint.port)
+                return TaskRun(containers: containers, address: address, directory: folder, network: network)
+            } catch {
+                addresses.give(address)
+                throw LaunchFailure(reason: "ResourceInitializationError: failed to configure the task's network: \(error)")
+            }
+        }
         for c in containers where c.launch != nil {
             for port in c.spec.portMappings?.compactMap(\.containerPort) ?? [] where !Self.portIsFree(port) {
                 throw LaunchFailure(reason: "CannotStartContainerError: Error response from daemon: driver failed programming external connectivity on endpoint \(c.spec.name): Bind for 0.0.0.0:\(port) failed: port is already allocated")
@@ -189,7 +203,7 @@ final class TaskRuntime: Sendable {
         let logs = self.logs, clock = self.clock
         return try supervisor.spawn(
             executable: launch.executable, arguments: launch.arguments, environment: launch.environment,
-            directory: launch.directory,
+            directory: launch.directory, networkNamespace: run.network,
             output: { line in
                 guard let d = destination else { return }
                 let ms = Int64((clock.now() * 1000).rounded(.down))
@@ -219,7 +233,7 @@ final class TaskRuntime: Sendable {
         }
         do {
             let p = try supervisor.spawn(executable: exe, arguments: Array(argv.dropFirst()), environment: env, directory: dir,
-                                         output: { _ in }, onExit: { code in finish(code == 0) })
+                                         networkNamespace: run.network, output: { _ in }, onExit: { code in finish(code == 0) })
             let timeout = check.timeout ?? 5
             Task {
                 try? await Task.sleep(for: .seconds(timeout))
@@ -238,6 +252,10 @@ final class TaskRuntime: Sendable {
     /// After the task stopped: nothing of it is left running.
     func release(_ run: TaskRun?) {
         killAll(run)
+        if let network = run?.network {
+            network.close()
+            addresses.give(network.hostAddress)
+        }
     }
 
     func killAll(_ run: TaskRun?) {
@@ -321,5 +339,24 @@ struct ContainerOverrideView: Decodable {
     var environment: [KeyValuePair]?
 }
 
-/// Network isolation of a task (its own namespace), when the host allows it.
-struct TaskNetworking: Sendable {}
+/// Hands out 127.10.x.y addresses to tasks (Linux routes all of 127.0.0.0/8 to loopback), one per live task.
+final class TaskAddresses: Sendable {
+    private let state = Mutex<(next: Int, free: [String], used: Set<String>)>((1, [], []))
+
+    func take() -> String {
+        state.withLock { s in
+            if let a = s.free.popLast() { s.used.insert(a); return a }
+            let n = s.next
+            s.next += 1
+            let a = "127.10.\(n / 250).\(n % 250 + 1)"
+            s.used.insert(a)
+            return a
+        }
+    }
+
+    func give(_ address: String) {
+        state.withLock { s in
+            if s.used.remove(address) != nil { s.free.insert(address, at: 0) }
+        }
+    }
+}
