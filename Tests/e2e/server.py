@@ -110,5 +110,5 @@ def leftover_processes():
     servers = {s.proc.pid for s in Server.started if s.proc}
     roots = {os.path.realpath(s.data_dir) for s in Server.started}
     return [(pid, cmdline) for pid, cmdline, cwd, environ in live_processes()
-            if pid in servers or b"AWS_LAMBDA_RUNTIME_API=" in environ
+            if pid in servers or b"AWS_LAMBDA_RUNTIME_API=" in environ or b"ECS_CONTAINER_METADATA_URI_V4=" in environ
             or any(cwd == r or cwd.startswith(r + "/") for r in roots)]

@@ -273,10 +273,15 @@ extension Scheduler {
         if isHealthy(e) { e.meta.becameHealthy = true }
     }
 
-    /// Healthy as a service counts it: RUNNING, and HEALTHY when it has health checks.
+    /// How long a task without health checks must have been RUNNING, with processes, before it counts as healthy: a
+    /// container that crashes at start then counts as a failed launch (circuit breaker), not a completed deployment.
+    static let settleSeconds = 1.0
+
+    /// Healthy as a service counts it: RUNNING, and HEALTHY when it has health checks (else RUNNING for a moment).
     func isHealthy(_ e: TaskEntry) -> Bool {
-        e.task.lastStatus == "RUNNING" && e.task.desiredStatus == "RUNNING"
-            && (!e.meta.hasHealthChecks || e.task.healthStatus == "HEALTHY")
+        guard e.task.lastStatus == "RUNNING" && e.task.desiredStatus == "RUNNING" else { return false }
+        if e.meta.hasHealthChecks { return e.task.healthStatus == "HEALTHY" }
+        return !e.meta.runsProcesses || clock.now() - (e.task.startedAt ?? 0) >= Self.settleSeconds
     }
 
     // MARK: Stopping
