@@ -95,6 +95,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ApplicationAutoScaling",
+            dependencies: ["Core", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Services/ApplicationAutoScaling",
+            swiftSettings: strict
+        ),
+        .target(
             name: "STS",
             dependencies: ["Core"],
             path: "Sources/Services/STS",
@@ -120,6 +126,8 @@ let package = Package(
         .testTarget(name: "IAMTests", dependencies: ["IAM", "Core"], path: "Tests/IAMTests", swiftSettings: strict),
         .testTarget(name: "LambdaTests", dependencies: ["Lambda", "Core"], path: "Tests/LambdaTests", swiftSettings: strict),
         .testTarget(name: "LogsTests", dependencies: ["Logs", "Core"], path: "Tests/LogsTests", swiftSettings: strict),
+        .testTarget(name: "ApplicationAutoScalingTests", dependencies: ["ApplicationAutoScaling", "Core"],
+                    path: "Tests/ApplicationAutoScalingTests", swiftSettings: strict),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),
     ]
 )
