@@ -101,7 +101,7 @@ struct Input {
 
     func int(_ name: String) throws -> Int? {
         guard has(name) else { return nil }
-        guard let n = raw[name] as? NSNumber, !(raw[name] is Bool) else { throw AASError.wrongType(name) }
+        guard let n = raw[name] as? NSNumber else { throw AASError.wrongType(name) }
         return Int(clamping: n.int64Value)
     }
 
@@ -141,7 +141,7 @@ struct Input {
     /// Epoch seconds (the JSON protocol's timestamps), also accepted as an ISO 8601 string.
     func timestamp(_ name: String) throws -> Double? {
         guard has(name) else { return nil }
-        if let n = raw[name] as? NSNumber, !(raw[name] is Bool) { return n.doubleValue }
+        if let n = raw[name] as? NSNumber { return n.doubleValue }
         if let s = raw[name] as? String, let d = ISO8601DateFormatter().date(from: s) { return d.timeIntervalSince1970 }
         throw AASError.wrongType(name)
     }
