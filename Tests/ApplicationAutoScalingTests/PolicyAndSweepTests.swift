@@ -75,6 +75,9 @@ import Testing
             noConfig["TargetTrackingScalingPolicyConfiguration"] = nil
             #expect(await h.error("PutScalingPolicy", noConfig)?.code == "ValidationException")
             #expect(await h.error("PutScalingPolicy", Harness.ecs(web, ["PolicyName": "x", "PolicyType": "Magic"]))?.code == "ValidationException")
+            var badMetric = Harness.cpuPolicy(web)
+            badMetric["TargetTrackingScalingPolicyConfiguration"] = ["TargetValue": 50, "PredefinedMetricSpecification": ["PredefinedMetricType": "CPU"]]
+            #expect(await h.error("PutScalingPolicy", badMetric)?.message.contains("Member must satisfy enum value set: [DynamoDBReadCapacityUtilization,") == true)
             try await h.call("PutScalingPolicy", Harness.cpuPolicy(web))
             for i in 0..<3 { try await h.call("PutScalingPolicy", Harness.cpuPolicy(web, name: "p\(i)")) }
             let first = try await h.call("DescribeScalingPolicies", ["ServiceNamespace": "ecs", "MaxResults": 3])
@@ -131,6 +134,23 @@ import Testing
             h.clock.advance(by: 300)
             await h.service.evaluate()
             #expect(h.resources.current(web) == 8)
+        }
+    }
+
+    @Test func aMemoryPolicyScalesOutWhileTheCPUPolicyWouldScaleIn() async throws {
+        try await withHarness { h in
+            try await register(h, capacity: 2)
+            try await h.call("PutScalingPolicy", Harness.cpuPolicy(web))
+            var memory = Harness.cpuPolicy(web, name: "memory", target: 60)
+            memory["TargetTrackingScalingPolicyConfiguration"] = [
+                "TargetValue": 60, "PredefinedMetricSpecification": ["PredefinedMetricType": "ECSServiceAverageMemoryUtilization"],
+            ]
+            try await h.call("PutScalingPolicy", memory)
+            h.resources.set(web, cpu: 5)
+            h.resources.set(web, memory: 90)
+            await h.service.evaluate()
+            #expect(h.resources.current(web) == 3)
+            #expect((try await h.activities(web).first?["Cause"] as? String)?.hasSuffix("triggered policy memory") == true)
         }
     }
 

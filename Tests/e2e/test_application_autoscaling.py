@@ -1,7 +1,7 @@
 """Application Auto Scaling through boto3 against real ECS services: registering scalable targets (with the capacity
 clamped into the new bounds), target-tracking and step policies, describe calls and their paginators, AWS's error
 codes and messages, deregistration, tags, and scaling as it happens: the test sets an ECS service's metrics
-(`POST /_cloudless/ecs/metrics`), moves the emulator's clock past the cooldown and runs a sweep
+(`POST /_cloudless/ecs/metrics`) after moving the emulator's clock past the cooldown and runs a sweep
 (`POST /_cloudless/application-autoscaling/evaluate`), then reads the desired count back from ECS.
 
 The module runs on a server of its own because it moves the clock (or on E2E_ENDPOINT when set)."""
@@ -114,6 +114,15 @@ def evaluate(endpoint):
     return r.json()["evaluated"]
 
 
+def sweep(endpoint, cluster, service, cpu, after):
+    """Moves the clock `after` seconds, sets the service's CPU, then runs a sweep. In this order a background sweep
+    that runs in between does exactly what the explicit one would (same clock, same metrics), so results do not
+    depend on the server's own sweep timer."""
+    advance(endpoint, after)
+    set_metrics(endpoint, cluster, service, cpu=cpu)
+    return evaluate(endpoint)
+
+
 def activities(aas, resource_id):
     return aas.describe_scaling_activities(ServiceNamespace="ecs", ResourceId=resource_id)["ScalingActivities"]
 
@@ -198,9 +207,7 @@ def test_target_tracking_scales_the_service_out_and_back_in(aas, ecs, cluster, a
     high = next(a["AlarmName"] for a in alarms if "-AlarmHigh-" in a["AlarmName"])
     low = next(a["AlarmName"] for a in alarms if "-AlarmLow-" in a["AlarmName"])
 
-    set_metrics(aas_endpoint, cluster, service, cpu=90.0)
-    advance(aas_endpoint, 400)
-    assert evaluate(aas_endpoint) >= 1
+    assert sweep(aas_endpoint, cluster, service, cpu=90.0, after=400) >= 1
     # 1 task at 90 % for a 50 % target: ceil(1 * 90 / 50) = 2.
     assert desired_count(ecs, cluster, service) == 2
     latest = activities(aas, rid)[0]
@@ -210,16 +217,13 @@ def test_target_tracking_scales_the_service_out_and_back_in(aas, ecs, cluster, a
     assert latest["EndTime"] >= latest["StartTime"]
 
     # Within the scale-out cooldown nothing moves; after it, the service grows again (ceil(2 * 1.8) = 4).
-    evaluate(aas_endpoint)
+    sweep(aas_endpoint, cluster, service, cpu=90.0, after=0)
     assert desired_count(ecs, cluster, service) == 2
-    advance(aas_endpoint, 400)
-    evaluate(aas_endpoint)
+    sweep(aas_endpoint, cluster, service, cpu=90.0, after=400)
     assert desired_count(ecs, cluster, service) == 4
 
     # Idle: back in, never below the minimum.
-    set_metrics(aas_endpoint, cluster, service, cpu=5.0)
-    advance(aas_endpoint, 400)
-    evaluate(aas_endpoint)
+    sweep(aas_endpoint, cluster, service, cpu=5.0, after=400)
     assert desired_count(ecs, cluster, service) == 1
     newest = activities(aas, rid)
     assert newest[0]["Cause"] == f"monitor alarm {low} in state ALARM triggered policy cpu"
@@ -232,9 +236,7 @@ def test_disable_scale_in_keeps_the_capacity(aas, ecs, cluster, aas_endpoint):
     register(aas, rid, 1, 6)
     out = cpu_policy(aas, rid, DisableScaleIn=True)
     assert len(out["Alarms"]) == 1
-    set_metrics(aas_endpoint, cluster, service, cpu=1.0)
-    advance(aas_endpoint, 400)
-    evaluate(aas_endpoint)
+    sweep(aas_endpoint, cluster, service, cpu=1.0, after=400)
     assert desired_count(ecs, cluster, service) == 3
     assert activities(aas, rid) == []
 

@@ -61,8 +61,22 @@ enum AASEnums {
         "sagemaker:inference-component:DesiredCopyCount", "workspaces:workspacespool:DesiredUserSessions",
     ]
     static let policyTypes = ["StepScaling", "TargetTrackingScaling", "PredictiveScaling"]
-    /// The predefined metrics an ECS service has; others are stored but have no data here.
-    static let ecsMetrics = ["ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization"]
+    /// PredefinedMetricType.
+    static let metricTypes = [
+        "DynamoDBReadCapacityUtilization", "DynamoDBWriteCapacityUtilization", "ALBRequestCountPerTarget",
+        "RDSReaderAverageCPUUtilization", "RDSReaderAverageDatabaseConnections", "EC2SpotFleetRequestAverageCPUUtilization",
+        "EC2SpotFleetRequestAverageNetworkIn", "EC2SpotFleetRequestAverageNetworkOut",
+        "SageMakerVariantInvocationsPerInstance", "ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization",
+        "AppStreamAverageCapacityUtilization", "ComprehendInferenceUtilization", "LambdaProvisionedConcurrencyUtilization",
+        "CassandraReadCapacityUtilization", "CassandraWriteCapacityUtilization", "KafkaBrokerStorageUtilization",
+        "ElastiCacheEngineCPUUtilization", "ElastiCacheDatabaseMemoryUsagePercentage",
+        "ElastiCachePrimaryEngineCPUUtilization", "ElastiCacheReplicaEngineCPUUtilization",
+        "ElastiCacheDatabaseMemoryUsageCountedForEvictPercentage", "NeptuneReaderAverageCPUUtilization",
+        "SageMakerVariantProvisionedConcurrencyUtilization", "ElastiCacheDatabaseCapacityUsageCountedForEvictPercentage",
+        "SageMakerInferenceComponentInvocationsPerCopy", "WorkSpacesAverageUserSessionsCapacityUtilization",
+        "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution",
+        "SageMakerVariantConcurrentRequestsPerModelHighResolution",
+    ]
 }
 
 /// A JSON request's members, read with the model's validation errors.

@@ -72,7 +72,10 @@ extension ApplicationAutoScalingService {
                 throw AASError.constraint(nil, at: "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType",
                                           "Member must not be null")
             }
-            if type.isEmpty { throw AASError.validation("Unsupported predefined metric type: \(type)") }
+            guard AASEnums.metricTypes.contains(type) else {
+                throw AASError.constraint(type, at: "targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType",
+                                          "Member must satisfy enum value set: [\(AASEnums.metricTypes.joined(separator: ", "))]")
+            }
         }
         for name in ["ScaleOutCooldown", "ScaleInCooldown"] {
             if let n = try c.int(name), n < 0 {
