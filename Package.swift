@@ -107,6 +107,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ApplicationAutoScaling",
+            dependencies: ["Core", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Services/ApplicationAutoScaling",
+            swiftSettings: strict
+        ),
+        .target(
             name: "STS",
             dependencies: ["Core"],
             path: "Sources/Services/STS",
@@ -115,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
+                "ApplicationAutoScaling", "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -133,6 +139,8 @@ let package = Package(
         .testTarget(name: "LambdaTests", dependencies: ["Lambda", "Core"], path: "Tests/LambdaTests", swiftSettings: strict),
         .testTarget(name: "LogsTests", dependencies: ["Logs", "Core"], path: "Tests/LogsTests", swiftSettings: strict),
         .testTarget(name: "ECSTests", dependencies: ["ECS", "Core"], path: "Tests/ECSTests", swiftSettings: strict),
+        .testTarget(name: "ApplicationAutoScalingTests", dependencies: ["ApplicationAutoScaling", "Core"],
+                    path: "Tests/ApplicationAutoScalingTests", swiftSettings: strict),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),
     ]
 )

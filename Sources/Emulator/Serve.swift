@@ -1,3 +1,4 @@
+import ApplicationAutoScaling
 import ArgumentParser
 import Core
 import Foundation
@@ -126,7 +127,10 @@ struct Serve: AsyncParsableCommand {
                                  objects: s3, images: ecsImages ?? env["CLOUDLESS_ECS_IMAGES"], logger: logger)
         ecs.connect(secrets: secretsManager)
         try await ecs.load()
-        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, STSService(credentials: iam.credentials), iam]
+        // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
+        let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
+        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling,
+                                          STSService(credentials: iam.credentials), iam]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
@@ -142,6 +146,14 @@ struct Serve: AsyncParsableCommand {
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // The ECS scheduler starts once the port is known: tasks are given it in AWS_ENDPOINT_URL.
             Task { await ecs.startScheduler() }
+            // Target tracking and scheduled actions, on the emulator's clock (tests sweep at once:
+            // POST /_cloudless/application-autoscaling/evaluate).
+            Task.detached(priority: .background) {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(5))
+                    await appAutoScaling.evaluate()
+                }
+            }
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
             Task.detached(priority: .background) {
                 if let removed = try? s3.sweepOrphans(startedAt: startedAt), removed > 0 {
