@@ -314,6 +314,13 @@ extension Scheduler {
             if !p.isRunning { continue }
             if elapsed >= .seconds(run.containers[i].spec.stopTimeout ?? 30) { p.kill() }
         }
+        // Exits seen here before their callback arrives are recorded now: the run is gone once the task is STOPPED.
+        for i in run.containers.indices {
+            guard let p = run.containers[i].process, !p.isRunning, let code = p.exitStatus else { continue }
+            run.containers[i].state = .exited(code)
+            run.containers[i].process = nil
+            setContainer(&e, run.containers[i].spec.name) { $0.lastStatus = "STOPPED"; $0.exitCode = Int(code) }
+        }
         e.run = run
         let alive = run.containers.contains { $0.process?.isRunning ?? false }
         if !alive {
