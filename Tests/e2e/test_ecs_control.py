@@ -428,12 +428,23 @@ def test_list_task_definition_families(ecs, families):
     register(ecs, families, family=live)
     gone = register(ecs, families, family=dead)
     ecs.deregister_task_definition(taskDefinition=gone["taskDefinitionArn"])
-    assert ecs.list_task_definition_families(familyPrefix=base)["families"] == [live]
+    assert ecs.list_task_definition_families(familyPrefix=base, status="ACTIVE")["families"] == [live]
     assert ecs.list_task_definition_families(familyPrefix=base, status="INACTIVE")["families"] == [dead]
     assert ecs.list_task_definition_families(familyPrefix=base, status="ALL")["families"] == [dead, live]
     pages = list(ecs.get_paginator("list_task_definition_families").paginate(
         familyPrefix=base, status="ALL", PaginationConfig={"PageSize": 1}))
     assert [f for p in pages for f in p["families"]] == [dead, live]
+
+
+def test_list_task_definition_families_lists_active_and_inactive_by_default(ecs, families):
+    # AWS: "By default, both ACTIVE and INACTIVE task definition families are listed" (ListTaskDefinitionFamilies'
+    # status member in the API reference).
+    base = uid("famdefault")
+    live, dead = base + "-live", base + "-dead"
+    register(ecs, families, family=live)
+    gone = register(ecs, families, family=dead)
+    ecs.deregister_task_definition(taskDefinition=gone["taskDefinitionArn"])
+    assert ecs.list_task_definition_families(familyPrefix=base)["families"] == [dead, live]
 
 
 def test_delete_task_definitions(ecs, families, cluster):
@@ -818,6 +829,12 @@ def test_list_services_paginates(ecs, cluster, families):
     assert {a for p in pages for a in p["serviceArns"]} == arns
     assert set(ecs.list_services(cluster=cluster, launchType="FARGATE")["serviceArns"]) == arns
     assert ecs.list_services(cluster=cluster, launchType="EC2")["serviceArns"] == []
+    # Without maxResults, ListServices answers at most 10 services and a token.
+    arns |= {create_service(ecs, cluster, td, desired=0)["serviceArn"] for _ in range(9)}
+    first = ecs.list_services(cluster=cluster)
+    assert len(first["serviceArns"]) == 10 and first["nextToken"]
+    rest = ecs.list_services(cluster=cluster, nextToken=first["nextToken"])
+    assert set(first["serviceArns"]) | set(rest["serviceArns"]) == arns and "nextToken" not in rest
 
 
 def test_list_services_by_namespace_paginates(ecs, cluster, families):
