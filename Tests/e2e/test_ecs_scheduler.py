@@ -23,8 +23,10 @@ from server import REPO, Server
 
 LAB = os.path.join(REPO, "fixtures", "labs", "ecs-fargate")
 NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"], "securityGroups": ["sg-12345678"]}}
+# The tests move the clock 5 s every quarter second: a start period and three retries give a server about a second
+# of real time to come up, even on a busy machine.
 HEALTH = {"command": ["CMD-SHELL", "curl -fsS http://localhost:3002/api/health || exit 1"],
-          "interval": 5, "timeout": 3, "retries": 2, "startPeriod": 0}
+          "interval": 5, "timeout": 3, "retries": 3, "startPeriod": 10}
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +113,7 @@ def create(ecs, server, cluster, name, family, desired, minimum=100, maximum=200
         config["deploymentCircuitBreaker"] = breaker
     ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=family, desiredCount=desired,
                        launchType="FARGATE", networkConfiguration=NETWORK, deploymentConfiguration=config, **kw)
-    return wait_for(lambda: stable(ecs, cluster, name), tick=lambda: advance(server, 5))
+    return wait_for(lambda: stable(ecs, cluster, name), step=0.25, tick=lambda: advance(server, 5))
 
 
 def test_service_reaches_steady_state_with_three_tasks_on_one_port(ecs, server, cluster):
@@ -165,7 +167,7 @@ def test_rolling_update_never_drops_below_minimum_healthy(ecs, server, cluster, 
                 and s["deployments"][0]["taskDefinition"] == new["taskDefinitionArn"]:
             break
         advance(server, 5)
-        time.sleep(0.05)
+        time.sleep(0.25)
     else:
         raise AssertionError(f"the rolling update did not complete: {service(ecs, cluster, name)['events'][:5]}")
     assert mixed  # the samples saw old and new tasks side by side
@@ -204,6 +206,18 @@ def test_crash_at_start_trips_the_circuit_breaker_and_rolls_back(ecs, server, cl
     assert all(t["containers"][0]["exitCode"] == 7 for t in crashed)
     # Tasks of the failed deployment still starting when it rolled back were stopped by the scheduler.
     assert all(t["stopCode"] == "ServiceSchedulerInitiated" for t in failed if t not in crashed)
+    # The service deployments: the first succeeded, the second was rolled back by the circuit breaker.
+    listed = ecs.list_service_deployments(cluster=cluster, service="breaker")["serviceDeployments"]
+    assert [d["status"] for d in listed] == ["ROLLBACK_SUCCESSFUL", "SUCCESSFUL"]
+    sd = ecs.describe_service_deployments(serviceDeploymentArns=[listed[0]["serviceDeploymentArn"]])["serviceDeployments"][0]
+    assert sd["deploymentCircuitBreaker"]["status"] == "TRIGGERED" and sd["deploymentCircuitBreaker"]["failureCount"] >= 3
+    assert sd["deploymentCircuitBreaker"]["threshold"] == 3
+    assert sd["rollback"]["reason"] == "Circuit breaker triggered."
+    assert sd["sourceServiceRevisions"][0]["arn"] == listed[1]["targetServiceRevisionArn"]
+    revisions = ecs.describe_service_revisions(serviceRevisionArns=[listed[0]["targetServiceRevisionArn"], sd["rollback"]["serviceRevisionArn"]])["serviceRevisions"]
+    assert [r["taskDefinition"] for r in revisions] == [bad["taskDefinitionArn"], good["taskDefinition"]]
+    assert revisions[0]["containerImages"][0] == {"containerName": "app", "image": "crasher", "imageDigest": revisions[0]["containerImages"][0]["imageDigest"]}
+    assert service(ecs, cluster, "breaker")["currentServiceDeployment"] == listed[0]["serviceDeploymentArn"]
     ecs.delete_service(cluster=cluster, service="breaker", force=True)
 
 
@@ -218,6 +232,34 @@ def test_circuit_breaker_without_rollback_leaves_the_deployment_failed(ecs, serv
     assert d["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start."
     assert d["failedTasks"] >= 3 and d["status"] == "PRIMARY"
     ecs.delete_service(cluster=cluster, service="nobreak", force=True)
+
+
+def test_stop_service_deployment_rolls_back(ecs, server, cluster):
+    register(ecs, "stopdep", health=False)
+    create(ecs, server, cluster, "stopdep", "stopdep", 1)
+    # A second revision whose health check never passes: the deployment stays IN_PROGRESS until stopped.
+    register(ecs, "stopdep", health=False, container={"healthCheck": {"command": ["CMD-SHELL", "false"], "interval": 5,
+                                                                        "retries": 10, "startPeriod": 300}})
+    ecs.update_service(cluster=cluster, service="stopdep", taskDefinition="stopdep")
+    arn = wait_for(lambda: (d := ecs.list_service_deployments(cluster=cluster, service="stopdep", status=["IN_PROGRESS"])
+                            ["serviceDeployments"]) and d[0]["serviceDeploymentArn"])
+    with pytest.raises(ClientError) as e:
+        ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ABORT")
+    assert error(e)[0] == "InvalidParameterException"
+    assert ecs.stop_service_deployment(serviceDeploymentArn=arn)["serviceDeploymentArn"] == arn
+    done = wait_for(lambda: (sd := ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0])
+                    ["status"] == "ROLLBACK_SUCCESSFUL" and sd)
+    assert done["rollback"]["reason"] == "Service deployment stop requested."
+    assert service(ecs, cluster, "stopdep")["taskDefinition"].endswith("stopdep:1")
+    with pytest.raises(ClientError) as e:
+        ecs.stop_service_deployment(serviceDeploymentArn=arn)
+    assert error(e)[0] == "ConflictException"
+    with pytest.raises(ClientError) as e:
+        ecs.stop_service_deployment(serviceDeploymentArn=arn.rsplit("/", 1)[0] + "/nope")
+    assert error(e)[0] == "ServiceDeploymentNotFoundException"
+    missing = ecs.describe_service_deployments(serviceDeploymentArns=[arn + "x"])
+    assert missing["failures"][0]["reason"] == "MISSING"
+    ecs.delete_service(cluster=cluster, service="stopdep", force=True)
 
 
 def test_missing_secret_stops_the_task_before_anything_starts(ecs, server, cluster):

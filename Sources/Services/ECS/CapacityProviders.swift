@@ -137,9 +137,12 @@ extension ECSService {
         for c in try allClusters(scope) where c.capacityProviders.contains(cp.name) {
             throw ECSError.invalid("The specified capacity provider is in use and cannot be removed.")
         }
+        // AWS deletes in the background: the answer is still ACTIVE, DELETE_IN_PROGRESS; the record is gone after it.
+        var answer = cp
+        answer.updateStatus = "DELETE_IN_PROGRESS"
         cp.status = "INACTIVE"
         cp.updateStatus = "DELETE_COMPLETE"
         try saveCapacityProvider(cp, scope)
-        return ["capacityProvider": try JSON.encode(cp)]
+        return ["capacityProvider": try JSON.encode(answer)]
     }
 }

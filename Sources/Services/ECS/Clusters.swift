@@ -65,7 +65,7 @@ extension ECSService {
         try settings.map(Self.validateClusterSettings)
         // CreateCluster on an existing ACTIVE cluster answers it unchanged (AWS's idempotency).
         if let existing = try findCluster(name, scope), existing.status == "ACTIVE" {
-            return ["cluster": try await describe(existing, include: [], scope)]
+            return ["cluster": try await describe(existing, include: ["SETTINGS", "TAGS", "CONFIGURATIONS"], scope)]
         }
         let insights = try accountSetting("containerInsights", r) ?? "disabled"
         let cluster = Cluster(
@@ -76,7 +76,8 @@ extension ECSService {
             capacityProviders: providers, defaultCapacityProviderStrategy: strategy, attachments: nil, attachmentsStatus: nil,
             serviceConnectDefaults: input.json("serviceConnectDefaults"))
         try saveCluster(cluster, scope)
-        return ["cluster": try await describe(cluster, include: [], scope)]
+        // CreateCluster answers the settings, configuration and tags it was given, as AWS does.
+        return ["cluster": try await describe(cluster, include: ["SETTINGS", "TAGS", "CONFIGURATIONS"], scope)]
     }
 
     static func validateClusterSettings(_ settings: [KeyValuePair]) throws {

@@ -184,6 +184,7 @@ struct ECSServiceRecord: Codable, Sendable {
     var propagateTags: String
     var enableExecuteCommand: Bool
     var availabilityZoneRebalancing: String?
+    var currentServiceDeployment: String?
 }
 
 /// What the scheduler remembers about a service beyond what AWS shows: the deployment to roll back to, the
@@ -201,6 +202,8 @@ struct ServiceSchedulerState: Codable, Sendable {
     var unableToPlaceEventAt: Double = 0
     /// The Cloud Map namespace of its Service Connect configuration (ListServicesByNamespace).
     var serviceConnectNamespace: String?
+    /// Each live deployment's service deployment ARN.
+    var serviceDeployments: [String: String] = [:]
 }
 
 struct Cluster: Codable, Sendable {

@@ -73,12 +73,14 @@ final class ECSStore: Sendable {
                 );
                 """)
         }
+        registerServiceDeployments(&m)
         return m
     }
 
     func reset() throws {
         try db.writeNow { db in
-            for t in ["cluster", "task_definition", "service", "task", "account_setting", "capacity_provider"] {
+            for t in ["cluster", "task_definition", "service", "task", "account_setting", "capacity_provider", "service_deployment",
+                      "service_revision"] {
                 try db.execute(sql: "DELETE FROM \(t)")
             }
         }

@@ -45,6 +45,8 @@ actor Scheduler {
     var dirtyServices = Set<String>()
     /// Test hook: measured CPU and memory of a service's tasks, set through `/_cloudless/ecs/metrics`.
     var metricOverrides: [String: (cpu: Double, memory: Double)] = [:]
+    /// Every service deployment, by ARN (ListServiceDeployments).
+    var serviceDeployments: [String: ServiceDeploymentRecord] = [:]
     /// Tasks whose secrets, environment files and log group are being fetched (PROVISIONING).
     var preparing = Set<String>()
     private var loop: Task<Void, Never>?
@@ -73,6 +75,7 @@ actor Scheduler {
             let st = try ECSStore.value(ServiceSchedulerState.self, row["state"])
             services[s.serviceArn] = ServiceEntry(service: s, state: st, scope: Scope(account: row["account"], region: row["region"]))
         }
+        try loadServiceDeployments()
         let now = clock.now()
         for row in taskRows {
             var entry = TaskEntry(task: try ECSStore.value(ECSTask.self, row["doc"]), meta: try ECSStore.value(TaskMeta.self, row["meta"]))
@@ -171,6 +174,7 @@ actor Scheduler {
         dirtyTasks.removeAll()
         dirtyServices.removeAll()
         metricOverrides.removeAll()
+        serviceDeployments.removeAll()
     }
 
     // MARK: Reading

@@ -123,6 +123,7 @@ extension Scheduler {
 
         updateCounts(&e, now: now)
         checkCompletion(&e, now: now)
+        trackServiceDeployments(&e, now: now)
         return save(e, ifChangedFrom: before)
     }
 

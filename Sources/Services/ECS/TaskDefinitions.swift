@@ -111,7 +111,8 @@ extension ECSService {
 
     func listTaskDefinitionFamilies(_ r: AWSRequest, _ input: Input) throws -> [String: JSON] {
         let scope = Scope(r)
-        let status = try input.string("status") ?? "ACTIVE"
+        // Without a status, families with ACTIVE and with only INACTIVE revisions are both listed.
+        let status = try input.string("status") ?? "ALL"
         guard ["ACTIVE", "INACTIVE", "ALL"].contains(status) else {
             throw ECSError.validation(status, at: "status", "Member must satisfy enum value set: [ACTIVE, INACTIVE, ALL]")
         }

@@ -19,6 +19,9 @@ struct TaskFactory {
     var deploymentId: String?
 
     func make(now: Double) -> TaskEntry {
+        // A task placed by the FARGATE or FARGATE_SPOT capacity provider runs with the Fargate launch type.
+        let fargate = launchType == "FARGATE" || capacityProviderName?.hasPrefix("FARGATE") == true
+        let launchType = self.launchType ?? (fargate ? "FARGATE" : nil)
         let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let clusterName = clusterArn.split(separator: "/").last.map(String.init) ?? "default"
         let taskArn = scope.arn("task/\(clusterName)/\(id)")
@@ -52,11 +55,11 @@ struct TaskFactory {
             cpu: definition.cpu, createdAt: t, desiredStatus: "RUNNING", enableExecuteCommand: enableExecuteCommand,
             executionStoppedAt: nil, group: group ?? "family:\(definition.family)", healthStatus: "UNKNOWN",
             lastStatus: "PROVISIONING", launchType: launchType, memory: definition.memory, overrides: overrides,
-            platformVersion: launchType == "FARGATE" || capacityProviderName?.hasPrefix("FARGATE") == true ? (platformVersion ?? "1.4.0") : nil,
-            platformFamily: launchType == "FARGATE" || capacityProviderName?.hasPrefix("FARGATE") == true ? "Linux" : nil,
+            platformVersion: fargate ? (platformVersion ?? "1.4.0") : nil,
+            platformFamily: fargate ? "Linux" : nil,
             pullStartedAt: nil, pullStoppedAt: nil, startedAt: nil, startedBy: startedBy, stopCode: nil, stoppedAt: nil,
             stoppedReason: nil, stoppingAt: nil, tags: tags, taskArn: taskArn, taskDefinitionArn: definition.arn, version: 1,
-            ephemeralStorage: launchType == "FARGATE" ? .object(["sizeInGiB": .number(20)]) : nil)
+            ephemeralStorage: fargate ? .object(["sizeInGiB": .number(20)]) : nil)
         let hasChecks = definition.containers.contains { $0.isEssential && $0.healthCheck != nil }
         let meta = TaskMeta(account: scope.account, region: scope.region, serviceArn: serviceArn, deploymentId: deploymentId,
                             hasHealthChecks: hasChecks, family: definition.family)
