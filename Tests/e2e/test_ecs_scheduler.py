@@ -53,8 +53,10 @@ def cluster(ecs):
     name = "sched-" + uuid.uuid4().hex[:8]
     ecs.create_cluster(clusterName=name, capacityProviders=["FARGATE"])
     yield name
-    for arn in ecs.list_services(cluster=name, maxResults=100)["serviceArns"]:
-        ecs.delete_service(cluster=name, service=arn, force=True)
+    arns = ecs.list_services(cluster=name, maxResults=100)["serviceArns"]
+    for s in ecs.describe_services(cluster=name, services=arns)["services"] if arns else []:
+        if s["status"] == "ACTIVE":  # DRAINING ones are on their way out already
+            ecs.delete_service(cluster=name, service=s["serviceArn"], force=True)
     deadline = time.time() + 30
     while time.time() < deadline and ecs.list_tasks(cluster=name)["taskArns"]:
         time.sleep(0.1)
@@ -152,6 +154,7 @@ def test_rolling_update_never_drops_below_minimum_healthy(ecs, server, cluster, 
     floor = -(-desired * minimum // 100)
     ceiling = desired * maximum // 100
     mixed = False
+    samples = 0
     deadline = time.time() + 60
     while time.time() < deadline:
         s = service(ecs, cluster, name)
@@ -166,8 +169,11 @@ def test_rolling_update_never_drops_below_minimum_healthy(ecs, server, cluster, 
         if len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED" \
                 and s["deployments"][0]["taskDefinition"] == new["taskDefinitionArn"]:
             break
-        advance(server, 5)
-        time.sleep(0.25)
+        # Sample every 50 ms; move the clock (health checks every 5 s) every fifth sample.
+        samples += 1
+        if samples % 5 == 0:
+            advance(server, 5)
+        time.sleep(0.05)
     else:
         raise AssertionError(f"the rolling update did not complete: {service(ecs, cluster, name)['events'][:5]}")
     assert mixed  # the samples saw old and new tasks side by side

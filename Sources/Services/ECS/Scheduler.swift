@@ -50,7 +50,10 @@ actor Scheduler {
     /// Tasks whose secrets, environment files and log group are being fetched (PROVISIONING).
     var preparing = Set<String>()
     private var loop: Task<Void, Never>?
-    private var poked = false
+    private var poked = true
+    /// The emulator time at which something changes by itself (a health check, a back-off ending...): the loop
+    /// makes a pass then, or when poked, and otherwise stays idle.
+    var nextDue: Double = 0
     /// Stopped tasks stay visible this long (AWS: at least an hour).
     static let stoppedRetention: Double = 3600
 
@@ -94,7 +97,7 @@ actor Scheduler {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                await self.pass()
+                await self.passIfNeeded()
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
@@ -105,8 +108,12 @@ actor Scheduler {
         for arn in tasks.keys { runtime.killAll(tasks[arn]?.run) }
     }
 
-    /// Ask for a pass soon (the loop runs every 50 ms; this is for callers that must not wait for it).
+    /// Ask for a pass at the loop's next turn (within 50 ms).
     func poke() { poked = true }
+
+    func passIfNeeded() {
+        if poked || clock.now() >= nextDue { pass() }
+    }
 
     /// One pass: tasks move through their lifecycle, services towards their desired state, until nothing changes.
     func pass() {
@@ -120,6 +127,7 @@ actor Scheduler {
         expireStoppedTasks(now: now)
         do { try persist() } catch { logger.error("ECS: could not save scheduler state: \(error)") }
         poked = false
+        nextDue = nextTimedChange(now: now)
     }
 
     func expireStoppedTasks(now: Double) {
@@ -217,6 +225,7 @@ actor Scheduler {
             dirtyTasks.insert(e.task.taskArn)
         }
         try persist()
+        poked = true
     }
 
     /// StopTask: desiredStatus STOPPED now; the loop stops its containers.
@@ -230,6 +239,7 @@ actor Scheduler {
             tasks[arn] = e
             dirtyTasks.insert(arn)
             try persist()
+            poked = true
         }
         return e.task
     }
@@ -256,6 +266,7 @@ actor Scheduler {
         services[e.service.serviceArn] = e
         dirtyServices.insert(e.service.serviceArn)
         try persist()
+        poked = true
     }
 
     func updateService(_ arn: String, _ change: (inout ServiceEntry) throws -> Void) throws -> ECSServiceRecord? {
@@ -264,6 +275,7 @@ actor Scheduler {
         services[arn] = e
         dirtyServices.insert(arn)
         try persist()
+        poked = true
         return e.service
     }
 
