@@ -204,6 +204,11 @@ struct ContainerSpec: Decodable, Sendable {
         var containerName: String
         var condition: String
     }
+    struct Ulimit: Decodable, Sendable {
+        var name: String
+        var softLimit: Int
+        var hardLimit: Int
+    }
     struct LogConfiguration: Decodable, Sendable {
         var logDriver: String
         var options: [String: String]?
@@ -229,6 +234,7 @@ struct ContainerSpec: Decodable, Sendable {
     var dockerLabels: [String: String]?
     var logConfiguration: LogConfiguration?
     var healthCheck: HealthCheck?
+    var ulimits: [Ulimit]?
 
     var isEssential: Bool { essential ?? true }
 }

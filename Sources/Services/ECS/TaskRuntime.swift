@@ -105,7 +105,7 @@ final class TaskRuntime: Sendable {
         if let wd = spec.workingDirectory, FileManager.default.fileExists(atPath: wd) { directory = wd }
         let dir = directory ?? folder
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        guard let executable = Self.resolve(first, path: path, directory: dir) else {
+        guard let resolved = Self.resolve(first, path: path, directory: dir) else {
             throw LaunchFailure(reason: "CannotStartContainerError: Error response from daemon: failed to create task for container: exec: \"\(first)\": executable file not found in $PATH")
         }
         var env: [String: String] = [
@@ -131,10 +131,23 @@ final class TaskRuntime: Sendable {
         for secret in spec.secrets ?? [] {
             env[secret.name] = try resolveSecret(secret.valueFrom, meta: meta)
         }
+        // ulimits through util-linux's prlimit, which sets them and then runs the command; where it is missing or a
+        // limit is above what the emulator may grant, the container runs without them (logged).
+        var executable = resolved
+        var arguments = Array(argv.dropFirst())
+        let limits = (spec.ulimits ?? []).compactMap { u in Self.prlimitOptions[u.name].map { "--\($0)=\(u.softLimit):\(u.hardLimit)" } }
+        if !limits.isEmpty {
+            if let prlimit = Self.resolve("prlimit", path: path + ":/usr/bin:/bin", directory: dir) {
+                arguments = limits + ["--", executable] + arguments
+                executable = prlimit
+            } else {
+                logger.info("ECS: container \(spec.name) of task \(task.id) runs without its ulimits: prlimit is not installed")
+            }
+        }
         if spec.user != nil {
             logger.info("ECS: container \(spec.name) of task \(task.id) runs as the emulator's user; 'user' is ignored")
         }
-        return Launch(executable: executable, arguments: Array(argv.dropFirst()), environment: env, directory: dir)
+        return Launch(executable: executable, arguments: arguments, environment: env, directory: dir)
     }
 
     /// `valueFrom` of a secret: a Secrets Manager ARN (full, or without the random suffix, with optional
@@ -289,6 +302,13 @@ final class TaskRuntime: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Docker's ulimit names → prlimit's options.
+    static let prlimitOptions: [String: String] = [
+        "core": "core", "cpu": "cpu", "data": "data", "fsize": "fsize", "locks": "locks", "memlock": "memlock",
+        "msgqueue": "msgqueue", "nice": "nice", "nofile": "nofile", "nproc": "nproc", "rss": "rss", "rtprio": "rtprio",
+        "rttime": "rttime", "sigpending": "sigpending", "stack": "stack",
+    ]
 
     static func resolve(_ name: String, path: String, directory: String) -> String? {
         if name.contains("/") {
