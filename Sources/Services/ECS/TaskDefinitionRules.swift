@@ -53,10 +53,9 @@ enum TaskDefinitionRules {
             guard names.insert(name).inserted else {
                 throw ECSError.client("Container names must be unique within a task definition.")
             }
-            guard let image = object["image"]?.string, !image.isEmpty else {
+            guard object["image"]?.string?.isEmpty == false else {
                 throw ECSError.client("Container.image should not be null or empty.")
             }
-            _ = image
             if doc["memory"] == nil && object["memory"] == nil && object["memoryReservation"] == nil {
                 throw ECSError.client("Invalid setting for container '\(name)'. At least one of 'memory' or 'memoryReservation' must be specified.")
             }
@@ -103,10 +102,9 @@ enum TaskDefinitionRules {
                 }
             }
             if object["healthCheck"] != nil {
-                guard let command = object["healthCheck"]?["command"]?.array?.compactMap(\.string), !command.isEmpty else {
+                guard object["healthCheck"]?["command"]?.array?.isEmpty == false else {
                     throw ECSError.client("Invalid setting for container '\(name)'. healthCheck command must be specified.")
                 }
-                _ = command
                 attributes.append("ecs.capability.container-health-check")
             }
             if object["dependsOn"] != nil { attributes.append("ecs.capability.container-ordering") }

@@ -58,7 +58,7 @@ extension ECSService {
         doc["tags"] = nil
         let now = ECSTime.round(clock.now())
         var td = try TaskDefinitionRules.normalize(doc)
-        let (arn, revision) = try store.db.writeNow { db -> (String, Int) in
+        try store.db.writeNow { db in
             let last = try Int.fetchOne(db, sql: "SELECT MAX(revision) FROM task_definition WHERE account = ? AND region = ? AND family = ?",
                                         arguments: [scope.account, scope.region, family]) ?? 0
             let revision = last + 1
@@ -72,9 +72,7 @@ extension ECSService {
                 INSERT INTO task_definition (arn, account, region, family, revision, status, doc, tags) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?)
                 """, arguments: [arn, scope.account, scope.region, family, revision, try ECSStore.text(JSON.object(td)),
                                  try ECSStore.text(tags)])
-            return (arn, revision)
         }
-        _ = (arn, revision)
         return ["taskDefinition": .object(td), "tags": try JSON.encode(tags)]
     }
 

@@ -25,8 +25,6 @@ struct TaskFactory {
         let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let clusterName = clusterArn.split(separator: "/").last.map(String.init) ?? "default"
         let taskArn = scope.arn("task/\(clusterName)/\(id)")
-        let containerOverrides = (try? overrides.decode(TaskOverrideView.self))?.containerOverrides ?? []
-        _ = containerOverrides
         var attachments: [Attachment] = []
         if definition.networkMode == "awsvpc" {
             let attachmentId = UUID().uuidString.lowercased()

@@ -41,7 +41,6 @@ extension Scheduler {
     func beginPreparing(_ e: TaskEntry) {
         let arn = e.task.taskArn
         preparing.insert(arn)
-        let scope = Scope(account: e.meta.account, region: e.meta.region)
         let definition: TaskDefinition?
         do {
             definition = try store.db.readNow { db in
@@ -50,7 +49,6 @@ extension Scheduler {
         } catch {
             definition = nil
         }
-        _ = scope
         let runtime = self.runtime
         Task {
             let result: Result<TaskRun, LaunchFailure>
