@@ -167,7 +167,8 @@ struct ECSServiceRecord: Codable, Sendable {
     var platformFamily: String?
     var taskDefinition: String?
     var deploymentConfiguration: DeploymentConfiguration
-    var taskSets: JSON?
+    /// EXTERNAL and CODE_DEPLOY services: their task sets (TaskSets.swift); nil for ECS-controlled services.
+    var taskSets: [TaskSet]?
     var deployments: [Deployment]
     var roleArn: String?
     var events: [ServiceEvent]
@@ -201,6 +202,8 @@ struct ServiceSchedulerState: Codable, Sendable {
     var unableToPlaceEventAt: Double = 0
     /// The Cloud Map namespace of its Service Connect configuration (ListServicesByNamespace).
     var serviceConnectNamespace: String?
+    /// CreateTaskSet's clientToken → the id of the task set it created (idempotent retries).
+    var taskSetClientTokens: [String: String]?
 }
 
 struct Cluster: Codable, Sendable {
