@@ -247,6 +247,23 @@ def test_external_service_blue_green_with_task_sets(ecs, cluster, families, acco
     assert svc["runningCount"] == 0 and "taskDefinition" not in svc and svc["status"] == "ACTIVE"
 
 
+def test_a_stopped_task_of_a_task_set_is_replaced(ecs, cluster, families):
+    td = register(ecs, families)
+    name, _ = external_service(ecs, cluster, desired=2)
+    ts = create_set(ecs, cluster, name, td, scale={"value": 100, "unit": "PERCENT"})
+    wait_for(lambda: steady(ecs, cluster, name, ts["id"], 2))
+    before = {t["taskArn"] for t in tasks_started_by(ecs, cluster, ts["id"])}
+    victim = sorted(before)[0]
+    ecs.stop_task(cluster=cluster, task=victim, reason="chaos")
+    now = wait_for(lambda: (lambda arns: arns if len(arns) == 2 and arns - before else None)(
+        {t["taskArn"] for t in tasks_started_by(ecs, cluster, ts["id"])}))
+    assert victim not in now
+    wait_for(lambda: steady(ecs, cluster, name, ts["id"], 2))
+    assert service_of(ecs, cluster, name)["runningCount"] == 2
+    stopped = ecs.describe_tasks(cluster=cluster, tasks=[victim])["tasks"][0]
+    assert stopped["stoppedReason"] == "chaos" and stopped["startedBy"] == ts["id"]
+
+
 def test_describe_task_sets_filters_tags_and_failures(ecs, cluster, families, account):
     td = register(ecs, families)
     name, _ = external_service(ecs, cluster, desired=0)
