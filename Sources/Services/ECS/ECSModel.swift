@@ -167,7 +167,8 @@ struct ECSServiceRecord: Codable, Sendable {
     var platformFamily: String?
     var taskDefinition: String?
     var deploymentConfiguration: DeploymentConfiguration
-    var taskSets: JSON?
+    /// EXTERNAL and CODE_DEPLOY services: their task sets (TaskSets.swift); nil for ECS-controlled services.
+    var taskSets: [TaskSet]?
     var deployments: [Deployment]
     var roleArn: String?
     var events: [ServiceEvent]
@@ -204,6 +205,25 @@ struct ServiceSchedulerState: Codable, Sendable {
     var serviceConnectNamespace: String?
     /// Each live deployment's service deployment ARN.
     var serviceDeployments: [String: String] = [:]
+    /// CreateTaskSet's clientToken → the id of the task set it created (idempotent retries).
+    var taskSetClientTokens: [String: String]?
+
+    init() {}
+
+    /// Every member is optional when read back: a state saved by an older Cloudless lacks the newer ones.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lastCompletedTaskDefinition = try c.decodeIfPresent(String.self, forKey: .lastCompletedTaskDefinition)
+        lastCompletedDeploymentId = try c.decodeIfPresent(String.self, forKey: .lastCompletedDeploymentId)
+        consecutiveFailures = try c.decodeIfPresent(Int.self, forKey: .consecutiveFailures) ?? 0
+        launchNotBefore = try c.decodeIfPresent(Double.self, forKey: .launchNotBefore) ?? 0
+        steadyStateAnnounced = try c.decodeIfPresent(Bool.self, forKey: .steadyStateAnnounced) ?? false
+        lastSteadyStateEvent = try c.decodeIfPresent(Double.self, forKey: .lastSteadyStateEvent) ?? 0
+        unableToPlaceEventAt = try c.decodeIfPresent(Double.self, forKey: .unableToPlaceEventAt) ?? 0
+        serviceConnectNamespace = try c.decodeIfPresent(String.self, forKey: .serviceConnectNamespace)
+        serviceDeployments = try c.decodeIfPresent([String: String].self, forKey: .serviceDeployments) ?? [:]
+        taskSetClientTokens = try c.decodeIfPresent([String: String].self, forKey: .taskSetClientTokens)
+    }
 }
 
 struct Cluster: Codable, Sendable {

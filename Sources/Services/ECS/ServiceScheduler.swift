@@ -38,6 +38,7 @@ extension Scheduler {
 
     func reconcileService(_ arn: String, now: Double) -> Bool {
         guard var e = services[arn], e.service.status != "INACTIVE" else { return false }
+        if TaskSetMath.usesTaskSets(e.service) { return reconcileTaskSetService(arn, now: now) }  // TaskSetScheduler.swift
         let before = (try? ECSStore.text(e.service)) ?? ""
         let name = e.service.serviceName
         var all = serviceTasks(arn).filter { !$0.task.isStopped }

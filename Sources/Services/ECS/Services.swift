@@ -105,6 +105,7 @@ extension ECSService {
         if let definition, controllerType == "ECS" {
             service.deployments = [Scheduler.newDeployment(service, taskDefinition: definition.arn, now: now)]
         }
+        if controllerType != "ECS" { service.taskSets = try Self.initialTaskSets(service, controller: controllerType, placement: p, now: now) }
         var state = ServiceSchedulerState()
         state.serviceConnectNamespace = input.json("serviceConnectConfiguration")?["namespace"]?.string
             ?? cluster.serviceConnectDefaults?["namespace"]?.string
@@ -123,6 +124,9 @@ extension ECSService {
         if let td = try input.string("taskDefinition") { definition = try usableTaskDefinition(td, scope) }
         if let d = try input.int("desiredCount"), d < 0 { throw ECSError.invalid("The desiredCount value must be at least 0.") }
         let checkedDefinition: TaskDefinition?
+        if let definition, definition.arn != entry.service.taskDefinition, TaskSetMath.controllerType(entry.service) == "CODE_DEPLOY" {
+            throw ECSError.invalid("Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.")
+        }
         if let definition { checkedDefinition = definition }
         else if let current = entry.service.taskDefinition { checkedDefinition = try findTaskDefinition(current, scope) }
         else { checkedDefinition = nil }
@@ -146,7 +150,7 @@ extension ECSService {
                 e.service.taskDefinition = definition.arn
                 redeploy = true
             }
-            if let desired { e.service.desiredCount = desired }
+            if let desired { e.service.desiredCount = desired; Self.recomputeTaskSets(&e.service, now: now) }
             e.service.deploymentConfiguration = config
             if let network = input.json("networkConfiguration"), network != e.service.networkConfiguration {
                 e.service.networkConfiguration = network
@@ -191,7 +195,12 @@ extension ECSService {
         for ident in idents {
             if let e = await findService(ident, cluster, scope) {
                 var doc = try JSON.encode(e.service).object ?? [:]
-                if !withTags { doc["tags"] = nil }
+                if !withTags {
+                    doc["tags"] = nil
+                    if case .array(let sets)? = doc["taskSets"] {
+                        doc["taskSets"] = .array(sets.map { ts in .object((ts.object ?? [:]).filter { $0.key != "tags" }) })
+                    }
+                }
                 found.append(.object(doc))
             } else {
                 failures.append(Failure(arn: serviceArn(ident, cluster, scope), reason: "MISSING"))

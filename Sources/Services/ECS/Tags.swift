@@ -46,6 +46,9 @@ extension ECSService {
         case "capacity-provider":
             guard let cp = try capacityProviderByArn(arn, scope) else { throw ECSError.resourceNotFound("The specified capacity provider does not exist.") }
             return cp.tags ?? []
+        case "task-set":
+            guard let tags = await scheduler.taskSetTags(arn) else { throw ECSError.taskSetNotFound() }
+            return tags
         case "service", "task":
             guard let tags = await scheduler.tags(arn) else {
                 throw Self.resourceKind(arn) == "service" ? ECSError.serviceNotFound() : ECSError.resourceNotFound("The specified task does not exist.")
@@ -70,6 +73,8 @@ extension ECSService {
             guard var cp = try capacityProviderByArn(arn, scope) else { throw ECSError.resourceNotFound("The specified capacity provider does not exist.") }
             cp.tags = change(cp.tags ?? [])
             try saveCapacityProvider(cp, scope)
+        case "task-set":
+            guard try await scheduler.setTaskSetTags(arn, change) else { throw ECSError.taskSetNotFound() }
         case "service", "task":
             guard try await scheduler.setTags(arn, change) else {
                 throw Self.resourceKind(arn) == "service" ? ECSError.serviceNotFound() : ECSError.resourceNotFound("The specified task does not exist.")
