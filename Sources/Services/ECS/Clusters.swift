@@ -97,7 +97,7 @@ extension ECSService {
         c.runningTasksCount = counts.running
         c.pendingTasksCount = counts.pending
         c.activeServicesCount = counts.services
-        c.registeredContainerInstancesCount = 0
+        c.registeredContainerInstancesCount = await scheduler.registeredInstanceCount(c.clusterArn)
         var json = try JSON.encode(c).object ?? [:]
         if !include.contains("TAGS") { json["tags"] = nil }
         if !include.contains("SETTINGS") { json["settings"] = nil }
@@ -210,6 +210,10 @@ extension ECSService {
         }
         if counts.running + counts.pending > 0 {
             throw AWSError("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
+        }
+        if await scheduler.registeredInstanceCount(c.clusterArn) > 0 {
+            throw AWSError("ClusterContainsContainerInstancesException",
+                           "The Cluster cannot be deleted while Container Instances are active or draining.")
         }
         c.status = "INACTIVE"
         try saveCluster(c, scope)

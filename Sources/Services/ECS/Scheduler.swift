@@ -47,6 +47,8 @@ actor Scheduler {
     var metricOverrides: [String: (cpu: Double, memory: Double)] = [:]
     /// Tasks whose secrets, environment files and log group are being fetched (PROVISIONING).
     var preparing = Set<String>()
+    /// Container instances (the EC2 launch type), by ARN; see InstanceScheduler.swift.
+    var instances: [String: InstanceEntry] = [:]
     private var loop: Task<Void, Never>?
     private var poked = false
     /// Stopped tasks stay visible this long (AWS: at least an hour).
@@ -83,6 +85,7 @@ actor Scheduler {
             }
             tasks[entry.task.taskArn] = entry
         }
+        try loadInstances()
         try persist()
     }
 
@@ -168,6 +171,7 @@ actor Scheduler {
         for e in tasks.values { runtime.killAll(e.run) }
         tasks.removeAll()
         services.removeAll()
+        instances.removeAll()
         dirtyTasks.removeAll()
         dirtyServices.removeAll()
         metricOverrides.removeAll()

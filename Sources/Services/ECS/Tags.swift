@@ -46,6 +46,11 @@ extension ECSService {
         case "capacity-provider":
             guard let cp = try capacityProviderByArn(arn, scope) else { throw ECSError.resourceNotFound("The specified capacity provider does not exist.") }
             return cp.tags ?? []
+        case "container-instance":
+            guard let tags = await scheduler.instanceTags(arn) else {
+                throw ECSError.invalid("The specified container instance does not exist.")
+            }
+            return tags
         case "service", "task":
             guard let tags = await scheduler.tags(arn) else {
                 throw Self.resourceKind(arn) == "service" ? ECSError.serviceNotFound() : ECSError.resourceNotFound("The specified task does not exist.")
@@ -70,6 +75,10 @@ extension ECSService {
             guard var cp = try capacityProviderByArn(arn, scope) else { throw ECSError.resourceNotFound("The specified capacity provider does not exist.") }
             cp.tags = change(cp.tags ?? [])
             try saveCapacityProvider(cp, scope)
+        case "container-instance":
+            guard try await scheduler.setInstanceTags(arn, change) else {
+                throw ECSError.invalid("The specified container instance does not exist.")
+            }
         case "service", "task":
             guard try await scheduler.setTags(arn, change) else {
                 throw Self.resourceKind(arn) == "service" ? ECSError.serviceNotFound() : ECSError.resourceNotFound("The specified task does not exist.")
