@@ -5,7 +5,8 @@ stop, DRAINING replacing service tasks elsewhere, deregistration, the service ev
 cluster's registeredContainerInstancesCount.
 
 Containers are simulated (an image no image map names): no process is needed. Names are unique per test; each
-test's cluster is emptied, its instances deregistered and the cluster deleted afterwards."""
+test's cluster is emptied, its instances deregistered and the cluster deleted afterwards. The restart test has a
+server of its own."""
 import json
 import re
 import time
@@ -14,6 +15,7 @@ import uuid
 import pytest
 
 from helpers import error, error_message, make_client
+from server import Server
 
 IMAGE = "public.ecr.aws/docker/library/nginx:latest"
 
@@ -337,6 +339,10 @@ def test_draining_replaces_service_tasks(ecs, cluster, families):
     stopped = [re.search(r"has stopped (\d+) running tasks", ev["message"]) for ev in svc["events"]]
     assert sum(int(m.group(1)) for m in stopped if m) == 2
     wait_for(lambda: describe(ecs, cluster, a)["runningTasksCount"] == 1)
+    stats = {x["name"]: x["value"] for x in ecs.describe_clusters(clusters=[cluster], include=["STATISTICS"])["clusters"][0]["statistics"]}
+    assert stats["activeEC2ServiceCount"] == "1" and stats["activeFargateServiceCount"] == "0"
+    assert int(stats["runningEC2TasksCount"]) + int(stats["pendingEC2TasksCount"]) == 4
+    assert stats["runningFargateTasksCount"] == "0"
     # ACTIVE again: it takes tasks again.
     assert ecs.update_container_instances_state(cluster=cluster, containerInstances=[a], status="ACTIVE")["containerInstances"][0]["status"] == "ACTIVE"
     out = ecs.start_task(cluster=cluster, taskDefinition=td, containerInstances=[a])
@@ -400,3 +406,30 @@ def test_service_event_when_nothing_fits(ecs, cluster, families):
     big = register_instance(ecs, cluster, memory=8192)["containerInstanceArn"]
     placed = wait_for(lambda: service_tasks(ecs, cluster, name))
     assert placed[0]["containerInstanceArn"] == big
+
+
+def test_instances_survive_a_restart(families, tmp_path):
+    """Container instances are in ecs.sqlite (schema v2): after a restart they are there, with what their tasks
+    (simulated ones survive a restart) still reserve."""
+    s = Server(data_dir=str(tmp_path)).start()
+    try:
+        ecs = make_client(s.endpoint, "ecs")
+        name = uid("ci")
+        ecs.create_cluster(clusterName=name)
+        inst = register_instance(ecs, name, "m5.large", attributes=[{"name": "stack", "value": "prod"}])["containerInstanceArn"]
+        drained = register_instance(ecs, name)["containerInstanceArn"]
+        ecs.update_container_instances_state(cluster=name, containerInstances=[drained], status="DRAINING")
+        td = register_td(ecs, [], cpu=512, memory=1024)["taskDefinitionArn"]
+        task = ecs.run_task(cluster=name, taskDefinition=td)["tasks"][0]["taskArn"]
+        ecs.get_waiter("tasks_running").wait(cluster=name, tasks=[task], WaiterConfig={"Delay": 1, "MaxAttempts": 20})
+        s.stop()
+        s = Server(data_dir=str(tmp_path), port=s.port).start()
+        ecs = make_client(s.endpoint, "ecs")
+        i = describe(ecs, name, inst)
+        assert i["status"] == "ACTIVE" and {a["name"]: a.get("value") for a in i["attributes"]}["stack"] == "prod"
+        assert resources(i)["CPU"] == 2048 - 512 and resources(i)["MEMORY"] == 3920 - 1024
+        assert describe(ecs, name, drained)["status"] == "DRAINING"
+        assert ecs.list_tasks(cluster=name, containerInstance=inst)["taskArns"] == [task]
+        assert ecs.describe_clusters(clusters=[name])["clusters"][0]["registeredContainerInstancesCount"] == 2
+    finally:
+        s.stop()

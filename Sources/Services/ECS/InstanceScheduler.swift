@@ -132,6 +132,16 @@ extension Scheduler {
         instances.values.filter { $0.clusterArn == clusterArn && ["ACTIVE", "DRAINING"].contains($0.instance.status) }.count
     }
 
+    /// The cluster's tasks on the EC2 launch type (running, pending) and its ACTIVE EC2 services, for its statistics.
+    func ec2Counts(_ clusterArn: String) -> (running: Int, pending: Int, services: Int) {
+        var running = 0, pending = 0
+        for e in tasks.values where e.task.clusterArn == clusterArn && !e.task.isStopped && e.task.launchType == "EC2" {
+            if e.task.lastStatus == "RUNNING" { running += 1 } else { pending += 1 }
+        }
+        let svc = services.values.filter { $0.service.clusterArn == clusterArn && $0.service.status == "ACTIVE" && $0.service.launchType == "EC2" }
+        return (running, pending, svc.count)
+    }
+
     func instanceTags(_ arn: String) -> [Tag]? {
         guard let e = instances[arn], e.instance.status != "INACTIVE" else { return nil }
         return e.instance.tags ?? []
