@@ -479,15 +479,15 @@ def test_service_not_served_yet_answers_in_its_own_protocol(endpoint):
     u = urllib.parse.urlparse(endpoint)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
     try:
-        # ECS is the last service on the plan, so it stays unserved the longest.
-        conn.request("POST", "/", body=b"{}", headers={"X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListClusters",
-                                                        "Content-Type": "application/x-amz-json-1.1"})
+        # DynamoDB is the last service on the plan, so it stays unserved the longest.
+        conn.request("POST", "/", body=b"{}", headers={"X-Amz-Target": "DynamoDB_20120810.ListTables",
+                                                        "Content-Type": "application/x-amz-json-1.0"})
         r = conn.getresponse()
         body = json.loads(r.read())
     finally:
         conn.close()
     assert r.status == 400
-    assert r.getheader("Content-Type") == "application/x-amz-json-1.1"
+    assert r.getheader("Content-Type") == "application/x-amz-json-1.0"
     assert body["__type"] == "InvalidAction"
-    assert "ecs" in body["message"]
+    assert "dynamodb" in body["message"]
     assert r.getheader("x-amzn-RequestId")

@@ -98,20 +98,21 @@ extension ECSService {
         c.runningTasksCount = counts.running
         c.pendingTasksCount = counts.pending
         c.activeServicesCount = counts.services
-        c.registeredContainerInstancesCount = 0
+        c.registeredContainerInstancesCount = await scheduler.registeredInstanceCount(c.clusterArn)
         var json = try JSON.encode(c).object ?? [:]
         if !include.contains("TAGS") { json["tags"] = nil }
         if !include.contains("SETTINGS") { json["settings"] = nil }
         if !include.contains("CONFIGURATIONS") { json["configuration"] = nil }
         if !include.contains("ATTACHMENTS") { json["attachments"] = nil; json["attachmentsStatus"] = nil }
         if include.contains("STATISTICS") {
+            let ec2 = await scheduler.ec2Counts(c.clusterArn)
             json["statistics"] = try JSON.encode([
-                KeyValuePair(name: "runningFargateTasksCount", value: String(counts.running)),
-                KeyValuePair(name: "pendingFargateTasksCount", value: String(counts.pending)),
-                KeyValuePair(name: "activeFargateServiceCount", value: String(counts.services)),
-                KeyValuePair(name: "runningEC2TasksCount", value: "0"),
-                KeyValuePair(name: "pendingEC2TasksCount", value: "0"),
-                KeyValuePair(name: "activeEC2ServiceCount", value: "0"),
+                KeyValuePair(name: "runningFargateTasksCount", value: String(counts.running - ec2.running)),
+                KeyValuePair(name: "pendingFargateTasksCount", value: String(counts.pending - ec2.pending)),
+                KeyValuePair(name: "activeFargateServiceCount", value: String(counts.services - ec2.services)),
+                KeyValuePair(name: "runningEC2TasksCount", value: String(ec2.running)),
+                KeyValuePair(name: "pendingEC2TasksCount", value: String(ec2.pending)),
+                KeyValuePair(name: "activeEC2ServiceCount", value: String(ec2.services)),
                 KeyValuePair(name: "drainingFargateServiceCount", value: "0"),
                 KeyValuePair(name: "drainingEC2ServiceCount", value: "0"),
             ])
@@ -211,6 +212,10 @@ extension ECSService {
         }
         if counts.running + counts.pending > 0 {
             throw AWSError("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
+        }
+        if await scheduler.registeredInstanceCount(c.clusterArn) > 0 {
+            throw AWSError("ClusterContainsContainerInstancesException",
+                           "The Cluster cannot be deleted while Container Instances are active or draining.")
         }
         c.status = "INACTIVE"
         try saveCluster(c, scope)

@@ -100,6 +100,14 @@ public struct ECSService: AWSService {
         case "DescribeCapacityProviders": output = try describeCapacityProviders(r, input)
         case "UpdateCapacityProvider": output = try updateCapacityProvider(r, input)
         case "DeleteCapacityProvider": output = try deleteCapacityProvider(r, input)
+        case "RegisterContainerInstance": output = try await registerContainerInstance(r, input)
+        case "DescribeContainerInstances": output = try await describeContainerInstances(r, input)
+        case "ListContainerInstances": output = try await listContainerInstances(r, input)
+        case "DeregisterContainerInstance": output = try await deregisterContainerInstance(r, input)
+        case "UpdateContainerInstancesState": output = try await updateContainerInstancesState(r, input)
+        case "PutAttributes": output = try await putAttributes(r, input)
+        case "DeleteAttributes": output = try await deleteAttributes(r, input)
+        case "ListAttributes": output = try await listAttributes(r, input)
         default:
             throw AWSError("UnknownOperationException", "The operation \(op) is not supported by Cloudless's Amazon ECS.")
         }

@@ -73,14 +73,30 @@ final class ECSStore: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2") { db in
+            // Container instances (the EC2 launch type): the document as DescribeContainerInstances shows it without
+            // the parts derived from the tasks on it (remaining resources, task counts).
+            try db.execute(sql: """
+                CREATE TABLE container_instance (
+                    arn TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    cluster_arn TEXT NOT NULL,
+                    ec2_instance_id TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    doc TEXT NOT NULL
+                );
+                CREATE INDEX container_instance_by_cluster ON container_instance (cluster_arn);
+                """)
+        }
         registerServiceDeployments(&m)
         return m
     }
 
     func reset() throws {
         try db.writeNow { db in
-            for t in ["cluster", "task_definition", "service", "task", "account_setting", "capacity_provider", "service_deployment",
-                      "service_revision"] {
+            for t in ["cluster", "task_definition", "service", "task", "account_setting", "capacity_provider", "container_instance",
+                      "service_deployment", "service_revision"] {
                 try db.execute(sql: "DELETE FROM \(t)")
             }
         }

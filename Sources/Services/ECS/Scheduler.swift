@@ -49,6 +49,8 @@ actor Scheduler {
     var serviceDeployments: [String: ServiceDeploymentRecord] = [:]
     /// Tasks whose secrets, environment files and log group are being fetched (PROVISIONING).
     var preparing = Set<String>()
+    /// Container instances (the EC2 launch type), by ARN; see InstanceScheduler.swift.
+    var instances: [String: InstanceEntry] = [:]
     private var loop: Task<Void, Never>?
     private var poked = true
     /// The emulator time at which something changes by itself (a health check, a back-off ending...): the loop
@@ -89,6 +91,7 @@ actor Scheduler {
             }
             tasks[entry.task.taskArn] = entry
         }
+        try loadInstances()
         try persist()
     }
 
@@ -179,6 +182,7 @@ actor Scheduler {
         for e in tasks.values { runtime.killAll(e.run) }
         tasks.removeAll()
         services.removeAll()
+        instances.removeAll()
         dirtyTasks.removeAll()
         dirtyServices.removeAll()
         metricOverrides.removeAll()

@@ -69,7 +69,8 @@ extension Scheduler {
         }
         all = serviceTasks(arn).filter { !$0.task.isStopped }
         guard let primary = e.service.deployments.first else { return save(e, ifChangedFrom: before) }
-        let live = all.filter { $0.task.desiredStatus == "RUNNING" }
+        // Tasks on DRAINING container instances are being replaced: they do not count (drainInstanceTasks stops them).
+        let live = all.filter { $0.task.desiredStatus == "RUNNING" && !onDrainingInstance($0) }
         let primaryLive = live.filter { $0.meta.deploymentId == primary.id }
         let oldLive = live.filter { $0.meta.deploymentId != primary.id }
         let desired = e.service.desiredCount
@@ -84,11 +85,8 @@ extension Scheduler {
         let want = desired - primaryLive.count
         let room = maxTotal - all.count
         if !blocked && want > 0 && room > 0 && e.service.launchType == "EC2" {
-            // Container instances are not modelled: an EC2 service has nowhere to place its tasks.
-            if now - e.state.unableToPlaceEventAt >= 300 {
-                addEvent(&e, "(service \(name)) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.", now: now)
-                e.state.unableToPlaceEventAt = now
-            }
+            // Placed on the cluster's container instances (InstanceScheduler.swift).
+            launchOnInstances(&e, deployment: primary, count: min(want, room), now: now)
         } else if !blocked && want > 0 && room > 0 {
             let started = launchServiceTasks(&e, deployment: primary, count: min(want, room), now: now)
             if !started.isEmpty {
@@ -110,6 +108,7 @@ extension Scheduler {
                 healthy -= 1
             }
         }
+        drainInstanceTasks(&e, minHealthy: minHealthy, now: now)
         // Scale in: more primary tasks than desired; those not yet healthy go first, then the newest.
         if primaryLive.count > desired {
             let extra = primaryLive.sorted { (isHealthy($0) ? 1 : 0, -$0.task.createdAt) < (isHealthy($1) ? 1 : 0, -$1.task.createdAt) }

@@ -76,6 +76,8 @@ extension ECSService {
                 throw ECSError.invalid("Task definition does not support launch_type FARGATE.")
             }
         }
+        try TaskPlacement.validate(constraints: try input.decode("placementConstraints", as: [TaskPlacement.Constraint].self) ?? [],
+                                   strategy: try input.decode("placementStrategy", as: [TaskPlacement.Strategy].self) ?? [])
         let config = try Self.deploymentConfiguration(try input.decode("deploymentConfiguration", as: DeploymentConfiguration.self))
         let propagate = try input.string("propagateTags") ?? "NONE"
         guard ["TASK_DEFINITION", "SERVICE", "NONE"].contains(propagate) else {

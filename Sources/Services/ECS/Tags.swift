@@ -49,6 +49,11 @@ extension ECSService {
         case "task-set":
             guard let tags = await scheduler.taskSetTags(arn) else { throw ECSError.taskSetNotFound() }
             return tags
+        case "container-instance":
+            guard let tags = await scheduler.instanceTags(arn) else {
+                throw ECSError.invalid("The specified container instance does not exist.")
+            }
+            return tags
         case "service", "task":
             guard let tags = await scheduler.tags(arn) else {
                 throw Self.resourceKind(arn) == "service" ? ECSError.serviceNotFound() : ECSError.resourceNotFound("The specified task does not exist.")
@@ -75,6 +80,10 @@ extension ECSService {
             try saveCapacityProvider(cp, scope)
         case "task-set":
             guard try await scheduler.setTaskSetTags(arn, change) else { throw ECSError.taskSetNotFound() }
+        case "container-instance":
+            guard try await scheduler.setInstanceTags(arn, change) else {
+                throw ECSError.invalid("The specified container instance does not exist.")
+            }
         case "service", "task":
             guard try await scheduler.setTags(arn, change) else {
                 throw Self.resourceKind(arn) == "service" ? ECSError.serviceNotFound() : ECSError.resourceNotFound("The specified task does not exist.")

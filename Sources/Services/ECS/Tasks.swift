@@ -76,8 +76,11 @@ extension ECSService {
         if p.isFargate && !compatibilities.contains("FARGATE") {
             throw ECSError.client("Task definition does not support launch_type FARGATE.")
         }
-        if p.launchType == "EC2" || p.launchType == "EXTERNAL" {
-            // Container instances are not modelled yet: an EC2 task has nowhere to run.
+        if p.launchType == "EC2" && !compatibilities.contains("EC2") {
+            throw ECSError.client("Task definition does not support launch_type EC2.")
+        }
+        if p.launchType == "EXTERNAL" {
+            // External instances are not modelled: an EXTERNAL task has nowhere to run.
             throw ECSError.invalid("No Container Instances were found in your cluster.")
         }
     }
@@ -106,19 +109,46 @@ extension ECSService {
             enableExecuteCommand: try input.bool("enableExecuteCommand") ?? false, serviceArn: nil, deploymentId: nil)
         let now = clock.now()
         let created = (0..<count).map { _ in factory.make(now: now) }
+        if p.launchType == "EC2" {
+            // Placed on the cluster's container instances (InstanceScheduler.swift).
+            let constraints = try input.decode("placementConstraints", as: [TaskPlacement.Constraint].self) ?? []
+            var strategy = try input.decode("placementStrategy", as: [TaskPlacement.Strategy].self) ?? []
+            try TaskPlacement.validate(constraints: constraints, strategy: strategy)
+            let fromDefinition = (try? definition.doc["placementConstraints"]?.decode([TaskPlacement.Constraint].self)) ?? []
+            if strategy.isEmpty { strategy = [.init(type: "random", field: nil)] }
+            switch try await scheduler.runOnInstances(created, cluster: cluster.clusterArn, constraints: constraints + fromDefinition,
+                                                      strategy: strategy) {
+            case .noInstances:
+                throw ECSError.invalid("No Container Instances were found in your cluster.")
+            case .placed(let tasks, let failures):
+                return ["tasks": try JSON.encode(tasks), "failures": try JSON.encode(failures)]
+            }
+        }
         try await scheduler.add(tasks: created)
         return ["tasks": try JSON.encode(created.map(\.task)), "failures": .array([])]
     }
 
     func startTask(_ r: AWSRequest, _ input: Input) async throws -> [String: JSON] {
         let scope = Scope(r)
-        _ = try activeCluster(try input.string("cluster"), scope)
-        _ = try usableTaskDefinition(try input.required("taskDefinition"), scope)
+        let cluster = try activeCluster(try input.string("cluster"), scope)
+        let definition = try usableTaskDefinition(try input.required("taskDefinition"), scope)
         guard let instances = try input.strings("containerInstances"), !instances.isEmpty else {
             throw ECSError.validation(nil, at: "containerInstances", "Member must not be null")
         }
-        // No container instance is registered: every one named is missing.
-        return ["tasks": .array([]), "failures": try JSON.encode(instances.map { Failure(arn: $0, reason: "MISSING") })]
+        guard instances.count <= 10 else { throw ECSError.invalid("Container instances cannot be longer than 10.") }
+        try Self.checkNetwork(input.json("networkConfiguration"), definition: definition)
+        try Self.checkCompatibility(definition, Placement(launchType: "EC2"))
+        var tags = try input.tags() ?? []
+        if try input.string("propagateTags") == "TASK_DEFINITION" { tags = definition.tags + tags }
+        let overrides = input.json("overrides") ?? .object(["containerOverrides": .array([]), "inferenceAcceleratorOverrides": .array([])])
+        let factory = TaskFactory(
+            scope: scope, clusterArn: cluster.clusterArn, definition: definition, launchType: "EC2", capacityProviderName: nil,
+            platformVersion: nil, overrides: overrides, startedBy: try input.string("startedBy"), group: try input.string("group"),
+            tags: tags, enableExecuteCommand: try input.bool("enableExecuteCommand") ?? false, serviceArn: nil, deploymentId: nil)
+        let now = clock.now()
+        let (tasks, failures) = try await scheduler.startOnInstances({ factory.make(now: now) }, instances: instances,
+                                                                     cluster: cluster.clusterArn, scope: scope)
+        return ["tasks": try JSON.encode(tasks), "failures": try JSON.encode(failures)]
     }
 
     func stopTask(_ r: AWSRequest, _ input: Input) async throws -> [String: JSON] {
@@ -181,13 +211,18 @@ extension ECSService {
         } else { serviceArn = nil }
         let startedBy = try input.string("startedBy")
         let launchType = try input.string("launchType")
-        if try input.string("containerInstance") != nil { return ["taskArns": .array([])] }
+        var instanceArn: String?
+        if let ident = try input.string("containerInstance") {
+            // By ARN or id; an instance the cluster does not have runs no task.
+            instanceArn = await scheduler.findInstance(ident, cluster: cluster.clusterArn)?.instance.containerInstanceArn ?? ""
+        }
         let entries = await scheduler.taskEntries(cluster: cluster.clusterArn).filter { e in
             e.task.desiredStatus == desired
                 && (family == nil || e.meta.family == family)
                 && (serviceArn == nil || e.meta.serviceArn == serviceArn)
                 && (startedBy == nil || e.task.startedBy == startedBy)
                 && (launchType == nil || e.task.launchType == launchType)
+                && (instanceArn == nil || e.task.containerInstanceArn == instanceArn)
         }
         let (page, next) = try Paging.page(entries.map(\.task.taskArn), token: try input.string("nextToken"),
                                            maxResults: try input.int("maxResults"))
