@@ -92,6 +92,12 @@ def s3(endpoint):
     return make_client(endpoint)
 
 
+@pytest.fixture(scope="module")
+def ecs(endpoint):
+    """An ECS client for the module's server."""
+    return make_client(endpoint, "ecs")
+
+
 @pytest.fixture
 def bucket(s3):
     """A fresh bucket, emptied and deleted afterwards."""

@@ -10,25 +10,14 @@ import json
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
-from helpers import make_client, tool_env
+from helpers import tool_env
+from ecs_helpers import IMAGE, NETWORK, uid
 
 V2_PATH = "/usr/bin/aws"
-NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"]}}
 FAST = {"Delay": 1, "MaxAttempts": 30}
-IMAGE = "public.ecr.aws/docker/library/nginx:latest"
-
-
-def uid(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture(scope="module")
-def ecs(endpoint):
-    return make_client(endpoint, "ecs")
 
 
 def cli(version, endpoint, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from helpers import make_client
 from server import Server
-from test_ecs_scheduler import NETWORK, advance, wait_for
+from ecs_helpers import NETWORK, advance, wait_for
 
 ROLE = "arn:aws:iam::000000000000:role/exec"
 

@@ -7,64 +7,16 @@ are simulated (an image no image map names: RUNNING at once, until stopped) unle
 shared by every module) and each test's cluster is emptied and deleted afterwards."""
 import datetime
 import re
-import time
 import uuid
 
 import pytest
 from botocore.exceptions import WaiterError
 
-from helpers import error, error_message, make_client
+from helpers import error, error_message
+from ecs_helpers import IMAGE, NETWORK, purge_cluster, uid, wait_for
 
-NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"], "securityGroups": ["sg-12345678"]}}
-IMAGE = "public.ecr.aws/docker/library/nginx:latest"
 FAST = {"Delay": 1, "MaxAttempts": 30}
 EXEC_ROLE = "arn:aws:iam::000000000000:role/ecsTaskExecutionRole"
-
-
-def uid(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture(scope="module")
-def ecs(endpoint):
-    return make_client(endpoint, "ecs")
-
-
-def wait_for(fn, timeout=20, interval=0.1):
-    """Call fn until it returns a truthy value; that value, or the last one at the deadline (asserted truthy)."""
-    deadline = time.time() + timeout
-    while True:
-        value = fn()
-        if value or time.time() > deadline:
-            assert value, f"condition not met within {timeout}s: {fn}"
-            return value
-        time.sleep(interval)
-
-
-def purge_cluster(ecs, name):
-    """Delete the cluster's services (force), stop its tasks, wait for them to go, delete the cluster."""
-    try:
-        arns = [a for p in ecs.get_paginator("list_services").paginate(cluster=name) for a in p["serviceArns"]]
-        for a in arns:
-            try:
-                ecs.delete_service(cluster=name, service=a, force=True)
-            except Exception:
-                pass
-        for status in ("RUNNING", "PENDING"):
-            for t in ecs.list_tasks(cluster=name, desiredStatus=status)["taskArns"]:
-                try:
-                    ecs.stop_task(cluster=name, task=t, reason="e2e cleanup")
-                except Exception:
-                    pass
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                ecs.delete_cluster(cluster=name)
-                return
-            except Exception:
-                time.sleep(0.2)
-    except Exception:
-        pass
 
 
 @pytest.fixture
@@ -735,7 +687,7 @@ def test_circuit_breaker_rolls_back(ecs, cluster, families):
         return s if len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED" \
             and s["deployments"][0]["id"] != failed_id and s["taskDefinition"] == good else None
 
-    s = wait_for(rolled_back, timeout=60, interval=0.5)
+    s = wait_for(rolled_back, timeout=60, step=0.5)
     assert s["deployments"][0]["taskDefinition"] == good
     msgs = messages(s)
     assert f"(service {name}) (deployment {failed_id}) deployment failed: tasks failed to start." in msgs

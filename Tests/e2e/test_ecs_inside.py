@@ -4,16 +4,14 @@ and the environment is AWS's, not the emulator's. Also: kill -9 of the emulator 
 the service converges again with no old process left."""
 import json
 import os
-import signal
 import time
 import uuid
 
 import pytest
-import requests
 
 from helpers import make_client, pid_alive
 from server import Server
-from test_ecs_scheduler import NETWORK, advance, wait_for
+from ecs_helpers import NETWORK, advance, wait_for
 
 PROBE = r"""
 import json, os, urllib.request

@@ -16,27 +16,7 @@ import pytest
 
 from helpers import error, error_message, make_client
 from server import Server
-
-IMAGE = "public.ecr.aws/docker/library/nginx:latest"
-
-
-def uid(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture(scope="module")
-def ecs(endpoint):
-    return make_client(endpoint, "ecs")
-
-
-def wait_for(fn, timeout=20, interval=0.1):
-    deadline = time.time() + timeout
-    while True:
-        value = fn()
-        if value or time.time() > deadline:
-            assert value, f"condition not met within {timeout}s"
-            return value
-        time.sleep(interval)
+from ecs_helpers import IMAGE, uid, wait_for
 
 
 @pytest.fixture

@@ -15,14 +15,13 @@ import urllib.request
 import uuid
 
 import pytest
-import requests
 from botocore.exceptions import ClientError
 
 from helpers import error, make_client
 from server import REPO, Server
+from ecs_helpers import NETWORK, advance, wait_for
 
 LAB = os.path.join(REPO, "fixtures", "labs", "ecs-fargate")
-NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"], "securityGroups": ["sg-12345678"]}}
 # The tests move the clock 5 s every quarter second: a start period and three retries give a server about a second
 # of real time to come up, even on a busy machine.
 HEALTH = {"command": ["CMD-SHELL", "curl -fsS http://localhost:3002/api/health || exit 1"],
@@ -44,11 +43,6 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def ecs(server):
-    return make_client(server.endpoint, "ecs")
-
-
-@pytest.fixture(scope="module")
 def cluster(ecs):
     name = "sched-" + uuid.uuid4().hex[:8]
     ecs.create_cluster(clusterName=name, capacityProviders=["FARGATE"])
@@ -60,23 +54,6 @@ def cluster(ecs):
     deadline = time.time() + 30
     while time.time() < deadline and ecs.list_tasks(cluster=name)["taskArns"]:
         time.sleep(0.1)
-
-
-def advance(server, seconds):
-    requests.post(server.endpoint + "/_cloudless/clock", json={"advance": seconds}).raise_for_status()
-
-
-def wait_for(check, timeout=30, step=0.05, tick=None):
-    """check() until it returns something truthy; tick() (moving the clock) between tries."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        if tick:
-            tick()
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
 
 
 def register(ecs, family, image="booking-service", health=True, env=None, **extra):

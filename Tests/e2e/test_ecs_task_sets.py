@@ -8,16 +8,14 @@ Names are unique per test (the server is shared by every module) and each test's
 afterwards, except the restart test's, which has its own server."""
 import os
 import re
-import time
 import uuid
 
 import pytest
 
 from helpers import error, error_message, make_client
 from server import Server
+from ecs_helpers import IMAGE, NETWORK, purge_cluster, uid, wait_for
 
-NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"]}}
-IMAGE = "public.ecr.aws/docker/library/nginx:latest"
 CONTROLLER_ONLY = ("Amazon ECS only supports task set management on services configured to use external "
                    "deployment controllers.")
 CODE_DEPLOY_TD = ("Unable to update task definition on services with a CODE_DEPLOY deployment controller. "
@@ -29,45 +27,6 @@ def code(excinfo):
     c, status = error(excinfo)
     assert status == 400
     return c
-
-
-def uid(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture(scope="module")
-def ecs(endpoint):
-    return make_client(endpoint, "ecs")
-
-
-def wait_for(fn, timeout=20, interval=0.1):
-    """Call fn until it returns a truthy value; that value (asserted truthy at the deadline)."""
-    deadline = time.time() + timeout
-    while True:
-        value = fn()
-        if value or time.time() > deadline:
-            assert value, f"condition not met within {timeout}s: {fn}"
-            return value
-        time.sleep(interval)
-
-
-def purge_cluster(ecs, name):
-    """Delete the cluster's services (force), wait for their tasks to go, delete the cluster."""
-    try:
-        for a in ecs.list_services(cluster=name, maxResults=100)["serviceArns"]:
-            try:
-                ecs.delete_service(cluster=name, service=a, force=True)
-            except Exception:
-                pass
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                ecs.delete_cluster(cluster=name)
-                return
-            except Exception:
-                time.sleep(0.2)
-    except Exception:
-        pass
 
 
 @pytest.fixture

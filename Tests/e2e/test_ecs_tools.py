@@ -17,19 +17,14 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
-from helpers import make_client, tool_env
+from helpers import tool_env
+from ecs_helpers import NETWORK, uid
 
-NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"]}}
 FAST = {"Delay": 1, "MaxAttempts": 60}
 IMAGE = "public.ecr.aws/docker/library/nginx:1.25"
-
-
-def uid(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def tool_path(name):
@@ -51,11 +46,6 @@ def tools():
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "ecs-deploy", "ansible"], check=True, timeout=1200)
     assert present(), "ecs-deploy and ansible could not be installed"
     return {"ecs": tool_path("ecs"), "ansible-playbook": tool_path("ansible-playbook")}
-
-
-@pytest.fixture(scope="module")
-def ecs(endpoint):
-    return make_client(endpoint, "ecs")
 
 
 @pytest.fixture

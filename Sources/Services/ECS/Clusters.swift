@@ -94,7 +94,8 @@ extension ECSService {
     /// The cluster document with its live counts, and the optional parts `include` asks for.
     func describe(_ c: Cluster, include: Set<String>, _ scope: Scope) async throws -> JSON {
         var c = c
-        let counts = await scheduler.clusterCounts(c.clusterArn)
+        // One look at the scheduler: the totals and the EC2 share agree with each other.
+        let (counts, ec2) = await scheduler.clusterCountsWithEC2(c.clusterArn)
         c.runningTasksCount = counts.running
         c.pendingTasksCount = counts.pending
         c.activeServicesCount = counts.services
@@ -105,7 +106,6 @@ extension ECSService {
         if !include.contains("CONFIGURATIONS") { json["configuration"] = nil }
         if !include.contains("ATTACHMENTS") { json["attachments"] = nil; json["attachmentsStatus"] = nil }
         if include.contains("STATISTICS") {
-            let ec2 = await scheduler.ec2Counts(c.clusterArn)
             json["statistics"] = try JSON.encode([
                 KeyValuePair(name: "runningFargateTasksCount", value: String(counts.running - ec2.running)),
                 KeyValuePair(name: "pendingFargateTasksCount", value: String(counts.pending - ec2.pending)),

@@ -133,6 +133,11 @@ extension Scheduler {
     }
 
     /// The cluster's tasks on the EC2 launch type (running, pending) and its ACTIVE EC2 services, for its statistics.
+    func clusterCountsWithEC2(_ clusterArn: String)
+        -> (all: (running: Int, pending: Int, services: Int, draining: Int), ec2: (running: Int, pending: Int, services: Int)) {
+        (clusterCounts(clusterArn), ec2Counts(clusterArn))
+    }
+
     func ec2Counts(_ clusterArn: String) -> (running: Int, pending: Int, services: Int) {
         var running = 0, pending = 0
         for e in tasks.values where e.task.clusterArn == clusterArn && !e.task.isStopped && e.task.launchType == "EC2" {

@@ -146,13 +146,20 @@ extension Scheduler {
 
     /// Start `count` tasks of a deployment; the ids of those started.
     func launchServiceTasks(_ e: inout ServiceEntry, deployment: Deployment, count: Int, now: Double) -> [String] {
-        let definition: TaskDefinition?
-        do {
-            definition = try store.db.readNow { db in
-                try Row.fetchOne(db, sql: "SELECT doc, tags FROM task_definition WHERE arn = ?", arguments: [deployment.taskDefinition])
-            }.map { try TaskDefinition(doc: $0["doc"], tags: $0["tags"]) }
-        } catch { definition = nil }
-        guard let definition else { return [] }
+        guard let factory = serviceTaskFactory(e, taskDefinition: deployment.taskDefinition, startedBy: deployment.id,
+                                               launchType: e.service.launchType, strategy: e.service.capacityProviderStrategy,
+                                               platformVersion: e.service.platformVersion) else { return [] }
+        return start(factory, count: count, now: now)
+    }
+
+    /// How a service makes its tasks, for one deployment or task set (`startedBy`, which tasks also belong to): its
+    /// task definition, the tags propagated as the service says, its launch type or capacity provider.
+    func serviceTaskFactory(_ e: ServiceEntry, taskDefinition arn: String, startedBy id: String, launchType: String?,
+                            strategy: [CapacityProviderStrategyItem]?, platformVersion: String?) -> TaskFactory? {
+        let definition = try? store.db.readNow { db in
+            try Row.fetchOne(db, sql: "SELECT doc, tags FROM task_definition WHERE arn = ?", arguments: [arn])
+        }.map { try TaskDefinition(doc: $0["doc"], tags: $0["tags"]) }
+        guard let definition else { return nil }
         var tags: [Tag] = []
         switch e.service.propagateTags {
         case "SERVICE": tags = e.service.tags
@@ -163,21 +170,23 @@ extension Scheduler {
             let cluster = e.service.clusterArn.split(separator: "/").last.map(String.init) ?? ""
             tags += [Tag(key: "aws:ecs:clusterName", value: cluster), Tag(key: "aws:ecs:serviceName", value: e.service.serviceName)]
         }
-        let factory = TaskFactory(
+        return TaskFactory(
             scope: e.scope, clusterArn: e.service.clusterArn, definition: definition,
-            launchType: e.service.capacityProviderStrategy == nil ? (e.service.launchType ?? "EC2") : nil,
-            capacityProviderName: e.service.capacityProviderStrategy?.first?.capacityProvider,
-            platformVersion: e.service.platformVersion, overrides: .object(["containerOverrides": .array([]), "inferenceAcceleratorOverrides": .array([])]),
-            startedBy: deployment.id, group: "service:\(e.service.serviceName)", tags: tags,
-            enableExecuteCommand: e.service.enableExecuteCommand, serviceArn: e.service.serviceArn, deploymentId: deployment.id)
-        var ids: [String] = []
-        for _ in 0..<count {
+            launchType: strategy == nil ? (launchType ?? "EC2") : nil, capacityProviderName: strategy?.first?.capacityProvider,
+            platformVersion: platformVersion == "LATEST" ? nil : platformVersion,
+            overrides: .object(["containerOverrides": .array([]), "inferenceAcceleratorOverrides": .array([])]),
+            startedBy: id, group: "service:\(e.service.serviceName)", tags: tags,
+            enableExecuteCommand: e.service.enableExecuteCommand, serviceArn: e.service.serviceArn, deploymentId: id)
+    }
+
+    /// Add `count` new tasks (PROVISIONING) from a factory; their ids.
+    func start(_ factory: TaskFactory, count: Int, now: Double) -> [String] {
+        (0..<count).map { _ in
             let t = factory.make(now: now)
             tasks[t.task.taskArn] = t
             dirtyTasks.insert(t.task.taskArn)
-            ids.append(t.task.id)
+            return t.task.id
         }
-        return ids
     }
 
     /// Each deployment's running and pending counts, the service's totals; old deployments without tasks go.

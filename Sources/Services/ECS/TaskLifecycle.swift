@@ -72,11 +72,10 @@ extension Scheduler {
             // Nothing started: the task goes straight to STOPPED with the reason.
             e.task.desiredStatus = "STOPPED"
             markStopped(&e, code: "TaskFailedToStart", reason: f.reason, now: now)
+        case .success(let run) where e.task.desiredStatus != "RUNNING":
+            // Stopped while it was being prepared: nothing of it starts, its network goes.
+            runtime.release(run)
         case .success(let run):
-            guard e.task.desiredStatus == "RUNNING" else {
-                tasks[arn] = e
-                return
-            }
             e.run = run
             e.meta.runsProcesses = run.containers.contains { $0.launch != nil }
             e.task.lastStatus = "PENDING"

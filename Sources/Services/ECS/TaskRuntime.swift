@@ -264,11 +264,13 @@ final class TaskRuntime: Sendable {
 
     /// After the task stopped: nothing of it is left running.
     func release(_ run: TaskRun?) {
+        guard let run else { return }
         killAll(run)
-        if let network = run?.network {
+        if let network = run.network {
             network.close()
             addresses.give(network.hostAddress)
         }
+        try? FileManager.default.removeItem(atPath: run.directory)
     }
 
     func killAll(_ run: TaskRun?) {

@@ -121,39 +121,11 @@ extension Scheduler {
 
     /// Start `count` tasks of a task set; the ids of those started.
     func launchTaskSetTasks(_ e: ServiceEntry, _ ts: TaskSet, count: Int, now: Double) -> [String] {
-        let definition: TaskDefinition?
-        do {
-            definition = try store.db.readNow { db in
-                try Row.fetchOne(db, sql: "SELECT doc, tags FROM task_definition WHERE arn = ?", arguments: [ts.taskDefinition])
-            }.map { try TaskDefinition(doc: $0["doc"], tags: $0["tags"]) }
-        } catch { definition = nil }
-        guard let definition else { return [] }
-        var tags: [Tag] = []
-        switch e.service.propagateTags {
-        case "SERVICE": tags = e.service.tags
-        case "TASK_DEFINITION": tags = definition.tags
-        default: break
+        guard let factory = serviceTaskFactory(e, taskDefinition: ts.taskDefinition, startedBy: ts.id, launchType: ts.launchType,
+                                               strategy: ts.capacityProviderStrategy, platformVersion: ts.platformVersion) else {
+            return []
         }
-        if e.service.enableECSManagedTags {
-            let cluster = e.service.clusterArn.split(separator: "/").last.map(String.init) ?? ""
-            tags += [Tag(key: "aws:ecs:clusterName", value: cluster), Tag(key: "aws:ecs:serviceName", value: e.service.serviceName)]
-        }
-        let factory = TaskFactory(
-            scope: e.scope, clusterArn: e.service.clusterArn, definition: definition,
-            launchType: ts.capacityProviderStrategy == nil ? (ts.launchType ?? "EC2") : nil,
-            capacityProviderName: ts.capacityProviderStrategy?.first?.capacityProvider,
-            platformVersion: ts.platformVersion == "LATEST" ? nil : ts.platformVersion,
-            overrides: .object(["containerOverrides": .array([]), "inferenceAcceleratorOverrides": .array([])]),
-            startedBy: ts.id, group: "service:\(e.service.serviceName)", tags: tags,
-            enableExecuteCommand: e.service.enableExecuteCommand, serviceArn: e.service.serviceArn, deploymentId: ts.id)
-        var ids: [String] = []
-        for _ in 0..<count {
-            let t = factory.make(now: now)
-            tasks[t.task.taskArn] = t
-            dirtyTasks.insert(t.task.taskArn)
-            ids.append(t.task.id)
-        }
-        return ids
+        return start(factory, count: count, now: now)
     }
 
     /// Change a service and answer something from it, saved before this returns; nil when there is no such service.
