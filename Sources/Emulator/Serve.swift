@@ -101,8 +101,10 @@ struct Serve: AsyncParsableCommand {
         let startedAt = Date().timeIntervalSince1970
         // Access keys issued through IAM sign requests too (--strict-auth) and act in the account that issued them.
         let iam = try IAMService(directory: dataDir, clock: clock)
+        // ECS tasks' roles get temporary keys; they sign requests like IAM's (and are verified under --strict-auth).
+        let taskRoleCredentials = TaskRoleCredentials()
         let auth = AuthSettings(strict: strict, credentials: creds, defaultAccount: account, defaultRegion: region,
-                                provider: iam.credentials)
+                                provider: CredentialProviders([iam.credentials, taskRoleCredentials]))
         let postSecrets: (@Sendable (String) -> String?)? = strict ? { @Sendable (key: String) in auth.secret(for: key) } : nil
         let sqs = try SQSService(directory: dataDir, clock: clock, logger: logger)
         // S3 publishes event notifications to SQS and Lambda through Core's QueueEventSink and FunctionEventSink;
@@ -124,13 +126,14 @@ struct Serve: AsyncParsableCommand {
         // ECS tasks run under the same supervisor, read environment files from S3, write awslogs to CloudWatch Logs
         // and resolve their secrets in Secrets Manager.
         let ecs = try ECSService(directory: dataDir, clock: clock, endpoint: endpoint, logs: logs, supervisor: supervisor,
-                                 objects: s3, images: ecsImages ?? env["CLOUDLESS_ECS_IMAGES"], logger: logger)
+                                 objects: s3, images: ecsImages ?? env["CLOUDLESS_ECS_IMAGES"],
+                                 roleCredentials: taskRoleCredentials, logger: logger)
         ecs.connect(secrets: secretsManager)
         try await ecs.load()
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling,
-                                          STSService(credentials: iam.credentials), iam]
+                                          STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"

@@ -20,7 +20,8 @@ import Testing
         directory = NSTemporaryDirectory() + "ecs-ts-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         ecs = try ECSService(directory: directory, clock: EmulatorClock(), endpoint: ServerEndpoint(), logs: DiscardingLogSink(),
-                             supervisor: ProcessSupervisor(), objects: nil, images: nil, logger: Logger(label: "ecs-test"))
+                             supervisor: ProcessSupervisor(), objects: nil, images: nil, roleCredentials: TaskRoleCredentials(),
+                             logger: Logger(label: "ecs-test"))
     }
 
     /// One API call through `handle`, as the gateway makes it.

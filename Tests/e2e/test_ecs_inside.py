@@ -17,12 +17,13 @@ PROBE = r"""
 import json, os, urllib.request
 import boto3
 secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["SECRET_ID"])["SecretString"]
-who = boto3.client("sts").get_caller_identity()["Account"]
+identity = boto3.client("sts").get_caller_identity()
+who, arn = identity["Account"], identity["Arn"]
 meta = os.environ["ECS_CONTAINER_METADATA_URI_V4"]
 task = json.load(urllib.request.urlopen(meta + "/task"))
 container = json.load(urllib.request.urlopen(meta))
 tagged = json.load(urllib.request.urlopen(meta + "/taskWithTags"))
-print(json.dumps({"secret": secret, "account": who, "task": task, "container": container, "tags": tagged.get("TaskTags"),
+print(json.dumps({"secret": secret, "account": who, "arn": arn, "task": task, "container": container, "tags": tagged.get("TaskTags"),
                   "env": sorted(os.environ)}), flush=True)
 """
 
@@ -40,6 +41,29 @@ def clients(server):
 
 
 def test_boto3_inside_a_task_needs_no_configuration(server, clients):
+    report, task = probe(clients)
+    assert report["container"]["Name"] == "probe" and report["container"]["KnownStatus"] == "RUNNING"
+    assert report["container"]["LogDriver"] == "awslogs"
+    assert report["tags"] == {"team": "blue"}
+    env = set(report["env"])
+    assert {"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "ECS_CONTAINER_METADATA_URI_V4", "SECRET_ID"} <= env
+    assert "CLOUDLESS_SECRET_MARKER" not in env and "AWS_ACCESS_KEY_ID" not in env
+
+
+def test_task_role_credentials_are_verified_under_strict_auth():
+    """The task role's temporary key signs the task's requests; a --strict-auth server verifies them."""
+    s = Server(args=["--strict-auth"]).start()
+    try:
+        clients = {name: make_client(s.endpoint, name) for name in ("ecs", "logs", "secretsmanager")}
+        report, task = probe(clients)
+        assert report["arn"] == f"arn:aws:sts::000000000000:assumed-role/probe/{task['taskArn'].rsplit('/', 1)[1]}"
+    finally:
+        s.stop()
+
+
+def probe(clients):
+    """Run the probe task to its end; (its report, the task as RunTask answered it)."""
     ecs, logs, sm = clients["ecs"], clients["logs"], clients["secretsmanager"]
     name = "inside/" + uuid.uuid4().hex[:6]
     sm.create_secret(Name=name, SecretString="from-secrets-manager")
@@ -69,13 +93,7 @@ def test_boto3_inside_a_task_needs_no_configuration(server, clients):
     assert report["task"]["Family"] == "probe" and report["task"]["Revision"] == "1"
     assert report["task"]["Cluster"].endswith(f":cluster/{cluster}")
     assert report["task"]["Containers"][0]["Name"] == "probe"
-    assert report["container"]["Name"] == "probe" and report["container"]["KnownStatus"] == "RUNNING"
-    assert report["container"]["LogDriver"] == "awslogs"
-    assert report["tags"] == {"team": "blue"}
-    env = set(report["env"])
-    assert {"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            "ECS_CONTAINER_METADATA_URI_V4", "SECRET_ID"} <= env
-    assert "CLOUDLESS_SECRET_MARKER" not in env and "AWS_ACCESS_KEY_ID" not in env
+    return report, task
 
 
 def test_kill_9_mid_deployment_then_the_service_converges_with_no_old_process(tmp_path):

@@ -10,3 +10,20 @@ public protocol CredentialProvider: Sendable {
 extension CredentialProvider {
     public func principal(for accessKeyID: String) -> (arn: String, userID: String)? { nil }
 }
+
+/// Several providers asked in order (IAM's access keys, then ECS task roles' temporary keys).
+public struct CredentialProviders: CredentialProvider {
+    let providers: [any CredentialProvider]
+
+    public init(_ providers: [any CredentialProvider]) { self.providers = providers }
+
+    public func secretKey(for accessKeyID: String) -> (secret: String, account: String)? {
+        for p in providers { if let found = p.secretKey(for: accessKeyID) { return found } }
+        return nil
+    }
+
+    public func principal(for accessKeyID: String) -> (arn: String, userID: String)? {
+        for p in providers { if let found = p.principal(for: accessKeyID) { return found } }
+        return nil
+    }
+}

@@ -13,18 +13,22 @@ public struct ECSService: AWSService {
     let scheduler: Scheduler
     let runtime: TaskRuntime
     let secretLink: SecretResolverLink
+    let roleCredentials: TaskRoleCredentials
     let clock: EmulatorClock
     let logger: Logger
 
     /// `images`: the `--ecs-images` file (what an image runs as a local process), or nil.
+    /// `roleCredentials`: where the keys handed to tasks' roles are kept, which the gateway also consults.
     public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
-                objects: (any ObjectSource)?, images: String?, logger: Logger) throws {
+                objects: (any ObjectSource)?, images: String?, roleCredentials: TaskRoleCredentials, logger: Logger) throws {
         store = try ECSStore(directory: directory)
         let map = try images.map { try ImageMap(file: $0) } ?? ImageMap()
         secretLink = SecretResolverLink()
         runtime = TaskRuntime(supervisor: supervisor, logs: logs, secrets: secretLink, objects: objects, endpoint: endpoint,
-                              images: map, directory: directory + "/ecs/tasks", clock: clock, logger: logger)
+                              images: map, directory: directory + "/ecs/tasks", clock: clock, roleCredentials: roleCredentials,
+                              logger: logger)
         scheduler = Scheduler(store: store, clock: clock, runtime: runtime, logger: logger)
+        self.roleCredentials = roleCredentials
         self.clock = clock
         self.logger = logger
     }

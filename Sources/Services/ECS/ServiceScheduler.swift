@@ -148,14 +148,15 @@ extension Scheduler {
     func launchServiceTasks(_ e: inout ServiceEntry, deployment: Deployment, count: Int, now: Double) -> [String] {
         guard let factory = serviceTaskFactory(e, taskDefinition: deployment.taskDefinition, startedBy: deployment.id,
                                                launchType: e.service.launchType, strategy: e.service.capacityProviderStrategy,
-                                               platformVersion: e.service.platformVersion) else { return [] }
+                                               platformVersion: e.service.platformVersion,
+                                               network: deployment.networkConfiguration) else { return [] }
         return start(factory, count: count, now: now)
     }
 
     /// How a service makes its tasks, for one deployment or task set (`startedBy`, which tasks also belong to): its
     /// task definition, the tags propagated as the service says, its launch type or capacity provider.
     func serviceTaskFactory(_ e: ServiceEntry, taskDefinition arn: String, startedBy id: String, launchType: String?,
-                            strategy: [CapacityProviderStrategyItem]?, platformVersion: String?) -> TaskFactory? {
+                            strategy: [CapacityProviderStrategyItem]?, platformVersion: String?, network: JSON?) -> TaskFactory? {
         let definition = try? store.db.readNow { db in
             try Row.fetchOne(db, sql: "SELECT doc, tags FROM task_definition WHERE arn = ?", arguments: [arn])
         }.map { try TaskDefinition(doc: $0["doc"], tags: $0["tags"]) }
@@ -176,7 +177,8 @@ extension Scheduler {
             platformVersion: platformVersion == "LATEST" ? nil : platformVersion,
             overrides: .object(["containerOverrides": .array([]), "inferenceAcceleratorOverrides": .array([])]),
             startedBy: id, group: "service:\(e.service.serviceName)", tags: tags,
-            enableExecuteCommand: e.service.enableExecuteCommand, serviceArn: e.service.serviceArn, deploymentId: id)
+            enableExecuteCommand: e.service.enableExecuteCommand, serviceArn: e.service.serviceArn, deploymentId: id,
+            networkConfiguration: network)
     }
 
     /// Add `count` new tasks (PROVISIONING) from a factory; their ids.

@@ -120,8 +120,8 @@ extension ECSService {
 
     // MARK: Task role credentials
 
-    /// Credentials for the task role, as the container credentials provider of every SDK reads them. The access key is
-    /// the task's 12-digit account id: Cloudless takes such a key as that account.
+    /// Credentials for the task role, as the container credentials provider of every SDK reads them: a temporary key
+    /// that acts in the task's account (verified under --strict-auth too).
     func credentials(task id: String) async -> AWSResponse {
         guard let e = await scheduler.taskByID(id), !e.task.isStopped,
               let definition = try? findTaskDefinition(e.task.taskDefinitionArn, Scope(account: e.meta.account, region: e.meta.region)),
@@ -129,8 +129,9 @@ extension ECSService {
             return Self.json(.object(["message": .string("no task role for this task")]), status: .notFound)
         }
         let expiration = Self.iso(Date().timeIntervalSince1970 + 6 * 3600).replacingOccurrences(of: #"\.\d+Z"#, with: "Z", options: .regularExpression)
+        let (key, secret) = roleCredentials.credentials(taskID: id, account: e.meta.account, roleArn: role)
         return Self.json(.object([
-            "AccessKeyId": .string(e.meta.account), "SecretAccessKey": .string("test"),
+            "AccessKeyId": .string(key), "SecretAccessKey": .string(secret),
             "Token": .string("cloudless-task-\(id)"), "Expiration": .string(expiration), "RoleArn": .string(role),
         ]))
     }

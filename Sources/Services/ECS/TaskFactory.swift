@@ -17,6 +17,8 @@ struct TaskFactory {
     var enableExecuteCommand: Bool
     var serviceArn: String?
     var deploymentId: String?
+    /// The awsvpc configuration the task was started with (its ENI's subnet).
+    var networkConfiguration: JSON? = nil
 
     func make(now: Double) -> TaskEntry {
         // A task placed by the FARGATE or FARGATE_SPOT capacity provider runs with the Fargate launch type.
@@ -29,7 +31,8 @@ struct TaskFactory {
         if definition.networkMode == "awsvpc" {
             let attachmentId = UUID().uuidString.lowercased()
             attachments.append(Attachment(id: attachmentId, type: "ElasticNetworkInterface", status: "PRECREATED", details: [
-                KeyValuePair(name: "subnetId", value: "subnet-cloudless"),
+                KeyValuePair(name: "subnetId", value: networkConfiguration?["awsvpcConfiguration"]?["subnets"]?.array?.first?.string
+                              ?? "subnet-00000000"),
                 KeyValuePair(name: "networkInterfaceId", value: "eni-" + id.prefix(17)),
                 KeyValuePair(name: "macAddress", value: "02:00:00:00:00:01"),
             ]))

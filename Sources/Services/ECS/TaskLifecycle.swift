@@ -99,7 +99,9 @@ extension Scheduler {
     func setAttachmentAddress(_ e: inout TaskEntry, _ ip: String) {
         for i in e.task.attachments.indices {
             e.task.attachments[i].status = "ATTACHED"
-            e.task.attachments[i].details.removeAll { $0.name == "privateIPv4Address" }
+            e.task.attachments[i].details.removeAll { $0.name == "privateIPv4Address" || $0.name == "privateDnsName" }
+            e.task.attachments[i].details.append(KeyValuePair(name: "privateDnsName",
+                                                              value: "ip-\(ip.replacingOccurrences(of: ".", with: "-")).ec2.internal"))
             e.task.attachments[i].details.append(KeyValuePair(name: "privateIPv4Address", value: ip))
         }
     }
@@ -345,6 +347,7 @@ extension Scheduler {
         }
         for i in e.task.attachments.indices { e.task.attachments[i].status = "DELETED" }
         runtime.release(e.run)
+        runtime.roleCredentials.revoke(taskID: e.task.id)
         e.run = nil
         taskStopped(e, now: now)
     }

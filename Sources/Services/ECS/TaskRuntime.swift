@@ -18,6 +18,7 @@ final class TaskRuntime: Sendable {
     let images: ImageMap
     let directory: String
     let clock: EmulatorClock
+    let roleCredentials: TaskRoleCredentials
     let logger: Logger
     /// CPU time seen at the previous sample, per process: utilization is the difference over wall time.
     private let cpuSamples = Mutex<[pid_t: (ticks: Double, at: Double)]>([:])
@@ -25,7 +26,8 @@ final class TaskRuntime: Sendable {
     let addresses = TaskAddresses()
 
     init(supervisor: ProcessSupervisor, logs: any LogSink, secrets: SecretResolverLink, objects: (any ObjectSource)?,
-         endpoint: ServerEndpoint, images: ImageMap, directory: String, clock: EmulatorClock, logger: Logger) {
+         endpoint: ServerEndpoint, images: ImageMap, directory: String, clock: EmulatorClock,
+         roleCredentials: TaskRoleCredentials, logger: Logger) {
         self.supervisor = supervisor
         self.logs = logs
         self.secrets = secrets
@@ -34,6 +36,7 @@ final class TaskRuntime: Sendable {
         self.images = images
         self.directory = directory
         self.clock = clock
+        self.roleCredentials = roleCredentials
         self.logger = logger
     }
 

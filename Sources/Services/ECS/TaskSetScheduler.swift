@@ -122,7 +122,8 @@ extension Scheduler {
     /// Start `count` tasks of a task set; the ids of those started.
     func launchTaskSetTasks(_ e: ServiceEntry, _ ts: TaskSet, count: Int, now: Double) -> [String] {
         guard let factory = serviceTaskFactory(e, taskDefinition: ts.taskDefinition, startedBy: ts.id, launchType: ts.launchType,
-                                               strategy: ts.capacityProviderStrategy, platformVersion: ts.platformVersion) else {
+                                               strategy: ts.capacityProviderStrategy, platformVersion: ts.platformVersion,
+                                               network: ts.networkConfiguration) else {
             return []
         }
         return start(factory, count: count, now: now)

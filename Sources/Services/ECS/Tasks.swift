@@ -106,7 +106,8 @@ extension ECSService {
             scope: scope, clusterArn: cluster.clusterArn, definition: definition, launchType: p.launchType,
             capacityProviderName: p.capacityProvider, platformVersion: try input.string("platformVersion"),
             overrides: overrides, startedBy: try input.string("startedBy"), group: try input.string("group"), tags: tags,
-            enableExecuteCommand: try input.bool("enableExecuteCommand") ?? false, serviceArn: nil, deploymentId: nil)
+            enableExecuteCommand: try input.bool("enableExecuteCommand") ?? false, serviceArn: nil, deploymentId: nil,
+            networkConfiguration: input.json("networkConfiguration"))
         let now = clock.now()
         let created = (0..<count).map { _ in factory.make(now: now) }
         if p.launchType == "EC2" {
