@@ -54,3 +54,20 @@ def purge_cluster(ecs, name):
                 time.sleep(0.2)
     except Exception:
         pass
+
+
+def delete_families(ecs, families):
+    """Deregister and delete every revision of the task definition families named."""
+    for family in families:
+        for status in ("ACTIVE", "INACTIVE"):
+            try:
+                arns = ecs.list_task_definitions(familyPrefix=family, status=status)["taskDefinitionArns"]
+            except Exception:
+                continue
+            for arn in arns:
+                try:
+                    if status == "ACTIVE":
+                        ecs.deregister_task_definition(taskDefinition=arn)
+                    ecs.delete_task_definitions(taskDefinitions=[arn])
+                except Exception:
+                    pass

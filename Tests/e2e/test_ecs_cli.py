@@ -9,12 +9,11 @@ between go through boto3."""
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
 from helpers import tool_env
-from ecs_helpers import IMAGE, NETWORK, uid
+from ecs_helpers import IMAGE, NETWORK, delete_families, purge_cluster, uid
 
 V2_PATH = "/usr/bin/aws"
 FAST = {"Delay": 1, "MaxAttempts": 30}
@@ -57,27 +56,8 @@ def names(ecs):
     """A cluster name and a family for the test; the cluster emptied and deleted, the family deleted afterwards."""
     n = {"cluster": uid("cli"), "family": uid("clifam")}
     yield n
-    try:
-        for arn in ecs.list_services(cluster=n["cluster"])["serviceArns"]:
-            ecs.delete_service(cluster=n["cluster"], service=arn, force=True)
-        for arn in ecs.list_tasks(cluster=n["cluster"])["taskArns"]:
-            ecs.stop_task(cluster=n["cluster"], task=arn)
-    except Exception:
-        pass
-    for status in ("ACTIVE", "INACTIVE"):
-        for arn in ecs.list_task_definitions(familyPrefix=n["family"], status=status)["taskDefinitionArns"]:
-            if status == "ACTIVE":
-                ecs.deregister_task_definition(taskDefinition=arn)
-            ecs.delete_task_definitions(taskDefinitions=[arn])
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            ecs.delete_cluster(cluster=n["cluster"])
-            break
-        except ecs.exceptions.ClusterNotFoundException:
-            break
-        except Exception:
-            time.sleep(0.2)
+    purge_cluster(ecs, n["cluster"])
+    delete_families(ecs, [n["family"]])
 
 
 def task_definition_json(family):

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import WaiterError
 
 from helpers import error, error_message
-from ecs_helpers import IMAGE, NETWORK, purge_cluster, uid, wait_for
+from ecs_helpers import IMAGE, NETWORK, delete_families, purge_cluster, uid, wait_for
 
 FAST = {"Delay": 1, "MaxAttempts": 30}
 EXEC_ROLE = "arn:aws:iam::000000000000:role/ecsTaskExecutionRole"
@@ -33,19 +33,7 @@ def families(ecs):
     """Task definition families the module registers; every revision deregistered and deleted after it."""
     made = []
     yield made
-    for fam in made:
-        for status in ("ACTIVE", "INACTIVE"):
-            try:
-                arns = ecs.list_task_definitions(familyPrefix=fam, status=status)["taskDefinitionArns"]
-            except Exception:
-                continue
-            for arn in arns:
-                try:
-                    if status == "ACTIVE":
-                        ecs.deregister_task_definition(taskDefinition=arn)
-                    ecs.delete_task_definitions(taskDefinitions=[arn])
-                except Exception:
-                    pass
+    delete_families(ecs, made)
 
 
 def sim(name="app", **kw):

@@ -14,7 +14,7 @@ import pytest
 
 from helpers import error, error_message, make_client
 from server import Server
-from ecs_helpers import IMAGE, NETWORK, purge_cluster, uid, wait_for
+from ecs_helpers import IMAGE, NETWORK, delete_families, purge_cluster, uid, wait_for
 
 CONTROLLER_ONLY = ("Amazon ECS only supports task set management on services configured to use external "
                    "deployment controllers.")
@@ -41,19 +41,7 @@ def cluster(ecs):
 def families(ecs):
     made = []
     yield made
-    for fam in made:
-        for status in ("ACTIVE", "INACTIVE"):
-            try:
-                arns = ecs.list_task_definitions(familyPrefix=fam, status=status)["taskDefinitionArns"]
-            except Exception:
-                continue
-            for arn in arns:
-                try:
-                    if status == "ACTIVE":
-                        ecs.deregister_task_definition(taskDefinition=arn)
-                    ecs.delete_task_definitions(taskDefinitions=[arn])
-                except Exception:
-                    pass
+    delete_families(ecs, made)
 
 
 def register(ecs, families, family=None, version="1"):
