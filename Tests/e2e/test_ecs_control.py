@@ -720,6 +720,20 @@ def test_delete_service_at_zero_needs_no_force(ecs, cluster, families):
     assert ecs.delete_service(cluster=cluster, service=name)["service"]["status"] == "DRAINING"
 
 
+def test_create_service_retried_with_its_client_token_answers_the_same_service(ecs, cluster, families):
+    td = register(ecs, families)["taskDefinitionArn"]
+    name = uid("tok")
+    first = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=td, desiredCount=0,
+                               launchType="FARGATE", networkConfiguration=NETWORK, clientToken="retry-1")["service"]
+    again = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=td, desiredCount=0,
+                               launchType="FARGATE", networkConfiguration=NETWORK, clientToken="retry-1")["service"]
+    assert again["serviceArn"] == first["serviceArn"] and again["createdAt"] == first["createdAt"]
+    with pytest.raises(Exception) as e:
+        ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=td, desiredCount=0,
+                           launchType="FARGATE", networkConfiguration=NETWORK, clientToken="retry-2")
+    assert error(e) == ("InvalidParameterException", 400)
+
+
 def test_service_errors(ecs, cluster, families):
     td = register(ecs, families)["taskDefinitionArn"]
     name = create_service(ecs, cluster, td, desired=0)["serviceName"]

@@ -207,6 +207,8 @@ struct ServiceSchedulerState: Codable, Sendable {
     var serviceDeployments: [String: String] = [:]
     /// CreateTaskSet's clientToken → the id of the task set it created (idempotent retries).
     var taskSetClientTokens: [String: String]?
+    /// The clientToken CreateService was called with (a retry with it answers the same service).
+    var clientToken: String?
 
     init() {}
 
@@ -223,6 +225,7 @@ struct ServiceSchedulerState: Codable, Sendable {
         serviceConnectNamespace = try c.decodeIfPresent(String.self, forKey: .serviceConnectNamespace)
         serviceDeployments = try c.decodeIfPresent([String: String].self, forKey: .serviceDeployments) ?? [:]
         taskSetClientTokens = try c.decodeIfPresent([String: String].self, forKey: .taskSetClientTokens)
+        clientToken = try c.decodeIfPresent(String.self, forKey: .clientToken)
     }
 }
 

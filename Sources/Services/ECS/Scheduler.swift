@@ -88,6 +88,10 @@ actor Scheduler {
                 markStopped(&entry, code: "TerminationNotice",
                             reason: "Task stopped: the emulator restarted and the task's processes are gone.", now: now)
                 dirtyTasks.insert(entry.task.taskArn)
+            } else if ["PENDING", "ACTIVATING"].contains(entry.task.lastStatus) {
+                // A simulated task caught starting is prepared again (its dependencies are waited for anew).
+                entry.task.lastStatus = "PROVISIONING"
+                dirtyTasks.insert(entry.task.taskArn)
             }
             tasks[entry.task.taskArn] = entry
         }

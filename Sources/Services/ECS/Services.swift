@@ -85,6 +85,10 @@ extension ECSService {
         }
         let arn = serviceArn(name, cluster, scope)
         if let existing = await scheduler.service(arn), existing.service.status != "INACTIVE" {
+            // A retry with the clientToken that created it answers the service it made.
+            if let token = try input.string("clientToken"), token == existing.state.clientToken {
+                return ["service": try JSON.encode(existing.service)]
+            }
             throw ECSError.invalid("Creation of service was not idempotent.")
         }
         let now = clock.now()
@@ -109,6 +113,7 @@ extension ECSService {
         }
         if controllerType != "ECS" { service.taskSets = try Self.initialTaskSets(service, controller: controllerType, placement: p, now: now) }
         var state = ServiceSchedulerState()
+        state.clientToken = try input.string("clientToken")
         state.serviceConnectNamespace = input.json("serviceConnectConfiguration")?["namespace"]?.string
             ?? cluster.serviceConnectDefaults?["namespace"]?.string
         try await scheduler.putService(ServiceEntry(service: service, state: state, scope: scope))
