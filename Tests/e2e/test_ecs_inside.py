@@ -23,7 +23,9 @@ meta = os.environ["ECS_CONTAINER_METADATA_URI_V4"]
 task = json.load(urllib.request.urlopen(meta + "/task"))
 container = json.load(urllib.request.urlopen(meta))
 tagged = json.load(urllib.request.urlopen(meta + "/taskWithTags"))
-print(json.dumps({"secret": secret, "account": who, "arn": arn, "task": task, "container": container, "tags": tagged.get("TaskTags"),
+stats = json.load(urllib.request.urlopen(meta + "/stats"))
+task_stats = json.load(urllib.request.urlopen(meta + "/task/stats"))
+print(json.dumps({"secret": secret, "account": who, "arn": arn, "task": task, "stats": stats, "task_stats": task_stats, "container": container, "tags": tagged.get("TaskTags"),
                   "env": sorted(os.environ)}), flush=True)
 """
 
@@ -45,6 +47,11 @@ def test_boto3_inside_a_task_needs_no_configuration(server, clients):
     assert report["container"]["Name"] == "probe" and report["container"]["KnownStatus"] == "RUNNING"
     assert report["container"]["LogDriver"] == "awslogs"
     assert report["tags"] == {"team": "blue"}
+    stats = report["stats"]
+    assert stats["name"] == "probe" and stats["memory_stats"]["usage"] > 1_000_000
+    assert stats["memory_stats"]["limit"] == 512 * 1_048_576
+    assert stats["cpu_stats"]["cpu_usage"]["total_usage"] > 0 and stats["cpu_stats"]["system_cpu_usage"] > 0
+    assert list(report["task_stats"].values())[0]["name"] == "probe"
     env = set(report["env"])
     assert {"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
             "ECS_CONTAINER_METADATA_URI_V4", "SECRET_ID"} <= env

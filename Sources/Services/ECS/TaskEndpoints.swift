@@ -104,12 +104,14 @@ extension ECSService {
         return doc
     }
 
+    /// Docker's stats for a container: its process's CPU and memory (zeros for a simulated one).
     func stats(_ c: Container, _ e: TaskEntry) -> JSON {
-        .object([
-            "read": .string(Self.iso(clock.now())), "name": .string(c.name), "id": .string(String(c.containerArn.split(separator: "/").last ?? "")),
-            "cpu_stats": .object(["cpu_usage": .object(["total_usage": .number(0)]), "online_cpus": .number(2)]),
-            "memory_stats": .object(["usage": .number(0), "limit": .number((Double(e.task.memory ?? "") ?? 0) * 1_048_576)]),
-        ])
+        let process = e.run?.containers.first { $0.spec.name == c.name }?.process
+        let measured = process.map { ContainerStats(pid: $0.pid) } ?? ContainerStats()
+        let limitMiB = e.run?.containers.first { $0.spec.name == c.name }?.spec.memory.map(Double.init)
+            ?? Double(e.task.memory ?? "") ?? 0
+        return measured.json(name: c.name, id: String(c.containerArn.split(separator: "/").last ?? ""),
+                             read: Self.iso(clock.now()), limitBytes: limitMiB * 1_048_576)
     }
 
     static func iso(_ t: Double) -> String {
