@@ -58,6 +58,8 @@ actor FunctionInstance {
         delivered?.id == requestID ? delivered?.at : nil
     }
     var lastUsed = ContinuousClock.now
+    /// The runtime's exit status once it has exited.
+    var exitCode: Int32?
 
     init(id: String, logStream: String) {
         self.id = id
@@ -76,7 +78,8 @@ actor FunctionInstance {
     /// Run one invocation; returns when the runtime answers, fails, exits or the pool times it out.
     func invoke(_ invocation: Invocation) async -> InvocationOutcome {
         if let (type, document) = queuedInitError { return .initError(type: type, document: document) }
-        if isDead { return .exited(-1) }
+        // A runtime that exited before this invocation reached it answers with its own exit status.
+        if isDead { return .exited(exitCode ?? -1) }
         return await withCheckedContinuation { c in
             current = (invocation.requestID, c)
             if let waiter = nextWaiter {
@@ -97,6 +100,7 @@ actor FunctionInstance {
 
     func processExited(_ code: Int32) {
         isDead = true
+        exitCode = code
         finish(.exited(code))
         nextWaiter?.resume(returning: nil)
         nextWaiter = nil
