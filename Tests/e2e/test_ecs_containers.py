@@ -5,6 +5,8 @@ an exec-form (CMD) health check, `ulimits`, `workingDirectory`. Output is read b
 
 The module has its own server: it moves the clock."""
 import json
+import socket
+import urllib.request
 import uuid
 
 import pytest
@@ -158,3 +160,44 @@ def test_ulimits_apply_to_the_process(c):
         {"name": "nofile", "softLimit": 1000, "hardLimit": 2000}, {"name": "core", "softLimit": 0, "hardLimit": 0}])])
     stopped(c, task)
     assert output(c, "limits", "app", task) == ["nofile=1000 core=0"]
+
+
+def test_host_network_task_stops_when_its_port_is_taken(c):
+    """Without a network namespace (host and bridge modes), tasks share the host's ports: a port another process
+    holds stops the task with Docker's reason, and a free one serves from the host's address."""
+    c.ecs.register_container_instance(cluster=c.cluster, instanceIdentityDocument=json.dumps({
+        "instanceId": "i-" + uuid.uuid4().hex[:17], "region": "us-east-1", "availabilityZone": "us-east-1a",
+        "instanceType": "t3.medium"}))
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    try:
+        for family, port in (("hostclash", taken), ("hostfree", free)):
+            c.ecs.register_task_definition(family=family, networkMode="host", containerDefinitions=[{
+                "name": "web", "image": "x", "memory": 128, "dockerLabels": {"cloudless.run": "process"},
+                "entryPoint": ["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                "portMappings": [{"containerPort": port}]}])
+        clash = c.ecs.run_task(cluster=c.cluster, taskDefinition="hostclash", launchType="EC2")["tasks"][0]["taskArn"]
+        t = stopped(c, clash)
+        assert t["stopCode"] == "TaskFailedToStart"
+        assert t["stoppedReason"] == ("CannotStartContainerError: Error response from daemon: driver failed programming "
+                                      f"external connectivity on endpoint web: Bind for 0.0.0.0:{taken} failed: port is already allocated")
+        ok = c.ecs.run_task(cluster=c.cluster, taskDefinition="hostfree", launchType="EC2")["tasks"][0]["taskArn"]
+        wait_for(lambda: describe(c, ok)["lastStatus"] == "RUNNING")
+        wait_for(lambda: _answers(f"http://127.0.0.1:{free}/"))
+        c.ecs.stop_task(cluster=c.cluster, task=ok)
+        stopped(c, ok)
+    finally:
+        holder.close()
+
+
+def _answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return r.status == 200
+    except Exception:
+        return False
