@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         // libcrypto (MD5/SHA/HMAC) and zlib (CRC32) from the system: seconds to build, unlike swift-crypto.
@@ -113,6 +114,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "CloudFormation",
+            dependencies: [
+                "Core",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/Services/CloudFormation",
+            swiftSettings: strict
+        ),
+        .target(
             name: "STS",
             dependencies: ["Core"],
             path: "Sources/Services/STS",
@@ -121,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "ApplicationAutoScaling", "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
+                "ApplicationAutoScaling", "CloudFormation", "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -141,6 +153,8 @@ let package = Package(
         .testTarget(name: "ECSTests", dependencies: ["ECS", "Core"], path: "Tests/ECSTests", swiftSettings: strict),
         .testTarget(name: "ApplicationAutoScalingTests", dependencies: ["ApplicationAutoScaling", "Core"],
                     path: "Tests/ApplicationAutoScalingTests", swiftSettings: strict),
+        .testTarget(name: "CloudFormationTests", dependencies: ["CloudFormation", "Core"],
+                    path: "Tests/CloudFormationTests", swiftSettings: strict),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
 import ApplicationAutoScaling
 import ArgumentParser
+import CloudFormation
 import Core
 import Foundation
 import Hummingbird
@@ -132,12 +133,16 @@ struct Serve: AsyncParsableCommand {
         try await ecs.load()
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling,
+        // CloudFormation drives the services' resource types through Core's ResourceProvider (none registered yet).
+        let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: ResourceProviders([]),
+                                                       logger: logger)
+        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
         identification.queryVersions[IAMService.apiVersion] = "iam"
+        identification.queryVersions[CloudFormationService.apiVersion] = "cloudformation"
         identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
         let started = ContinuousClock.now
         let gateway = Gateway(

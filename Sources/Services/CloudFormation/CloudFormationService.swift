@@ -1,0 +1,479 @@
+import Core
+import Foundation
+import Logging
+
+/// AWS CloudFormation over the Query protocol (`Version=2010-05-15`): stacks from JSON and YAML templates, created,
+/// updated and deleted in the background by `StackEngine` through the services' `ResourceProvider`s.
+public struct CloudFormationService: AWSService {
+    public let signingName = "cloudformation"
+    public let wireProtocol = WireProtocol.query
+    public static let apiVersion = "2010-05-15"
+    static let xmlns = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
+    public var queryNamespace: String? { Self.xmlns }
+    let store: StackStore
+    let engine: StackEngine
+    let clock: EmulatorClock
+    let recovery: Task<Void, Never>
+
+    public init(directory: String, clock: EmulatorClock, providers: ResourceProviders, logger: Logger) throws {
+        store = try StackStore(directory: directory)
+        self.clock = clock
+        engine = StackEngine(store: store, providers: providers, builtIn: ResourceProviders([WaitConditionHandleProvider()]),
+                             clock: clock, logger: logger)
+        let engine = self.engine
+        // Stacks a restart caught IN_PROGRESS (read now, before any request starts an operation of its own).
+        let stuck = try store.inProgress().map(\.id)
+        recovery = Task { await engine.recover(stuck) }
+    }
+
+    /// Wait until every stack operation started so far has finished (tests).
+    public func settle() async {
+        await recovery.value
+        await engine.settle()
+    }
+
+    public func reset() async throws {
+        await engine.settle()
+        try store.reset()
+    }
+
+    public func operationName(for request: AWSRequest) -> String {
+        request.queryValue("Action") ?? "-"
+    }
+
+    struct Caller {
+        var account: String
+        var region: String
+        var now: Double
+    }
+
+    typealias Answer = ((inout XMLWriter) -> Void)?
+
+    public func handle(_ request: AWSRequest) async throws -> AWSResponse {
+        let parameters = try await QueryProtocol.parameters(request)
+        guard let action = parameters["Action"] else { throw AWSError("MissingAction", "Missing Action") }
+        let caller = Caller(account: request.caller.accountID, region: request.caller.region, now: clock.now())
+        let answer = try await perform(action, parameters, caller)
+        return QueryProtocol.response(action: action, xmlns: Self.xmlns, requestID: request.requestID, result: answer)
+    }
+
+    func perform(_ action: String, _ p: [String: String], _ caller: Caller) async throws -> Answer {
+        switch action {
+        case "CreateStack": return try await createStack(p, caller)
+        case "UpdateStack": return try await updateStack(p, caller)
+        case "DeleteStack": return try await deleteStack(p, caller)
+        case "DescribeStacks": return try describeStacks(p, caller)
+        case "ListStacks": return try listStacks(p, caller)
+        case "DescribeStackEvents": return try describeStackEvents(p, caller)
+        case "DescribeStackResource": return try describeStackResource(p, caller)
+        case "DescribeStackResources": return try describeStackResources(p, caller)
+        case "ListStackResources": return try listStackResources(p, caller)
+        case "GetTemplate": return try getTemplate(p, caller)
+        case "ValidateTemplate", "GetTemplateSummary": return try validateTemplate(p, caller, summary: action == "GetTemplateSummary")
+        case "ListExports": return try listExports(p, caller)
+        default:
+            throw AWSError("InvalidAction", "Could not find operation \(action) for version \(p["Version"] ?? "NO_VERSION_SPECIFIED")")
+        }
+    }
+
+    // MARK: Input
+
+    static func list(_ p: [String: String], _ name: String) -> [String] {
+        let prefix = name + ".member."
+        return p.compactMap { k, v -> (Int, String)? in
+            guard k.hasPrefix(prefix), let i = Int(k.dropFirst(prefix.count)) else { return nil }
+            return (i, v)
+        }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// `Name.member.N.<a>` / `.<b>` structures, in index order.
+    static func structures(_ p: [String: String], _ name: String) -> [[String: String]] {
+        let prefix = name + ".member."
+        var byIndex: [Int: [String: String]] = [:]
+        for (k, v) in p where k.hasPrefix(prefix) {
+            let rest = k.dropFirst(prefix.count).split(separator: ".", maxSplits: 1)
+            guard rest.count == 2, let i = Int(rest[0]) else { continue }
+            byIndex[i, default: [:]][String(rest[1])] = v
+        }
+        return byIndex.sorted { $0.key < $1.key }.map(\.value)
+    }
+
+    static func required(_ p: [String: String], _ name: String) throws -> String {
+        guard let v = p[name], !v.isEmpty else {
+            let member = name.prefix(1).lowercased() + name.dropFirst()
+            throw CFNError.validation("1 validation error detected: Value null at '\(member)' failed to satisfy constraint: Member must not be null")
+        }
+        return v
+    }
+
+    static func templateBody(_ p: [String: String]) throws -> String {
+        if let b = p["TemplateBody"] { return b }
+        if p["TemplateURL"] != nil {
+            throw CFNError.validation("TemplateURL is not supported by Cloudless: pass the template as TemplateBody")
+        }
+        throw CFNError.validation("Either Template URL or Template Body must be specified.")
+    }
+
+    func stack(_ nameOrId: String?, _ caller: Caller) throws -> Stack {
+        guard let nameOrId, let s = try store.find(nameOrId, account: caller.account, region: caller.region) else {
+            throw CFNError.stackNotFound(nameOrId ?? "")
+        }
+        return s
+    }
+
+    static func validName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.count <= 128, CharacterSet.letters.contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || $0 == "-" }
+    }
+
+    // MARK: Stacks
+
+    func createStack(_ p: [String: String], _ caller: Caller) async throws -> Answer {
+        let name = try Self.required(p, "StackName")
+        guard Self.validName(name) else {
+            throw CFNError.validation("1 validation error detected: Value '\(name)' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*")
+        }
+        let body = try Self.templateBody(p)
+        let template = try Template(body: body)
+        var given: [String: String] = [:]
+        for m in Self.structures(p, "Parameters") { if let k = m["ParameterKey"] { given[k] = m["ParameterValue"] ?? "" } }
+        let values = try template.resolveParameters(given)
+        if try store.find(name, account: caller.account, region: caller.region) != nil {
+            throw CFNError.alreadyExists(name)
+        }
+        let id = "arn:aws:cloudformation:\(caller.region):\(caller.account):stack/\(name)/\(UUID().uuidString.lowercased())"
+        let tags = Self.structures(p, "Tags").compactMap { m in m["Key"].map { StackParameter(key: $0, value: m["Value"] ?? "") } }
+        let disableRollback = p["DisableRollback"]?.lowercased() == "true" || p["OnFailure"] == "DO_NOTHING"
+        let s = Stack(id: id, name: name, account: caller.account, region: caller.region, status: "CREATE_IN_PROGRESS",
+                      description: template.description, created: caller.now, templateBody: body,
+                      parameters: values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) },
+                      tags: tags, disableRollback: disableRollback, capabilities: Self.list(p, "Capabilities"), outputs: [],
+                      resources: [:])
+        try store.save(s)
+        await engine.start(id, .create)
+        return { $0.element("StackId", id) }
+    }
+
+    func updateStack(_ p: [String: String], _ caller: Caller) async throws -> Answer {
+        var s = try stack(try Self.required(p, "StackName"), caller)
+        guard s.deleted == nil else { throw CFNError.stackNotFound(p["StackName"] ?? "") }
+        guard ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"].contains(s.status) else {
+            throw CFNError.validation("Stack:\(s.id) is in \(s.status) state and can not be updated.")
+        }
+        let body = p["UsePreviousTemplate"]?.lowercased() == "true" ? s.templateBody : try Self.templateBody(p)
+        let template = try Template(body: body)
+        var given: [String: String] = [:]
+        let previous = s.parameterValues
+        for m in Self.structures(p, "Parameters") {
+            guard let k = m["ParameterKey"] else { continue }
+            if m["UsePreviousValue"]?.lowercased() == "true" {
+                guard let v = previous[k] else {
+                    throw CFNError.validation("Invalid input for parameter key \(k). Cannot specify usePreviousValue as true for a parameter key not in the previous template")
+                }
+                given[k] = v
+            } else {
+                given[k] = m["ParameterValue"] ?? ""
+            }
+        }
+        let values = try template.resolveParameters(given)
+        let parameters = values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) }
+        let hasTags = p.keys.contains { $0 == "Tags" || $0.hasPrefix("Tags.member.") }
+        let tags = hasTags ? Self.structures(p, "Tags").compactMap { m in m["Key"].map { StackParameter(key: $0, value: m["Value"] ?? "") } } : s.tags
+        if body == s.templateBody && parameters == s.parameters && tags == s.tags {
+            throw CFNError.noUpdates
+        }
+        s.previousResources = s.resources
+        s.previousTemplateBody = s.templateBody
+        s.previousParameters = s.parameters
+        s.previousOutputs = s.outputs
+        s.templateBody = body
+        s.parameters = parameters
+        s.tags = tags
+        s.status = "UPDATE_IN_PROGRESS"
+        try store.save(s)
+        await engine.start(s.id, .update)
+        return { [id = s.id] in $0.element("StackId", id) }
+    }
+
+    func deleteStack(_ p: [String: String], _ caller: Caller) async throws -> Answer {
+        let nameOrId = try Self.required(p, "StackName")
+        guard var s = try store.find(nameOrId, account: caller.account, region: caller.region), s.deleted == nil else {
+            return nil  // deleting a stack that does not exist succeeds
+        }
+        if s.status == "DELETE_IN_PROGRESS" { return nil }
+        if s.isInProgress {
+            throw CFNError.validation("Stack \(s.id) is in \(s.status) state and can not be deleted.")
+        }
+        s.status = "DELETE_IN_PROGRESS"
+        try store.save(s)
+        await engine.start(s.id, .delete)
+        return nil
+    }
+
+    static func date(_ seconds: Double) -> String { AWSDate.iso8601(seconds) }
+
+    func describeStacks(_ p: [String: String], _ caller: Caller) throws -> Answer {
+        let stacks: [Stack]
+        if let name = p["StackName"], !name.isEmpty {
+            stacks = [try stack(name, caller)]
+        } else {
+            stacks = try store.all(account: caller.account, region: caller.region, includeDeleted: false)
+        }
+        let templates = stacks.map { try? Template(body: $0.templateBody) }
+        return { xml in
+            xml.open("Stacks")
+            for (s, t) in zip(stacks, templates) {
+                xml.open("member")
+                xml.element("StackId", s.id)
+                xml.element("StackName", s.name)
+                xml.element("Description", s.description)
+                xml.open("Parameters")
+                for param in s.parameters {
+                    xml.open("member")
+                    xml.element("ParameterKey", param.key)
+                    xml.element("ParameterValue", t?.parameters[param.key]?.noEcho == true ? "****" : param.value)
+                    xml.close()
+                }
+                xml.close()
+                xml.element("CreationTime", Self.date(s.created))
+                if let u = s.lastUpdated { xml.element("LastUpdatedTime", Self.date(u)) }
+                if let d = s.deleted { xml.element("DeletionTime", Self.date(d)) }
+                xml.element("StackStatus", s.status)
+                xml.element("StackStatusReason", s.statusReason)
+                xml.element("DisableRollback", s.disableRollback)
+                xml.empty("NotificationARNs")
+                if !s.capabilities.isEmpty {
+                    xml.open("Capabilities")
+                    for c in s.capabilities { xml.element("member", c) }
+                    xml.close()
+                }
+                if !s.outputs.isEmpty {
+                    xml.open("Outputs")
+                    for o in s.outputs {
+                        xml.open("member")
+                        xml.element("OutputKey", o.key)
+                        xml.element("OutputValue", o.value)
+                        xml.element("Description", o.description)
+                        xml.element("ExportName", o.exportName)
+                        xml.close()
+                    }
+                    xml.close()
+                }
+                xml.open("Tags")
+                for tag in s.tags {
+                    xml.open("member")
+                    xml.element("Key", tag.key)
+                    xml.element("Value", tag.value)
+                    xml.close()
+                }
+                xml.close()
+                xml.element("EnableTerminationProtection", false)
+                xml.open("DriftInformation")
+                xml.element("StackDriftStatus", "NOT_CHECKED")
+                xml.close()
+                xml.close()
+            }
+            xml.close()
+        }
+    }
+
+    func listStacks(_ p: [String: String], _ caller: Caller) throws -> Answer {
+        let filter = Set(Self.list(p, "StackStatusFilter"))
+        let stacks = try store.all(account: caller.account, region: caller.region, includeDeleted: true)
+            .filter { filter.isEmpty || filter.contains($0.status) }
+        return { xml in
+            xml.open("StackSummaries")
+            for s in stacks {
+                xml.open("member")
+                xml.element("StackId", s.id)
+                xml.element("StackName", s.name)
+                xml.element("TemplateDescription", s.description)
+                xml.element("CreationTime", Self.date(s.created))
+                if let u = s.lastUpdated { xml.element("LastUpdatedTime", Self.date(u)) }
+                if let d = s.deleted { xml.element("DeletionTime", Self.date(d)) }
+                xml.element("StackStatus", s.status)
+                xml.element("StackStatusReason", s.statusReason)
+                xml.open("DriftInformation")
+                xml.element("StackDriftStatus", "NOT_CHECKED")
+                xml.close()
+                xml.close()
+            }
+            xml.close()
+        }
+    }
+
+    func describeStackEvents(_ p: [String: String], _ caller: Caller) throws -> Answer {
+        let s = try stack(try Self.required(p, "StackName"), caller)
+        let events = try store.events(stackId: s.id)
+        return { xml in
+            xml.open("StackEvents")
+            for e in events {
+                xml.open("member")
+                xml.element("StackId", e.stackId)
+                xml.element("EventId", e.eventId)
+                xml.element("StackName", e.stackName)
+                xml.element("LogicalResourceId", e.logicalId)
+                xml.element("PhysicalResourceId", e.physicalId)
+                xml.element("ResourceType", e.type)
+                xml.element("Timestamp", Self.date(e.timestamp))
+                xml.element("ResourceStatus", e.status)
+                xml.element("ResourceStatusReason", e.statusReason)
+                xml.element("ResourceProperties", e.properties)
+                xml.close()
+            }
+            xml.close()
+        }
+    }
+
+    static func writeResource(_ xml: inout XMLWriter, _ s: Stack, _ r: StackResource, detail: Bool, summary: Bool) {
+        if !summary {
+            xml.element("StackName", s.name)
+            xml.element("StackId", s.id)
+        }
+        xml.element("LogicalResourceId", r.logicalId)
+        xml.element("PhysicalResourceId", r.physicalId)
+        xml.element("ResourceType", r.type)
+        xml.element(summary || detail ? "LastUpdatedTimestamp" : "Timestamp", date(r.updated))
+        xml.element("ResourceStatus", r.status)
+        xml.element("ResourceStatusReason", r.statusReason)
+        if detail { xml.element("Metadata", "{}") }
+        xml.open("DriftInformation")
+        xml.element("StackResourceDriftStatus", "NOT_CHECKED")
+        xml.close()
+    }
+
+    func describeStackResource(_ p: [String: String], _ caller: Caller) throws -> Answer {
+        let s = try stack(try Self.required(p, "StackName"), caller)
+        let logical = try Self.required(p, "LogicalResourceId")
+        guard let r = s.resources[logical] else {
+            throw CFNError.validation("Resource \(logical) does not exist for stack \(s.name)")
+        }
+        return { xml in
+            xml.open("StackResourceDetail")
+            Self.writeResource(&xml, s, r, detail: true, summary: false)
+            xml.close()
+        }
+    }
+
+    func describeStackResources(_ p: [String: String], _ caller: Caller) throws -> Answer {
+        var stacks: [Stack]
+        if let name = p["StackName"] {
+            stacks = [try stack(name, caller)]
+        } else if let physical = p["PhysicalResourceId"] {
+            stacks = try store.all(account: caller.account, region: caller.region, includeDeleted: false)
+                .filter { $0.resources.values.contains { $0.physicalId == physical } }
+            if stacks.isEmpty { throw CFNError.validation("Stack for \(physical) does not exist") }
+        } else {
+            throw CFNError.validation("Either StackName or PhysicalResourceId must be specified.")
+        }
+        let logical = p["LogicalResourceId"]
+        let physical = p["PhysicalResourceId"]
+        return { xml in
+            xml.open("StackResources")
+            for s in stacks {
+                for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId }) {
+                    if let logical, r.logicalId != logical { continue }
+                    if let physical, p["StackName"] == nil, r.physicalId != physical { continue }
+                    xml.open("member")
+                    Self.writeResource(&xml, s, r, detail: false, summary: false)
+                    xml.close()
+                }
+            }
+            xml.close()
+        }
+    }
+
+    func listStackResources(_ p: [String: String], _ caller: Caller) throws -> Answer {
+        let s = try stack(try Self.required(p, "StackName"), caller)
+        return { xml in
+            xml.open("StackResourceSummaries")
+            for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId }) {
+                xml.open("member")
+                Self.writeResource(&xml, s, r, detail: false, summary: true)
+                xml.close()
+            }
+            xml.close()
+        }
+    }
+
+    func getTemplate(_ p: [String: String], _ caller: Caller) throws -> Answer {
+        let s = try stack(try Self.required(p, "StackName"), caller)
+        return { xml in
+            xml.element("TemplateBody", s.templateBody)
+            xml.open("StagesAvailable")
+            xml.element("member", "Original")
+            xml.element("member", "Processed")
+            xml.close()
+        }
+    }
+
+    func validateTemplate(_ p: [String: String], _ caller: Caller, summary: Bool) throws -> Answer {
+        let body: String
+        if summary, p["TemplateBody"] == nil, p["TemplateURL"] == nil, let name = p["StackName"] {
+            body = try stack(name, caller).templateBody
+        } else {
+            body = try Self.templateBody(p)
+        }
+        let t = try Template(body: body)
+        return { xml in
+            xml.open("Parameters")
+            for param in t.parameters.values.sorted(by: { $0.name < $1.name }) {
+                xml.open("member")
+                xml.element("ParameterKey", param.name)
+                if summary { xml.element("ParameterType", param.type) }
+                xml.element("DefaultValue", param.defaultValue)
+                xml.element("NoEcho", param.noEcho)
+                xml.element("Description", param.description)
+                if summary, let allowed = param.allowedValues {
+                    xml.open("ParameterConstraints")
+                    xml.open("AllowedValues")
+                    for v in allowed { xml.element("member", v) }
+                    xml.close()
+                    xml.close()
+                }
+                xml.close()
+            }
+            xml.close()
+            xml.element("Description", t.description)
+            if summary {
+                xml.open("ResourceTypes")
+                for type in Set(t.resources.values.map(\.type)).sorted() { xml.element("member", type) }
+                xml.close()
+                xml.element("Version", "2010-09-09")
+            }
+        }
+    }
+
+    func listExports(_ p: [String: String], _ caller: Caller) throws -> Answer {
+        let exports = try store.exports(account: caller.account, region: caller.region).sorted { $0.key < $1.key }
+        return { xml in
+            xml.open("Exports")
+            for (name, e) in exports {
+                xml.open("member")
+                xml.element("ExportingStackId", e.stackId)
+                xml.element("Name", name)
+                xml.element("Value", e.value)
+                xml.close()
+            }
+            xml.close()
+        }
+    }
+}
+
+/// `AWS::CloudFormation::WaitConditionHandle`: no work; its physical id (and Ref) is a presigned-looking URL.
+struct WaitConditionHandleProvider: ResourceProvider {
+    var resourceTypes: [String] { ["AWS::CloudFormation::WaitConditionHandle"] }
+    func createOnlyProperties(of type: String) -> Set<String> { [] }
+
+    func create(_ request: ResourceRequest) async throws -> ResourceState {
+        let stackPart = request.stackId.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? request.stackId
+        let url = "https://cloudformation-waitcondition-\(request.region).s3.amazonaws.com/\(stackPart)%2F\(request.logicalId)%2F\(UUID().uuidString.lowercased())"
+            + "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20100515T000000Z&X-Amz-Expires=86399&X-Amz-SignedHeaders=host"
+            + "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20100515%2F\(request.region)%2Fs3%2Faws4_request&X-Amz-Signature="
+            + String(repeating: "0", count: 64)
+        return ResourceState(physicalId: url)
+    }
+
+    func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState { previous }
+    func delete(_ request: ResourceRequest, state: ResourceState) async throws {}
+}
