@@ -93,10 +93,12 @@ public struct IAMResources: ResourceProvider {
             throw IAMError.constraint("assumeRolePolicyDocument", value: nil, "Member must not be null")
         }
         _ = try service.updateAssumeRolePolicy(IAMInput(["RoleName": name, "PolicyDocument": try Self.document(trust)]), c)
+        let description = try Self.string(p["Description"], "Description")
         _ = try service.updateRole(IAMInput([
-            "RoleName": name, "Description": try Self.string(p["Description"], "Description") ?? "",
-            "MaxSessionDuration": try Self.number(p["MaxSessionDuration"]) ?? "3600",
+            "RoleName": name, "Description": description ?? "", "MaxSessionDuration": try Self.number(p["MaxSessionDuration"]) ?? "3600",
         ]), c)
+        // A description the template no longer gives is removed, not left empty.
+        if description == nil { _ = try service.modify(Role.self, c, name) { $0.description = nil } }
         // Managed policies: exactly the listed ones.
         let wanted = try Self.strings(p["ManagedPolicyArns"], "ManagedPolicyArns")
         let attached = try service.store.db.readNow { db in
