@@ -57,6 +57,9 @@ private func request(_ logicalId: String, _ properties: [String: JSON], region: 
                 "BucketName": .string("my-data"), "VersioningConfiguration": .object(["Status": .string("Enabled")]),
                 "Tags": .array([.object(["Key": .string("team"), "Value": .string("a")])]),
                 "PublicAccessBlockConfiguration": .object(["BlockPublicAcls": .bool(true), "BlockPublicPolicy": .bool(false)]),
+                "BucketEncryption": .object(["ServerSideEncryptionConfiguration": .array([.object([
+                    "ServerSideEncryptionByDefault": .object(["SSEAlgorithm": .string("aws:kms"), "KMSMasterKeyID": .string("alias/data")]),
+                    "BucketKeyEnabled": .bool(true)])])]),
             ]
             let b = try await p.create(request("Data", props))
             #expect(b.ref == "my-data")
@@ -72,15 +75,21 @@ private func request(_ logicalId: String, _ properties: [String: JSON], region: 
             let block = try await text(try await s.getPublicAccessBlock(context("my-data")))
             #expect(block.contains("<BlockPublicAcls>true</BlockPublicAcls>") && block.contains("<BlockPublicPolicy>false</BlockPublicPolicy>"))
 
+            let sse = try await text(try await s.getBucketEncryption(context("my-data")))
+            #expect(sse.contains("<SSEAlgorithm>aws:kms</SSEAlgorithm><KMSMasterKeyID>alias/data</KMSMasterKeyID>"))
+            #expect(sse.contains("<BucketKeyEnabled>true</BucketKeyEnabled>"))
+
             // Dropping versioning suspends it; dropping tags leaves the stack's; dropping the block restores S3's default.
             props["VersioningConfiguration"] = nil
             props["Tags"] = nil
             props["PublicAccessBlockConfiguration"] = nil
+            props["BucketEncryption"] = nil
             let updated = try await p.update(request("Data", props), previous: b)
             #expect(updated == b)
             #expect(try await text(try await s.getBucketVersioning(context("my-data"))).contains("<Status>Suspended</Status>"))
             #expect(!(try await text(try await s.getBucketTagging(context("my-data"))).contains("team")))
             #expect(try await text(try await s.getPublicAccessBlock(context("my-data"))).contains("<BlockPublicPolicy>true</BlockPublicPolicy>"))
+            #expect(try await text(try await s.getBucketEncryption(context("my-data"))).contains("<SSEAlgorithm>AES256</SSEAlgorithm>"))
 
             try await p.delete(request("Data", props), state: b)
             await #expect(throws: AWSError.self) { try await s.getBucketVersioning(context("my-data")) }
@@ -107,6 +116,14 @@ private func request(_ logicalId: String, _ properties: [String: JSON], region: 
                                                  "Tags": .array([.object(["Key": .string("aws:x"), "Value": .string("v")])])]))
             }
             await #expect(throws: AWSError.self) { try await s.getBucketVersioning(context("tagged")) }
+            // An encryption S3 refuses: its error, and the bucket made for it is removed again.
+            let sse = await #expect(throws: AWSError.self) {
+                try await p.create(request("E", ["BucketName": .string("encrypted"), "BucketEncryption": .object([
+                    "ServerSideEncryptionConfiguration": .array([.object(["ServerSideEncryptionByDefault": .object([
+                        "SSEAlgorithm": .string("AES256"), "KMSMasterKeyID": .string("k")])])])])]))
+            }
+            #expect(sse?.code == "InvalidArgument")
+            await #expect(throws: AWSError.self) { try await s.getBucketVersioning(context("encrypted")) }
         }
     }
 }

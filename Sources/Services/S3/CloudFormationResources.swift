@@ -23,13 +23,15 @@ public struct S3Resources: ResourceProvider {
         let versioning = try Self.versioning(p)
         let tags = try Self.tags(request)
         let publicAccess = try Self.publicAccessBlock(p)
+        let encryption = try Self.encryption(p)
         if service.store.bucket(name) != nil {
             throw AWSError("BucketAlreadyExists", "\(name) already exists", status: .conflict).with("BucketName", name)
         }
         let body = request.region == "us-east-1" ? "" : Self.xml("CreateBucketConfiguration") { $0.element("LocationConstraint", request.region) }
         _ = try await service.createBucket(BucketContext(request: internalRequest(request, .put, name, body: body), bucket: name))
         do {
-            try await apply(request, name, versioning: versioning, tags: tags, publicAccess: publicAccess, creating: true)
+            try await apply(request, name, versioning: versioning, tags: tags, publicAccess: publicAccess, encryption: encryption,
+                            creating: true)
         } catch {
             _ = try? await service.deleteBucket(BucketContext(request: internalRequest(request, .delete, name), bucket: name))
             throw error
@@ -41,7 +43,7 @@ public struct S3Resources: ResourceProvider {
         guard request.type == "AWS::S3::Bucket" else { throw Self.unsupported(request.type) }
         let p = request.properties
         try await apply(request, previous.physicalId, versioning: try Self.versioning(p), tags: try Self.tags(request),
-                        publicAccess: try Self.publicAccessBlock(p), creating: false)
+                        publicAccess: try Self.publicAccessBlock(p), encryption: try Self.encryption(p), creating: false)
         return Self.state(request, previous.physicalId)
     }
 
@@ -54,7 +56,7 @@ public struct S3Resources: ResourceProvider {
     }
 
     func apply(_ request: ResourceRequest, _ name: String, versioning: String?, tags: [(String, String)], publicAccess: String?,
-               creating: Bool) async throws {
+               encryption: String?, creating: Bool) async throws {
         let bucket = try await service.ownedBucket(name, internalRequest(request, .get, name))
         // A versioned bucket never returns to unversioned: dropping the configuration suspends it.
         let status = versioning ?? (bucket.versioning == "Enabled" ? "Suspended" : nil)
@@ -72,6 +74,12 @@ public struct S3Resources: ResourceProvider {
         } else if !creating {
             // Left out of the template: S3's default for new buckets, every public access blocked.
             try service.store.setConfiguration(name, .publicAccessBlock, S3Service.publicAccessBlock(all: true))
+        }
+        if let encryption {
+            _ = try await service.putBucketEncryption(BucketContext(request: internalRequest(request, .put, name, body: encryption), bucket: name))
+        } else if service.store.configuration(name, .encryption) != nil {
+            // Left out: the default every bucket has, SSE-S3.
+            try service.store.setConfiguration(name, .encryption, nil)
         }
     }
 
@@ -126,6 +134,28 @@ public struct S3Resources: ResourceProvider {
             for f in S3Service.publicAccessFlags {
                 let on = o[f]?.bool ?? (o[f]?.string?.lowercased() == "true")
                 xml.element(f, on ? "true" : "false")
+            }
+        }
+    }
+
+    /// BucketEncryption ({ServerSideEncryptionConfiguration: [{ServerSideEncryptionByDefault: {SSEAlgorithm,
+    /// KMSMasterKeyID}, BucketKeyEnabled}]}) as the document PutBucketEncryption reads.
+    static func encryption(_ p: [String: JSON]) throws -> String? {
+        guard let v = p["BucketEncryption"], !v.isNull else { return nil }
+        guard let rules = v["ServerSideEncryptionConfiguration"]?.array else { throw S3Error.malformedXML() }
+        return xml("ServerSideEncryptionConfiguration") { xml in
+            for rule in rules {
+                xml.group("Rule") { xml in
+                    if let d = rule["ServerSideEncryptionByDefault"] {
+                        xml.group("ApplyServerSideEncryptionByDefault") { xml in
+                            xml.element("SSEAlgorithm", d["SSEAlgorithm"]?.string)
+                            xml.element("KMSMasterKeyID", d["KMSMasterKeyID"]?.string)
+                        }
+                    }
+                    if let k = rule["BucketKeyEnabled"], !k.isNull {
+                        xml.element("BucketKeyEnabled", (k.bool ?? (k.string?.lowercased() == "true")) ? "true" : "false")
+                    }
+                }
             }
         }
     }
