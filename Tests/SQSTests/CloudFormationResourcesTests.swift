@@ -93,6 +93,13 @@ private func tags(_ s: SQSService, _ url: String) throws -> [String: String] {
             _ = try await p.create(request("AWS::SQS::Queue", "Named", ["QueueName": .string("named")]))
             let dup = await #expect(throws: AWSError.self) { try await p.create(request("AWS::SQS::Queue", "Again", ["QueueName": .string("named")])) }
             #expect(dup?.message.contains("already exists") == true)
+
+            // Registered with the emulator's endpoint, queue URLs name the address it is bound to.
+            let endpoint = ServerEndpoint()
+            endpoint.set(host: "0.0.0.0", port: 4599)
+            let bound = try await s.resourceProvider(endpoint: endpoint).create(request("AWS::SQS::Queue", "Bound", ["QueueName": .string("bound")]))
+            #expect(bound.ref == "http://127.0.0.1:4599/000000000000/bound")
+            #expect(try attributes(s, bound.ref)["QueueArn"] == "arn:aws:sqs:us-east-1:000000000000:bound")
         }
     }
 
