@@ -133,8 +133,12 @@ struct Serve: AsyncParsableCommand {
         try await ecs.load()
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
-        // CloudFormation drives the services' resource types through Core's ResourceProvider (none registered yet).
-        let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: ResourceProviders([]),
+        // CloudFormation drives each service's resource types through Core's ResourceProvider; no service imports another.
+        let resourceProviders = ResourceProviders([
+            sqs.resourceProvider(endpoint: endpoint), logs.resourceProvider, secretsManager.resourceProvider,
+            iam.resourceProvider, s3.resourceProvider,
+        ])
+        let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
                                                        logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
