@@ -138,8 +138,9 @@ struct Serve: AsyncParsableCommand {
             sqs.resourceProvider(endpoint: endpoint), logs.resourceProvider, secretsManager.resourceProvider,
             iam.resourceProvider, s3.resourceProvider,
         ])
+        // TemplateURLs are read from S3 through Core's ObjectSource.
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
-                                                       logger: logger)
+                                                       objects: s3, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
         var identification = ServiceIdentification()

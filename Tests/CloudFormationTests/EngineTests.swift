@@ -47,12 +47,12 @@ struct Harness {
     let provider: ThingProvider
     let service: CloudFormationService
 
-    init(dir: String? = nil, provider: ThingProvider? = nil) throws {
+    init(dir: String? = nil, provider: ThingProvider? = nil, objects: (any ObjectSource)? = nil) throws {
         self.dir = dir ?? NSTemporaryDirectory() + "cfn-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: self.dir, withIntermediateDirectories: true)
         let p = provider ?? ThingProvider()
         service = try CloudFormationService(directory: self.dir, clock: EmulatorClock(), providers: ResourceProviders([p]),
-                                            logger: Logger(label: "test"))
+                                            objects: objects, logger: Logger(label: "test"))
         self.provider = p
     }
 

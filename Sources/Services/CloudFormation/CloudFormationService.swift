@@ -14,10 +14,14 @@ public struct CloudFormationService: AWSService {
     let engine: StackEngine
     let clock: EmulatorClock
     let recovery: Task<Void, Never>
+    /// Where TemplateURLs are read from (Cloudless's S3).
+    let objects: (any ObjectSource)?
 
-    public init(directory: String, clock: EmulatorClock, providers: ResourceProviders, logger: Logger) throws {
+    public init(directory: String, clock: EmulatorClock, providers: ResourceProviders, objects: (any ObjectSource)? = nil,
+                logger: Logger) throws {
         store = try StackStore(directory: directory)
         self.clock = clock
+        self.objects = objects
         engine = StackEngine(store: store, providers: providers, builtIn: ResourceProviders([WaitConditionHandleProvider()]),
                              clock: clock, logger: logger)
         let engine = self.engine
@@ -45,14 +49,21 @@ public struct CloudFormationService: AWSService {
         var account: String
         var region: String
         var now: Double
+        /// The host name the request addressed (TemplateURLs on it are Cloudless's S3).
+        var host: String = "localhost"
     }
+
+    /// Stack operations run in the background, but a call that starts one answers once it has finished (most take
+    /// milliseconds) or after this many seconds: clients that poll slowly (`aws cloudformation deploy` and `wait`
+    /// sleep 30 s between polls of a waiter) then see it done on their first poll.
+    static let answerWait: Double = 10
 
     typealias Answer = ((inout XMLWriter) -> Void)?
 
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
         let parameters = try await QueryProtocol.parameters(request)
         guard let action = parameters["Action"] else { throw AWSError("MissingAction", "Missing Action") }
-        let caller = Caller(account: request.caller.accountID, region: request.caller.region, now: clock.now())
+        let caller = Caller(account: request.caller.accountID, region: request.caller.region, now: clock.now(), host: request.hostName)
         let answer = try await perform(action, parameters, caller)
         return QueryProtocol.response(action: action, xmlns: Self.xmlns, requestID: request.requestID, result: answer)
     }
@@ -69,8 +80,13 @@ public struct CloudFormationService: AWSService {
         case "DescribeStackResources": return try describeStackResources(p, caller)
         case "ListStackResources": return try listStackResources(p, caller)
         case "GetTemplate": return try getTemplate(p, caller)
-        case "ValidateTemplate", "GetTemplateSummary": return try validateTemplate(p, caller, summary: action == "GetTemplateSummary")
+        case "ValidateTemplate", "GetTemplateSummary": return try await validateTemplate(p, caller, summary: action == "GetTemplateSummary")
         case "ListExports": return try listExports(p, caller)
+        case "CreateChangeSet": return try await createChangeSet(p, caller)
+        case "DescribeChangeSet": return try describeChangeSet(p, caller)
+        case "ListChangeSets": return try listChangeSets(p, caller)
+        case "ExecuteChangeSet": return try await executeChangeSet(p, caller)
+        case "DeleteChangeSet": return try deleteChangeSet(p, caller)
         default:
             throw AWSError("InvalidAction", "Could not find operation \(action) for version \(p["Version"] ?? "NO_VERSION_SPECIFIED")")
         }
@@ -106,11 +122,9 @@ public struct CloudFormationService: AWSService {
         return v
     }
 
-    static func templateBody(_ p: [String: String]) throws -> String {
-        if let b = p["TemplateBody"] { return b }
-        if p["TemplateURL"] != nil {
-            throw CFNError.validation("TemplateURL is not supported by Cloudless: pass the template as TemplateBody")
-        }
+    func templateBody(_ p: [String: String], _ caller: Caller) async throws -> String {
+        if let b = p["TemplateBody"], !b.isEmpty { return b }
+        if let url = p["TemplateURL"], !url.isEmpty { return try await TemplateURL.read(url, objects: objects, ownHost: caller.host) }
         throw CFNError.validation("Either Template URL or Template Body must be specified.")
     }
 
@@ -133,7 +147,7 @@ public struct CloudFormationService: AWSService {
         guard Self.validName(name) else {
             throw CFNError.validation("1 validation error detected: Value '\(name)' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*")
         }
-        let body = try Self.templateBody(p)
+        let body = try await templateBody(p, caller)
         let template = try Template(body: body)
         var given: [String: String] = [:]
         for m in Self.structures(p, "Parameters") { if let k = m["ParameterKey"] { given[k] = m["ParameterValue"] ?? "" } }
@@ -151,6 +165,7 @@ public struct CloudFormationService: AWSService {
                       resources: [:])
         try store.save(s)
         await engine.start(id, .create)
+        await engine.wait(id, seconds: Self.answerWait)
         return { $0.element("StackId", id) }
     }
 
@@ -160,7 +175,7 @@ public struct CloudFormationService: AWSService {
         guard ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"].contains(s.status) else {
             throw CFNError.validation("Stack:\(s.id) is in \(s.status) state and can not be updated.")
         }
-        let body = p["UsePreviousTemplate"]?.lowercased() == "true" ? s.templateBody : try Self.templateBody(p)
+        let body = p["UsePreviousTemplate"]?.lowercased() == "true" ? s.templateBody : try await templateBody(p, caller)
         let template = try Template(body: body)
         var given: [String: String] = [:]
         let previous = s.parameterValues
@@ -192,6 +207,7 @@ public struct CloudFormationService: AWSService {
         s.status = "UPDATE_IN_PROGRESS"
         try store.save(s)
         await engine.start(s.id, .update)
+        await engine.wait(s.id, seconds: Self.answerWait)
         return { [id = s.id] in $0.element("StackId", id) }
     }
 
@@ -207,6 +223,7 @@ public struct CloudFormationService: AWSService {
         s.status = "DELETE_IN_PROGRESS"
         try store.save(s)
         await engine.start(s.id, .delete)
+        await engine.wait(s.id, seconds: Self.answerWait)
         return nil
     }
 
@@ -397,9 +414,20 @@ public struct CloudFormationService: AWSService {
     }
 
     func getTemplate(_ p: [String: String], _ caller: Caller) throws -> Answer {
-        let s = try stack(try Self.required(p, "StackName"), caller)
+        if let stage = p["TemplateStage"], !["Original", "Processed"].contains(stage) {
+            throw CFNError.validation("1 validation error detected: Value '\(stage)' at 'templateStage' failed to satisfy constraint: Member must satisfy enum value set: [Original, Processed]")
+        }
+        let body: String
+        if let name = p["ChangeSetName"], !name.isEmpty {
+            body = try changeSet(p, caller).1.templateBody
+        } else {
+            let s = try stack(try Self.required(p, "StackName"), caller)
+            // A stack only reviewed so far has the template of its (latest) change set.
+            body = s.status == "REVIEW_IN_PROGRESS" ? (s.changeSets.last?.templateBody ?? "") : s.templateBody
+        }
+        // No transforms are supported, so the processed template is the original.
         return { xml in
-            xml.element("TemplateBody", s.templateBody)
+            xml.element("TemplateBody", body)
             xml.open("StagesAvailable")
             xml.element("member", "Original")
             xml.element("member", "Processed")
@@ -407,12 +435,12 @@ public struct CloudFormationService: AWSService {
         }
     }
 
-    func validateTemplate(_ p: [String: String], _ caller: Caller, summary: Bool) throws -> Answer {
+    func validateTemplate(_ p: [String: String], _ caller: Caller, summary: Bool) async throws -> Answer {
         let body: String
         if summary, p["TemplateBody"] == nil, p["TemplateURL"] == nil, let name = p["StackName"] {
             body = try stack(name, caller).templateBody
         } else {
-            body = try Self.templateBody(p)
+            body = try await templateBody(p, caller)
         }
         let t = try Template(body: body)
         return { xml in

@@ -44,6 +44,17 @@ actor StackEngine {
         }
     }
 
+    /// Wait (at most `seconds`) for the stack's operations started so far to finish.
+    func wait(_ stackId: String, seconds: Double) async {
+        guard let task = running[stackId] else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await task.value }
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
     /// Finish what a restart interrupted: never leave a stack IN_PROGRESS.
     func recover(_ stackIds: [String]) {
         for id in stackIds { start(id, .recover) }

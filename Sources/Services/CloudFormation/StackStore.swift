@@ -32,7 +32,7 @@ struct StackParameter: Sendable, Codable, Equatable {
     var value: String
 }
 
-/// A change set: the template and parameters a stack would move to.
+/// A change set: the template and parameters a stack would move to, and the resource changes that would make.
 struct ChangeSet: Sendable, Codable, Equatable {
     var id: String
     var name: String
@@ -40,19 +40,37 @@ struct ChangeSet: Sendable, Codable, Equatable {
     var templateBody: String
     var parameters: [StackParameter]
     var tags: [StackParameter]
+    var capabilities: [String]
     var description: String?
     var status: String
     var statusReason: String?
     var executionStatus: String
     var created: Double
     var changes: [Change]
+    /// What the stack was when the change set was computed: executing it later requires the stack unchanged.
+    var baseStatus: String
+    var baseTemplateBody: String
+    var baseParameters: [StackParameter]
+    var baseLastUpdated: Double?
 
     struct Change: Sendable, Codable, Equatable {
         var action: String  // Add, Modify, Remove
         var logicalId: String
         var physicalId: String?
         var type: String
-        var replacement: String?
+        var replacement: String?  // True, False, Conditional (Modify only)
+        var policyAction: String?  // Remove: Delete or Retain
+        var scope: [String] = []
+        var details: [Detail] = []
+    }
+
+    struct Detail: Sendable, Codable, Equatable {
+        var attribute: String  // Properties, Tags
+        var name: String?
+        var requiresRecreation: String  // Never, Always, Conditionally
+        var evaluation: String  // Static, Dynamic
+        var changeSource: String  // DirectModification, ResourceReference, ParameterReference, ...
+        var causingEntity: String?
     }
 }
 
