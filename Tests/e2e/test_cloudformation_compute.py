@@ -204,3 +204,76 @@ def test_ecs_stack(cfn, ecs):
     assert ecs.describe_task_definition(taskDefinition=out["TaskDefinitionArn"])["taskDefinition"]["status"] == "INACTIVE"
     service = ecs.describe_services(cluster=out["ClusterArn"], services=[out["ServiceArn"]])["services"]
     assert not service or service[0]["status"] == "INACTIVE"
+
+
+SCALING = """
+  Target:
+    Type: AWS::ApplicationAutoScaling::ScalableTarget
+    Properties:
+      ServiceNamespace: ecs
+      ScalableDimension: ecs:service:DesiredCount
+      ResourceId: !Sub "service/${Cluster}/${Service.Name}"
+      MinCapacity: 1
+      MaxCapacity: 5
+  Policy:
+    Type: AWS::ApplicationAutoScaling::ScalingPolicy
+    Properties:
+      PolicyName: cpu
+      PolicyType: TargetTrackingScaling
+      ScalingTargetId: !Ref Target
+      TargetTrackingScalingPolicyConfiguration:
+        TargetValue: 60
+        PredefinedMetricSpecification: {PredefinedMetricType: ECSServiceAverageCPUUtilization}
+"""
+
+
+def update(cfn, stack, template):
+    cfn.update_stack(StackName=stack, TemplateBody=template, Capabilities=["CAPABILITY_IAM"])
+    try:
+        cfn.get_waiter("stack_update_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    except Exception:
+        events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+        reasons = [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events]
+        raise AssertionError(f"stack {stack} did not update: {reasons}")
+    return outputs(cfn, stack)
+
+
+def test_ecs_stack_update_and_scaling(cfn, ecs, endpoint):
+    aas = make_client(endpoint, "application-autoscaling")
+    stack = stack_name("cfn-ecs-up")
+    out = create(cfn, stack, ECS_TEMPLATE)
+    cluster = out["ClusterName"]
+    try:
+        # A new image is a new revision (the old one deregistered); three tasks; a scalable target and its policy.
+        template = (ECS_TEMPLATE.replace("app:1", "app:2").replace("DesiredCount: 2", "DesiredCount: 3")
+                    .replace("Outputs:", SCALING.rstrip() + "\nOutputs:", 1))
+        new = update(cfn, stack, template)
+        assert new["TaskDefinitionArn"] != out["TaskDefinitionArn"] and new["ServiceArn"] == out["ServiceArn"]
+        service = ecs.describe_services(cluster=cluster, services=[out["ServiceArn"]])["services"][0]
+        assert service["taskDefinition"] == new["TaskDefinitionArn"]
+        assert service["desiredCount"] == 3 and service["runningCount"] == 3 and len(service["deployments"]) == 1
+        old = ecs.describe_task_definition(taskDefinition=out["TaskDefinitionArn"])["taskDefinition"]
+        assert old["status"] == "INACTIVE"
+        resource = f"service/{cluster}/{out['ServiceName']}"
+        targets = aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource])["ScalableTargets"]
+        assert [(t["MinCapacity"], t["MaxCapacity"]) for t in targets] == [(1, 5)]
+        policies = aas.describe_scaling_policies(ServiceNamespace="ecs", ResourceId=resource)["ScalingPolicies"]
+        assert [p["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] for p in policies] == [60]
+    finally:
+        delete(cfn, stack)
+    assert not aas.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=[resource])["ScalableTargets"]
+    assert ecs.describe_clusters(clusters=[cluster])["clusters"][0]["status"] == "INACTIVE"
+
+
+def test_lambda_code_update(cfn, endpoint):
+    lam = make_client(endpoint, "lambda")
+    stack = stack_name("cfn-fn-up")
+    out = create(cfn, stack, LAMBDA_TEMPLATE)
+    try:
+        template = LAMBDA_TEMPLATE.replace('return {"ok": True, "event": event}', 'return {"ok": "again"}').replace("STAGE: test", "STAGE: prod")
+        update(cfn, stack, template)
+        assert lam.get_function_configuration(FunctionName=out["FunctionName"])["Environment"]["Variables"] == {"STAGE": "prod"}
+        result = lam.invoke(FunctionName=out["FunctionName"], Payload=b"{}")
+        assert json.loads(result["Payload"].read()) == {"ok": "again"}
+    finally:
+        delete(cfn, stack)
