@@ -136,7 +136,8 @@ struct Serve: AsyncParsableCommand {
         // CloudFormation drives each service's resource types through Core's ResourceProvider; no service imports another.
         let resourceProviders = ResourceProviders([
             sqs.resourceProvider(endpoint: endpoint), logs.resourceProvider, secretsManager.resourceProvider,
-            iam.resourceProvider, s3.resourceProvider,
+            iam.resourceProvider, s3.resourceProvider, lambda.resourceProvider, ecs.resourceProvider,
+            appAutoScaling.resourceProvider,
         ])
         // TemplateURLs are read from S3 through Core's ObjectSource.
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
