@@ -222,14 +222,7 @@ extension CloudFormationService {
             xml.element("StackId", s.id)
             xml.element("StackName", s.name)
             xml.element("Description", cs.description)
-            xml.open("Parameters")
-            for param in cs.parameters {
-                xml.open("member")
-                xml.element("ParameterKey", param.key)
-                xml.element("ParameterValue", template?.parameters[param.key]?.noEcho == true ? "****" : param.value)
-                xml.close()
-            }
-            xml.close()
+            Self.writeParameters(cs.parameters, of: template, to: &xml)
             xml.element("CreationTime", Self.date(cs.created))
             xml.element("ExecutionStatus", execution)
             xml.element("Status", cs.status)

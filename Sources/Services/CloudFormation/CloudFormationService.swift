@@ -227,6 +227,18 @@ public struct CloudFormationService: AWSService {
         return nil
     }
 
+    /// A stack's or change set's `Parameters`, NoEcho values shown as `****` as AWS shows them.
+    static func writeParameters(_ parameters: [StackParameter], of template: Template?, to xml: inout XMLWriter) {
+        xml.open("Parameters")
+        for param in parameters {
+            xml.open("member")
+            xml.element("ParameterKey", param.key)
+            xml.element("ParameterValue", template?.parameters[param.key]?.noEcho == true ? "****" : param.value)
+            xml.close()
+        }
+        xml.close()
+    }
+
     static func date(_ seconds: Double) -> String { AWSDate.iso8601(seconds) }
 
     func describeStacks(_ p: [String: String], _ caller: Caller) throws -> Answer {
@@ -244,14 +256,7 @@ public struct CloudFormationService: AWSService {
                 xml.element("StackId", s.id)
                 xml.element("StackName", s.name)
                 xml.element("Description", s.description)
-                xml.open("Parameters")
-                for param in s.parameters {
-                    xml.open("member")
-                    xml.element("ParameterKey", param.key)
-                    xml.element("ParameterValue", t?.parameters[param.key]?.noEcho == true ? "****" : param.value)
-                    xml.close()
-                }
-                xml.close()
+                Self.writeParameters(s.parameters, of: t, to: &xml)
                 xml.element("CreationTime", Self.date(s.created))
                 if let u = s.lastUpdated { xml.element("LastUpdatedTime", Self.date(u)) }
                 if let d = s.deleted { xml.element("DeletionTime", Self.date(d)) }
