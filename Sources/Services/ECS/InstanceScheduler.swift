@@ -355,18 +355,8 @@ extension Scheduler {
         let draining = live.filter(onDrainingInstance)
         guard !draining.isEmpty, let primary = e.service.deployments.first else { return }
         var healthy = live.filter(isHealthy).count
-        var stopped: [String] = []
         let reason = "Scaling activity initiated by (deployment \(primary.id))"
-        for t in draining.sorted(by: { (isHealthy($0) ? 1 : 0, $0.task.createdAt) < (isHealthy($1) ? 1 : 0, $1.task.createdAt) }) {
-            if !isHealthy(t) {
-                stopServiceTask(t.task.taskArn, reason: reason)
-                stopped.append(t.task.id)
-            } else if healthy - 1 >= minHealthy {
-                stopServiceTask(t.task.taskArn, reason: reason)
-                stopped.append(t.task.id)
-                healthy -= 1
-            }
-        }
+        let stopped = stopKeepingMinimum(draining, healthy: &healthy, minHealthy: minHealthy, reason: reason)
         if !stopped.isEmpty {
             addEvent(&e, "(service \(e.service.serviceName)) has stopped \(stopped.count) running tasks: \(stopped.map { "(task \($0))" }.joined(separator: " ")).", now: now)
         }

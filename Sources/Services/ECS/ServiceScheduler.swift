@@ -96,18 +96,8 @@ extension Scheduler {
 
         // Stop tasks of older deployments, never going below minimumHealthyPercent of healthy tasks.
         var healthy = live.filter(isHealthy).count
-        var stopped: [String] = []
         let reason = "Scaling activity initiated by (deployment \(primary.id))"
-        for t in oldLive.sorted(by: { (isHealthy($0) ? 1 : 0, $0.task.createdAt) < (isHealthy($1) ? 1 : 0, $1.task.createdAt) }) {
-            if !isHealthy(t) {
-                stopServiceTask(t.task.taskArn, reason: reason)
-                stopped.append(t.task.id)
-            } else if healthy - 1 >= minHealthy {
-                stopServiceTask(t.task.taskArn, reason: reason)
-                stopped.append(t.task.id)
-                healthy -= 1
-            }
-        }
+        var stopped = stopKeepingMinimum(oldLive, healthy: &healthy, minHealthy: minHealthy, reason: reason)
         drainInstanceTasks(&e, minHealthy: minHealthy, now: now)
         // Scale in: more primary tasks than desired; those not yet healthy go first, then the newest.
         if primaryLive.count > desired {
@@ -125,6 +115,21 @@ extension Scheduler {
         checkCompletion(&e, now: now)
         trackServiceDeployments(&e, now: now)
         return save(e, ifChangedFrom: before)
+    }
+
+    /// Stop `candidates` (those not healthy first, then the oldest) while at least `minHealthy` healthy tasks remain;
+    /// the ids of those stopped.
+    func stopKeepingMinimum(_ candidates: [TaskEntry], healthy: inout Int, minHealthy: Int, reason: String) -> [String] {
+        var stopped: [String] = []
+        for t in candidates.sorted(by: { (isHealthy($0) ? 1 : 0, $0.task.createdAt) < (isHealthy($1) ? 1 : 0, $1.task.createdAt) }) {
+            if isHealthy(t) {
+                guard healthy - 1 >= minHealthy else { continue }
+                healthy -= 1
+            }
+            stopServiceTask(t.task.taskArn, reason: reason)
+            stopped.append(t.task.id)
+        }
+        return stopped
     }
 
     func save(_ e: ServiceEntry, ifChangedFrom before: String) -> Bool {
