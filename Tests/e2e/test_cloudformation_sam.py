@@ -166,3 +166,74 @@ def test_unsupported_event_type_refused(cfn):
     assert "Event type Schedule" in e.value.response["Error"]["Message"]
     ok = cfn.validate_template(TemplateBody=TEMPLATE)
     assert ok["DeclaredTransforms"] == ["AWS::Serverless-2016-10-31"]
+
+
+ALIAS_TEMPLATE = """
+Transform: [AWS::Serverless-2016-10-31]
+Resources:
+  Uploads:
+    Type: AWS::S3::Bucket
+  Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: index.handler
+      InlineCode: |
+        def handler(event, context):
+            return {"version": context.function_version}
+      AutoPublishAlias: live
+      FunctionUrlConfig: {AuthType: AWS_IAM}
+      Events:
+        Upload:
+          Type: S3
+          Properties: {Bucket: !Ref Uploads, Events: "s3:ObjectCreated:*"}
+Outputs:
+  FunctionName: {Value: !Ref Function}
+  AliasArn: {Value: !Ref FunctionAliaslive}
+"""
+
+
+def test_sam_change_set_with_alias_and_s3_event(cfn, endpoint):
+    lam = make_client(endpoint, "lambda")
+    stack = f"cfn-sam-cs-{uuid.uuid4().hex[:10]}"
+    cfn.create_change_set(StackName=stack, ChangeSetName="initial", ChangeSetType="CREATE", TemplateBody=ALIAS_TEMPLATE,
+                          Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    cfn.get_waiter("change_set_create_complete").wait(StackName=stack, ChangeSetName="initial", WaiterConfig=WAIT)
+    try:
+        changes = cfn.describe_change_set(StackName=stack, ChangeSetName="initial")["Changes"]
+        types = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]["ResourceType"] for c in changes}
+        version = next(k for k in types if k.startswith("FunctionVersion"))
+        assert types == {
+            "Uploads": "AWS::S3::Bucket", "Function": "AWS::Lambda::Function", "FunctionRole": "AWS::IAM::Role",
+            version: "AWS::Lambda::Version", "FunctionAliaslive": "AWS::Lambda::Alias",
+            "FunctionUrl": "AWS::Lambda::Url", "FunctionUploadPermission": "AWS::Lambda::Permission",
+        }
+        processed = cfn.get_template(StackName=stack, ChangeSetName="initial", TemplateStage="Processed")["TemplateBody"]
+        if isinstance(processed, str):
+            processed = json.loads(processed)
+        bucket = processed["Resources"]["Uploads"]
+        assert bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"] == [
+            {"Event": "s3:ObjectCreated:*", "Function": {"Ref": "FunctionAliaslive"}}]
+
+        cfn.execute_change_set(StackName=stack, ChangeSetName="initial")
+        cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+        described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        out = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+        name = out["FunctionName"]
+        alias = lam.get_alias(FunctionName=name, Name="live")
+        assert alias["AliasArn"] == out["AliasArn"] and alias["FunctionVersion"] == "1"
+        result = lam.invoke(FunctionName=name, Qualifier="live", Payload=b"{}")
+        assert json.loads(result["Payload"].read()) == {"version": "1"}
+        url = lam.get_function_url_config(FunctionName=name, Qualifier="live")
+        assert url["AuthType"] == "AWS_IAM"
+
+        # New code: a new version (its logical id follows the code), and the alias moves to it.
+        cfn.update_stack(StackName=stack, TemplateBody=ALIAS_TEMPLATE.replace('{"version"', '{"v"'),
+                         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+        cfn.get_waiter("stack_update_complete").wait(StackName=stack, WaiterConfig=WAIT)
+        assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "2"
+        result = lam.invoke(FunctionName=name, Qualifier="live", Payload=b"{}")
+        assert json.loads(result["Payload"].read()) == {"v": "2"}
+    finally:
+        cfn.delete_stack(StackName=stack)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=WAIT)
