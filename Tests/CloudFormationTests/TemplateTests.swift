@@ -81,7 +81,7 @@ private func evaluator(_ text: String, _ params: [String: String] = [:], exports
                 .hasPrefix("Template format error: YAML not well-formed.") == true)
         #expect(message { _ = try Template(body: "Parameters:\n  P: {Type: 'AWS::SSM::Parameter::Value<String>'}\nResources:\n  A: {Type: T}\n") }?
                 .contains("not supported") == true)
-        #expect(message { _ = try Template(body: "Transform: AWS::Serverless-2016-10-31\nResources:\n  A: {Type: T}\n") }?
+        #expect(message { _ = try Template(body: "Transform: AWS::Include\nResources:\n  A: {Type: T}\n") }?
                 .contains("not supported by Cloudless") == true)
     }
 

@@ -422,7 +422,7 @@ public struct CloudFormationService: AWSService {
         if let stage = p["TemplateStage"], !["Original", "Processed"].contains(stage) {
             throw CFNError.validation("1 validation error detected: Value '\(stage)' at 'templateStage' failed to satisfy constraint: Member must satisfy enum value set: [Original, Processed]")
         }
-        let body: String
+        var body: String
         if let name = p["ChangeSetName"], !name.isEmpty {
             body = try changeSet(p, caller).1.templateBody
         } else {
@@ -430,7 +430,11 @@ public struct CloudFormationService: AWSService {
             // A stack only reviewed so far has the template of its (latest) change set.
             body = s.status == "REVIEW_IN_PROGRESS" ? (s.changeSets.last?.templateBody ?? "") : s.templateBody
         }
-        // No transforms are supported, so the processed template is the original.
+        // The processed template differs from the original only when a transform (SAM) was applied.
+        if p["TemplateStage"] == "Processed", (try? TemplateParser.parse(body))?["Transform"] != nil,
+           let t = try? Template(body: body) {
+            body = t.processedBody
+        }
         return { xml in
             xml.element("TemplateBody", body)
             xml.open("StagesAvailable")
@@ -448,7 +452,14 @@ public struct CloudFormationService: AWSService {
             body = try await templateBody(p, caller)
         }
         let t = try Template(body: body)
+        let declared = (try? TemplateParser.parse(body))?["Transform"]
+        let transforms = declared.map { $0.array?.compactMap(\.string) ?? [$0.string].compactMap { $0 } } ?? []
         return { xml in
+            if !transforms.isEmpty {
+                xml.open("DeclaredTransforms")
+                for name in transforms { xml.element("member", name) }
+                xml.close()
+            }
             xml.open("Parameters")
             for param in t.parameters.values.sorted(by: { $0.name < $1.name }) {
                 xml.open("member")

@@ -59,12 +59,35 @@ struct Template: Sendable {
         "Fn::And", "Fn::Or", "Fn::Not", "Fn::FindInMap", "Fn::GetAZs", "Fn::Base64", "Fn::ImportValue", "Fn::Cidr",
     ]
 
+    /// The processed template (transforms applied) as JSON text, for GetTemplate TemplateStage=Processed.
+    var processedBody: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return (try? encoder.encode(body)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+    }
+
     /// Parse and check a template body.
     init(body text: String) throws {
         try self.init(TemplateParser.parse(text))
     }
 
     init(_ json: JSON) throws {
+        guard let top = json.object else { throw CFNError.templateFormat("unsupported structure.") }
+        if let transform = top["Transform"] {
+            let names = transform.array?.map { $0.string ?? "?" } ?? [transform.string ?? "?"]
+            let others = names.filter { $0 != SAMTransform.name }
+            if !others.isEmpty {
+                throw CFNError.templateFormat("Transform \(others.joined(separator: ", ")) is not supported by Cloudless")
+            }
+            // The SAM transform is done here, so every caller sees the processed template.
+            try self.init(checked: SAMTransform.expand(json))
+        } else {
+            try self.init(checked: json)
+        }
+    }
+
+    /// Check a template with no transform left in it.
+    private init(checked json: JSON) throws {
         guard let top = json.object else { throw CFNError.templateFormat("unsupported structure.") }
         body = json
         let unknown = top.keys.filter { !Self.sections.contains($0) }.sorted()
@@ -73,10 +96,6 @@ struct Template: Sendable {
         }
         if let version = top["AWSTemplateFormatVersion"], version.string != "2010-09-09" {
             throw CFNError.templateFormat("Unsupported template format version \(Self.text(version) ?? "")")
-        }
-        if let transform = top["Transform"] {
-            let names = transform.array?.compactMap(\.string) ?? [transform.string ?? "?"]
-            throw CFNError.templateFormat("Transform \(names.joined(separator: ", ")) is not supported by Cloudless")
         }
         if let d = top["Description"] {
             guard let s = d.string else { throw CFNError.templateFormat("Every Description member must be a string.") }
