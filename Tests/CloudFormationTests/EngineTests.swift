@@ -201,7 +201,9 @@ private func message(_ body: () async throws -> Void) async -> String? {
               B: {Type: Test::Thing, Properties: {Name: b, Ref: !Ref A}}
               C: {Type: Test::Thing}
             """
-        _ = try await h.create("s1", v1)
+        let created = try await h.create("s1", v1)
+        // A and C are created in one wave, concurrently: which gets which number varies, so ids are read back.
+        let a = try #require(created.resources["A"]?.physicalId)
         let v2 = """
             Resources:
               A: {Type: Test::Thing, Properties: {Name: a, Size: 2}}
@@ -209,10 +211,10 @@ private func message(_ body: () async throws -> Void) async -> String? {
             """
         let s = try await h.update("s1", v2)
         #expect(s.status == "UPDATE_COMPLETE")
-        #expect(s.resources["A"]?.physicalId == "a-1")
+        #expect(s.resources["A"]?.physicalId == a)
         #expect(s.resources["B"]?.physicalId == "b2-4")
         #expect(s.resources["C"] == nil)
-        #expect(Set(h.provider.live.keys) == ["a-1", "b2-4"])
+        #expect(Set(h.provider.live.keys) == [a, "b2-4"])
         #expect(h.provider.log.suffix(4) == ["update A", "create B", "delete B", "delete C"])
         let events = try h.events("s1")
         #expect(events.contains("s1 UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"))
@@ -241,7 +243,8 @@ private func message(_ body: () async throws -> Void) async -> String? {
         _ = try await h.create("s1", "Resources:\n  A: {Type: Test::Thing, DeletionPolicy: Retain}\n  B: {Type: Test::Thing}\n")
         try await h.call("DeleteStack", ["StackName": "s1"])
         await h.service.settle()
-        #expect(Array(h.provider.live.keys) == ["A-1"])
+        // A and B were created together (either may have got number 1): only A is left.
+        #expect(h.provider.live.count == 1 && h.provider.live.keys.first?.hasPrefix("A-") == true)
         let s = try h.service.store.all(account: "123456789012", region: "us-east-1", includeDeleted: true)[0]
         #expect(try h.service.store.events(stackId: s.id).contains { $0.logicalId == "A" && $0.status == "DELETE_SKIPPED" })
         #expect(s.status == "DELETE_COMPLETE")

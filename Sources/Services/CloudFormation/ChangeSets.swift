@@ -233,14 +233,7 @@ extension CloudFormationService {
             xml.open("Capabilities")
             for c in cs.capabilities { xml.element("member", c) }
             xml.close()
-            xml.open("Tags")
-            for tag in cs.tags {
-                xml.open("member")
-                xml.element("Key", tag.key)
-                xml.element("Value", tag.value)
-                xml.close()
-            }
-            xml.close()
+            Self.writeTags(cs.tags, to: &xml)
             xml.open("Changes")
             for c in cs.changes {
                 xml.open("member")

@@ -227,6 +227,18 @@ public struct CloudFormationService: AWSService {
         return nil
     }
 
+    /// A stack's or change set's `Tags`.
+    static func writeTags(_ tags: [StackParameter], to xml: inout XMLWriter) {
+        xml.open("Tags")
+        for tag in tags {
+            xml.open("member")
+            xml.element("Key", tag.key)
+            xml.element("Value", tag.value)
+            xml.close()
+        }
+        xml.close()
+    }
+
     /// A stack's or change set's `Parameters`, NoEcho values shown as `****` as AWS shows them.
     static func writeParameters(_ parameters: [StackParameter], of template: Template?, to xml: inout XMLWriter) {
         xml.open("Parameters")
@@ -281,14 +293,7 @@ public struct CloudFormationService: AWSService {
                     }
                     xml.close()
                 }
-                xml.open("Tags")
-                for tag in s.tags {
-                    xml.open("member")
-                    xml.element("Key", tag.key)
-                    xml.element("Value", tag.value)
-                    xml.close()
-                }
-                xml.close()
+                Self.writeTags(s.tags, to: &xml)
                 xml.element("EnableTerminationProtection", false)
                 xml.open("DriftInformation")
                 xml.element("StackDriftStatus", "NOT_CHECKED")
