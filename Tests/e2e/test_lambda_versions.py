@@ -245,7 +245,10 @@ def test_alias_empty_routing_config(two_versions, lam):
 
 
 INVOKES = 1000
-WEIGHT = 0.1  # 3 points either side of 10 % is > 3 standard deviations of 1,000 draws: a fair router passes.
+WEIGHT = 0.1
+# A fair router lands within 5 points of 10 % (over 5 standard deviations of 1,000 draws: one run in millions
+# fails by chance; 3 points failed one CI run in a few hundred); a router that ignores the weight or inverts it does not.
+TOLERANCE = 0.05
 
 
 def test_weighted_alias_splits_traffic(fns, lam):
@@ -276,4 +279,4 @@ def test_weighted_alias_splits_traffic(fns, lam):
     counts = {v: sum(1 for x in results if x[0] == v) for v in ("1", "2")}
     assert counts["1"] + counts["2"] == INVOKES, counts
     share = counts["2"] / INVOKES
-    assert abs(share - WEIGHT) <= 0.03, counts
+    assert abs(share - WEIGHT) <= TOLERANCE, counts
