@@ -13,6 +13,26 @@ public protocol ResourceProvider: Sendable {
     func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState
     /// Delete it. A resource already gone is not an error.
     func delete(_ request: ResourceRequest, state: ResourceState) async throws
+    /// What the service holds now for the resource, in the template's property names, for drift detection.
+    /// `request.properties` are the expected ones (resolved); a provider reads back at least those it can.
+    /// Scalars may come back as strings (`30` and `"30"` compare equal); policy documents as objects.
+    func currentProperties(_ request: ResourceRequest, state: ResourceState) async throws -> ResourceReading
+}
+
+/// A resource as its service holds it now (drift detection).
+public enum ResourceReading: Sendable, Equatable {
+    /// The type does not support drift detection (CloudFormation's NOT_CHECKED).
+    case notChecked
+    /// The resource no longer exists (DELETED).
+    case deleted
+    /// Its current properties.
+    case properties([String: JSON])
+}
+
+extension ResourceProvider {
+    public func currentProperties(_ request: ResourceRequest, state: ResourceState) async throws -> ResourceReading {
+        .notChecked
+    }
 }
 
 /// What a stack asks of a provider: the resource's type, its template name and its properties with every

@@ -61,6 +61,29 @@ public struct SQSResources: ResourceProvider {
         }
     }
 
+    public func currentProperties(_ request: ResourceRequest, state: ResourceState) async throws -> ResourceReading {
+        guard request.type == "AWS::SQS::Queue" else { return .notChecked }
+        let r = internalRequest(request)
+        let current: [String: String]
+        do {
+            current = service.sqsAttributes(try service.getQueueAttributes(r, ["QueueUrl": state.physicalId, "AttributeNames": ["All"]]))
+        } catch let e as AWSError where e.code == "QueueDoesNotExist" { return .deleted }
+        var out: [String: JSON] = ["QueueName": .string(state.attributes["QueueName"]?.string ?? "")]
+        for name in Self.attributeProperties {
+            guard let v = current[name], !v.isEmpty else { continue }
+            if name.hasSuffix("Policy"), let data = v.data(using: .utf8), let doc = try? JSONDecoder().decode(JSON.self, from: data) {
+                out[name] = doc
+            } else {
+                out[name] = .string(v)
+            }
+        }
+        if current["FifoQueue"] == "true" { out["FifoQueue"] = .string("true") }
+        let tags = (try service.listQueueTags(r, ["QueueUrl": state.physicalId])["Tags"] as? [String: String]) ?? [:]
+        let own = tags.filter { !$0.key.hasPrefix("aws:") }.sorted { $0.key < $1.key }
+        if !own.isEmpty { out["Tags"] = .array(own.map { .object(["Key": .string($0.key), "Value": .string($0.value)]) }) }
+        return .properties(out)
+    }
+
     // MARK: Queue
 
     func createQueue(_ request: ResourceRequest) throws -> ResourceState {
