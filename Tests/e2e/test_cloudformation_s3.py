@@ -309,3 +309,63 @@ def test_a_malformed_policy_fails_with_s3s_error(cf, s3):
     assert failure(cf, name, "Policy") == "Missing required field Principal"
     assert name not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     cf.delete_stack(StackName=name)
+
+
+def managed_stack_template():
+    """The shape of the stack `sam deploy --resolve-s3` creates (aws-sam-cli-managed-default): a versioned,
+    encrypted, private source bucket and a policy that lets the Serverless Application Repository read it and
+    refuses plain HTTP. Booleans as strings, as SAM CLI writes them."""
+    arn = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": "SamCliSourceBucket"}]]}
+    objects = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::", {"Ref": "SamCliSourceBucket"}, "/*"]]}
+    return json.dumps({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": "Managed Stack for AWS SAM CLI",
+        "Resources": {
+            "SamCliSourceBucket": {"Type": "AWS::S3::Bucket", "Properties": {
+                "PublicAccessBlockConfiguration": {k: "true" for k in (
+                    "BlockPublicPolicy", "BlockPublicAcls", "IgnorePublicAcls", "RestrictPublicBuckets")},
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "Tags": [{"Key": "ManagedStackSource", "Value": "AwsSamCli"}]}},
+            "SamCliSourceBucketBucketPolicy": {"Type": "AWS::S3::BucketPolicy", "Properties": {
+                "Bucket": {"Ref": "SamCliSourceBucket"},
+                "PolicyDocument": {"Statement": [
+                    {"Action": ["s3:GetObject"], "Effect": "Allow", "Resource": objects,
+                     "Principal": {"Service": "serverlessrepo.amazonaws.com"},
+                     "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
+                    {"Action": ["s3:*"], "Effect": "Deny", "Resource": [arn, objects], "Principal": "*",
+                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}}},
+        },
+        "Outputs": {"SourceBucket": {"Value": {"Ref": "SamCliSourceBucket"}}},
+    })
+
+
+def test_the_sam_cli_managed_stack_deploys(cf, s3, account):
+    name = "cfs3sam-" + uuid.uuid4().hex[:8]
+    cf.create_change_set(StackName=name, ChangeSetName="InitialCreation", ChangeSetType="CREATE",
+                         TemplateBody=managed_stack_template(), Tags=[{"Key": "ManagedStackSource", "Value": "AwsSamCli"}])
+    cf.get_waiter("change_set_create_complete").wait(StackName=name, ChangeSetName="InitialCreation", WaiterConfig=WAIT)
+    cf.execute_change_set(StackName=name, ChangeSetName="InitialCreation")
+    cf.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=WAIT)
+    _, out = outputs(cf, name)
+    bucket = out["SourceBucket"]
+    try:
+        assert bucket.startswith(f"{name}-samclisourcebucket-")
+        statements = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+        assert statements[0]["Resource"] == f"arn:aws:s3:::{bucket}/*"
+        assert statements[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": account}}
+        assert statements[1]["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+        assert set(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values()) == {True}
+        rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        resources = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                     for r in cf.describe_stack_resources(StackName=name)["StackResources"]}
+        assert resources["SamCliSourceBucketBucketPolicy"] == bucket
+        s3.put_object(Bucket=bucket, Key="app/template.yaml", Body=b"x")
+    finally:
+        purge_versioned_bucket(s3, bucket)
+        cf.delete_stack(StackName=name)
+        cf.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=WAIT)
+    assert bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
