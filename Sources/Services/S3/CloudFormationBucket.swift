@@ -63,6 +63,12 @@ extension S3Resources {
         } else if bucket.objectLock, DefaultRetention.of(store.configuration(name, .objectLock)) != nil {
             try store.setConfiguration(name, .objectLock, String(buffer: S3Service.objectLockDocument(nil).buffer))
         }
+        // The public access block before the ACL it may allow.
+        if let block = t.publicAccessBlock {
+            try await put(service.putPublicAccessBlock, block)
+        } else if !creating {
+            try store.setConfiguration(name, .publicAccessBlock, S3Service.publicAccessBlock(all: true))
+        }
         if !creating {
             // A public ACL needs ownership that allows ACLs first; a private one goes first when ACLs are switched off.
             let ownership = t.ownership ?? "BucketOwnerEnforced", acl = t.acl ?? "private"
@@ -82,11 +88,6 @@ extension S3Resources {
         }
         let tags = t.tags.isEmpty ? nil : TagSet.encode(t.tags)
         if tags != store.configuration(name, .tagging) { try store.setConfiguration(name, .tagging, tags) }
-        if let block = t.publicAccessBlock {
-            try await put(service.putPublicAccessBlock, block)
-        } else if !creating {
-            try store.setConfiguration(name, .publicAccessBlock, S3Service.publicAccessBlock(all: true))
-        }
         if let encryption = t.encryption {
             try await put(service.putBucketEncryption, encryption)
         } else if store.configuration(name, .encryption) != nil {
