@@ -236,6 +236,28 @@ private func properties(_ r: ResourceReading) -> [String: JSON] {
         }
     }
 
+    @Test func otherShapesReadBackAsWritten() async throws {
+        try await withCFNService { s, p in
+            _ = try await p.create(cfnRequest("Logs", ["BucketName": .string("log-target")]))
+            let props = cfnJSON("""
+                {"BucketName": "redirecting",
+                 "WebsiteConfiguration": {"RedirectAllRequestsTo": {"HostName": "example.com", "Protocol": "https"}},
+                 "LoggingConfiguration": {"DestinationBucketName": "log-target", "LogFilePrefix": "r/",
+                                          "TargetObjectKeyFormat": {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}}},
+                 "AccelerateConfiguration": {"AccelerationStatus": "Suspended"},
+                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}, "AccessControl": "LogDeliveryWrite",
+                 "CorsConfiguration": {"CorsRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["HEAD"]}]}}
+                """).object!
+            let request = cfnRequest("R", props)
+            let state = try await p.create(request)
+            #expect(try await cfnText(try await s.getBucketWebsite(cfnContext("redirecting"))).contains(
+                "<RedirectAllRequestsTo><HostName>example.com</HostName><Protocol>https</Protocol></RedirectAllRequestsTo>"))
+            #expect(try await cfnText(try await s.getBucketAcl(cfnContext("redirecting"))).contains("http://acs.amazonaws.com/groups/s3/LogDelivery"))
+            let read = properties(try await p.currentProperties(request, state: state))
+            for (name, value) in props { #expect(read[name] == value, "\(name): \(String(describing: read[name]))") }
+        }
+    }
+
     @Test func samManagedBucketReadsBackAsItsTemplateWithScalarsAsText() async throws {
         try await withCFNService { _, p in
             let props = cfnJSON("""
