@@ -86,6 +86,14 @@ private struct CFNLayerObjects: ObjectSource {
             throws: { $0 is AWSError }
     }
 
+    @Test func unnamedLayerKeepsItsNameAcrossReplacements() async throws {
+        let req = request("AWS::Lambda::LayerVersion", "Shared", ["Content": .object(["S3Bucket": .string("art"), "S3Key": .string("layer.zip")])])
+        let first = try await provider.create(req)
+        let second = try await provider.create(req)
+        #expect(first.ref == "arn:aws:lambda:us-east-1:000000000000:layer:stack-Shared:1")
+        #expect(second.ref == "arn:aws:lambda:us-east-1:000000000000:layer:stack-Shared:2")
+    }
+
     @Test func layerVersionPermission() async throws {
         let layer = try await provider.create(request("AWS::Lambda::LayerVersion", "Layer", [
             "LayerName": .string("shared"), "Content": .object(["S3Bucket": .string("art"), "S3Key": .string("layer.zip")]),

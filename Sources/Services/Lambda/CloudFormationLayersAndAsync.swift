@@ -35,7 +35,8 @@ extension LambdaResources {
         for key in ["CompatibleRuntimes", "CompatibleArchitectures", "Description", "LicenseInfo"] {
             if let v = p[key], !v.isNull { body[key] = v }
         }
-        let name = p["LayerName"]?.string ?? request.generatedName(limit: 140)
+        // Without LayerName, the stack's and logical id's: a replacement publishes the next version of the same layer.
+        let name = p["LayerName"]?.string ?? String("\(request.stackName)-\(request.logicalId)".prefix(140))
         let out = try await call(request, .post, "/2018-10-31/layers/\(enc(name))/versions", .object(body))
         guard let arn = out["LayerVersionArn"]?.string else { throw AWSError.internalError() }
         return ResourceState(physicalId: arn, ref: arn, attributes: ["LayerVersionArn": .string(arn)])
