@@ -43,6 +43,19 @@ extension IAMResources {
                     "InstanceProfileName": .string(profile.name), "Path": .string(profile.path),
                     "Roles": .array(profile.roles.map { .string($0.name) }),
                 ])
+            case "AWS::IAM::AccessKey":
+                guard let status = try String.fetchOne(db, sql: "SELECT status FROM access_key WHERE account = ? AND id = ?", arguments: [account, name])
+                else { return .deleted }
+                var out: [String: JSON] = ["UserName": state.attributes["UserName"] ?? .string(""), "Status": .string(status)]
+                // Serial only asks for a new key; it is not kept.
+                if let serial = request.properties["Serial"] { out["Serial"] = serial }
+                return .properties(out)
+            case "AWS::IAM::UserToGroupAddition":
+                let group = state.attributes["GroupName"]?.string ?? ""
+                guard (try? Group.require(db, account: account, name: group)) != nil else { return .deleted }
+                let members = try String.fetchAll(db, sql: "SELECT user FROM group_member WHERE account = ? AND grp = ?", arguments: [account, group])
+                let mine = (state.attributes["Users"]?.array?.compactMap(\.string) ?? []).filter { members.contains($0) }
+                return .properties(["GroupName": .string(group), "Users": .array(mine.map { .string($0) })])
             default:
                 return .notChecked
             }

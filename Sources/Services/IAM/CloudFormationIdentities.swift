@@ -14,7 +14,6 @@ extension IAMResources {
         switch type {
         case "AWS::IAM::User": return ["UserName"]
         case "AWS::IAM::Group": return ["GroupName"]
-        case "AWS::IAM::UserToGroupAddition": return ["GroupName"]
         default: return []
         }
     }
@@ -148,9 +147,11 @@ extension IAMResources {
         if users.isEmpty { throw IAMError.constraint("users", value: nil, "Member must not be null") }
         let c = caller(request)
         for u in users { _ = try service.addUserToGroup(IAMInput(["GroupName": group, "UserName": u]), c) }
+        // GroupName and Users both change in place: what the previous version added and this one does not is removed.
         let before = previous?.attributes["Users"]?.array?.compactMap(\.string) ?? []
-        for u in before where !users.contains(u) {
-            _ = try? service.removeUserFromGroup(IAMInput(["GroupName": group, "UserName": u]), c)
+        let beforeGroup = previous?.attributes["GroupName"]?.string ?? group
+        for u in before where beforeGroup != group || !users.contains(u) {
+            _ = try? service.removeUserFromGroup(IAMInput(["GroupName": beforeGroup, "UserName": u]), c)
         }
         let id = previous?.physicalId ?? request.generatedName(limit: 128)
         return ResourceState(physicalId: id, ref: id, attributes: [
