@@ -404,3 +404,48 @@ def test_a_hosted_rotation_lambda_fails_naming_it_and_rolls_back(clients):
     finally:
         cfn.delete_stack(StackName=stack)
         wait_for(cfn, stack, "stack_delete_complete")
+
+
+KEY_TEMPLATE = """
+Parameters:
+  Status: {Type: String}
+Resources:
+  User:
+    Type: AWS::IAM::User
+  Key:
+    Type: AWS::IAM::AccessKey
+    Properties: {UserName: !Ref User, Status: !Ref Status}
+Outputs:
+  UserArn: {Value: !GetAtt User.Arn}
+  KeyId: {Value: !Ref Key}
+  Secret: {Value: !GetAtt Key.SecretAccessKey}
+"""
+
+
+def test_a_stack_access_key_signs_under_strict_auth_until_made_inactive(strict_server):
+    """Against a --strict-auth server (every signature checked, as on AWS)."""
+    cfn = make_client(strict_server.endpoint, "cloudformation")
+    stack = "cfn-types-key-" + uuid.uuid4().hex[:8]
+    cfn.create_stack(StackName=stack, TemplateBody=KEY_TEMPLATE, Parameters=[{"ParameterKey": "Status", "ParameterValue": "Active"}])
+    wait_for(cfn, stack, "stack_create_complete")
+    out = outputs(cfn, stack)
+    try:
+        signed = make_client(strict_server.endpoint, "sts", access_key=out["KeyId"], secret=out["Secret"])
+        assert signed.get_caller_identity()["Arn"] == out["UserArn"]
+        forged = make_client(strict_server.endpoint, "sts", access_key=out["KeyId"], secret="not-" + out["Secret"])
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            forged.get_caller_identity()
+        assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+
+        cfn.update_stack(StackName=stack, TemplateBody=KEY_TEMPLATE, Parameters=[{"ParameterKey": "Status", "ParameterValue": "Inactive"}])
+        wait_for(cfn, stack, "stack_update_complete")
+        assert outputs(cfn, stack)["KeyId"] == out["KeyId"]
+        with pytest.raises(botocore.exceptions.ClientError) as inactive:
+            signed.get_caller_identity()
+        assert inactive.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    finally:
+        cfn.delete_stack(StackName=stack)
+        wait_for(cfn, stack, "stack_delete_complete")
+    with pytest.raises(botocore.exceptions.ClientError) as deleted:
+        make_client(strict_server.endpoint, "sts", access_key=out["KeyId"], secret=out["Secret"]).get_caller_identity()
+    assert deleted.value.response["Error"]["Code"] == "InvalidClientTokenId"
