@@ -67,6 +67,11 @@ import Testing
             ]),
         ])
         _ = try await provider.update(cpReq2, previous: cp)
+        // Another Auto Scaling group would need a replacement: refused, nothing changes.
+        let otherGroup = request("AWS::ECS::CapacityProvider", "CP", [
+            "AutoScalingGroupProvider": .object(["AutoScalingGroupArn": .string(Self.asg + "-2"), "ManagedScaling": .object(["TargetCapacity": .number(10)])]),
+        ])
+        await #expect { try await provider.update(otherGroup, previous: cp) } throws: { ($0 as? AWSError)?.message.contains("AutoScalingGroupArn") == true }
         d = try await call("DescribeCapacityProviders", ["capacityProviders": .array([.string(cp.ref)])])
         #expect(d["capacityProviders"]?.array?.first?["autoScalingGroupProvider"]?["managedScaling"]?["targetCapacity"] == .number(60))
         let after = try await tags(cp.attributes["Arn"]?.string ?? "")

@@ -27,10 +27,19 @@ extension ECSResources {
         let out = try await call(request, "CreateCapacityProvider", body)
         let arn = out["capacityProvider"]?["capacityProviderArn"]?.string ?? ""
         try await applySystemTags(request, arn)
-        return ResourceState(physicalId: name, ref: name, attributes: ["Arn": .string(arn)])
+        var attributes: [String: JSON] = ["Arn": .string(arn)]
+        if let asg = p["AutoScalingGroupProvider"]?["AutoScalingGroupArn"] { attributes["AutoScalingGroupArn"] = asg }
+        return ResourceState(physicalId: name, ref: name, attributes: attributes)
     }
 
     func updateCapacityProvider(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
+        // AWS replaces the provider for a new AutoScalingGroupArn; the engine replaces only for top-level properties,
+        // so the update fails (nothing changed) rather than keep the old group silently.
+        let wantedGroup = request.properties["AutoScalingGroupProvider"]?["AutoScalingGroupArn"]
+        if let before = previous.attributes["AutoScalingGroupArn"], wantedGroup != before {
+            throw ECSError.invalid("AutoScalingGroupProvider.AutoScalingGroupArn of AWS::ECS::CapacityProvider cannot change in place; "
+                                   + "give the capacity provider a new Name to replace it.")
+        }
         if let asg = request.properties["AutoScalingGroupProvider"], !asg.isNull {
             var provider = Self.apiKeys(asg).object ?? [:]
             provider.removeValue(forKey: "autoScalingGroupArn")  // fixed at creation

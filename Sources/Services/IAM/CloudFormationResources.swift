@@ -2,7 +2,8 @@ import Core
 import Foundation
 import GRDB
 
-/// `AWS::IAM::Role`, `AWS::IAM::ManagedPolicy` and `AWS::IAM::Policy` for CloudFormation, over the operations the
+/// `AWS::IAM::Role`, `AWS::IAM::ManagedPolicy` and `AWS::IAM::Policy` (users, groups, keys and instance profiles are in
+/// their own CloudFormation*.swift files) for CloudFormation, over the operations the
 /// API serves (CreateRole, PutRolePolicy, AttachRolePolicy, CreatePolicy, CreatePolicyVersion...), called in-process
 /// with the Query parameters they read.
 ///

@@ -5,8 +5,9 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// `AWS::SecretsManager::Secret` (and, in their own files, `RotationSchedule` and `ResourcePolicy`) for CloudFormation, over the operations the API serves (CreateSecret, UpdateSecret,
-/// PutSecretValue, GetRandomPassword, DeleteSecret...), called in-process.
+/// `AWS::SecretsManager::Secret` for CloudFormation, over the operations the API serves (CreateSecret, UpdateSecret,
+/// PutSecretValue, GetRandomPassword, DeleteSecret...), called in-process. `RotationSchedule` and `ResourcePolicy`
+/// are in CloudFormationRotationAndPolicy.swift, drift readings in CloudFormationDrift.swift.
 public struct SecretsManagerResources: ResourceProvider {
     let service: SecretsManagerService
 
