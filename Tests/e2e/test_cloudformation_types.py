@@ -136,7 +136,7 @@ Resources:
   Group:
     Type: AWS::IAM::Group
     Properties:
-      Path: /cfn/
+      Path: !If [IsV2, /cfn2/, /cfn/]
       Policies:
         - PolicyName: read-queues
           PolicyDocument:
@@ -147,11 +147,13 @@ Resources:
     Properties:
       Path: !If [IsV2, /moved/, /cfn/]
       Tags: [{Key: team, Value: types}]
+  OtherUser:
+    Type: AWS::IAM::User
   Membership:
     Type: AWS::IAM::UserToGroupAddition
     Properties:
       GroupName: !Ref Group
-      Users: [!Ref User]
+      Users: !If [IsV2, [!Ref User, !Ref OtherUser], [!Ref User]]
   Key:
     Type: AWS::IAM::AccessKey
     Properties:
@@ -166,7 +168,7 @@ Resources:
   Profile:
     Type: AWS::IAM::InstanceProfile
     Properties:
-      Roles: [!Ref ProfileRole]
+      Roles: [!If [IsV2, !Ref RotatorRole, !Ref ProfileRole]]
   Cluster:
     Type: AWS::ECS::Cluster
   CapacityProvider:
@@ -180,7 +182,7 @@ Resources:
     Properties:
       Cluster: !Ref Cluster
       CapacityProviders: [!Ref CapacityProvider]
-      DefaultCapacityProviderStrategy: [{CapacityProvider: !Ref CapacityProvider, Weight: 1}]
+      DefaultCapacityProviderStrategy: [{CapacityProvider: !Ref CapacityProvider, Weight: !If [IsV2, 3, 1], Base: !If [IsV2, 1, 0]}]
 Outputs:
   QueueUrl: {Value: !Ref Queue}
   QueueArn: {Value: !GetAtt Queue.Arn}
@@ -204,6 +206,8 @@ Outputs:
   Profile: {Value: !Ref Profile}
   ProfileArn: {Value: !GetAtt Profile.Arn}
   ProfileRole: {Value: !Ref ProfileRole}
+  RotatorRole: {Value: !Ref RotatorRole}
+  OtherUser: {Value: !Ref OtherUser}
   Cluster: {Value: !Ref Cluster}
   ClusterArn: {Value: !GetAtt Cluster.Arn}
   CapacityProvider: {Value: !Ref CapacityProvider}
@@ -345,7 +349,8 @@ def test_every_type_created_used_updated_and_deleted(clients, endpoint):
                          Capabilities=["CAPABILITY_IAM"])
         wait_for(cfn, stack, "stack_update_complete")
         after = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in cfn.describe_stack_resources(StackName=stack)["StackResources"]}
-        for same in ["QueuePolicy", "Rotation", "SecretPolicy", "InvokeConfig", "User", "Key", "Membership", "CapacityProvider", "Associations"]:
+        for same in ["QueuePolicy", "Rotation", "SecretPolicy", "InvokeConfig", "User", "Group", "Key", "Membership", "Profile",
+                     "CapacityProvider", "Associations"]:
             assert after[same] == before[same], same
         assert after["Layer"] == before["Layer"][:-1] + "2"  # the next version of the same layer
         out = outputs(cfn, stack)
@@ -365,9 +370,16 @@ def test_every_type_created_used_updated_and_deleted(clients, endpoint):
         assert "/moved/" in out["UserArn"] and iam.get_user(UserName=out["User"])["User"]["Arn"] == out["UserArn"]
         keys = iam.list_access_keys(UserName=out["User"])["AccessKeyMetadata"]
         assert [(k["AccessKeyId"], k["Status"]) for k in keys] == [(out["KeyId"], "Inactive")]
+        group = iam.get_group(GroupName=out["Group"])
+        assert group["Group"]["Path"] == "/cfn2/" and group["Group"]["Arn"] == out["GroupArn"]
+        assert sorted(u["UserName"] for u in group["Users"]) == sorted([out["User"], out["OtherUser"]])
+        profile = iam.get_instance_profile(InstanceProfileName=out["Profile"])["InstanceProfile"]
+        assert [r["RoleName"] for r in profile["Roles"]] == [out["RotatorRole"]]
         cp = ecs.describe_capacity_providers(capacityProviders=[out["CapacityProvider"]])["capacityProviders"][0]
         assert cp["autoScalingGroupProvider"]["managedScaling"]["targetCapacity"] == 60
-        assert ecs.describe_clusters(clusters=[out["Cluster"]])["clusters"][0]["capacityProviders"] == [out["CapacityProvider"]]
+        cluster = ecs.describe_clusters(clusters=[out["Cluster"]])["clusters"][0]
+        assert cluster["capacityProviders"] == [out["CapacityProvider"]]
+        assert cluster["defaultCapacityProviderStrategy"] == [{"capacityProvider": out["CapacityProvider"], "weight": 3, "base": 1}]
     finally:
         cfn.delete_stack(StackName=stack)
         wait_for(cfn, stack, "stack_delete_complete")
@@ -378,6 +390,7 @@ def test_every_type_created_used_updated_and_deleted(clients, endpoint):
     assert lam.list_layer_versions(LayerName=layer_name)["LayerVersions"] == []
     assert missing(lambda: lam.get_function(FunctionName=out["UsesLayer"]), "ResourceNotFoundException")
     assert missing(lambda: iam.get_user(UserName=out["User"]), "NoSuchEntity")
+    assert missing(lambda: iam.get_user(UserName=out["OtherUser"]), "NoSuchEntity")
     assert missing(lambda: iam.get_group(GroupName=out["Group"]), "NoSuchEntity")
     assert missing(lambda: iam.get_instance_profile(InstanceProfileName=out["Profile"]), "NoSuchEntity")
     assert ecs.describe_capacity_providers(capacityProviders=[out["CapacityProvider"]])["capacityProviders"] == []
