@@ -116,3 +116,84 @@ import Testing
         ])) } throws: { $0 is AWSError }
     }
 }
+
+/// Drift readings of ECS resources: untouched they read back as the template wrote them (ECS's defaults left out),
+/// a change made through the API shows, a deleted one reads as deleted.
+@Suite struct ECSDriftReadingTests {
+    let ecs: ECSService
+    let provider: ECSResources
+
+    init() throws {
+        let directory = NSTemporaryDirectory() + "ecs-cfn-drift-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        ecs = try ECSService(directory: directory, clock: EmulatorClock(), endpoint: ServerEndpoint(), logs: DiscardingLogSink(),
+                             supervisor: ProcessSupervisor(), objects: nil, images: nil, roleCredentials: TaskRoleCredentials(),
+                             logger: Logger(label: "ecs-cfn-drift-test"))
+        provider = ecs.resourceProvider
+    }
+
+    func request(_ type: String, _ properties: [String: JSON]) -> ResourceRequest {
+        ResourceRequest(account: "000000000000", region: "us-east-1", stackName: "stack", stackId: "arn:stack", logicalId: "R",
+                        type: type, properties: properties, tags: ["aws:cloudformation:stack-name": "stack", "env": "dev"])
+    }
+
+    func reading(_ r: ResourceRequest, _ s: ResourceState) async throws -> [String: JSON] {
+        guard case .properties(let props) = try await provider.currentProperties(r, state: s) else { throw AWSError("Test", "no reading") }
+        return props
+    }
+
+    @Test func clusterCapacityProviderAndTaskDefinition() async throws {
+        let clusterProps: [String: JSON] = [
+            "ClusterName": .string("drifty"),
+            "ClusterSettings": .array([.object(["Name": .string("containerInsights"), "Value": .string("enabled")])]),
+            "Tags": .array([.object(["Key": .string("team"), "Value": .string("core")])]),
+        ]
+        let clusterReq = request("AWS::ECS::Cluster", clusterProps)
+        let cluster = try await provider.create(clusterReq)
+        #expect(try await reading(clusterReq, cluster) == clusterProps)
+        _ = try await provider.call(clusterReq, "UpdateClusterSettings", [
+            "cluster": .string("drifty"), "settings": .array([.object(["name": .string("containerInsights"), "value": .string("disabled")])]),
+        ])
+        #expect(try await reading(clusterReq, cluster)["ClusterSettings"]
+                == .array([.object(["Name": .string("containerInsights"), "Value": .string("disabled")])]))
+
+        let cpProps: [String: JSON] = [
+            "AutoScalingGroupProvider": .object([
+                "AutoScalingGroupArn": .string(ECSCloudFormationCapacityTests.asg),
+                "ManagedScaling": .object(["Status": .string("ENABLED"), "TargetCapacity": .number(80)]),
+            ]),
+        ]
+        let cpReq = request("AWS::ECS::CapacityProvider", cpProps)
+        let cp = try await provider.create(cpReq)
+        var read = try await reading(cpReq, cp)
+        #expect(read["AutoScalingGroupProvider"] == cpProps["AutoScalingGroupProvider"] && read["Name"] == .string(cp.ref))
+
+        let assocReq = request("AWS::ECS::ClusterCapacityProviderAssociations", [
+            "Cluster": .string("drifty"), "CapacityProviders": .array([.string(cp.ref)]),
+            "DefaultCapacityProviderStrategy": .array([.object(["CapacityProvider": .string(cp.ref), "Weight": .number(1)])]),
+        ])
+        let assoc = try await provider.create(assocReq)
+        #expect(try await reading(assocReq, assoc) == assocReq.properties)
+
+        let tdProps: [String: JSON] = [
+            "Family": .string("drift-td"), "Cpu": .string("256"), "Memory": .string("512"), "NetworkMode": .string("awsvpc"),
+            "RequiresCompatibilities": .array([.string("FARGATE")]),
+            "ContainerDefinitions": .array([.object([
+                "Name": .string("app"), "Image": .string("example.com/app:1"), "Essential": .bool(true),
+                "PortMappings": .array([.object(["ContainerPort": .number(8080)])]), "DockerLabels": .object(["Team.Name": .string("x")]),
+            ])]),
+        ]
+        let tdReq = request("AWS::ECS::TaskDefinition", tdProps)
+        let td = try await provider.create(tdReq)
+        read = try await reading(tdReq, td)
+        for (key, value) in tdProps { #expect(read[key] == value, "\(key)") }
+        _ = try await provider.call(tdReq, "DeregisterTaskDefinition", ["taskDefinition": .string(td.physicalId)])
+        #expect(try await provider.currentProperties(tdReq, state: td) == .deleted)
+
+        try await provider.delete(assocReq, state: assoc)
+        try await provider.delete(cpReq, state: cp)
+        #expect(try await provider.currentProperties(cpReq, state: cp) == .deleted)
+        try await provider.delete(clusterReq, state: cluster)
+        #expect(try await provider.currentProperties(clusterReq, state: cluster) == .deleted)
+    }
+}
