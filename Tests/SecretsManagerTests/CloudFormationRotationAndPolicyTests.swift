@@ -91,6 +91,18 @@ final class CFNStepRotator: SecretRotator {
         }
     }
 
+    @Test func anUnknownRotationFunctionFailsWithAWSErrorAndChangesNothing() async throws {
+        try await withService { s, p, rotator in
+            _ = try await p.create(request("AWS::SecretsManager::Secret", "S", ["Name": .string("u"), "SecretString": .string("x")]))
+            await #expect { try await p.create(self.request("AWS::SecretsManager::RotationSchedule", "R", [
+                "SecretId": .string("u"), "RotationLambdaARN": .string("arn:aws:lambda:us-east-1:000000000000:function:missing"),
+                "RotationRules": .object(["AutomaticallyAfterDays": .number(30)]),
+            ])) } throws: { ($0 as? AWSError)?.code == "AccessDeniedException" }
+            #expect(try describe(s, "u")["RotationEnabled"] == nil)
+            #expect(rotator.steps.withLock { $0.isEmpty })
+        }
+    }
+
     @Test func hostedRotationLambdaIsRefusedByName() async throws {
         try await withService { s, p, _ in
             _ = try await p.create(request("AWS::SecretsManager::Secret", "S", ["Name": .string("h"), "SecretString": .string("x")]))
