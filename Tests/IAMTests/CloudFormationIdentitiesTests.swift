@@ -87,6 +87,8 @@ import Testing
         read = try await reading(p, request("AWS::IAM::User", "Alice", userProps), user)
         #expect(read["Policies"] == nil)
 
+        // A managed policy attached by another resource (an AWS::IAM::ManagedPolicy naming the user) survives updates.
+        let other = try await p.create(request("AWS::IAM::ManagedPolicy", "Other", ["PolicyDocument": allow("s3:Get*"), "Users": .array([.string("alice")])]))
         // Update in place: a new path, no groups, other policies.
         userProps["Path"] = .string("/moved/")
         userProps["Groups"] = nil
@@ -97,6 +99,8 @@ import Testing
         #expect(!(try call(iam, "ListGroupsForUser", ["UserName": "alice"]).contains(group.physicalId)))
         #expect(!(try call(iam, "ListAttachedUserPolicies", ["UserName": "alice"]).contains("AWSLambdaBasicExecutionRole")))
         #expect(try call(iam, "ListUserPolicies", ["UserName": "alice"]).contains("<member>s3</member>"))
+        #expect(try call(iam, "ListAttachedUserPolicies", ["UserName": "alice"]).contains(other.physicalId))
+        try await p.delete(request("AWS::IAM::ManagedPolicy", "Other", [:]), state: other)
 
         let groupRead = try await reading(p, groupReq, group)
         for key in ["Path", "ManagedPolicyArns", "Policies"] { #expect(groupRead[key] == groupReq.properties[key], "\(key)") }

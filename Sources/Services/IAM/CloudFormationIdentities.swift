@@ -33,10 +33,10 @@ extension IAMResources {
         let groups = try Self.strings(p["Groups"], "Groups")
         _ = try service.createUser(IAMInput(params), c)
         do {
-            try syncManaged(.user, name, wanted: managed, c)
+            try syncManaged(.user, name, wanted: managed, before: [], c)
             try syncInline(.user, name, policies, before: [], request)
             for g in groups { _ = try service.addUserToGroup(IAMInput(["GroupName": g, "UserName": name]), c) }
-            return try userState(request, name, policyNames: policies.map(\.name), groups: groups)
+            return try userState(request, name, policyNames: policies.map(\.name), groups: groups, managed: managed)
         } catch {
             try? deleteUser(request, name: name, groups: groups)
             throw error
@@ -49,7 +49,8 @@ extension IAMResources {
         let name = previous.physicalId
         let c = caller(request)
         _ = try service.updateUser(IAMInput(["UserName": name, "NewPath": try Self.string(p["Path"], "Path") ?? "/"]), c)
-        try syncManaged(.user, name, wanted: try Self.strings(p["ManagedPolicyArns"], "ManagedPolicyArns"), c)
+        let managed = try Self.strings(p["ManagedPolicyArns"], "ManagedPolicyArns")
+        try syncManaged(.user, name, wanted: managed, before: previous.attributes["ManagedPolicyArns"]?.array?.compactMap(\.string) ?? [], c)
         let policies = try Self.inlinePolicies(p["Policies"])
         try syncInline(.user, name, policies, before: previous.attributes["PolicyNames"]?.array?.compactMap(\.string) ?? [], request)
         let groups = try Self.strings(p["Groups"], "Groups")
@@ -62,7 +63,7 @@ extension IAMResources {
         try Self.addTags(request, to: &params)
         let tags = try IAMInput(params).tags()
         _ = try service.modify(User.self, c, name) { $0.tags = tags }
-        return try userState(request, name, policyNames: policies.map(\.name), groups: groups)
+        return try userState(request, name, policyNames: policies.map(\.name), groups: groups, managed: managed)
     }
 
     /// Everything that would stop DeleteUser goes first: policies, the template's groups, and the user's access keys
@@ -79,10 +80,11 @@ extension IAMResources {
         _ = try service.deleteUser(IAMInput(["UserName": name]), c)
     }
 
-    func userState(_ request: ResourceRequest, _ name: String, policyNames: [String], groups: [String]) throws -> ResourceState {
+    func userState(_ request: ResourceRequest, _ name: String, policyNames: [String], groups: [String], managed: [String]) throws -> ResourceState {
         let user = try service.store.db.readNow { db in try User.require(db, account: request.account, name: name) }
         return ResourceState(physicalId: name, ref: name, attributes: [
             "Arn": .string(user.arn), "PolicyNames": .array(policyNames.map { .string($0) }), "Groups": .array(groups.map { .string($0) }),
+            "ManagedPolicyArns": .array(managed.map { .string($0) }),
         ])
     }
 
@@ -98,9 +100,9 @@ extension IAMResources {
         let c = caller(request)
         _ = try service.createGroup(IAMInput(params), c)
         do {
-            try syncManaged(.group, name, wanted: managed, c)
+            try syncManaged(.group, name, wanted: managed, before: [], c)
             try syncInline(.group, name, policies, before: [], request)
-            return try groupState(request, name, policyNames: policies.map(\.name))
+            return try groupState(request, name, policyNames: policies.map(\.name), managed: managed)
         } catch {
             try? deleteGroup(request, name: name)
             throw error
@@ -112,10 +114,11 @@ extension IAMResources {
         let name = previous.physicalId
         let c = caller(request)
         _ = try service.updateGroup(IAMInput(["GroupName": name, "NewPath": try Self.string(p["Path"], "Path") ?? "/"]), c)
-        try syncManaged(.group, name, wanted: try Self.strings(p["ManagedPolicyArns"], "ManagedPolicyArns"), c)
+        let managed = try Self.strings(p["ManagedPolicyArns"], "ManagedPolicyArns")
+        try syncManaged(.group, name, wanted: managed, before: previous.attributes["ManagedPolicyArns"]?.array?.compactMap(\.string) ?? [], c)
         let policies = try Self.inlinePolicies(p["Policies"])
         try syncInline(.group, name, policies, before: previous.attributes["PolicyNames"]?.array?.compactMap(\.string) ?? [], request)
-        return try groupState(request, name, policyNames: policies.map(\.name))
+        return try groupState(request, name, policyNames: policies.map(\.name), managed: managed)
     }
 
     /// Members left in the group (added outside the stack) are removed: CloudFormation's delete does not fail on them.
@@ -129,10 +132,11 @@ extension IAMResources {
         _ = try service.deleteGroup(IAMInput(["GroupName": name]), c)
     }
 
-    func groupState(_ request: ResourceRequest, _ name: String, policyNames: [String]) throws -> ResourceState {
+    func groupState(_ request: ResourceRequest, _ name: String, policyNames: [String], managed: [String]) throws -> ResourceState {
         let group = try service.store.db.readNow { db in try Group.require(db, account: request.account, name: name) }
         return ResourceState(physicalId: name, ref: name, attributes: [
             "Arn": .string(group.arn), "GroupId": .string(group.id), "PolicyNames": .array(policyNames.map { .string($0) }),
+            "ManagedPolicyArns": .array(managed.map { .string($0) }),
         ])
     }
 
@@ -168,14 +172,17 @@ extension IAMResources {
 
     // MARK: Shared by users, groups and roles
 
-    /// Attach exactly `wanted` of the managed policies.
-    func syncManaged(_ kind: OwnerKind, _ name: String, wanted: [String], _ c: IAMService.Caller) throws {
+    /// Attach the `wanted` managed policies and detach those the template listed `before` and no longer does; what
+    /// another resource attached (an `AWS::IAM::ManagedPolicy` naming the identity) stays.
+    func syncManaged(_ kind: OwnerKind, _ name: String, wanted: [String], before: [String], _ c: IAMService.Caller) throws {
         let attached = try service.store.db.readNow { db in
             try String.fetchAll(db, sql: "SELECT policy_arn FROM attachment WHERE account = ? AND kind = ? AND owner = ?",
                                 arguments: [c.account, kind.rawValue, name])
         }
         for arn in wanted where !attached.contains(arn) { _ = try service.attach(kind, IAMInput([kind.member: name, "PolicyArn": arn]), c) }
-        for arn in attached where !wanted.contains(arn) { _ = try service.detach(kind, IAMInput([kind.member: name, "PolicyArn": arn]), c) }
+        for arn in before where !wanted.contains(arn) && attached.contains(arn) {
+            _ = try service.detach(kind, IAMInput([kind.member: name, "PolicyArn": arn]), c)
+        }
     }
 
     /// Put the template's inline policies; remove those an earlier version of the template listed and this one does not.
