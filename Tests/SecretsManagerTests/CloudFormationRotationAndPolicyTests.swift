@@ -53,7 +53,7 @@ final class CFNStepRotator: SecretRotator {
             let secret = try await p.create(request("AWS::SecretsManager::Secret", "S", ["Name": .string("db"), "SecretString": .string("pw")]))
             var props: [String: JSON] = [
                 "SecretId": .string("db"), "RotationLambdaARN": .string(Self.rotator),
-                "RotationRules": .object(["AutomaticallyAfterDays": .string("30")]),
+                "RotationRules": .object(["AutomaticallyAfterDays": .string("30")]), "RotateImmediatelyOnUpdate": .bool(false),
             ]
             let req = request("AWS::SecretsManager::RotationSchedule", "Rot", props)
             let state = try await p.create(req)
@@ -61,7 +61,7 @@ final class CFNStepRotator: SecretRotator {
             var d = try describe(s, "db")
             #expect(d["RotationEnabled"] as? Bool == true && d["RotationLambdaARN"] as? String == Self.rotator)
             #expect((d["RotationRules"] as? [String: Any])?["AutomaticallyAfterDays"] as? Int == 30)
-            // RotateImmediatelyOnUpdate defaults to true: the four steps run.
+            // Creating the schedule rotates at once (RotateImmediatelyOnUpdate is about updates): the four steps run.
             for _ in 0..<100 where rotator.steps.withLock({ $0.count }) < 4 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(rotator.steps.withLock { $0 } == ["createSecret", "setSecret", "testSecret", "finishSecret"])
             guard case .properties(let read) = try await p.currentProperties(req, state: state) else { Issue.record("no reading"); return }
@@ -77,6 +77,11 @@ final class CFNStepRotator: SecretRotator {
             #expect((d["RotationRules"] as? [String: Any])?["ScheduleExpression"] as? String == "rate(10 days)")
             try await Task.sleep(for: .milliseconds(100))
             #expect(rotator.steps.withLock { $0.count } == 4)
+            // RotateImmediatelyOnUpdate true (its default): the update rotates.
+            props["RotateImmediatelyOnUpdate"] = nil
+            _ = try await p.update(request("AWS::SecretsManager::RotationSchedule", "Rot", props), previous: state)
+            for _ in 0..<100 where rotator.steps.withLock({ $0.count }) < 8 { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(rotator.steps.withLock { $0.count } == 8)
 
             // AWS's errors on bad rules fail the resource.
             var bad = props

@@ -9,9 +9,9 @@ extension SecretsManagerResources {
 
     // MARK: RotationSchedule
 
-    /// Rotation is turned on (or its rules changed) with RotateSecret; `RotateImmediatelyOnUpdate` (default true)
-    /// says whether a rotation runs now, on create as on update.
-    func putRotationSchedule(_ request: ResourceRequest) async throws -> ResourceState {
+    /// Rotation is turned on (or its rules changed) with RotateSecret. Creating the schedule rotates at once;
+    /// `RotateImmediatelyOnUpdate` (default true) says whether an update does, as AWS documents.
+    func putRotationSchedule(_ request: ResourceRequest, isUpdate: Bool) async throws -> ResourceState {
         let p = request.properties
         if let hosted = p["HostedRotationLambda"], !hosted.isNull {
             throw AWSError("InvalidRequest", "Property HostedRotationLambda of AWS::SecretsManager::RotationSchedule is not served by Cloudless; "
@@ -22,7 +22,8 @@ extension SecretsManagerResources {
         var input: [String: Any] = ["SecretId": arn, "ClientRequestToken": UUID().uuidString.lowercased()]
         if let l = try Self.string(p["RotationLambdaARN"], "RotationLambdaARN") { input["RotationLambdaARN"] = l }
         if let rules = p["RotationRules"], !rules.isNull { input["RotationRules"] = try Self.rotationRules(rules) }
-        input["RotateImmediately"] = try Self.bool(p["RotateImmediatelyOnUpdate"], "RotateImmediatelyOnUpdate") ?? true
+        let onUpdate = try Self.bool(p["RotateImmediatelyOnUpdate"], "RotateImmediatelyOnUpdate") ?? true
+        input["RotateImmediately"] = isUpdate ? onUpdate : true
         _ = try await service.rotateSecret(r, Input(input))
         return Self.state(arn)
     }
