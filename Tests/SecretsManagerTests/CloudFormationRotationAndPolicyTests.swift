@@ -53,7 +53,7 @@ final class CFNStepRotator: SecretRotator {
             let secret = try await p.create(request("AWS::SecretsManager::Secret", "S", ["Name": .string("db"), "SecretString": .string("pw")]))
             var props: [String: JSON] = [
                 "SecretId": .string("db"), "RotationLambdaARN": .string(Self.rotator),
-                "RotationRules": .object(["AutomaticallyAfterDays": .string("30")]), "RotateImmediatelyOnUpdate": .bool(false),
+                "RotationRules": .object(["AutomaticallyAfterDays": .string("30")]),
             ]
             let req = request("AWS::SecretsManager::RotationSchedule", "Rot", props)
             let state = try await p.create(req)
@@ -61,7 +61,7 @@ final class CFNStepRotator: SecretRotator {
             var d = try describe(s, "db")
             #expect(d["RotationEnabled"] as? Bool == true && d["RotationLambdaARN"] as? String == Self.rotator)
             #expect((d["RotationRules"] as? [String: Any])?["AutomaticallyAfterDays"] as? Int == 30)
-            // Creating the schedule rotates at once (RotateImmediatelyOnUpdate is about updates): the four steps run.
+            // RotateImmediatelyOnUpdate defaults to true: adding the schedule rotates at once, the four steps run.
             for _ in 0..<100 where rotator.steps.withLock({ $0.count }) < 4 { try await Task.sleep(for: .milliseconds(20)) }
             #expect(rotator.steps.withLock { $0 } == ["createSecret", "setSecret", "testSecret", "finishSecret"])
             guard case .properties(let read) = try await p.currentProperties(req, state: state) else { Issue.record("no reading"); return }
@@ -105,6 +105,20 @@ final class CFNStepRotator: SecretRotator {
             ])) } throws: { ($0 as? AWSError)?.code == "AccessDeniedException" }
             #expect(try describe(s, "u")["RotationEnabled"] == nil)
             #expect(rotator.steps.withLock { $0.isEmpty })
+        }
+    }
+
+    @Test func aScheduleAddedWithoutImmediateRotationWaits() async throws {
+        try await withService { s, p, rotator in
+            _ = try await p.create(request("AWS::SecretsManager::Secret", "S", ["Name": .string("later"), "SecretString": .string("x")]))
+            _ = try await p.create(request("AWS::SecretsManager::RotationSchedule", "R", [
+                "SecretId": .string("later"), "RotationLambdaARN": .string(Self.rotator),
+                "RotationRules": .object(["AutomaticallyAfterDays": .number(7)]), "RotateImmediatelyOnUpdate": .string("false"),
+            ]))
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(rotator.steps.withLock { $0.isEmpty })
+            let d = try describe(s, "later")
+            #expect(d["RotationEnabled"] as? Bool == true && d["NextRotationDate"] != nil)
         }
     }
 

@@ -24,7 +24,7 @@ public struct SecretsManagerResources: ResourceProvider {
     public func create(_ request: ResourceRequest) async throws -> ResourceState {
         switch request.type {
         case "AWS::SecretsManager::Secret": return try createSecret(request)
-        case "AWS::SecretsManager::RotationSchedule": return try await putRotationSchedule(request, isUpdate: false)
+        case "AWS::SecretsManager::RotationSchedule": return try await putRotationSchedule(request)
         case "AWS::SecretsManager::ResourcePolicy": return try putResourcePolicy(request, previous: nil)
         default: throw Self.unsupported(request.type)
         }
@@ -33,7 +33,7 @@ public struct SecretsManagerResources: ResourceProvider {
     public func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
         switch request.type {
         case "AWS::SecretsManager::Secret": return try updateSecret(request, previous: previous)
-        case "AWS::SecretsManager::RotationSchedule": return try await putRotationSchedule(request, isUpdate: true)
+        case "AWS::SecretsManager::RotationSchedule": return try await putRotationSchedule(request)
         case "AWS::SecretsManager::ResourcePolicy": return try putResourcePolicy(request, previous: previous)
         default: throw Self.unsupported(request.type)
         }

@@ -9,9 +9,10 @@ extension SecretsManagerResources {
 
     // MARK: RotationSchedule
 
-    /// Rotation is turned on (or its rules changed) with RotateSecret. Creating the schedule rotates at once;
-    /// `RotateImmediatelyOnUpdate` (default true) says whether an update does, as AWS documents.
-    func putRotationSchedule(_ request: ResourceRequest, isUpdate: Bool) async throws -> ResourceState {
+    /// Rotation is turned on (or its rules changed) with RotateSecret. `RotateImmediatelyOnUpdate` (default true)
+    /// says whether a rotation runs now, when the schedule is added as when it changes (CloudFormation passes it as
+    /// RotateSecret's RotateImmediately).
+    func putRotationSchedule(_ request: ResourceRequest) async throws -> ResourceState {
         let p = request.properties
         if let hosted = p["HostedRotationLambda"], !hosted.isNull {
             throw AWSError("InvalidRequest", "Property HostedRotationLambda of AWS::SecretsManager::RotationSchedule is not served by Cloudless; "
@@ -23,7 +24,7 @@ extension SecretsManagerResources {
         if let l = try Self.string(p["RotationLambdaARN"], "RotationLambdaARN") { input["RotationLambdaARN"] = l }
         if let rules = p["RotationRules"], !rules.isNull { input["RotationRules"] = try Self.rotationRules(rules) }
         let onUpdate = try Self.bool(p["RotateImmediatelyOnUpdate"], "RotateImmediatelyOnUpdate") ?? true
-        input["RotateImmediately"] = isUpdate ? onUpdate : true
+        input["RotateImmediately"] = onUpdate
         _ = try await service.rotateSecret(r, Input(input))
         return Self.state(arn)
     }
