@@ -1,0 +1,237 @@
+import Core
+import Foundation
+import Testing
+
+@testable import CloudFormation
+
+private func message(_ body: () async throws -> Void) async -> String? {
+    do { try await body(); return nil } catch let e as AWSError { return e.message } catch { return "\(error)" }
+}
+
+@Suite struct TerminationProtectionTests {
+    @Test func protectsFromDeletionUntilDisabled() async throws {
+        let h = try Harness()
+        let s = try await h.create("t1", "Resources:\n  A: {Type: Test::Thing}\n", ["EnableTerminationProtection": "true"])
+        #expect(try await h.call("DescribeStacks", ["StackName": "t1"]).contains("<EnableTerminationProtection>true</EnableTerminationProtection>"))
+        #expect(await message { try await h.call("DeleteStack", ["StackName": "t1"]) }
+                == "Stack [t1] cannot be deleted while TerminationProtection is enabled")
+        #expect(try h.stack("t1").status == "CREATE_COMPLETE")
+        let answer = try await h.call("UpdateTerminationProtection", ["StackName": "t1", "EnableTerminationProtection": "false"])
+        #expect(answer == "<StackId>\(s.id)</StackId>")
+        #expect(try await h.call("DescribeStacks", ["StackName": "t1"]).contains("<EnableTerminationProtection>false</EnableTerminationProtection>"))
+        try await h.call("DeleteStack", ["StackName": "t1"])
+        await h.service.settle()
+        #expect(try h.service.store.stack(id: s.id)?.status == "DELETE_COMPLETE")
+        #expect(await message { try await h.call("UpdateTerminationProtection", ["StackName": "t1", "EnableTerminationProtection": "true"]) }
+                == "Stack with id t1 does not exist")
+    }
+
+    @Test func survivesAnOperationRunningMeanwhile() async throws {
+        let h = try Harness()
+        _ = try await h.create("t2", "Resources:\n  A: {Type: Test::Thing}\n")
+        try await h.call("UpdateTerminationProtection", ["StackName": "t2", "EnableTerminationProtection": "true"])
+        _ = try await h.update("t2", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 2}}\n")
+        #expect(try h.service.store.options(stackId: h.stack("t2").id).terminationProtection)
+    }
+}
+
+@Suite struct StackPolicyTests {
+    @Test func evaluation() throws {
+        let p = try StackPolicy(body: """
+            {"Statement": [
+              {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
+              {"Effect": "Deny", "Action": ["Update:Replace", "Update:Delete"], "Principal": "*", "Resource": "LogicalResourceId/Db*"},
+              {"Effect": "Deny", "Action": "Update:*", "Principal": "*", "Resource": "*",
+               "Condition": {"StringLike": {"ResourceType": ["AWS::SQS::*"]}}}
+            ]}
+            """)
+        #expect(p.denial(action: "Update:Modify", logicalId: "DbMain", type: "AWS::RDS::DBInstance") == nil)
+        #expect(p.denial(action: "Update:Replace", logicalId: "DbMain", type: "AWS::RDS::DBInstance")
+                == "Action denied by stack policy: Statement [#2] does not allow [Update:Replace] for resource [LogicalResourceId/DbMain]")
+        #expect(p.denial(action: "Update:Modify", logicalId: "Q", type: "AWS::SQS::Queue")?.contains("Statement [#3]") == true)
+        // Default deny once a policy exists; NotResource and StringEquals.
+        let q = try StackPolicy(body: """
+            {"Statement": {"Effect": "Allow", "Action": "Update:Modify", "Principal": "*", "NotResource": "LogicalResourceId/Keep",
+                           "Condition": {"StringEquals": {"ResourceType": "Test::Thing"}}}}
+            """)
+        #expect(q.denial(action: "Update:Modify", logicalId: "Other", type: "Test::Thing") == nil)
+        #expect(q.denial(action: "Update:Modify", logicalId: "Keep", type: "Test::Thing")?.hasPrefix("Action not allowed by stack policy") == true)
+        #expect(q.denial(action: "Update:Modify", logicalId: "Other", type: "Test::Other") != nil)
+        #expect(q.denial(action: "Update:Delete", logicalId: "Other", type: "Test::Thing") != nil)
+        #expect(throws: AWSError.self) { try StackPolicy(body: "{\"Statement\": [{\"Effect\": \"Maybe\"}]}") }
+        #expect(throws: AWSError.self) { try StackPolicy(body: "not json") }
+    }
+
+    let template = """
+        Resources:
+          A: {Type: Test::Thing, Properties: {V: 1}}
+          B: {Type: Test::Thing, Properties: {V: 1}}
+        """
+    let protectA = """
+        {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
+                       {"Effect": "Deny", "Action": "Update:*", "Principal": "*", "Resource": "LogicalResourceId/A"}]}
+        """
+
+    @Test func deniedUpdateFailsAndRollsBack() async throws {
+        let h = try Harness()
+        _ = try await h.create("p1", template, ["StackPolicyBody": protectA])
+        #expect(try await h.call("GetStackPolicy", ["StackName": "p1"]).contains("LogicalResourceId/A"))
+        let s = try await h.update("p1", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 2}}\n  B: {Type: Test::Thing, Properties: {V: 2}}\n")
+        #expect(s.status == "UPDATE_ROLLBACK_COMPLETE")
+        let events = try h.service.store.events(stackId: s.id)
+        let failed = try #require(events.first { $0.logicalId == "A" && $0.status == "UPDATE_FAILED" })
+        #expect(failed.statusReason == "Action denied by stack policy: Statement [#2] does not allow [Update:Modify] for resource [LogicalResourceId/A]")
+        #expect(h.provider.live[s.resources["A"]!.physicalId!]?["V"] == 1)
+        #expect(h.provider.live[s.resources["B"]!.physicalId!]?["V"] == 1)  // B updated, then rolled back
+
+        // Removing a protected resource is Update:Delete.
+        let removed = try await h.update("p1", "Resources:\n  B: {Type: Test::Thing, Properties: {V: 1}}\n")
+        #expect(removed.status == "UPDATE_ROLLBACK_COMPLETE")
+        #expect(removed.resources["A"] != nil)
+
+        // A policy for this update only lets it through, and is gone afterwards.
+        let allowAll = "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"Update:*\", \"Principal\": \"*\", \"Resource\": \"*\"}]}"
+        let done = try await h.update("p1", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 3}}\n  B: {Type: Test::Thing, Properties: {V: 1}}\n",
+                                      ["StackPolicyDuringUpdateBody": allowAll])
+        #expect(done.status == "UPDATE_COMPLETE")
+        #expect(try h.service.store.options(stackId: done.id).policyDuringUpdate == nil)
+        #expect(try h.service.store.options(stackId: done.id).policy == protectA)
+    }
+
+    @Test func setStackPolicyAndErrors() async throws {
+        let h = try Harness()
+        _ = try await h.create("p2", template)
+        #expect(try await h.call("GetStackPolicy", ["StackName": "p2"]) == "")
+        let denyAll = "{\"Statement\": [{\"Effect\": \"Deny\", \"Action\": \"Update:*\", \"Principal\": \"*\", \"Resource\": \"*\"}]}"
+        try await h.call("SetStackPolicy", ["StackName": "p2", "StackPolicyBody": denyAll])
+        let s = try await h.update("p2", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n  B: {Type: Test::Thing, Properties: {V: 5}}\n")
+        #expect(s.status == "UPDATE_ROLLBACK_COMPLETE")
+        #expect(await message { try await h.call("SetStackPolicy", ["StackName": "p2", "StackPolicyBody": "{"]) }
+                == "Error validating stack policy: Invalid JSON")
+        #expect(await message { try await h.call("SetStackPolicy", ["StackName": "p2", "StackPolicyBody": denyAll, "StackPolicyURL": "http://x/y"]) }
+                == "You cannot specify both StackPolicyURL and StackPolicyBody")
+        #expect(await message { try await h.call("SetStackPolicy", ["StackName": "nope", "StackPolicyBody": denyAll]) }
+                == "Stack with id nope does not exist")
+        // A bad policy on CreateStack creates nothing.
+        #expect(await message { try await h.call("CreateStack", ["StackName": "p3", "TemplateBody": template, "StackPolicyBody": "[]"]) } != nil)
+        #expect(try h.service.store.find("p3", account: "123456789012", region: "us-east-1") == nil)
+    }
+}
+
+@Suite struct StackRecoveryTests {
+    @Test func rollbackStackAfterCreateFailed() async throws {
+        let h = try Harness()
+        let s = try await h.create("r1", "Resources:\n  A: {Type: Test::Thing}\n  B: {Type: Test::Thing, DependsOn: A, Properties: {Fail: true}}\n",
+                                   ["DisableRollback": "true"])
+        #expect(s.status == "CREATE_FAILED")
+        #expect(await message { try await h.call("ContinueUpdateRollback", ["StackName": "r1"]) }
+                == "ContinueUpdateRollback cannot be called from current stack status")
+        let answer = try await h.call("RollbackStack", ["StackName": "r1"])
+        #expect(answer == "<StackId>\(s.id)</StackId>")
+        await h.service.settle()
+        #expect(try h.stack("r1").status == "ROLLBACK_COMPLETE")
+        #expect(h.provider.live.isEmpty)
+        #expect(try h.events("r1").suffix(4) == ["r1 ROLLBACK_IN_PROGRESS", "A DELETE_IN_PROGRESS", "A DELETE_COMPLETE", "r1 ROLLBACK_COMPLETE"])
+        #expect(await message { try await h.call("RollbackStack", ["StackName": "r1"]) }
+                == "Stack \(s.id) is in ROLLBACK_COMPLETE state and can not be rolled back.")
+    }
+
+    @Test func rollbackStackAfterUpdateFailed() async throws {
+        let h = try Harness()
+        _ = try await h.create("r2", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n")
+        let s = try await h.update("r2", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 2}}\n  B: {Type: Test::Thing, DependsOn: A, Properties: {Fail: true}}\n",
+                                   ["DisableRollback": "true"])
+        #expect(s.status == "UPDATE_FAILED")
+        #expect(h.provider.live[s.resources["A"]!.physicalId!]?["V"] == 2)
+        try await h.call("RollbackStack", ["StackName": "r2"])
+        await h.service.settle()
+        let after = try h.stack("r2")
+        #expect(after.status == "UPDATE_ROLLBACK_COMPLETE")
+        #expect(h.provider.live[after.resources["A"]!.physicalId!]?["V"] == 1)
+        #expect(after.resources["B"] == nil)
+        #expect(after.templateBody.contains("V: 1}}\n") && !after.templateBody.contains("B:"))
+    }
+
+    @Test func continueUpdateRollbackSkippingAResource() async throws {
+        let h = try Harness()
+        _ = try await h.create("r3", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n")
+        var s = try h.stack("r3")
+        // Make the rollback fail: the old properties (what the rollback returns to) say Fail.
+        s.resources["A"]!.properties["Fail"] = .bool(true)
+        try h.service.store.save(s)
+        s = try await h.update("r3", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 2}}\n  B: {Type: Test::Thing, DependsOn: A, Properties: {Fail: true}}\n")
+        #expect(s.status == "UPDATE_ROLLBACK_FAILED")
+        #expect(s.resources["A"]?.status == "UPDATE_FAILED")
+        #expect(await message { try await h.call("CancelUpdateStack", ["StackName": "r3"]) }
+                == "CancelUpdateStack cannot be called from current stack status")
+        #expect(await message { try await h.call("UpdateStack", ["StackName": "r3", "UsePreviousTemplate": "true"]) }?
+            .contains("UPDATE_ROLLBACK_FAILED state and can not be updated") == true)
+        // Tried again without skipping: fails again.
+        try await h.call("ContinueUpdateRollback", ["StackName": "r3"])
+        await h.service.settle()
+        #expect(try h.stack("r3").status == "UPDATE_ROLLBACK_FAILED")
+        #expect(await message { try await h.call("ContinueUpdateRollback", ["StackName": "r3", "ResourcesToSkip.member.1": "Z"]) }
+                == "Resource Z does not exist for stack r3")
+        try await h.call("ContinueUpdateRollback", ["StackName": "r3", "ResourcesToSkip.member.1": "A"])
+        await h.service.settle()
+        let after = try h.stack("r3")
+        #expect(after.status == "UPDATE_ROLLBACK_COMPLETE")
+        #expect(after.resources["A"]?.status == "UPDATE_COMPLETE")
+        #expect(h.provider.live[after.resources["A"]!.physicalId!]?["V"] == 2)  // skipped: left as it is
+        #expect(try h.events("r3").suffix(4) == ["r3 UPDATE_ROLLBACK_IN_PROGRESS", "A UPDATE_COMPLETE",
+                                                  "r3 UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "r3 UPDATE_ROLLBACK_COMPLETE"])
+    }
+}
+
+/// `Test::Slow`: updates take `Seconds` (cancellable).
+final class SlowProvider: ResourceProvider {
+    var resourceTypes: [String] { ["Test::Slow"] }
+    func createOnlyProperties(of type: String) -> Set<String> { [] }
+    func create(_ request: ResourceRequest) async throws -> ResourceState { ResourceState(physicalId: request.logicalId) }
+    func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
+        try await Task.sleep(for: .seconds(request.properties["Seconds"]?.double ?? 0))
+        return previous
+    }
+    func delete(_ request: ResourceRequest, state: ResourceState) async throws {}
+}
+
+@Suite struct CancelUpdateTests {
+    @Test func cancelStopsTheUpdateAndRollsBack() async throws {
+        let dir = NSTemporaryDirectory() + "cfn-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let things = ThingProvider()
+        let service = try CloudFormationService(directory: dir, clock: EmulatorClock(), providers: ResourceProviders([things, SlowProvider()]),
+                                                logger: .init(label: "test"))
+        let caller = CloudFormationService.Caller(account: "123456789012", region: "us-east-1", now: Date().timeIntervalSince1970)
+        func call(_ action: String, _ p: [String: String]) async throws { _ = try await service.perform(action, p, caller) }
+        try await call("CreateStack", ["StackName": "c1", "TemplateBody": "Resources:\n  T: {Type: Test::Thing, Properties: {V: 1}}\n  S: {Type: Test::Slow, Properties: {Seconds: 0}}\n"])
+        await service.settle()
+        // The update answers after its wait; run it aside and cancel once S is updating.
+        let update = Task {
+            try await call("UpdateStack", ["StackName": "c1", "TemplateBody": "Resources:\n  T: {Type: Test::Thing, Properties: {V: 2}}\n  S: {Type: Test::Slow, DependsOn: T, Properties: {Seconds: 30}}\n"])
+        }
+        let started = ContinuousClock.now
+        var status = ""
+        while ContinuousClock.now - started < .seconds(10) {
+            let s = try service.store.find("c1", account: "123456789012", region: "us-east-1")!
+            status = s.status
+            if s.resources["S"]?.status == "UPDATE_IN_PROGRESS" { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(status == "UPDATE_IN_PROGRESS")
+        try await call("CancelUpdateStack", ["StackName": "c1"])
+        try await update.value
+        await service.settle()
+        #expect(ContinuousClock.now - started < .seconds(10))
+        let s = try service.store.find("c1", account: "123456789012", region: "us-east-1")!
+        #expect(s.status == "UPDATE_ROLLBACK_COMPLETE")
+        let events = try service.store.events(stackId: s.id).reversed()
+        #expect(events.contains { $0.logicalId == "S" && $0.status == "UPDATE_FAILED" && $0.statusReason == "Resource update cancelled" })
+        #expect(events.contains { $0.logicalId == "c1" && $0.status == "UPDATE_ROLLBACK_IN_PROGRESS" && $0.statusReason == "Stack update cancelled" })
+        #expect(things.live[s.resources["T"]!.physicalId!]?["V"] == 1)
+        // The next update is not cancelled by the earlier request.
+        try await call("UpdateStack", ["StackName": "c1", "TemplateBody": "Resources:\n  T: {Type: Test::Thing, Properties: {V: 3}}\n  S: {Type: Test::Slow, Properties: {Seconds: 0}}\n"])
+        await service.settle()
+        #expect(try service.store.find("c1", account: "123456789012", region: "us-east-1")!.status == "UPDATE_COMPLETE")
+    }
+}

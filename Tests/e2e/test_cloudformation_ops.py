@@ -1,0 +1,346 @@
+"""CloudFormation stack operations beyond create/update/delete, from boto3: drift detection of SQS queues
+(DetectStackDrift, DescribeStackDriftDetectionStatus, DetectStackResourceDrift, DescribeStackResourceDrifts and the
+DriftInformation of stacks and resources), termination protection, stack policies (also from a Cloudless S3 URL),
+CancelUpdateStack, ContinueUpdateRollback (ResourcesToSkip), RollbackStack after DisableRollback, and the
+DELETE_SKIPPED record of a retained resource.
+
+Slow, failing and locked resources are `Cloudless::Test::Resource`, which the server serves only when started with
+CLOUDLESS_TEST_RESOURCES=1: this module starts its own."""
+import json
+import threading
+import time
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from helpers import make_client
+from server import Server
+
+WAIT = {"Delay": 0.2, "MaxAttempts": 100}
+
+
+@pytest.fixture(scope="module")
+def ops_server():
+    s = Server(env={"CLOUDLESS_TEST_RESOURCES": "1"}).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def cfn(ops_server):
+    return make_client(ops_server.endpoint, "cloudformation")
+
+
+@pytest.fixture(scope="module")
+def sqs(ops_server):
+    return make_client(ops_server.endpoint, "sqs")
+
+
+def name(prefix="ops"):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def message(excinfo):
+    return excinfo.value.response["Error"]["Code"], excinfo.value.response["Error"]["Message"]
+
+
+def status(cfn, stack):
+    return cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+
+
+def wait_status(cfn, stack, done, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = status(cfn, stack)
+        if s in done:
+            return s
+        time.sleep(0.1)
+    raise AssertionError(f"stack {stack} still {s}")
+
+
+def events(cfn, stack):
+    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason"))
+            for e in reversed(cfn.describe_stack_events(StackName=stack)["StackEvents"])]
+
+
+def detect(cfn, stack, **kw):
+    detection = cfn.detect_stack_drift(StackName=stack, **kw)["StackDriftDetectionId"]
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        out = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
+        if out["DetectionStatus"] != "DETECTION_IN_PROGRESS":
+            return out
+        time.sleep(0.05)
+    raise AssertionError("drift detection did not finish")
+
+
+QUEUES = {
+    "Resources": {
+        "Main": {"Type": "AWS::SQS::Queue",
+                 "Properties": {"VisibilityTimeout": 30, "Tags": [{"Key": "team", "Value": "core"}]}},
+        "Other": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 5}},
+        "Logs": {"Type": "AWS::Logs::LogGroup"},
+    },
+    "Outputs": {"Main": {"Value": {"Ref": "Main"}}, "Other": {"Value": {"Ref": "Other"}}},
+}
+
+
+def test_drift_of_queues(cfn, sqs):
+    stack = name("drift")
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(QUEUES), Tags=[{"Key": "env", "Value": "test"}])
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    assert described["DriftInformation"] == {"StackDriftStatus": "NOT_CHECKED"}
+    urls = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+
+    first = detect(cfn, stack)
+    assert first["DetectionStatus"] == "DETECTION_COMPLETE"
+    assert first["StackDriftStatus"] == "IN_SYNC" and first["DriftedStackResourceCount"] == 0
+    assert first["StackId"] == described["StackId"]
+
+    # Out of band: Main's visibility timeout changed, Other deleted.
+    sqs.set_queue_attributes(QueueUrl=urls["Main"], Attributes={"VisibilityTimeout": "45"})
+    sqs.delete_queue(QueueUrl=urls["Other"])
+    second = detect(cfn, stack)
+    assert second["StackDriftStatus"] == "DRIFTED" and second["DriftedStackResourceCount"] == 2
+
+    drifts = {d["LogicalResourceId"]: d for d in cfn.describe_stack_resource_drifts(StackName=stack)["StackResourceDrifts"]}
+    assert set(drifts) == {"Main", "Other"}  # the log group is not checked, so not listed
+    main = drifts["Main"]
+    assert main["StackResourceDriftStatus"] == "MODIFIED"
+    assert main["PhysicalResourceId"] == urls["Main"]
+    assert main["PropertyDifferences"] == [{"PropertyPath": "/VisibilityTimeout", "ExpectedValue": "30",
+                                            "ActualValue": "45", "DifferenceType": "NOT_EQUAL"}]
+    assert json.loads(main["ExpectedProperties"])["VisibilityTimeout"] == 30
+    assert json.loads(main["ActualProperties"])["VisibilityTimeout"] == "45"
+    # The stack's tag on the queue is CloudFormation's doing, not drift.
+    assert {t["Key"] for t in json.loads(main["ActualProperties"])["Tags"]} == {"team", "env"}
+    assert drifts["Other"]["StackResourceDriftStatus"] == "DELETED"
+
+    deleted = cfn.describe_stack_resource_drifts(StackName=stack, StackResourceDriftStatusFilters=["DELETED"])
+    assert [d["LogicalResourceId"] for d in deleted["StackResourceDrifts"]] == ["Other"]
+    page = cfn.describe_stack_resource_drifts(StackName=stack, MaxResults=1)
+    assert [d["LogicalResourceId"] for d in page["StackResourceDrifts"]] == ["Main"]
+    rest = cfn.describe_stack_resource_drifts(StackName=stack, MaxResults=1, NextToken=page["NextToken"])
+    assert [d["LogicalResourceId"] for d in rest["StackResourceDrifts"]] == ["Other"] and "NextToken" not in rest
+
+    logs = cfn.detect_stack_resource_drift(StackName=stack, LogicalResourceId="Logs")["StackResourceDrift"]
+    assert logs["StackResourceDriftStatus"] == "NOT_CHECKED"
+    one = cfn.detect_stack_resource_drift(StackName=stack, LogicalResourceId="Main")["StackResourceDrift"]
+    assert one["StackResourceDriftStatus"] == "MODIFIED"
+
+    info = cfn.describe_stacks(StackName=stack)["Stacks"][0]["DriftInformation"]
+    assert info["StackDriftStatus"] == "DRIFTED" and "LastCheckTimestamp" in info
+    summaries = {r["LogicalResourceId"]: r["DriftInformation"]
+                 for r in cfn.list_stack_resources(StackName=stack)["StackResourceSummaries"]}
+    assert summaries["Main"]["StackResourceDriftStatus"] == "MODIFIED" and "LastCheckTimestamp" in summaries["Main"]
+    assert summaries["Logs"] == {"StackResourceDriftStatus": "NOT_CHECKED"}
+    detail = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Other")["StackResourceDetail"]
+    assert detail["DriftInformation"]["StackResourceDriftStatus"] == "DELETED"
+
+    # Put back as the template says: in sync again (only the resources asked for are checked).
+    sqs.set_queue_attributes(QueueUrl=urls["Main"], Attributes={"VisibilityTimeout": "30"})
+    assert detect(cfn, stack, LogicalResourceIds=["Main"])["StackDriftStatus"] == "IN_SYNC"
+
+    with pytest.raises(ClientError) as e:
+        cfn.describe_stack_drift_detection_status(StackDriftDetectionId="00000000-0000-0000-0000-000000000000")
+    assert message(e)[0] == "ValidationError"
+    with pytest.raises(ClientError) as e:
+        cfn.detect_stack_resource_drift(StackName=stack, LogicalResourceId="Nope")
+    assert message(e) == ("ValidationError", f"Resource Nope does not exist for stack {stack}")
+    cfn.delete_stack(StackName=stack)
+
+
+def test_termination_protection(cfn):
+    stack = name("protect")
+    cfn.create_stack(StackName=stack, EnableTerminationProtection=True,
+                     TemplateBody=json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["EnableTerminationProtection"] is True
+    with pytest.raises(ClientError) as e:
+        cfn.delete_stack(StackName=stack)
+    assert message(e) == ("ValidationError", f"Stack [{stack}] cannot be deleted while TerminationProtection is enabled")
+    assert status(cfn, stack) == "CREATE_COMPLETE"
+    stack_id = cfn.update_termination_protection(StackName=stack, EnableTerminationProtection=False)["StackId"]
+    assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["EnableTerminationProtection"] is False
+    cfn.delete_stack(StackName=stack)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack_id, WaiterConfig=WAIT)
+
+
+def queue_template(timeout, extra=None):
+    resources = {"Main": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": timeout}},
+                 "Free": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": timeout}}}
+    resources.update(extra or {})
+    return json.dumps({"Resources": resources, "Outputs": {"Main": {"Value": {"Ref": "Main"}},
+                                                          "Free": {"Value": {"Ref": "Free"}}}})
+
+
+PROTECT_MAIN = json.dumps({"Statement": [
+    {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
+    {"Effect": "Deny", "Action": "Update:*", "Principal": "*", "Resource": "LogicalResourceId/Main"},
+]})
+ALLOW_ALL = json.dumps({"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}]})
+
+
+def test_stack_policy(cfn, sqs, ops_server):
+    stack = name("policy")
+    cfn.create_stack(StackName=stack, TemplateBody=queue_template(30), StackPolicyBody=PROTECT_MAIN)
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    assert json.loads(cfn.get_stack_policy(StackName=stack)["StackPolicyBody"]) == json.loads(PROTECT_MAIN)
+    urls = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
+
+    cfn.update_stack(StackName=stack, TemplateBody=queue_template(60))
+    assert wait_status(cfn, stack, {"UPDATE_ROLLBACK_COMPLETE", "UPDATE_COMPLETE"}) == "UPDATE_ROLLBACK_COMPLETE"
+    failed = [e for e in events(cfn, stack) if e[1] == "UPDATE_FAILED"]
+    assert failed == [("Main", "UPDATE_FAILED", "Action denied by stack policy: Statement [#2] does not allow "
+                       "[Update:Modify] for resource [LogicalResourceId/Main]")]
+    for q in urls.values():
+        assert sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"] == "30"
+
+    # A policy for this update only (from a Cloudless S3 URL) lets it through; the stack's policy stays.
+    s3 = make_client(ops_server.endpoint, "s3")
+    bucket = name("policies")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="allow.json", Body=ALLOW_ALL.encode())
+    cfn.update_stack(StackName=stack, TemplateBody=queue_template(60),
+                     StackPolicyDuringUpdateURL=f"{ops_server.endpoint}/{bucket}/allow.json")
+    assert wait_status(cfn, stack, {"UPDATE_ROLLBACK_COMPLETE", "UPDATE_COMPLETE"}) == "UPDATE_COMPLETE"
+    assert sqs.get_queue_attributes(QueueUrl=urls["Main"], AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"] == "60"
+    assert json.loads(cfn.get_stack_policy(StackName=stack)["StackPolicyBody"]) == json.loads(PROTECT_MAIN)
+
+    # SetStackPolicy: deny everything, then removing a resource is denied too (Update:Delete).
+    cfn.set_stack_policy(StackName=stack, StackPolicyBody=json.dumps(
+        {"Statement": [{"Effect": "Deny", "Action": "Update:Delete", "Principal": "*", "Resource": "*"},
+                       {"Effect": "Allow", "Action": "Update:Modify", "Principal": "*", "Resource": "*"}]}))
+    cfn.update_stack(StackName=stack, TemplateBody=json.dumps(
+        {"Resources": {"Main": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60}}}}))
+    assert wait_status(cfn, stack, {"UPDATE_ROLLBACK_COMPLETE", "UPDATE_COMPLETE"}) == "UPDATE_ROLLBACK_COMPLETE"
+    assert ("Free", "UPDATE_FAILED", "Action denied by stack policy: Statement [#1] does not allow [Update:Delete] "
+            "for resource [LogicalResourceId/Free]") in events(cfn, stack)
+    sqs.get_queue_attributes(QueueUrl=urls["Free"])  # still there
+
+    with pytest.raises(ClientError) as e:
+        cfn.set_stack_policy(StackName=stack, StackPolicyBody="{not json")
+    assert message(e)[0] == "ValidationError"
+    with pytest.raises(ClientError) as e:
+        cfn.set_stack_policy(StackName=stack, StackPolicyBody=ALLOW_ALL, StackPolicyURL=f"{ops_server.endpoint}/{bucket}/allow.json")
+    assert message(e) == ("ValidationError", "You cannot specify both StackPolicyURL and StackPolicyBody")
+    cfn.delete_stack(StackName=stack)
+    s3.delete_object(Bucket=bucket, Key="allow.json")
+    s3.delete_bucket(Bucket=bucket)
+
+
+def test_cancel_update_stack(cfn):
+    stack = name("cancel")
+    slow = {"Type": "Cloudless::Test::Resource", "Properties": {"Value": "one"}}
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps({"Resources": {"Slow": slow}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    with pytest.raises(ClientError) as e:
+        cfn.cancel_update_stack(StackName=stack)
+    assert message(e) == ("ValidationError", "CancelUpdateStack cannot be called from current stack status")
+
+    # UpdateStack answers once the update is done (or after 10 s): send it aside, cancel while Slow is updating.
+    body = json.dumps({"Resources": {"Slow": {"Type": "Cloudless::Test::Resource", "Properties": {"Value": "two", "Delay": 30}}}})
+    update = threading.Thread(target=lambda: cfn.update_stack(StackName=stack, TemplateBody=body))
+    started = time.time()
+    update.start()
+    deadline = time.time() + 10
+    while time.time() < deadline and ("Slow", "UPDATE_IN_PROGRESS", None) not in events(cfn, stack):
+        time.sleep(0.05)
+    assert status(cfn, stack) == "UPDATE_IN_PROGRESS"
+    cfn.cancel_update_stack(StackName=stack)
+    update.join()
+    assert wait_status(cfn, stack, {"UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"}) == "UPDATE_ROLLBACK_COMPLETE"
+    assert time.time() - started < 10
+    log = events(cfn, stack)
+    assert ("Slow", "UPDATE_FAILED", "Resource update cancelled") in log
+    assert (stack, "UPDATE_ROLLBACK_IN_PROGRESS", "Stack update cancelled") in log
+    assert cfn.get_template(StackName=stack)["TemplateBody"] == {"Resources": {"Slow": slow}}
+    cfn.delete_stack(StackName=stack)
+
+
+def test_continue_update_rollback(cfn):
+    stack = name("continue")
+    v1 = {"Resources": {"Locked": {"Type": "Cloudless::Test::Resource", "Properties": {"Lock": False}}}}
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(v1))
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    # Locked gets locked by the update, then Bad fails: the rollback cannot update Locked back.
+    v2 = {"Resources": {"Locked": {"Type": "Cloudless::Test::Resource", "Properties": {"Lock": True}},
+                        "Bad": {"Type": "Cloudless::Test::Resource", "DependsOn": "Locked", "Properties": {"Fail": True}}}}
+    cfn.update_stack(StackName=stack, TemplateBody=json.dumps(v2))
+    assert wait_status(cfn, stack, {"UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE"}) == "UPDATE_ROLLBACK_FAILED"
+    locked = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Locked")["StackResourceDetail"]
+    assert locked["ResourceStatus"] == "UPDATE_FAILED" and "is locked" in locked["ResourceStatusReason"]
+    with pytest.raises(ClientError) as e:
+        cfn.update_stack(StackName=stack, TemplateBody=json.dumps(v1))
+    assert "UPDATE_ROLLBACK_FAILED state and can not be updated" in message(e)[1]
+
+    cfn.continue_update_rollback(StackName=stack)  # the same failure again
+    assert wait_status(cfn, stack, {"UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE"}) == "UPDATE_ROLLBACK_FAILED"
+    cfn.continue_update_rollback(StackName=stack, ResourcesToSkip=["Locked"])
+    assert wait_status(cfn, stack, {"UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE"}) == "UPDATE_ROLLBACK_COMPLETE"
+    resources = {r["LogicalResourceId"]: r["ResourceStatus"] for r in cfn.describe_stack_resources(StackName=stack)["StackResources"]}
+    assert resources == {"Locked": "UPDATE_COMPLETE"}
+    with pytest.raises(ClientError) as e:
+        cfn.continue_update_rollback(StackName=stack)
+    assert message(e) == ("ValidationError", "ContinueUpdateRollback cannot be called from current stack status")
+    # The stack takes updates again.
+    cfn.update_stack(StackName=stack, TemplateBody=json.dumps(
+        {"Resources": {"Locked": {"Type": "Cloudless::Test::Resource", "Properties": {"Lock": True, "Value": 2}}}}))
+    assert wait_status(cfn, stack, {"UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}) == "UPDATE_COMPLETE"
+    cfn.delete_stack(StackName=stack)
+
+
+def test_rollback_stack(cfn, sqs):
+    stack = name("rollback")
+    bad = {"Type": "Cloudless::Test::Resource", "DependsOn": "Queue", "Properties": {"Fail": True}}
+    queue = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"{stack}-q", "VisibilityTimeout": 30}}
+    cfn.create_stack(StackName=stack, DisableRollback=True, TemplateBody=json.dumps({"Resources": {"Queue": queue, "Bad": bad}}))
+    assert wait_status(cfn, stack, {"CREATE_FAILED", "ROLLBACK_COMPLETE"}) == "CREATE_FAILED"
+    url = sqs.get_queue_url(QueueName=f"{stack}-q")["QueueUrl"]  # kept for inspection
+    with pytest.raises(ClientError) as e:
+        cfn.cancel_update_stack(StackName=stack)
+    assert message(e)[1] == "CancelUpdateStack cannot be called from current stack status"
+    stack_id = cfn.rollback_stack(StackName=stack)["StackId"]
+    assert wait_status(cfn, stack, {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED"}) == "ROLLBACK_COMPLETE"
+    with pytest.raises(ClientError) as e:
+        sqs.get_queue_attributes(QueueUrl=url)
+    assert "NonExistentQueue" in e.value.response["Error"]["Code"] or "QueueDoesNotExist" in e.value.response["Error"]["Code"]
+    assert [st for lid, st, _ in events(cfn, stack) if lid == stack][-2:] == ["ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"]
+    cfn.delete_stack(StackName=stack_id)
+
+    # An update left UPDATE_FAILED by DisableRollback, rolled back on request.
+    stack = name("rollback")
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue",
+                                                                                        "Properties": {"VisibilityTimeout": 30}}},
+                                                               "Outputs": {"Url": {"Value": {"Ref": "Queue"}}}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    url = cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"][0]["OutputValue"]
+    cfn.update_stack(StackName=stack, DisableRollback=True, TemplateBody=json.dumps(
+        {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 90}}, "Bad": bad}}))
+    assert wait_status(cfn, stack, {"UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE"}) == "UPDATE_FAILED"
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"] == "90"
+    cfn.rollback_stack(StackName=stack)
+    assert wait_status(cfn, stack, {"UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED"}) == "UPDATE_ROLLBACK_COMPLETE"
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"] == "30"
+    with pytest.raises(ClientError) as e:
+        cfn.rollback_stack(StackName=stack)
+    assert message(e)[0] == "ValidationError"
+    cfn.delete_stack(StackName=stack)
+
+
+def test_retained_resource_is_delete_skipped(cfn, sqs):
+    stack = name("retain")
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps({"Resources": {
+        "Kept": {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Retain", "Properties": {"QueueName": f"{stack}-kept"}},
+        "Gone": {"Type": "AWS::SQS::Queue"}}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    stack_id = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
+    cfn.delete_stack(StackName=stack)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack_id, WaiterConfig=WAIT)
+    resources = {r["LogicalResourceId"]: r["ResourceStatus"] for r in cfn.describe_stack_resources(StackName=stack_id)["StackResources"]}
+    assert resources == {"Kept": "DELETE_SKIPPED", "Gone": "DELETE_COMPLETE"}
+    assert ("Kept", "DELETE_SKIPPED", None) in events(cfn, stack_id)
+    url = sqs.get_queue_url(QueueName=f"{stack}-kept")["QueueUrl"]
+    sqs.delete_queue(QueueUrl=url)
