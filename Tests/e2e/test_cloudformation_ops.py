@@ -2,11 +2,12 @@
 (DetectStackDrift, DescribeStackDriftDetectionStatus, DetectStackResourceDrift, DescribeStackResourceDrifts and the
 DriftInformation of stacks and resources), termination protection, stack policies (also from a Cloudless S3 URL),
 CancelUpdateStack, ContinueUpdateRollback (ResourcesToSkip), RollbackStack after DisableRollback, and the
-DELETE_SKIPPED record of a retained resource.
+DELETE_SKIPPED record of a retained resource; drift and termination protection from the aws CLI v1 and v2.
 
 Slow, failing and locked resources are `Cloudless::Test::Resource`, which the server serves only when started with
 CLOUDLESS_TEST_RESOURCES=1: this module starts its own."""
 import json
+import subprocess
 import threading
 import time
 import uuid
@@ -14,8 +15,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import make_client
+from helpers import make_client, tool_env
 from server import Server
+from test_cli_aws import CLIS
 
 WAIT = {"Delay": 0.2, "MaxAttempts": 100}
 
@@ -344,3 +346,43 @@ def test_retained_resource_is_delete_skipped(cfn, sqs):
     assert ("Kept", "DELETE_SKIPPED", None) in events(cfn, stack_id)
     url = sqs.get_queue_url(QueueName=f"{stack}-kept")["QueueUrl"]
     sqs.delete_queue(QueueUrl=url)
+
+
+@pytest.mark.parametrize("cli", ["v1", "v2"])
+def test_drift_and_protection_from_the_aws_cli(cfn, sqs, ops_server, cli, tmp_path):
+    env = tool_env("AWS_", AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
+                   AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+                   AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
+
+    def aws(*args, check=True):
+        p = subprocess.run([CLIS[cli](), "--endpoint-url", ops_server.endpoint, "--output", "json", "cloudformation", *args],
+                           capture_output=True, text=True, env=env, timeout=120)
+        assert p.returncode == 0 or not check, p.stderr
+        return p
+
+    stack = name("cli")
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(
+        {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 600}}},
+         "Outputs": {"Url": {"Value": {"Ref": "Q"}}}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    url = cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"][0]["OutputValue"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"MessageRetentionPeriod": "900"})
+
+    detection = json.loads(aws("detect-stack-drift", "--stack-name", stack).stdout)["StackDriftDetectionId"]
+    deadline = time.time() + 10
+    while True:
+        out = json.loads(aws("describe-stack-drift-detection-status", "--stack-drift-detection-id", detection).stdout)
+        if out["DetectionStatus"] != "DETECTION_IN_PROGRESS" or time.time() > deadline:
+            break
+    assert out["DetectionStatus"] == "DETECTION_COMPLETE" and out["StackDriftStatus"] == "DRIFTED"
+    drifts = json.loads(aws("describe-stack-resource-drifts", "--stack-name", stack,
+                            "--stack-resource-drift-status-filters", "MODIFIED").stdout)["StackResourceDrifts"]
+    assert [(d["LogicalResourceId"], d["PropertyDifferences"][0]["PropertyPath"], d["PropertyDifferences"][0]["ActualValue"])
+            for d in drifts] == [("Q", "/MessageRetentionPeriod", "900")]
+
+    aws("update-termination-protection", "--stack-name", stack, "--enable-termination-protection")
+    refused = aws("delete-stack", "--stack-name", stack, check=False)
+    assert refused.returncode != 0
+    assert f"Stack [{stack}] cannot be deleted while TerminationProtection is enabled" in refused.stderr
+    aws("update-termination-protection", "--stack-name", stack, "--no-enable-termination-protection")
+    aws("delete-stack", "--stack-name", stack)

@@ -51,7 +51,10 @@ extension CloudFormationService {
 }
 
 extension StackEngine {
+    /// Asked on the actor: a stack still UPDATE_IN_PROGRESS here has not yet reached its update's end, which
+    /// clears the request (`endUpdate`), so no request outlives its update to cancel the next one.
     func requestCancel(_ stackId: String) {
+        guard (try? store.stack(id: stackId))??.status == "UPDATE_IN_PROGRESS" else { return }
         cancelRequests.insert(stackId)
     }
 
