@@ -8,6 +8,7 @@ import Testing
 extension ThingProvider {
     func currentProperties(_ request: ResourceRequest, state: ResourceState) async throws -> ResourceReading {
         if request.properties["Unchecked"] == .bool(true) { return .notChecked }
+        if request.properties["ReadFails"] == .bool(true) { throw AWSError("AccessDenied", "cannot read \(request.logicalId)") }
         guard let props = live[state.physicalId] else { return .deleted }
         return .properties(props)
     }
@@ -146,6 +147,22 @@ extension String {
         let token = try #require(page1.between("<NextToken>", "</NextToken>"))
         let page2 = try await h.call("DescribeStackResourceDrifts", ["StackName": "d2", "MaxResults": "1", "NextToken": token])
         #expect(page2.contains("<LogicalResourceId>B</LogicalResourceId>") && !page2.contains("<NextToken>"))
+    }
+
+    @Test func aResourceThatCannotBeReadFailsTheDetection() async throws {
+        let h = try Harness()
+        let s = try await h.create("d4", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n  R: {Type: Test::Thing, Properties: {ReadFails: true}}\n")
+        var status = try await h.detectDrift("d4")
+        #expect(status.contains("<StackDriftStatus>UNKNOWN</StackDriftStatus><DetectionStatus>DETECTION_FAILED</DetectionStatus><DetectionStatusReason>Failed to detect drift on resource(s) [R]</DetectionStatusReason>"))
+        let drifts = try await h.call("DescribeStackResourceDrifts", ["StackName": "d4"])
+        #expect(drifts.contains("<StackResourceDriftStatus>UNKNOWN</StackResourceDriftStatus><Timestamp>"))
+        #expect(drifts.contains("<DriftStatusReason>cannot read R</DriftStatusReason>"))
+        #expect(drifts.contains("<LogicalResourceId>A</LogicalResourceId>"))  // the others' results stand
+        #expect(try await h.call("DescribeStacks", ["StackName": "d4"]).contains("<StackDriftStatus>UNKNOWN</StackDriftStatus>"))
+        // Drifted wins over unknown.
+        h.provider.change(try #require(s.resources["A"]?.physicalId)) { $0["V"] = 2 }
+        status = try await h.detectDrift("d4")
+        #expect(status.contains("<StackDriftStatus>DRIFTED</StackDriftStatus><DetectionStatus>DETECTION_FAILED</DetectionStatus>"))
     }
 
     @Test func errors() async throws {

@@ -136,6 +136,22 @@ private func message(_ body: () async throws -> Void) async -> String? {
                 == "Stack \(s.id) is in ROLLBACK_COMPLETE state and can not be rolled back.")
     }
 
+    @Test func rollbackStackKeepsRetainedResourcesUnlessRetainExceptOnCreate() async throws {
+        let h = try Harness()
+        let body = "Resources:\n  A: {Type: Test::Thing, DeletionPolicy: Retain}\n  B: {Type: Test::Thing, DependsOn: A, Properties: {Fail: true}}\n"
+        let kept = try await h.create("r4", body, ["DisableRollback": "true"])
+        try await h.call("RollbackStack", ["StackName": "r4"])
+        await h.service.settle()
+        #expect(try h.stack("r4").status == "ROLLBACK_COMPLETE")
+        #expect(try h.events("r4").contains("A DELETE_SKIPPED"))
+        #expect(h.provider.live[kept.resources["A"]!.physicalId!] != nil)
+        let gone = try await h.create("r5", body, ["DisableRollback": "true"])
+        try await h.call("RollbackStack", ["StackName": "r5", "RetainExceptOnCreate": "true"])
+        await h.service.settle()
+        #expect(try h.stack("r5").status == "ROLLBACK_COMPLETE")
+        #expect(h.provider.live[gone.resources["A"]!.physicalId!] == nil)
+    }
+
     @Test func rollbackStackAfterUpdateFailed() async throws {
         let h = try Harness()
         _ = try await h.create("r2", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n")

@@ -115,8 +115,10 @@ struct ResourceDrift: Sendable, Codable, Equatable {
     var expected: String?
     var actual: String?
     var differences: [Drift.Difference]
-    var status: String  // IN_SYNC, MODIFIED, DELETED, NOT_CHECKED
+    var status: String  // IN_SYNC, MODIFIED, DELETED, NOT_CHECKED, UNKNOWN
     var timestamp: Double
+    /// Why the status is UNKNOWN (the provider could not read the resource).
+    var reason: String?
 }
 
 /// One DetectStackDrift run.

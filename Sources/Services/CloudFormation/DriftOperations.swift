@@ -4,6 +4,8 @@ import Foundation
 /// DetectStackDrift (in the background), DescribeStackDriftDetectionStatus, DetectStackResourceDrift and
 /// DescribeStackResourceDrifts, over each provider's `currentProperties`.
 extension CloudFormationService {
+    static func reason(_ error: any Error) -> String { (error as? AWSError)?.message ?? String(describing: error) }
+
     static let driftStatuses: Set<String> = ["IN_SYNC", "MODIFIED", "DELETED", "NOT_CHECKED", "UNKNOWN", "UNSUPPORTED"]
 
     func liveStack(_ p: [String: String], _ caller: Caller) throws -> Stack {
@@ -26,15 +28,21 @@ extension CloudFormationService {
         Task { [self] in
             var d = detection
             var drifted = 0
+            var failed: [String] = []
             let names = wanted.isEmpty ? s.resources.keys.sorted() : wanted
             for name in names {
                 guard let r = s.resources[name], r.state != nil else { continue }
                 let drift = await resourceDrift(s, r, now: clock.now())
                 if drift.status != "NOT_CHECKED" { try? store.save(drift) }
                 if drift.status == "MODIFIED" || drift.status == "DELETED" { drifted += 1 }
+                if drift.status == "UNKNOWN" { failed.append(name) }
             }
-            d.status = "DETECTION_COMPLETE"
-            d.stackDriftStatus = drifted > 0 ? "DRIFTED" : "IN_SYNC"
+            // A resource that could not be read fails the detection; the others' results stand.
+            d.status = failed.isEmpty ? "DETECTION_COMPLETE" : "DETECTION_FAILED"
+            if !failed.isEmpty {
+                d.statusReason = "Failed to detect drift on resource(s) [\(failed.joined(separator: ", "))]"
+            }
+            d.stackDriftStatus = drifted > 0 ? "DRIFTED" : failed.isEmpty ? "IN_SYNC" : "UNKNOWN"
             d.driftedCount = drifted
             d.timestamp = clock.now()
             try? store.save(d)
@@ -126,6 +134,7 @@ extension CloudFormationService {
             reading = try await provider.currentProperties(await engine.request(s, r.logicalId, r.type, r.properties), state: state)
         } catch {
             drift.status = "UNKNOWN"
+            drift.reason = Self.reason(error)
             return drift
         }
         switch reading {
@@ -177,6 +186,7 @@ extension CloudFormationService {
         xml.close()
         xml.element("StackResourceDriftStatus", d.status)
         xml.element("Timestamp", date(d.timestamp))
+        xml.element("DriftStatusReason", d.reason)
     }
 
     /// A resource's `DriftInformation` (DescribeStackResource(s), ListStackResources).
@@ -191,7 +201,7 @@ extension CloudFormationService {
     static func writeStackDriftInformation(_ d: DriftDetection?, to xml: inout XMLWriter) {
         xml.open("DriftInformation")
         if let d {
-            xml.element("StackDriftStatus", d.status == "DETECTION_COMPLETE" ? d.stackDriftStatus ?? "UNKNOWN" : "UNKNOWN")
+            xml.element("StackDriftStatus", d.stackDriftStatus ?? "UNKNOWN")
             xml.element("LastCheckTimestamp", date(d.timestamp))
         } else {
             xml.element("StackDriftStatus", "NOT_CHECKED")

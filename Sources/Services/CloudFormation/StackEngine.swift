@@ -23,7 +23,7 @@ actor StackEngine {
         self.logger = logger
     }
 
-    enum Operation: Sendable { case create, update, delete, recover, rollback, continueRollback(skip: [String]) }
+    enum Operation: Sendable { case create, update, delete, recover, rollback(retainExceptOnCreate: Bool), continueRollback(skip: [String]) }
 
     func provider(for type: String) -> (any ResourceProvider)? {
         builtIn.provider(for: type) ?? providers.provider(for: type)
@@ -70,7 +70,7 @@ actor StackEngine {
             case .update: try await update(&s)
             case .delete: try await delete(&s)
             case .recover: try await recover(&s)
-            case .rollback: try await rollbackStack(&s)
+            case .rollback(let retainExceptOnCreate): try await rollbackStack(&s, retainExceptOnCreate: retainExceptOnCreate)
             case .continueRollback(let skip): try await continueUpdateRollback(&s, skipping: skip)
             }
         } catch {

@@ -44,7 +44,7 @@ extension CloudFormationService {
         }
         s.statusReason = nil
         try store.save(s)
-        await engine.start(s.id, .rollback)
+        await engine.start(s.id, .rollback(retainExceptOnCreate: p["RetainExceptOnCreate"]?.lowercased() == "true"))
         await engine.wait(s.id, seconds: Self.answerWait)
         return { [id = s.id] in $0.element("StackId", id) }
     }
@@ -58,8 +58,14 @@ extension StackEngine {
         cancelRequests.insert(stackId)
     }
 
-    /// RollbackStack: a creation or update left failed by DisableRollback, rolled back now.
-    func rollbackStack(_ s: inout Stack) async throws {
+    /// RollbackStack: a creation or update left failed by DisableRollback, rolled back now. A resource the failed
+    /// operation created keeps its DeletionPolicy Retain unless `retainExceptOnCreate`.
+    func rollbackStack(_ s: inout Stack, retainExceptOnCreate: Bool) async throws {
+        if retainExceptOnCreate {
+            for (name, r) in s.resources where s.status == "ROLLBACK_IN_PROGRESS" || s.previousResources?[name]?.physicalId != r.physicalId {
+                s.resources[name]?.deletionPolicy = nil
+            }
+        }
         if s.status == "ROLLBACK_IN_PROGRESS" {
             try stackEvent(&s, "ROLLBACK_IN_PROGRESS", "User Initiated")
             let ok = await revert(&s, to: [:])
