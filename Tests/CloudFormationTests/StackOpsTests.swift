@@ -196,6 +196,14 @@ private func message(_ body: () async throws -> Void) async -> String? {
         #expect(h.provider.live[after.resources["A"]!.physicalId!]?["V"] == 2)  // skipped: left as it is
         #expect(try h.events("r3").suffix(4) == ["r3 UPDATE_ROLLBACK_IN_PROGRESS", "A UPDATE_COMPLETE",
                                                   "r3 UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "r3 UPDATE_ROLLBACK_COMPLETE"])
+        // A skipped resource's state is unknown: drift detection leaves it NOT_CHECKED until an update completes.
+        let one = try await h.call("DetectStackResourceDrift", ["StackName": "r3", "LogicalResourceId": "A"])
+        #expect(one.contains("<StackResourceDriftStatus>NOT_CHECKED</StackResourceDriftStatus>"))
+        #expect(try await h.detectDrift("r3").contains("<StackDriftStatus>IN_SYNC</StackDriftStatus>"))
+        _ = try await h.update("r3", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 7}}\n")
+        #expect(try h.stack("r3").status == "UPDATE_COMPLETE")
+        let checked = try await h.call("DetectStackResourceDrift", ["StackName": "r3", "LogicalResourceId": "A"])
+        #expect(checked.contains("<StackResourceDriftStatus>IN_SYNC</StackResourceDriftStatus>"))
     }
 }
 

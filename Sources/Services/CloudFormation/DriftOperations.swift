@@ -127,7 +127,8 @@ extension CloudFormationService {
     func resourceDrift(_ s: Stack, _ r: StackResource, now: Double) async -> ResourceDrift {
         var drift = ResourceDrift(stackId: s.id, logicalId: r.logicalId, physicalId: r.physicalId, type: r.type, differences: [],
                                   status: "NOT_CHECKED", timestamp: now)
-        guard let state = r.state, let provider = await engine.provider(for: r.type) else { return drift }
+        guard let state = r.state, let provider = await engine.provider(for: r.type),
+              !((try? store.options(stackId: s.id))?.skippedInRollback.contains(r.logicalId) ?? false) else { return drift }
         let expected = Self.expectedProperties(r.properties, stackTags: s.tags)
         let reading: ResourceReading
         do {

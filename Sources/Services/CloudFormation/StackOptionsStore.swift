@@ -9,6 +9,9 @@ struct StackOptions: Sendable, Equatable {
     var policy: String?
     /// StackPolicyDuringUpdateBody: replaces `policy` for the update under way only.
     var policyDuringUpdate: String?
+    /// Resources ContinueUpdateRollback skipped: their state is unknown, so drift detection leaves them NOT_CHECKED
+    /// until an update of the stack completes.
+    var skippedInRollback: [String] = []
 }
 
 /// Tables of termination protection, stack policies and drift results (migration "v2-ops").
@@ -19,7 +22,8 @@ extension StackStore {
                 stack_id TEXT PRIMARY KEY,
                 termination_protection INTEGER NOT NULL DEFAULT 0,
                 policy TEXT,
-                policy_during_update TEXT
+                policy_during_update TEXT,
+                skipped_in_rollback TEXT
             );
             CREATE TABLE drift_detection (
                 id TEXT PRIMARY KEY,
@@ -48,18 +52,22 @@ extension StackStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM stack_option WHERE stack_id = ?", arguments: [stackId]) else {
                 return StackOptions()
             }
+            let skipped = (row["skipped_in_rollback"] as String?).flatMap { try? Self.decode([String].self, $0) } ?? []
             return StackOptions(terminationProtection: (row["termination_protection"] as Int64? ?? 0) != 0,
-                                policy: row["policy"], policyDuringUpdate: row["policy_during_update"])
+                                policy: row["policy"], policyDuringUpdate: row["policy_during_update"], skippedInRollback: skipped)
         }
     }
 
     func save(_ o: StackOptions, stackId: String) throws {
+        let skipped = o.skippedInRollback.isEmpty ? nil : try Self.encode(o.skippedInRollback)
         try db.writeNow { db in
             try db.execute(sql: """
-                INSERT INTO stack_option (stack_id, termination_protection, policy, policy_during_update) VALUES (?, ?, ?, ?)
+                INSERT INTO stack_option (stack_id, termination_protection, policy, policy_during_update, skipped_in_rollback)
+                VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(stack_id) DO UPDATE SET termination_protection = excluded.termination_protection,
-                    policy = excluded.policy, policy_during_update = excluded.policy_during_update
-                """, arguments: [stackId, o.terminationProtection ? 1 : 0, o.policy, o.policyDuringUpdate])
+                    policy = excluded.policy, policy_during_update = excluded.policy_during_update,
+                    skipped_in_rollback = excluded.skipped_in_rollback
+                """, arguments: [stackId, o.terminationProtection ? 1 : 0, o.policy, o.policyDuringUpdate, skipped])
         }
     }
 
@@ -94,6 +102,14 @@ extension StackStore {
         try db.readNow { db in
             try String.fetchAll(db, sql: "SELECT record FROM drift_detection WHERE stack_id = ? ORDER BY seq DESC", arguments: [stackId])
         }.lazy.compactMap { try? Self.decode(DriftDetection.self, $0) }.first { $0.status != "DETECTION_IN_PROGRESS" }
+    }
+
+    func deleteResourceDrifts(stackId: String, logicalIds: [String]) throws {
+        try db.writeNow { db in
+            for id in logicalIds {
+                try db.execute(sql: "DELETE FROM resource_drift WHERE stack_id = ? AND logical_id = ?", arguments: [stackId, id])
+            }
+        }
     }
 
     func save(_ r: ResourceDrift) throws {

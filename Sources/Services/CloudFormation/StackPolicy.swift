@@ -176,9 +176,14 @@ extension StackEngine {
         return failed.isEmpty ? nil : "The following resource(s) failed to update: [\(failed.joined(separator: ", "))]."
     }
 
-    /// The end of an update: StackPolicyDuringUpdateBody no longer applies.
+    /// The end of an update: StackPolicyDuringUpdateBody no longer applies, nor (once it completed) what
+    /// ContinueUpdateRollback skipped.
     func endUpdate(_ stackId: String) {
-        try? store.updateOptions(stackId: stackId) { $0.policyDuringUpdate = nil }
+        let completed = (try? store.stack(id: stackId))??.status == "UPDATE_COMPLETE"
+        try? store.updateOptions(stackId: stackId) { o in
+            o.policyDuringUpdate = nil
+            if completed { o.skippedInRollback = [] }
+        }
         cancelRequests.remove(stackId)
     }
 }

@@ -80,6 +80,10 @@ extension StackEngine {
     /// (UPDATE_COMPLETE) and the stack's record of them keeps their current state.
     func continueUpdateRollback(_ s: inout Stack, skipping skip: [String]) async throws {
         try stackEvent(&s, "UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
+        if !skip.isEmpty {
+            try store.updateOptions(stackId: s.id) { $0.skippedInRollback = Array(Set($0.skippedInRollback).union(skip)).sorted() }
+            try store.deleteResourceDrifts(stackId: s.id, logicalIds: skip)
+        }
         for name in skip {
             guard var r = s.resources[name] else { continue }
             r.status = "UPDATE_COMPLETE"
