@@ -259,3 +259,19 @@ final class SlowProvider: ResourceProvider {
         #expect(try service.store.find("c1", account: "123456789012", region: "us-east-1")!.status == "UPDATE_COMPLETE")
     }
 }
+
+@Suite struct StackOptionsRestartTests {
+    @Test func protectionPolicyAndDriftSurviveARestart() async throws {
+        let h = try Harness()
+        _ = try await h.create("k1", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n",
+                               ["EnableTerminationProtection": "true",
+                                "StackPolicyBody": "{\"Statement\": [{\"Effect\": \"Deny\", \"Action\": \"Update:*\", \"Principal\": \"*\", \"Resource\": \"*\"}]}"])
+        _ = try await h.detectDrift("k1")
+        let again = try Harness(dir: h.dir, provider: h.provider)
+        let described = try await again.call("DescribeStacks", ["StackName": "k1"])
+        #expect(described.contains("<EnableTerminationProtection>true</EnableTerminationProtection>"))
+        #expect(described.contains("<StackDriftStatus>IN_SYNC</StackDriftStatus>"))
+        #expect(try await again.call("GetStackPolicy", ["StackName": "k1"]).contains("Deny"))
+        #expect(try await again.call("DescribeStackResourceDrifts", ["StackName": "k1"]).contains("<StackResourceDriftStatus>IN_SYNC</StackResourceDriftStatus>"))
+    }
+}
