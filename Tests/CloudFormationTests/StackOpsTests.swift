@@ -152,6 +152,18 @@ private func message(_ body: () async throws -> Void) async -> String? {
         #expect(h.provider.live[gone.resources["A"]!.physicalId!] == nil)
     }
 
+    @Test func aFailedUpdateIsUpdatedBackInTheRollback() async throws {
+        let h = try Harness()
+        _ = try await h.create("r6", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n")
+        let s = try await h.update("r6", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 2, Fail: true}}\n")
+        #expect(s.status == "UPDATE_ROLLBACK_COMPLETE")
+        #expect(h.provider.log.suffix(2) == ["update A", "update A"])  // the failed update, then the one back
+        #expect(try h.events("r6").suffix(6) == ["A UPDATE_FAILED", "r6 UPDATE_ROLLBACK_IN_PROGRESS", "A UPDATE_IN_PROGRESS",
+                                                 "A UPDATE_COMPLETE", "r6 UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+                                                 "r6 UPDATE_ROLLBACK_COMPLETE"])
+        #expect(s.resources["A"]?.properties == ["V": 1])
+    }
+
     @Test func rollbackStackAfterUpdateFailed() async throws {
         let h = try Harness()
         _ = try await h.create("r2", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n")

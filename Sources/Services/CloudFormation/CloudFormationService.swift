@@ -22,7 +22,7 @@ public struct CloudFormationService: AWSService {
         store = try StackStore(directory: directory)
         self.clock = clock
         self.objects = objects
-        engine = StackEngine(store: store, providers: providers, builtIn: ResourceProviders([WaitConditionHandleProvider()] + TestResourceProvider.enabled()),
+        engine = StackEngine(store: store, providers: providers, builtIn: ResourceProviders([WaitConditionHandleProvider()]),
                              clock: clock, logger: logger)
         let engine = self.engine
         // Stacks a restart caught IN_PROGRESS (read now, before any request starts an operation of its own).

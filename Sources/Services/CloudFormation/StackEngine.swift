@@ -324,6 +324,8 @@ actor StackEngine {
                         // The old resource stays the stack's until the rollback.
                         r.statusReason = Self.reason(error)
                     }
+                    // A failed (or cancelled) update may have been applied in part: the rollback updates it back.
+                    if job.action == .update { r.properties = job.request.properties }
                     failures.append((job.name, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error)))
                     try? resourceEvent(&s, r, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error))
                 }
