@@ -84,10 +84,10 @@ private func message(_ body: () async throws -> Void) async -> String? {
         #expect(h.provider.live[s.resources["A"]!.physicalId!]?["V"] == 1)
         #expect(h.provider.live[s.resources["B"]!.physicalId!]?["V"] == 1)  // B updated, then rolled back
 
-        // Removing a protected resource is Update:Delete.
-        let removed = try await h.update("p1", "Resources:\n  B: {Type: Test::Thing, Properties: {V: 1}}\n")
-        #expect(removed.status == "UPDATE_ROLLBACK_COMPLETE")
-        #expect(removed.resources["A"] != nil)
+        // A template without the resource the policy names is refused: the policy would name nothing.
+        #expect(await message { try await h.call("UpdateStack", ["StackName": "p1", "TemplateBody": "Resources:\n  B: {Type: Test::Thing, Properties: {V: 1}}\n"]) }
+                == "Error validating existing stack policy: Unknown logical id 'LogicalResourceId/A' in statement {} - stack policies can only be applied to logical ids referenced in the template")
+        #expect(try h.stack("p1").status == "UPDATE_ROLLBACK_COMPLETE")
 
         // A policy for this update only lets it through, and is gone afterwards.
         let allowAll = "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"Update:*\", \"Principal\": \"*\", \"Resource\": \"*\"}]}"
@@ -106,8 +106,20 @@ private func message(_ body: () async throws -> Void) async -> String? {
         try await h.call("SetStackPolicy", ["StackName": "p2", "StackPolicyBody": denyAll])
         let s = try await h.update("p2", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n  B: {Type: Test::Thing, Properties: {V: 5}}\n")
         #expect(s.status == "UPDATE_ROLLBACK_COMPLETE")
+        // Removing a resource is Update:Delete, denied too.
+        let removed = try await h.update("p2", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n")
+        #expect(removed.status == "UPDATE_ROLLBACK_COMPLETE")
+        #expect(removed.resources["B"] != nil)
+        #expect(try h.service.store.events(stackId: s.id).contains {
+            $0.logicalId == "B" && $0.status == "UPDATE_FAILED"
+                && $0.statusReason == "Action denied by stack policy: Statement [#1] does not allow [Update:Delete] for resource [LogicalResourceId/B]"
+        })
         #expect(await message { try await h.call("SetStackPolicy", ["StackName": "p2", "StackPolicyBody": "{"]) }
-                == "Error validating stack policy: Invalid JSON")
+                == "Error validating stack policy: Invalid stack policy")
+        #expect(await message { try await h.call("SetStackPolicy", ["StackName": "p2", "StackPolicyBody": String(repeating: " ", count: 16385)]) }
+                == "1 validation error detected: Value at 'stackPolicyBody' failed to satisfy constraint: Member must have length less than or equal to 16384")
+        #expect(await message { try await h.call("SetStackPolicy", ["StackName": "p2", "StackPolicyBody": "{\"Statement\": [{\"Effect\": \"Deny\", \"Action\": \"Update:*\", \"Principal\": \"*\", \"Resource\": \"LogicalResourceId/Z\"}]}"]) }
+                == "Error validating stack policy: Unknown logical id 'LogicalResourceId/Z' in statement {} - stack policies can only be applied to logical ids referenced in the template")
         #expect(await message { try await h.call("SetStackPolicy", ["StackName": "p2", "StackPolicyBody": denyAll, "StackPolicyURL": "http://x/y"]) }
                 == "You cannot specify both StackPolicyURL and StackPolicyBody")
         #expect(await message { try await h.call("SetStackPolicy", ["StackName": "nope", "StackPolicyBody": denyAll]) }

@@ -221,7 +221,7 @@ def test_stack_policy(cfn, sqs, endpoint):
 
     with pytest.raises(ClientError) as e:
         cfn.set_stack_policy(StackName=stack, StackPolicyBody="{not json")
-    assert message(e)[0] == "ValidationError"
+    assert message(e) == ("ValidationError", "Error validating stack policy: Invalid stack policy")
     with pytest.raises(ClientError) as e:
         cfn.set_stack_policy(StackName=stack, StackPolicyBody=ALLOW_ALL, StackPolicyURL=f"{endpoint}/{bucket}/allow.json")
     assert message(e) == ("ValidationError", "You cannot specify both StackPolicyURL and StackPolicyBody")

@@ -162,7 +162,7 @@ public struct CloudFormationService: AWSService {
         var given: [String: String] = [:]
         for m in Self.structures(p, "Parameters") { if let k = m["ParameterKey"] { given[k] = m["ParameterValue"] ?? "" } }
         let values = try template.resolveParameters(given)
-        let options = try await creationOptions(p, caller)  // TerminationProtection.swift
+        let options = try await creationOptions(p, caller, template)  // TerminationProtection.swift
         if try store.find(name, account: caller.account, region: caller.region) != nil {
             throw CFNError.alreadyExists(name)
         }
@@ -206,7 +206,7 @@ public struct CloudFormationService: AWSService {
         let parameters = values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) }
         let hasTags = p.keys.contains { $0 == "Tags" || $0.hasPrefix("Tags.member.") }
         let tags = hasTags ? Self.structures(p, "Tags").compactMap { m in m["Key"].map { StackParameter(key: $0, value: m["Value"] ?? "") } } : s.tags
-        let policies = try await updatePolicies(p, caller)  // StackPolicy.swift
+        let policies = try await updatePolicies(p, caller, template, stackId: s.id)  // StackPolicy.swift
         if body == s.templateBody && parameters == s.parameters && tags == s.tags {
             throw CFNError.noUpdates
         }

@@ -18,9 +18,11 @@ struct StackPolicy: Sendable {
 
     static let actionNames = ["Update:Modify", "Update:Replace", "Update:Delete", "Update:*"]
 
+    static let maxLength = 16384
+
     init(body: String) throws {
         func invalid(_ detail: String) -> AWSError { CFNError.validation("Error validating stack policy: \(detail)") }
-        guard let doc = try? JSON(parsing: Data(body.utf8)), doc.object != nil else { throw invalid("Invalid JSON") }
+        guard let doc = try? JSON(parsing: Data(body.utf8)), doc.object != nil else { throw invalid("Invalid stack policy") }
         let list: [JSON]
         switch doc["Statement"] {
         case .array(let a)?: list = a
@@ -55,6 +57,17 @@ struct StackPolicy: Sendable {
             }
             return Statement(allow: effect == "Allow", actions: actions, notActions: notActions, resources: resources,
                              notResources: notResources, conditions: conditions)
+        }
+    }
+
+    /// A policy may name (without wildcards) only resources of the template it protects.
+    func checkLogicalIds(in template: Template, existing: Bool = false) throws {
+        for st in statements {
+            for r in (st.resources ?? []) + (st.notResources ?? []) where r.hasPrefix("LogicalResourceId/") {
+                let id = r.dropFirst("LogicalResourceId/".count)
+                guard !id.contains("*"), !id.contains("?"), template.resources[String(id)] == nil else { continue }
+                throw CFNError.validation("Error validating \(existing ? "existing " : "")stack policy: Unknown logical id '\(r)' in statement {} - stack policies can only be applied to logical ids referenced in the template")
+            }
         }
     }
 
@@ -109,20 +122,26 @@ extension StackPolicy.Statement {
 
 /// SetStackPolicy, GetStackPolicy, and the policies CreateStack and UpdateStack take.
 extension CloudFormationService {
-    /// A policy given as a body or as a URL of Cloudless's S3, validated; nil when neither is given.
-    func policyBody(_ p: [String: String], body: String, url: String, _ caller: Caller) async throws -> String? {
+    /// A policy given as a body or as a URL of Cloudless's S3, validated against the template it protects; nil when
+    /// neither is given.
+    func policyBody(_ p: [String: String], body: String, url: String, _ caller: Caller, _ template: Template) async throws -> String? {
         let b = p[body].flatMap { $0.isEmpty ? nil : $0 }, u = p[url].flatMap { $0.isEmpty ? nil : $0 }
         if b != nil, u != nil { throw CFNError.validation("You cannot specify both \(url) and \(body)") }
         var text = b
         if text == nil, let u { text = try await TemplateURL.read(u, objects: objects, ownHost: caller.host) }
         guard let text else { return nil }
-        _ = try StackPolicy(body: text)
+        if b != nil, text.count > StackPolicy.maxLength {
+            let member = body.prefix(1).lowercased() + body.dropFirst()
+            throw CFNError.validation("1 validation error detected: Value at '\(member)' failed to satisfy constraint: Member must have length less than or equal to \(StackPolicy.maxLength)")
+        }
+        try StackPolicy(body: text).checkLogicalIds(in: template)
         return text
     }
 
     func setStackPolicy(_ p: [String: String], _ caller: Caller) async throws -> Answer {
         let s = try liveStack(p, caller)
-        guard let body = try await policyBody(p, body: "StackPolicyBody", url: "StackPolicyURL", caller) else {
+        let template = try Template(body: s.templateBody)
+        guard let body = try await policyBody(p, body: "StackPolicyBody", url: "StackPolicyURL", caller, template) else {
             throw CFNError.validation("Either StackPolicyBody or StackPolicyURL must be specified.")
         }
         try store.updateOptions(stackId: s.id) { $0.policy = body }
@@ -135,10 +154,16 @@ extension CloudFormationService {
         return { $0.element("StackPolicyBody", body) }
     }
 
-    /// UpdateStack's StackPolicyBody (replaces the stack's) and StackPolicyDuringUpdateBody (this update only).
-    func updatePolicies(_ p: [String: String], _ caller: Caller) async throws -> (policy: String?, duringUpdate: String?) {
-        (try await policyBody(p, body: "StackPolicyBody", url: "StackPolicyURL", caller),
-         try await policyBody(p, body: "StackPolicyDuringUpdateBody", url: "StackPolicyDuringUpdateURL", caller))
+    /// UpdateStack's StackPolicyBody (replaces the stack's) and StackPolicyDuringUpdateBody (this update only),
+    /// checked against the new template, as the stack's policy is when it stays.
+    func updatePolicies(_ p: [String: String], _ caller: Caller, _ template: Template,
+                        stackId: String) async throws -> (policy: String?, duringUpdate: String?) {
+        let policy = try await policyBody(p, body: "StackPolicyBody", url: "StackPolicyURL", caller, template)
+        let during = try await policyBody(p, body: "StackPolicyDuringUpdateBody", url: "StackPolicyDuringUpdateURL", caller, template)
+        if policy == nil, let existing = try store.options(stackId: stackId).policy {
+            try StackPolicy(body: existing).checkLogicalIds(in: template, existing: true)
+        }
+        return (policy, during)
     }
 
     func saveUpdatePolicies(_ policies: (policy: String?, duringUpdate: String?), stackId: String) throws {

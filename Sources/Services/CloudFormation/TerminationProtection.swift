@@ -22,10 +22,10 @@ extension CloudFormationService {
 
     /// CreateStack's EnableTerminationProtection and StackPolicyBody / StackPolicyURL, validated before anything is
     /// saved.
-    func creationOptions(_ p: [String: String], _ caller: Caller) async throws -> StackOptions {
+    func creationOptions(_ p: [String: String], _ caller: Caller, _ template: Template) async throws -> StackOptions {
         var o = StackOptions()
         o.terminationProtection = p["EnableTerminationProtection"]?.lowercased() == "true"
-        o.policy = try await policyBody(p, body: "StackPolicyBody", url: "StackPolicyURL", caller)
+        o.policy = try await policyBody(p, body: "StackPolicyBody", url: "StackPolicyURL", caller, template)
         return o
     }
 }
