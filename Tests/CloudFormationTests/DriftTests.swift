@@ -8,6 +8,7 @@ import Testing
 extension ThingProvider {
     func currentProperties(_ request: ResourceRequest, state: ResourceState) async throws -> ResourceReading {
         if request.properties["Unchecked"] == .bool(true) { return .notChecked }
+        if let delay = request.properties["ReadDelay"]?.double { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
         if request.properties["ReadFails"] == .bool(true) { throw AWSError("AccessDenied", "cannot read \(request.logicalId)") }
         guard let props = live[state.physicalId] else { return .deleted }
         return .properties(props)
@@ -163,6 +164,19 @@ extension String {
         h.provider.change(try #require(s.resources["A"]?.physicalId)) { $0["V"] = 2 }
         status = try await h.detectDrift("d4")
         #expect(status.contains("<StackDriftStatus>DRIFTED</StackDriftStatus><DetectionStatus>DETECTION_FAILED</DetectionStatus>"))
+    }
+
+    @Test func detectionRunsInTheBackground() async throws {
+        let h = try Harness()
+        _ = try await h.create("d5", "Resources:\n  A: {Type: Test::Thing, Properties: {ReadDelay: 0.5}}\n")
+        let started = try await h.call("DetectStackDrift", ["StackName": "d5"])
+        let id = try #require(started.between("<StackDriftDetectionId>", "</StackDriftDetectionId>"))
+        let status = try await h.call("DescribeStackDriftDetectionStatus", ["StackDriftDetectionId": id])
+        #expect(status.contains("<StackDriftDetectionId>\(id)</StackDriftDetectionId><DetectionStatus>DETECTION_IN_PROGRESS</DetectionStatus><DetectionStatusReason>User Initiated</DetectionStatusReason><Timestamp>"))
+        #expect(!status.contains("StackDriftStatus>") && !status.contains("DriftedStackResourceCount"))
+        #expect(try await h.call("DescribeStacks", ["StackName": "d5"]).contains("<StackDriftStatus>NOT_CHECKED</StackDriftStatus>"))
+        let done = try await h.detectDrift("d5")
+        #expect(done.contains("<StackDriftStatus>IN_SYNC</StackDriftStatus><DetectionStatus>DETECTION_COMPLETE</DetectionStatus><DriftedStackResourceCount>0</DriftedStackResourceCount>"))
     }
 
     @Test func errors() async throws {

@@ -22,7 +22,7 @@ extension CloudFormationService {
             throw CFNError.validation("Resource \(name) does not exist for stack \(s.name)")
         }
         let detection = DriftDetection(id: UUID().uuidString.lowercased(), stackId: s.id, status: "DETECTION_IN_PROGRESS",
-                                       timestamp: caller.now)
+                                       statusReason: "User Initiated", timestamp: caller.now)
         try store.save(detection)
         let store = self.store
         Task { [self] in
@@ -39,9 +39,7 @@ extension CloudFormationService {
             }
             // A resource that could not be read fails the detection; the others' results stand.
             d.status = failed.isEmpty ? "DETECTION_COMPLETE" : "DETECTION_FAILED"
-            if !failed.isEmpty {
-                d.statusReason = "Failed to detect drift on resource(s) [\(failed.joined(separator: ", "))]"
-            }
+            d.statusReason = failed.isEmpty ? nil : "Failed to detect drift on resource(s) [\(failed.joined(separator: ", "))]"
             d.stackDriftStatus = drifted > 0 ? "DRIFTED" : failed.isEmpty ? "IN_SYNC" : "UNKNOWN"
             d.driftedCount = drifted
             d.timestamp = clock.now()
