@@ -61,6 +61,7 @@ extension String {
         #expect(lists == [.init(path: "/L/1", expected: "b", actual: "c", type: "NOT_EQUAL"),
                           .init(path: "/L/2", expected: "null", actual: "d", type: "ADD")])
         #expect(Drift.differences(expected: ["a/b": 1], actual: [:])[0].path == "/a~1b")
+        #expect(Drift.differences(expected: ["Tags": .array([]), "M": .object([:])], actual: [:]).isEmpty)
     }
 
     @Test func tagsCompareAsSets() {

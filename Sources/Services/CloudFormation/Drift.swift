@@ -28,7 +28,10 @@ enum Drift {
 
     static func compare(_ e: JSON, _ a: JSON?, path: String, into out: inout [Difference]) {
         guard let a, !a.isNull else {
-            if !e.isNull { out.append(Difference(path: path, expected: text(e), actual: "null", type: "REMOVE")) }
+            // An empty list or map is what a service leaves out: no drift.
+            if !e.isNull, e.array?.isEmpty != true, e.object?.isEmpty != true {
+                out.append(Difference(path: path, expected: text(e), actual: "null", type: "REMOVE"))
+            }
             return
         }
         switch (e, a) {
