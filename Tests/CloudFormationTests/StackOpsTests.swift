@@ -26,6 +26,26 @@ private func message(_ body: () async throws -> Void) async -> String? {
                 == "Stack with id t1 does not exist")
     }
 
+    @Test func concurrentChangesOfDifferentOptionsAllCount() async throws {
+        let h = try Harness()
+        let s = try await h.create("t3", "Resources:\n  A: {Type: Test::Thing}\n")
+        let policy = "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"Update:*\", \"Principal\": \"*\", \"Resource\": \"*\"}]}"
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    if i % 2 == 0 {
+                        try await h.call("UpdateTerminationProtection", ["StackName": "t3", "EnableTerminationProtection": "true"])
+                    } else {
+                        try await h.call("SetStackPolicy", ["StackName": "t3", "StackPolicyBody": policy])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let o = try h.service.store.options(stackId: s.id)
+        #expect(o.terminationProtection && o.policy == policy)
+    }
+
     @Test func survivesAnOperationRunningMeanwhile() async throws {
         let h = try Harness()
         _ = try await h.create("t2", "Resources:\n  A: {Type: Test::Thing}\n")

@@ -48,34 +48,40 @@ extension StackStore {
     // MARK: Options
 
     func options(stackId: String) throws -> StackOptions {
-        try db.readNow { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM stack_option WHERE stack_id = ?", arguments: [stackId]) else {
-                return StackOptions()
-            }
-            let skipped = (row["skipped_in_rollback"] as String?).flatMap { try? Self.decode([String].self, $0) } ?? []
-            return StackOptions(terminationProtection: (row["termination_protection"] as Int64? ?? 0) != 0,
-                                policy: row["policy"], policyDuringUpdate: row["policy_during_update"], skippedInRollback: skipped)
+        try db.readNow { db in try Self.options(db, stackId) }
+    }
+
+    static func options(_ db: Database, _ stackId: String) throws -> StackOptions {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM stack_option WHERE stack_id = ?", arguments: [stackId]) else {
+            return StackOptions()
         }
+        let skipped = (row["skipped_in_rollback"] as String?).flatMap { try? decode([String].self, $0) } ?? []
+        return StackOptions(terminationProtection: (row["termination_protection"] as Int64? ?? 0) != 0,
+                            policy: row["policy"], policyDuringUpdate: row["policy_during_update"], skippedInRollback: skipped)
+    }
+
+    static func save(_ db: Database, _ o: StackOptions, _ stackId: String) throws {
+        let skipped = o.skippedInRollback.isEmpty ? nil : try encode(o.skippedInRollback)
+        try db.execute(sql: """
+            INSERT INTO stack_option (stack_id, termination_protection, policy, policy_during_update, skipped_in_rollback)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(stack_id) DO UPDATE SET termination_protection = excluded.termination_protection,
+                policy = excluded.policy, policy_during_update = excluded.policy_during_update,
+                skipped_in_rollback = excluded.skipped_in_rollback
+            """, arguments: [stackId, o.terminationProtection ? 1 : 0, o.policy, o.policyDuringUpdate, skipped])
     }
 
     func save(_ o: StackOptions, stackId: String) throws {
-        let skipped = o.skippedInRollback.isEmpty ? nil : try Self.encode(o.skippedInRollback)
-        try db.writeNow { db in
-            try db.execute(sql: """
-                INSERT INTO stack_option (stack_id, termination_protection, policy, policy_during_update, skipped_in_rollback)
-                VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(stack_id) DO UPDATE SET termination_protection = excluded.termination_protection,
-                    policy = excluded.policy, policy_during_update = excluded.policy_during_update,
-                    skipped_in_rollback = excluded.skipped_in_rollback
-                """, arguments: [stackId, o.terminationProtection ? 1 : 0, o.policy, o.policyDuringUpdate, skipped])
-        }
+        try db.writeNow { db in try Self.save(db, o, stackId) }
     }
 
-    /// Change a stack's options in one step.
+    /// Change a stack's options in one transaction (two requests changing different options both count).
     func updateOptions(stackId: String, _ change: (inout StackOptions) -> Void) throws {
-        var o = try options(stackId: stackId)
-        change(&o)
-        try save(o, stackId: stackId)
+        try db.writeNow { db in
+            var o = try Self.options(db, stackId)
+            change(&o)
+            try Self.save(db, o, stackId)
+        }
     }
 
     // MARK: Drift
