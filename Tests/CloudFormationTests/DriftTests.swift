@@ -180,6 +180,14 @@ extension String {
         #expect(done.contains("<StackDriftStatus>IN_SYNC</StackDriftStatus><DetectionStatus>DETECTION_COMPLETE</DetectionStatus><DriftedStackResourceCount>0</DriftedStackResourceCount>"))
     }
 
+    @Test func aDetectionARestartInterruptedFails() async throws {
+        let h = try Harness()
+        let s = try await h.create("d6", template)
+        try h.service.store.save(DriftDetection(id: "interrupted", stackId: s.id, status: "DETECTION_IN_PROGRESS", timestamp: 1))
+        let status = try await h.call("DescribeStackDriftDetectionStatus", ["StackDriftDetectionId": "interrupted"])
+        #expect(status.contains("<StackDriftStatus>UNKNOWN</StackDriftStatus><DetectionStatus>DETECTION_FAILED</DetectionStatus><DetectionStatusReason>The drift detection was interrupted by a restart of the emulator.</DetectionStatusReason>"))
+    }
+
     @Test func errors() async throws {
         let h = try Harness()
         _ = try await h.create("d3", template)

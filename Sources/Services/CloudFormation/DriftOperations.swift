@@ -1,5 +1,11 @@
 import Core
 import Foundation
+import Synchronization
+
+/// The drift detections this process runs: one stored IN_PROGRESS but not here was interrupted by a restart.
+enum RunningDetections {
+    static let ids = Mutex<Set<String>>([])
+}
 
 /// DetectStackDrift (in the background), DescribeStackDriftDetectionStatus, DetectStackResourceDrift and
 /// DescribeStackResourceDrifts, over each provider's `currentProperties`.
@@ -25,7 +31,10 @@ extension CloudFormationService {
                                        statusReason: "User Initiated", timestamp: caller.now)
         try store.save(detection)
         let store = self.store
+        RunningDetections.ids.withLock { _ = $0.insert(detection.id) }
         Task { [self] in
+            // Saved before it leaves the running set: whoever finds it gone from there reads its result.
+            defer { RunningDetections.ids.withLock { _ = $0.remove(detection.id) } }
             var d = detection
             var drifted = 0
             var failed: [String] = []
@@ -50,9 +59,16 @@ extension CloudFormationService {
 
     func describeStackDriftDetectionStatus(_ p: [String: String], _ caller: Caller) throws -> Answer {
         let id = try Self.required(p, "StackDriftDetectionId")
-        guard let d = try store.detection(id: id), let s = try store.stack(id: d.stackId), s.account == caller.account,
+        let running = RunningDetections.ids.withLock { $0.contains(id) }
+        guard var d = try store.detection(id: id), let s = try store.stack(id: d.stackId), s.account == caller.account,
               s.region == caller.region else {
             throw CFNError.validation("Drift detection with id \(id) does not exist")
+        }
+        if d.status == "DETECTION_IN_PROGRESS", !running {
+            d.status = "DETECTION_FAILED"
+            d.statusReason = "The drift detection was interrupted by a restart of the emulator."
+            d.stackDriftStatus = "UNKNOWN"
+            try store.save(d)
         }
         return { xml in
             xml.element("StackId", d.stackId)
