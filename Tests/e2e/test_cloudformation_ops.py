@@ -208,10 +208,12 @@ def test_stack_policy(cfn, sqs, endpoint):
     assert sqs.get_queue_attributes(QueueUrl=urls["Main"], AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"] == "60"
     assert json.loads(cfn.get_stack_policy(StackName=stack)["StackPolicyBody"]) == json.loads(PROTECT_MAIN)
 
-    # SetStackPolicy: deny everything, then removing a resource is denied too (Update:Delete).
-    cfn.set_stack_policy(StackName=stack, StackPolicyBody=json.dumps(
-        {"Statement": [{"Effect": "Deny", "Action": "Update:Delete", "Principal": "*", "Resource": "*"},
-                       {"Effect": "Allow", "Action": "Update:Modify", "Principal": "*", "Resource": "*"}]}))
+    # SetStackPolicy (from S3 too): removing a resource is Update:Delete, denied here.
+    no_delete = json.dumps({"Statement": [{"Effect": "Deny", "Action": "Update:Delete", "Principal": "*", "Resource": "*"},
+                                          {"Effect": "Allow", "Action": "Update:Modify", "Principal": "*", "Resource": "*"}]})
+    s3.put_object(Bucket=bucket, Key="no-delete.json", Body=no_delete.encode())
+    cfn.set_stack_policy(StackName=stack, StackPolicyURL=f"{endpoint}/{bucket}/no-delete.json")
+    assert json.loads(cfn.get_stack_policy(StackName=stack)["StackPolicyBody"]) == json.loads(no_delete)
     cfn.update_stack(StackName=stack, TemplateBody=json.dumps(
         {"Resources": {"Main": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60}}}}))
     assert wait_status(cfn, stack, {"UPDATE_ROLLBACK_COMPLETE", "UPDATE_COMPLETE"}) == "UPDATE_ROLLBACK_COMPLETE"
@@ -226,7 +228,8 @@ def test_stack_policy(cfn, sqs, endpoint):
         cfn.set_stack_policy(StackName=stack, StackPolicyBody=ALLOW_ALL, StackPolicyURL=f"{endpoint}/{bucket}/allow.json")
     assert message(e) == ("ValidationError", "You cannot specify both StackPolicyURL and StackPolicyBody")
     cfn.delete_stack(StackName=stack)
-    s3.delete_object(Bucket=bucket, Key="allow.json")
+    for key in ("allow.json", "no-delete.json"):
+        s3.delete_object(Bucket=bucket, Key=key)
     s3.delete_bucket(Bucket=bucket)
 
 
