@@ -196,6 +196,37 @@ private func message(_ body: () async throws -> Void) async -> String? {
         #expect(s.resources["A"]?.properties == ["V": 1])
     }
 
+    @Test func anUpdateResumesFromUpdateFailed() async throws {
+        let h = try Harness()
+        let created = try await h.create("r7", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n  B: {Type: Test::Thing, Properties: {V: 1}}\n")
+        let a = try #require(created.resources["A"]?.physicalId)
+        // B's update fails: with DisableRollback, A keeps its update and B returns to its last stable properties.
+        let failed = try await h.update("r7", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 2}}\n  B: {Type: Test::Thing, DependsOn: A, Properties: {V: 2, Fail: true}}\n",
+                                        ["DisableRollback": "true"])
+        #expect(failed.status == "UPDATE_FAILED")
+        #expect(failed.resources["B"]?.status == "UPDATE_FAILED")
+        #expect(failed.resources["B"]?.properties == ["V": 1])
+        #expect(h.provider.log.suffix(3) == ["update A", "update B", "update B"])  // B's update, then B's return
+        #expect(try await h.call("DescribeStacks", ["StackName": "r7"]).contains("<DisableRollback>true</DisableRollback>"))
+        // A fixed template resumes: B is updated, A (already there) is left alone.
+        let resumed = try await h.update("r7", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 2}}\n  B: {Type: Test::Thing, DependsOn: A, Properties: {V: 2}}\n")
+        #expect(resumed.status == "UPDATE_COMPLETE")
+        #expect(h.provider.log.last == "update B")
+        #expect(h.provider.live[a]?["V"] == 2 && h.provider.live[resumed.resources["B"]!.physicalId!]?["V"] == 2)
+    }
+
+    @Test func anUpdateResumesFromCreateFailed() async throws {
+        let h = try Harness()
+        let s = try await h.create("r8", "Resources:\n  A: {Type: Test::Thing}\n  B: {Type: Test::Thing, DependsOn: A, Properties: {Fail: true}}\n",
+                                   ["DisableRollback": "true"])
+        #expect(s.status == "CREATE_FAILED")
+        let resumed = try await h.update("r8", "Resources:\n  A: {Type: Test::Thing}\n  B: {Type: Test::Thing, DependsOn: A}\n")
+        #expect(resumed.status == "UPDATE_COMPLETE")
+        #expect(resumed.resources["A"]?.physicalId == s.resources["A"]?.physicalId)
+        #expect(resumed.resources["B"]?.status == "CREATE_COMPLETE")
+        #expect(h.provider.live.count == 2)
+    }
+
     @Test func rollbackStackAfterUpdateFailed() async throws {
         let h = try Harness()
         _ = try await h.create("r2", "Resources:\n  A: {Type: Test::Thing, Properties: {V: 1}}\n")

@@ -370,6 +370,36 @@ def test_rollback_stack(cfn, sqs):
     cfn.delete_stack(StackName=stack)
 
 
+def test_change_set_resumes_after_update_failed(cfn, sqs):
+    """`deploy --disable-rollback` leaves UPDATE_FAILED; the next deploy (a change set) resumes from there."""
+    stack = name("resume")
+    queue = {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 30}}
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps({"Resources": {"Queue": queue}, "Outputs": {"Url": {"Value": {"Ref": "Queue"}}}}))
+    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    url = cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"][0]["OutputValue"]
+
+    def deploy(resources, **kw):
+        body = json.dumps({"Resources": resources, "Outputs": {"Url": {"Value": {"Ref": "Queue"}}}})
+        cs = cfn.create_change_set(StackName=stack, ChangeSetName=name("cs"), ChangeSetType="UPDATE", TemplateBody=body)["Id"]
+        cfn.get_waiter("change_set_create_complete").wait(ChangeSetName=cs, WaiterConfig=WAIT)
+        cfn.execute_change_set(ChangeSetName=cs, **kw)
+
+    updated = {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 90}}
+    deploy({"Queue": updated, "Bad": BAD_QUEUE}, DisableRollback=True)
+    assert wait_status(cfn, stack, {"UPDATE_FAILED", "UPDATE_ROLLBACK_COMPLETE"}) == "UPDATE_FAILED"
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"] == "90"
+    bad = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Bad")["StackResourceDetail"]
+    assert bad["ResourceStatus"] == "CREATE_FAILED"
+
+    fixed = {"Type": "AWS::SQS::Queue", "DependsOn": "Queue", "Properties": {"MaximumMessageSize": 2048}}
+    deploy({"Queue": updated, "Bad": fixed})
+    assert wait_status(cfn, stack, {"UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}) == "UPDATE_COMPLETE"
+    resources = {r["LogicalResourceId"]: r["ResourceStatus"] for r in cfn.describe_stack_resources(StackName=stack)["StackResources"]}
+    assert resources == {"Queue": "UPDATE_COMPLETE", "Bad": "CREATE_COMPLETE"}
+    assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"][0]["OutputValue"] == url  # the same queue
+    cfn.delete_stack(StackName=stack)
+
+
 def test_retained_resource_is_delete_skipped(cfn, sqs):
     stack = name("retain")
     cfn.create_stack(StackName=stack, TemplateBody=json.dumps({"Resources": {

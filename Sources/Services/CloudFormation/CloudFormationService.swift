@@ -184,7 +184,7 @@ public struct CloudFormationService: AWSService {
     func updateStack(_ p: [String: String], _ caller: Caller) async throws -> Answer {
         var s = try stack(try Self.required(p, "StackName"), caller)
         guard s.deleted == nil else { throw CFNError.stackNotFound(p["StackName"] ?? "") }
-        guard ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"].contains(s.status) else {
+        guard Self.updatableStatuses.contains(s.status) else {  // StackRecoveryOperations.swift
             throw CFNError.validation("Stack:\(s.id) is in \(s.status) state and can not be updated.")
         }
         let body = p["UsePreviousTemplate"]?.lowercased() == "true" ? s.templateBody : try await templateBody(p, caller)

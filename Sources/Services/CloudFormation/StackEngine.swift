@@ -151,6 +151,7 @@ actor StackEngine {
         let old = s.previousResources ?? s.resources
         if let failure = await deploy(&s, template, old: old) {
             if s.disableRollback {  // RollbackStack can roll it back later
+                await restoreFailedResources(&s)  // StackRecoveryOperations.swift
                 try stackEvent(&s, "UPDATE_FAILED", failure)
                 return
             }

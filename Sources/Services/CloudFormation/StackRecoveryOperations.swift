@@ -4,6 +4,11 @@ import Foundation
 /// CancelUpdateStack, ContinueUpdateRollback and RollbackStack: getting a stack out of an update (or a creation)
 /// that failed, went wrong in its rollback, or should stop.
 extension CloudFormationService {
+    /// Where UpdateStack and an UPDATE change set may start: a stable stack, or one a failure left as it was
+    /// (DisableRollback: CREATE_FAILED, UPDATE_FAILED), whose provisioning an update resumes from where it is.
+    static let updatableStatuses: Set<String> = ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+                                                 "CREATE_FAILED", "UPDATE_FAILED"]
+
     func cancelUpdateStack(_ p: [String: String], _ caller: Caller) async throws -> Answer {
         let s = try liveStack(p, caller)
         guard s.status == "UPDATE_IN_PROGRESS" else {
@@ -56,6 +61,24 @@ extension StackEngine {
     func requestCancel(_ stackId: String) {
         guard (try? store.stack(id: stackId))??.status == "UPDATE_IN_PROGRESS" else { return }
         cancelRequests.insert(stackId)
+    }
+
+    /// An update that failed with DisableRollback keeps what succeeded, but returns each resource whose update failed
+    /// (perhaps applied in part) to its last stable properties; it stays UPDATE_FAILED, and a later update resumes
+    /// from there.
+    func restoreFailedResources(_ s: inout Stack) async {
+        for (name, r) in s.resources.sorted(by: { $0.key < $1.key }) where r.status == "UPDATE_FAILED" {
+            guard let state = r.state, let old = s.previousResources?[name], old.physicalId == state.physicalId,
+                  old.properties != r.properties, let p = provider(for: r.type) else { continue }
+            do {
+                let restored = try await p.update(request(s, name, r.type, old.properties), previous: state)
+                s.resources[name]?.state = restored
+                s.resources[name]?.properties = old.properties
+            } catch {
+                logger.notice("CloudFormation: could not return \(name) of stack \(s.name) to its last stable state: \(error)")
+            }
+        }
+        try? store.save(s)
     }
 
     /// RollbackStack: a creation or update left failed by DisableRollback, rolled back now. A resource the failed
