@@ -7,6 +7,7 @@ DELETE_SKIPPED record of a retained resource; drift and termination protection f
 A slow update is an ECS service on EC2 in a cluster without container instances (never stable, as on AWS); a
 rollback that fails is one whose queue was deleted outside CloudFormation meanwhile."""
 import json
+import os
 import subprocess
 import threading
 import time
@@ -16,9 +17,20 @@ import pytest
 from botocore.exceptions import ClientError
 
 from helpers import make_client, tool_env
-from test_cli_aws import CLIS
 
 WAIT = {"Delay": 0.2, "MaxAttempts": 100}
+V2_CLI = "/usr/bin/aws"
+
+
+def cli_path(version):
+    """The aws CLI v2 (Debian's), or the pip-installed v1: the first `aws` on PATH that is not v2."""
+    if version == "v2":
+        return V2_CLI
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        p = os.path.join(d, "aws")
+        if os.path.isfile(p) and os.access(p, os.X_OK) and os.path.realpath(p) != os.path.realpath(V2_CLI):
+            return p
+    raise AssertionError("aws CLI v1 not found on PATH")
 
 
 @pytest.fixture(scope="module")
@@ -423,7 +435,7 @@ def test_drift_and_protection_from_the_aws_cli(cfn, sqs, endpoint, cli, tmp_path
                    AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
 
     def aws(*args, check=True):
-        p = subprocess.run([CLIS[cli](), "--endpoint-url", endpoint, "--output", "json", "cloudformation", *args],
+        p = subprocess.run([cli_path(cli), "--endpoint-url", endpoint, "--output", "json", "cloudformation", *args],
                            capture_output=True, text=True, env=env, timeout=120)
         assert p.returncode == 0 or not check, p.stderr
         return p
