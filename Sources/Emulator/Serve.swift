@@ -140,8 +140,10 @@ struct Serve: AsyncParsableCommand {
             appAutoScaling.resourceProvider,
         ])
         // TemplateURLs are read from S3 through Core's ObjectSource.
+        // Custom resources invoke Lambda (FunctionEventSink), dynamic references read Secrets Manager (SecretResolver).
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
-                                                       objects: s3, logger: logger)
+                                                       objects: s3, functions: lambda, secrets: secretsManager,
+                                                       endpoint: endpoint, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
         var identification = ServiceIdentification()

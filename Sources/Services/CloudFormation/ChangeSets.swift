@@ -91,6 +91,7 @@ extension CloudFormationService {
         let parameters = values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) }
         let tags = Self.tags(p) ?? (type == "UPDATE" ? s.tags : [])
         let capabilities = Self.list(p, "Capabilities")
+        try Capabilities.check(body: body, template: template, given: capabilities, direct: false)
         let id = "arn:aws:cloudformation:\(caller.region):\(caller.account):changeSet/\(name)/\(UUID().uuidString.lowercased())"
         var cs = ChangeSet(id: id, name: name, type: type, templateBody: body, parameters: parameters, tags: tags,
                            capabilities: capabilities, description: p["Description"], status: "CREATE_PENDING",
@@ -272,9 +273,10 @@ extension CloudFormationService {
 
     func listChangeSets(_ p: [String: String], _ caller: Caller) throws -> Answer {
         let s = try stack(try Self.required(p, "StackName"), caller)
+        let (page, next) = try Paging.page(s.changeSets, token: p["NextToken"])
         return { xml in
             xml.open("Summaries")
-            for cs in s.changeSets {
+            for cs in page {
                 xml.open("member")
                 xml.element("StackId", s.id)
                 xml.element("StackName", s.name)
@@ -289,6 +291,7 @@ extension CloudFormationService {
                 xml.close()
             }
             xml.close()
+            xml.element("NextToken", next)
         }
     }
 

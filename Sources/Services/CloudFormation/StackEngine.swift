@@ -11,20 +11,23 @@ actor StackEngine {
     let builtIn: ResourceProviders
     let clock: EmulatorClock
     let logger: Logger
-    private var running: [String: Task<Void, Never>] = [:]
+    let links: EngineLinks
+    var running: [String: Task<Void, Never>] = [:]
 
-    init(store: StackStore, providers: ResourceProviders, builtIn: ResourceProviders, clock: EmulatorClock, logger: Logger) {
+    init(store: StackStore, providers: ResourceProviders, builtIn: ResourceProviders, clock: EmulatorClock, logger: Logger,
+         links: EngineLinks = EngineLinks()) {
         self.store = store
         self.providers = providers
         self.builtIn = builtIn
         self.clock = clock
         self.logger = logger
+        self.links = links
     }
 
     enum Operation: Sendable { case create, update, delete, recover }
 
     func provider(for type: String) -> (any ResourceProvider)? {
-        builtIn.provider(for: type) ?? providers.provider(for: type)
+        engineProvider(for: type) ?? builtIn.provider(for: type) ?? providers.provider(for: type)
     }
 
     /// Start an operation on a stack already saved in its `*_IN_PROGRESS` status.
@@ -105,8 +108,9 @@ actor StackEngine {
         tags["aws:cloudformation:stack-name"] = s.name
         tags["aws:cloudformation:stack-id"] = s.id
         tags["aws:cloudformation:logical-id"] = logicalId
+        // Deletes and reverts send the kept properties: their dynamic references are resolved again (best effort).
         return ResourceRequest(account: s.account, region: s.region, stackName: s.name, stackId: s.id, logicalId: logicalId,
-                               type: type, properties: properties, tags: tags)
+                               type: type, properties: (try? resolvedReferences(properties, s)) ?? properties, tags: tags)
     }
 
     static func reason(_ error: any Error) -> String {
@@ -127,6 +131,16 @@ actor StackEngine {
         try stackEvent(&s, "CREATE_IN_PROGRESS", "User Initiated")
         let template = try Template(body: s.templateBody)
         if let failure = await deploy(&s, template, old: [:]) {
+            if s.deleteOnFailure == true {
+                try stackEvent(&s, "DELETE_IN_PROGRESS", failure)
+                let ok = await revert(&s, to: [:])
+                if ok {
+                    s.deleted = now()
+                    s.outputs = []
+                }
+                try stackEvent(&s, ok ? "DELETE_COMPLETE" : "DELETE_FAILED")
+                return
+            }
             if s.disableRollback {
                 try stackEvent(&s, "CREATE_FAILED", failure)
                 return
@@ -183,6 +197,10 @@ actor StackEngine {
 
     private func delete(_ s: inout Stack) async throws {
         try stackEvent(&s, "DELETE_IN_PROGRESS", "User Initiated")
+        if let refusal = Exports.deleteRefusal(s, store: store) {
+            try stackEvent(&s, "DELETE_FAILED", refusal)
+            return
+        }
         var failed: [String] = []
         for r in s.resources.values.sorted(by: { $0.sequence > $1.sequence }) {
             if !(await deleteResource(&s, r, keepRecord: true)) { failed.append(r.logicalId) }
@@ -227,6 +245,8 @@ actor StackEngine {
         var request: ResourceRequest
         var provider: any ResourceProvider
         var previous: ResourceState?
+        /// The properties the stack keeps: dynamic references unresolved (the request has them resolved).
+        var recorded: [String: JSON]
     }
 
     /// Create or update every resource of `template` in dependency order; nil when all succeeded, else the reason.
@@ -243,7 +263,11 @@ actor StackEngine {
             for name in wave {
                 let decl = template.resources[name]!
                 let props: [String: JSON]
-                do { props = try eval.resolveProperties(decl.properties) } catch {
+                let sent: [String: JSON]
+                do {
+                    props = try eval.resolveProperties(decl.properties)
+                    sent = try resolvedReferences(props, s)
+                } catch {
                     failures.append((name, old[name] == nil ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error)))
                     continue
                 }
@@ -260,8 +284,10 @@ actor StackEngine {
                     let changed = Set(props.keys).union(previous.properties.keys).filter { props[$0] != previous.properties[$0] }
                     action = changed.contains(where: createOnly.contains) ? .replace : .update
                 }
-                jobs.append(Job(name: name, action: action, request: request(s, name, decl.type, props), provider: provider,
-                                previous: previous?.state))
+                var req = request(s, name, decl.type, sent)
+                req.previousProperties = previous.map { (try? resolvedReferences($0.properties, s)) ?? $0.properties }
+                jobs.append(Job(name: name, action: action, request: req, provider: provider, previous: previous?.state,
+                                recorded: props))
             }
             for (name, status, reason) in failures {
                 let decl = template.resources[name]!
@@ -273,7 +299,7 @@ actor StackEngine {
                 let decl = template.resources[job.name]!
                 switch job.action {
                 case .create:
-                    let r = StackResource(logicalId: job.name, type: decl.type, properties: job.request.properties, state: nil,
+                    let r = StackResource(logicalId: job.name, type: decl.type, properties: job.recorded, state: nil,
                                           status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy)
                     try? resourceEvent(&s, r, "CREATE_IN_PROGRESS")
                 case .replace:
@@ -307,7 +333,7 @@ actor StackEngine {
                 case .success(let state):
                     var r = s.resources[job.name]!
                     r.state = state
-                    r.properties = job.request.properties
+                    r.properties = job.recorded
                     r.deletionPolicy = decl.deletionPolicy
                     if job.action != .update {
                         r.sequence = s.nextSequence
@@ -336,7 +362,9 @@ actor StackEngine {
             s.resources[name] = nil
         }
         do {
-            s.outputs = try outputs(s, template, eval)
+            let outputs = try outputs(s, template, eval)
+            try Exports.checkUpdate(old: s.outputs, new: outputs, s, store: store)
+            s.outputs = outputs
             s.description = template.description
             s.lastUpdated = old.isEmpty ? nil : now()
             try store.save(s)
@@ -388,7 +416,9 @@ actor StackEngine {
             } else if let old, old.properties != cur.properties, let oldState = old.state, let p = provider(for: cur.type) {
                 try? resourceEvent(&s, cur, "UPDATE_IN_PROGRESS")
                 do {
-                    let state = try await p.update(request(s, cur.logicalId, cur.type, old.properties), previous: curState)
+                    var req = request(s, cur.logicalId, cur.type, old.properties)
+                    req.previousProperties = cur.properties
+                    let state = try await p.update(req, previous: curState)
                     var r = old
                     r.state = state
                     _ = oldState

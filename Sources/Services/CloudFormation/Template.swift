@@ -45,6 +45,8 @@ struct Template: Sendable {
     var conditions: [String: JSON] = [:]
     var resources: [String: Resource] = [:]
     var outputs: [String: Output] = [:]
+    /// Declared `Transform: AWS::LanguageExtensions` (LanguageExtensions.swift): Fn::Length, Fn::ToJsonString.
+    var languageExtensions = false
 
     static let sections: Set<String> = [
         "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Mappings", "Conditions", "Resources",
@@ -75,12 +77,13 @@ struct Template: Sendable {
         guard let top = json.object else { throw CFNError.templateFormat("unsupported structure.") }
         if let transform = top["Transform"] {
             let names = transform.array?.map { $0.string ?? "?" } ?? [transform.string ?? "?"]
-            let others = names.filter { $0 != SAMTransform.name }
+            let others = names.filter { $0 != SAMTransform.name && $0 != LanguageExtensions.name }
             if !others.isEmpty {
                 throw CFNError.templateFormat("Transform \(others.joined(separator: ", ")) is not supported by Cloudless")
             }
             // The SAM transform is done here, so every caller sees the processed template.
-            try self.init(checked: SAMTransform.expand(json))
+            try self.init(checked: names.contains(SAMTransform.name) ? SAMTransform.expand(json) : json)
+            languageExtensions = names.contains(LanguageExtensions.name)
         } else {
             try self.init(checked: json)
         }

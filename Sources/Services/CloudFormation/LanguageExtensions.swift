@@ -1,0 +1,31 @@
+import Core
+import Foundation
+
+/// The `AWS::LanguageExtensions` transform: `Fn::Length` (the number of items of a list, a list parameter
+/// included) and `Fn::ToJsonString` (an object or list as compact JSON text), resolved like the other intrinsic
+/// functions once the template declares the transform. `Fn::ForEach` is not served.
+enum LanguageExtensions {
+    static let name = "AWS::LanguageExtensions"
+}
+
+extension Evaluator {
+    /// A language extension function's value, or nil when `key` is none of them.
+    func languageFunction(_ key: String, _ arg: JSON, conditionLookup: ((String) throws -> Bool)?) throws -> JSON? {
+        switch key {
+        case "Fn::Length":
+            guard let items = try resolve(arg, conditionLookup: conditionLookup)?.array else {
+                throw CFNError.validation("Template error: Fn::Length requires a list or a function that returns a list")
+            }
+            return .number(Double(items.count))
+        case "Fn::ToJsonString":
+            guard let value = try resolve(arg, conditionLookup: conditionLookup), value.object != nil || value.array != nil else {
+                throw CFNError.validation("Template error: Fn::ToJsonString requires an object or a list")
+            }
+            return .string(String(decoding: try JSONEncoder.sorted.encode(value), as: UTF8.self))
+        case "Fn::ForEach":
+            throw CFNError.templateFormat("Fn::ForEach is not supported by Cloudless")
+        default:
+            return nil
+        }
+    }
+}
