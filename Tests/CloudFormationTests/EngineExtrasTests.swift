@@ -150,7 +150,29 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
         let reason = try h.service.store.events(stackId: s.id).first { $0.logicalId == "Bad" && $0.status == "CREATE_FAILED" }?.statusReason
         #expect(reason?.hasPrefix("Received response status [FAILED] from custom resource. Message returned: no way (RequestId: ") == true)
         #expect(h.functions.log.map { "\($0["LogicalResourceId"]!.string!) \($0["RequestType"]!.string!)" }
-                    == ["Good Create", "Bad Create", "Good Delete"])
+                    == ["Good Create", "Bad Create", "Bad Delete", "Good Delete"])
+        // The failed resource's Delete names the physical id its FAILED answer gave.
+        #expect(h.functions.log[2]["PhysicalResourceId"] == "x")
+    }
+
+    @Test func noEchoMasksWhatGetAttReadsInDescribeStacks() async throws {
+        let h = try ExtrasHarness()
+        h.functions.reply.withLock { $0 = { _ in
+            ["Status": "SUCCESS", "PhysicalResourceId": "vault-1", "NoEcho": .bool(true), "Data": .object(["Token": "t0ps3cret"])]
+        } }
+        _ = try await h.base.create("c5", """
+            Resources:
+              Vault: {Type: Custom::Vault, Properties: {ServiceToken: "\(token)"}}
+            Outputs:
+              Token: {Value: !GetAtt Vault.Token}
+              Inline: {Value: !Sub "token=${Vault.Token}"}
+              Id: {Value: !Ref Vault}
+            """)
+        let described = try await h.base.call("DescribeStacks", ["StackName": "c5"])
+        #expect(described.contains("<OutputKey>Token</OutputKey><OutputValue>****</OutputValue>"))
+        #expect(described.contains("<OutputKey>Inline</OutputKey><OutputValue>****</OutputValue>"))
+        #expect(described.contains("<OutputKey>Id</OutputKey><OutputValue>vault-1</OutputValue>"))
+        #expect(!described.contains("t0ps3cret"))
     }
 
     @Test func noAnswerFailsAfterServiceTimeout() async throws {
@@ -430,6 +452,17 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
         #expect(check(sam, []) == "InsufficientCapabilitiesException: Requires capabilities : [CAPABILITY_AUTO_EXPAND]")
         #expect(check(sam, [], direct: false) == nil)
         #expect(check(sam, ["CAPABILITY_AUTO_EXPAND"]) == nil)
+    }
+
+    @Test func validateTemplateNamesTheCapabilities() async throws {
+        let h = try ExtrasHarness()
+        let body = "Resources:\n  R: {Type: AWS::IAM::Role, Properties: {AssumeRolePolicyDocument: {}}}\n  Q: {Type: Test::Thing}\n"
+        for action in ["ValidateTemplate", "GetTemplateSummary"] {
+            let xml = try await h.base.call(action, ["TemplateBody": body])
+            #expect(xml.contains("<Capabilities><member>CAPABILITY_IAM</member></Capabilities><CapabilitiesReason>The following resource(s) require capabilities: [AWS::IAM::Role]</CapabilitiesReason>"))
+        }
+        let plain = try await h.base.call("ValidateTemplate", ["TemplateBody": "Resources:\n  Q: {Type: Test::Thing}\n"])
+        #expect(!plain.contains("Capabilities"))
     }
 }
 

@@ -158,8 +158,12 @@ def test_custom_resource_failure_and_timeout(cfn, s3, bucket, provider):
     assert settled(cfn, stack) == "ROLLBACK_COMPLETE"
     reason = failed_reasons(cfn, stack)["Bad"]
     assert reason.startswith("Received response status [FAILED] from custom resource. Message returned: refused by the test")
-    # The rollback deleted what had been created.
-    assert "Delete/echo-one" in keys(s3, bucket)
+    # The rollback sent a Delete for what had been created, and one for the failed resource (with the physical id
+    # its FAILED answer gave: cfn-response's default, the log stream name).
+    deletes = [request_of(s3, bucket, k) for k in keys(s3, bucket) if k.startswith("Delete/")]
+    assert sorted(d["LogicalResourceId"] for d in deletes) == ["Bad", "Echo"]
+    bad = next(d for d in deletes if d["LogicalResourceId"] == "Bad")
+    assert bad["PhysicalResourceId"] not in ("", "-") and bad["ResourceProperties"]["Mode"] == "fail"
 
     silent = unique("custom-silent")
     started = time.time()
@@ -422,6 +426,9 @@ def test_capabilities(cfn):
     plain = json.dumps({"Resources": {"Role": role}})
     named = json.dumps({"Resources": {"Role": {**role, "Properties": {**role["Properties"], "RoleName": unique("role")}}}})
     stack = unique("caps")
+    summary = cfn.validate_template(TemplateBody=plain)
+    assert summary["Capabilities"] == ["CAPABILITY_IAM"]
+    assert summary["CapabilitiesReason"] == "The following resource(s) require capabilities: [AWS::IAM::Role]"
     for call in (lambda: cfn.create_stack(StackName=stack, TemplateBody=plain),
                  lambda: cfn.create_change_set(StackName=stack, ChangeSetName="c1", ChangeSetType="CREATE", TemplateBody=plain)):
         with pytest.raises(ClientError) as e:

@@ -32,6 +32,14 @@ enum Capabilities {
         return out
     }
 
+    /// ValidateTemplate's and GetTemplateSummary's `Capabilities` and `CapabilitiesReason` (the IAM ones).
+    static func summary(_ template: Template) -> (capabilities: [String], reason: String?) {
+        let needed = required(body: "", template: template, direct: false)
+        guard !needed.isEmpty else { return ([], nil) }
+        let types = Set(template.resources.values.map(\.type).filter(iamTypes.contains)).sorted()
+        return (needed, "The following resource(s) require capabilities: [\(types.joined(separator: ", "))]")
+    }
+
     /// Throws InsufficientCapabilitiesException (AWS's text) when `given` lacks one the template needs; an unknown
     /// capability is a ValidationError.
     static func check(body: String, template: Template, given: [String], direct: Bool) throws {

@@ -295,11 +295,12 @@ public struct CloudFormationService: AWSService {
                     xml.close()
                 }
                 if !s.outputs.isEmpty {
+                    let masked = CustomResourceProvider.maskedOutputs(s, t)
                     xml.open("Outputs")
                     for o in s.outputs {
                         xml.open("member")
                         xml.element("OutputKey", o.key)
-                        xml.element("OutputValue", o.value)
+                        xml.element("OutputValue", masked.contains(o.key) ? "****" : o.value)
                         xml.element("Description", o.description)
                         xml.element("ExportName", o.exportName)
                         xml.close()
@@ -507,6 +508,13 @@ public struct CloudFormationService: AWSService {
             }
             xml.close()
             xml.element("Description", t.description)
+            let (capabilities, reason) = Capabilities.summary(t)
+            if !capabilities.isEmpty {
+                xml.open("Capabilities")
+                for c in capabilities { xml.element("member", c) }
+                xml.close()
+                xml.element("CapabilitiesReason", reason)
+            }
             if summary {
                 xml.open("ResourceTypes")
                 for type in Set(t.resources.values.map(\.type)).sorted() { xml.element("member", type) }

@@ -17,25 +17,69 @@ struct CustomResourceProvider: ResourceProvider {
 
     func create(_ request: ResourceRequest) async throws -> ResourceState {
         let answer = try await send("Create", request, physicalId: nil)
+        if let failure = answer.failure {
+            // The stack keeps the physical id the function gave: its rollback (or delete) sends it a Delete.
+            guard let id = answer.physicalId else { throw CFNError.validation(failure) }
+            throw FailedCreation(message: failure, state: ResourceState(physicalId: id))
+        }
         guard let id = answer.physicalId else {
             throw CFNError.validation("Invalid PhysicalResourceId")
         }
-        return ResourceState(physicalId: id, attributes: answer.data)
+        return ResourceState(physicalId: id, attributes: answer.attributes)
     }
 
     func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
         let answer = try await send("Update", request, physicalId: previous.physicalId)
+        if let failure = answer.failure { throw CFNError.validation(failure) }
         // A different physical id is a replacement: the old one gets a Delete in the cleanup phase.
-        return ResourceState(physicalId: answer.physicalId ?? previous.physicalId, attributes: answer.data)
+        return ResourceState(physicalId: answer.physicalId ?? previous.physicalId, attributes: answer.attributes)
     }
 
     func delete(_ request: ResourceRequest, state: ResourceState) async throws {
-        _ = try await send("Delete", request, physicalId: state.physicalId)
+        let answer = try await send("Delete", request, physicalId: state.physicalId)
+        if let failure = answer.failure { throw CFNError.validation(failure) }
     }
 
     struct Answer {
         var physicalId: String?
         var data: [String: JSON]
+        /// The status reason of a FAILED answer.
+        var failure: String?
+        var noEcho = false
+
+        /// What Fn::GetAtt reads: Data, and the NoEcho mark.
+        var attributes: [String: JSON] {
+            var a = data
+            if noEcho { a[CustomResourceProvider.noEchoMark] = .bool(true) }
+            return a
+        }
+    }
+
+    /// Kept among the attributes of a resource whose function answered `NoEcho: true`.
+    static let noEchoMark = "Cloudless::NoEcho"
+
+    /// The outputs DescribeStacks shows as `****`: those reading (Fn::GetAtt, or `${Res.Attr}` in Fn::Sub) a custom
+    /// resource whose function answered NoEcho.
+    static func maskedOutputs(_ s: Stack, _ t: Template?) -> Set<String> {
+        let hidden = Set(s.resources.values.filter { $0.state?.attributes[noEchoMark] == .bool(true) }.map(\.logicalId))
+        guard !hidden.isEmpty, let t else { return [] }
+        func reads(_ v: JSON) -> Bool {
+            switch v {
+            case .object(let o):
+                if let a = o["Fn::GetAtt"], o.count == 1 {
+                    let name = a.array?.first?.string ?? a.string.map { String($0.prefix { $0 != "." }) }
+                    return name.map(hidden.contains) ?? false
+                }
+                if let sub = o["Fn::Sub"], o.count == 1, let text = sub.string ?? sub.array?.first?.string,
+                   Template.subVariables(text).contains(where: { v in hidden.contains { v.hasPrefix($0 + ".") } }) {
+                    return true
+                }
+                return o.values.contains(where: reads)
+            case .array(let a): return a.contains(where: reads)
+            default: return false
+            }
+        }
+        return Set(t.outputs.values.filter { reads($0.value) }.map(\.name))
     }
 
     /// AWS passes every scalar of ResourceProperties as a string (`5` arrives as `"5"`, `true` as `"true"`).
@@ -110,15 +154,21 @@ struct CustomResourceProvider: ResourceProvider {
         }
         let status = o["Status"].flatMap(Template.text) ?? ""
         let reason = o["Reason"].flatMap(Template.text)
-        guard status == "SUCCESS" else {
-            guard status == "FAILED" else {
-                throw CFNError.validation("Invalid response object: Status must be SUCCESS or FAILED (RequestId: \(requestId))")
-            }
-            throw CFNError.validation("Received response status [FAILED] from custom resource. Message returned: \(reason ?? "") (RequestId: \(requestId))")
+        guard status == "SUCCESS" || status == "FAILED" else {
+            throw CFNError.validation("Invalid response object: Status must be SUCCESS or FAILED (RequestId: \(requestId))")
         }
         let id = o["PhysicalResourceId"].flatMap(Template.text).flatMap { $0.isEmpty ? nil : $0 } ?? physicalId
-        return Answer(physicalId: id, data: o["Data"]?.object ?? [:])
+        let failure = status == "FAILED"
+            ? "Received response status [FAILED] from custom resource. Message returned: \(reason ?? "") (RequestId: \(requestId))" : nil
+        let noEcho = o["NoEcho"].flatMap(Template.text)?.lowercased() == "true"
+        return Answer(physicalId: id, data: o["Data"]?.object ?? [:], failure: failure, noEcho: noEcho)
     }
+}
+
+/// A Create the function answered FAILED, with the physical id it gave (StackEngine keeps it on the resource).
+struct FailedCreation: Error {
+    var message: String
+    var state: ResourceState
 }
 
 extension Array {

@@ -114,7 +114,7 @@ actor StackEngine {
     }
 
     static func reason(_ error: any Error) -> String {
-        (error as? AWSError)?.message ?? String(describing: error)
+        (error as? AWSError)?.message ?? (error as? FailedCreation)?.message ?? String(describing: error)
     }
 
     func evaluator(_ s: Stack, _ template: Template) throws -> Evaluator {
@@ -343,6 +343,12 @@ actor StackEngine {
                     try? resourceEvent(&s, r, job.action == .create ? "CREATE_COMPLETE" : "UPDATE_COMPLETE")
                 case .failure(let error):
                     var r = s.resources[job.name]!
+                    if job.action == .create, let failed = error as? FailedCreation {
+                        // A custom resource that answered FAILED keeps its physical id: the rollback deletes it.
+                        r.state = failed.state
+                        r.sequence = s.nextSequence
+                        s.nextSequence += 1
+                    }
                     if job.action == .replace {
                         // The old resource stays the stack's until the rollback.
                         r.statusReason = Self.reason(error)
