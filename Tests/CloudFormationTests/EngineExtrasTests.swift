@@ -363,7 +363,12 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
 
         let late = Task {
             _ = try await handleURL(h, "w3")
-            h.clock.advance(by: 31)
+            // Past the 30 s timeout, however late the wait condition read the clock.
+            for _ in 0..<100 {
+                h.clock.advance(by: 31)
+                if let s = try h.service.store.find("w3", account: "123456789012", region: "us-east-1"), !s.isInProgress { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
         try await h.base.call("CreateStack", ["StackName": "w3", "TemplateBody": body])
         try await late.value
@@ -395,6 +400,11 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
         #expect(live["Count"] == 3)
         #expect(live["Literal"] == 2)
         #expect(live["Doc"] == #"{"k":["a","b","c"],"n":1}"#)
+        let loop = #"{"Transform": "AWS::LanguageExtensions", "Resources": {"Fn::ForEach::Queues": ["Name", ["a", "b"], {"Q${Name}": {"Type": "Test::Thing"}}]}}"#
+        #expect(throws: AWSError.self) { try Template(body: loop) }
+        do { _ = try Template(body: loop) } catch let e as AWSError {
+            #expect(e.message == "Template format error: Fn::ForEach::Queues: Fn::ForEach is not supported by Cloudless")
+        }
         let without = try await h.base.create("l2", "Resources:\n  T: {Type: Test::Thing, Properties: {C: {'Fn::Length': [1]}}}\n")
         #expect(without.status == "ROLLBACK_COMPLETE")
     }

@@ -81,6 +81,7 @@ struct Template: Sendable {
             if !others.isEmpty {
                 throw CFNError.templateFormat("Transform \(others.joined(separator: ", ")) is not supported by Cloudless")
             }
+            if names.contains(LanguageExtensions.name) { try LanguageExtensions.refuseForEach(json) }
             // The SAM transform is done here, so every caller sees the processed template.
             try self.init(checked: names.contains(SAMTransform.name) ? SAMTransform.expand(json) : json)
             languageExtensions = names.contains(LanguageExtensions.name)
