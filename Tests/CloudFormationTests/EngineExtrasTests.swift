@@ -127,6 +127,13 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
         #expect(delete["PhysicalResourceId"] == "phys-Create")
         #expect(s.outputs.first?.value == "phys-Update")
 
+        // Another function is refused, and the update rolls back without asking any.
+        let count = h.functions.log.count
+        let moved = try await h.base.update("c1", template.replacingOccurrences(of: "function:provider", with: "function:provider2"))
+        #expect(moved.status == "UPDATE_ROLLBACK_COMPLETE")
+        #expect(try h.service.store.events(stackId: moved.id).contains { $0.statusReason == "Modifying service token is not allowed." })
+        #expect(h.functions.log.count == count)
+
         try await h.base.call("DeleteStack", ["StackName": "c1"])
         await h.service.settle()
         #expect(h.functions.log.last?["RequestType"] == "Delete")

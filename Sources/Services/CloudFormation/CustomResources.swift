@@ -29,6 +29,9 @@ struct CustomResourceProvider: ResourceProvider {
     }
 
     func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
+        if let old = request.previousProperties?["ServiceToken"], old != request.properties["ServiceToken"] {
+            throw CFNError.validation("Modifying service token is not allowed.")
+        }
         let answer = try await send("Update", request, physicalId: previous.physicalId)
         if let failure = answer.failure { throw CFNError.validation(failure) }
         // A different physical id is a replacement: the old one gets a Delete in the cleanup phase.
