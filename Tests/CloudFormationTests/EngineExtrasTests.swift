@@ -182,6 +182,22 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
         #expect(!described.contains("t0ps3cret"))
     }
 
+    @Test func answersDoNotWaitForALongOperation() async throws {
+        let h = try ExtrasHarness()
+        let body = "Resources:\n  Silent: {Type: Custom::Silent, Properties: {ServiceToken: \"\(token)\", ServiceTimeout: 3}}\n"
+        let id = "arn:aws:cloudformation:us-east-1:123456789012:stack/slow/1"
+        try h.service.store.save(Stack(id: id, name: "slow", account: "123456789012", region: "us-east-1", status: "CREATE_IN_PROGRESS",
+                                       description: nil, created: 0, templateBody: body, parameters: [], tags: [],
+                                       disableRollback: false, capabilities: [], outputs: [], resources: [:]))
+        await h.service.engine.start(id, .create)
+        let started = Date()
+        await h.service.engine.wait(id, seconds: 0.3)
+        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(try h.service.store.stack(id: id)?.status == "CREATE_IN_PROGRESS")
+        await h.service.settle()
+        #expect(try h.service.store.stack(id: id)?.status == "ROLLBACK_COMPLETE")
+    }
+
     @Test func noAnswerFailsAfterServiceTimeout() async throws {
         let h = try ExtrasHarness()
         let started = Date()

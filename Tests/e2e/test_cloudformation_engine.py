@@ -330,13 +330,14 @@ def test_wait_condition_signalled_with_curl(cfn):
     stack = unique("wait")
 
     def signal():
-        for _ in range(100):
+        url = None
+        for _ in range(200):
             try:
-                url = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Handle")["StackResourceDetail"]["PhysicalResourceId"]
-                if url:
-                    break
+                url = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Handle")["StackResourceDetail"].get("PhysicalResourceId")
             except ClientError:
-                pass
+                pass  # not created yet
+            if url:
+                break
             time.sleep(0.1)
         curl_put(url, {"Status": "SUCCESS", "Reason": "configured", "UniqueId": "web-1", "Data": "ready"})
         curl_put(url, {"Status": "SUCCESS", "Reason": "configured", "UniqueId": "web-2", "Data": "also ready"})

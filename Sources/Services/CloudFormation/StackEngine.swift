@@ -50,11 +50,19 @@ actor StackEngine {
     /// Wait (at most `seconds`) for the stack's operations started so far to finish.
     func wait(_ stackId: String, seconds: Double) async {
         guard let task = running[stackId] else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await task.value }
-            group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
-            await group.next()
-            group.cancelAll()
+        // Awaiting a task's value ignores cancellation (a task group would wait for it anyway): the first of the two
+        // racers answers, the other finds the continuation gone.
+        let pending = ResumeOnce()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            pending.set(c)
+            Task {
+                await task.value
+                pending.resume()
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                pending.resume()
+            }
         }
     }
 
