@@ -159,6 +159,7 @@ struct Serve: AsyncParsableCommand {
         let folder = dataDir
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
             endpoint.set(host: host, port: bound)
+            cloudFormation.serverListening()
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // The ECS scheduler starts once the port is known: tasks are given it in AWS_ENDPOINT_URL.
             Task { await ecs.startScheduler() }

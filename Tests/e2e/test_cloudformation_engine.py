@@ -482,3 +482,52 @@ def test_on_failure_and_paging(cfn):
                  for r in page["StackResourceSummaries"]]
     assert len(resources) == 50
     cfn.delete_stack(StackName=many)
+
+
+def test_restart_while_a_custom_resource_is_waited_for():
+    """kill -9 while the stack waits for a function that never answers: after the restart the stack is rolled back
+    (never left IN_PROGRESS), and what had been created gets its Delete."""
+    from helpers import LambdaFunctions
+    from server import Server
+    srv = Server().start()
+    fns = LambdaFunctions(srv, "e2e-cfncrash")
+    try:
+        cfn = make_client(srv.endpoint, "cloudformation")
+        s3 = make_client(srv.endpoint)
+        bucket = unique("crash-bucket")
+        s3.create_bucket(Bucket=bucket)
+        token = fns.create(handler="index.handler", code=zip_bytes({"index.py": PROVIDER}), Timeout=30)["FunctionArn"]
+        stack = unique("crash")
+        body = CUSTOM.replace("Size: 5}", "Size: 5}\n  Quiet:\n    Type: Custom::Quiet\n    DependsOn: Echo\n"
+                              "    Properties: {ServiceToken: !Ref Token, Mode: silent, Bucket: !Ref Bucket}")
+        # CreateStack answers after 10 s at most: it runs aside while the server is killed.
+        creating = threading.Thread(target=lambda: _ignore_errors(
+            lambda: cfn.create_stack(StackName=stack, TemplateBody=body, Parameters=params(Bucket=bucket, Token=token))))
+        creating.start()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Quiet")["StackResourceDetail"]["ResourceStatus"] \
+                        == "CREATE_IN_PROGRESS":
+                    break
+            except ClientError:
+                pass
+            time.sleep(0.1)
+        srv.kill9()
+        creating.join()
+        srv = Server(data_dir=srv.data_dir, port=srv.port).start()
+        fns.server = srv
+        assert settled(cfn, stack) == "ROLLBACK_COMPLETE"
+        assert "Delete/echo-one" in keys(s3, bucket)
+        cfn.delete_stack(StackName=stack)
+        purge_bucket(s3, bucket)
+    finally:
+        fns.cleanup()
+        srv.stop()
+
+
+def _ignore_errors(call):
+    try:
+        call()
+    except Exception:
+        pass

@@ -11,10 +11,18 @@ final class Callbacks: Sendable {
     static let pathPrefix = "/_cloudless/cloudformation/callback/"
 
     private let bodies = Mutex<[String: [[UInt8]]]>([:])
+    private let listening = Mutex(false)
     let endpoint: ServerEndpoint?
 
     init(endpoint: ServerEndpoint?) {
         self.endpoint = endpoint
+    }
+
+    /// The server's port is open (the endpoint's address is final).
+    func markListening() { listening.withLock { $0 = true } }
+
+    func untilListening() async {
+        while !listening.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// A presigned-style URL for `key` (stack id, logical id, request or handle id), valid for `expires` seconds.
@@ -66,6 +74,9 @@ final class Callbacks: Sendable {
 }
 
 extension CloudFormationService {
+    /// Called once the server listens: stack operations a restart interrupted are finished from then on.
+    public func serverListening() { callbacks.markListening() }
+
     public func internalResponse(method: HTTPRequest.Method, path: String, body: [UInt8]) async -> AWSResponse? {
         callbacks.handle(method: method, path: path, body: body)
     }

@@ -32,7 +32,12 @@ public struct CloudFormationService: AWSService {
         let engine = self.engine
         // Stacks a restart caught IN_PROGRESS (read now, before any request starts an operation of its own).
         let stuck = try store.inProgress().map(\.id)
-        recovery = Task { await engine.recover(stuck) }
+        // Finishing them may call back into Cloudless (custom resources' functions answer on its port): once it listens.
+        let callbacks = self.callbacks
+        recovery = Task {
+            if endpoint != nil && !stuck.isEmpty { await callbacks.untilListening() }
+            await engine.recover(stuck)
+        }
     }
 
     /// Wait until every stack operation started so far has finished (tests).
