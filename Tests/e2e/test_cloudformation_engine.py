@@ -35,8 +35,14 @@ def send(event, context, status, data=None, physical_id=None, reason=None):
         "NoEcho": False,
         "Data": data or {},
     }).encode()
-    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
-                                     headers={"content-type": "", "content-length": str(len(body))})
+    headers = {"content-type": "", "content-length": str(len(body))}
+    if event["ResourceProperties"].get("Client") == "urllib3":
+        # What AWS's cfnresponse module does.
+        import urllib3
+        response = urllib3.PoolManager().request("PUT", event["ResponseURL"], headers=headers, body=body)
+        assert response.status == 200
+        return
+    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT", headers=headers)
     with urllib.request.urlopen(request) as response:
         assert response.status == 200
 
@@ -153,7 +159,7 @@ def test_custom_resource_create_update_delete(cfn, s3, bucket, provider):
 def test_custom_resource_failure_and_timeout(cfn, s3, bucket, provider):
     stack = unique("custom-fail")
     body = CUSTOM.replace("Size: 5}", "Size: 5}\n  Bad:\n    Type: AWS::CloudFormation::CustomResource\n    DependsOn: Echo\n"
-                          "    Properties: {ServiceToken: !Ref Token, Value: bad, Bucket: !Ref Bucket, Mode: fail}")
+                          "    Properties: {ServiceToken: !Ref Token, Value: bad, Bucket: !Ref Bucket, Mode: fail, Client: urllib3}")
     cfn.create_stack(StackName=stack, TemplateBody=body, Parameters=params(Bucket=bucket, Token=provider))
     assert settled(cfn, stack) == "ROLLBACK_COMPLETE"
     reason = failed_reasons(cfn, stack)["Bad"]
