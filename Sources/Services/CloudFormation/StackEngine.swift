@@ -431,7 +431,7 @@ actor StackEngine {
                 try? resourceEvent(&s, cur, "UPDATE_IN_PROGRESS")
                 do {
                     var req = request(s, cur.logicalId, cur.type, old.properties)
-                    req.previousProperties = cur.properties
+                    req.previousProperties = (try? resolvedReferences(cur.properties, s)) ?? cur.properties
                     let state = try await p.update(req, previous: curState)
                     var r = old
                     r.state = state
