@@ -439,6 +439,9 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
         let exporter = "Parameters:\n  V: {Type: String, Default: one}\nResources:\n  T: {Type: Test::Thing}\nOutputs:\n  O: {Value: !Ref V, Export: {Name: shared}}\n"
         _ = try await h.base.create("e1", exporter)
         _ = try await h.base.create("e2", "Resources:\n  T: {Type: Test::Thing, Properties: {V: !ImportValue shared}}\n")
+        // A stack whose creation failed and rolled back imports nothing.
+        let failed = try await h.base.create("e3", "Resources:\n  T: {Type: Test::Thing, Properties: {V: !ImportValue shared, Fail: true}}\n")
+        #expect(failed.status == "ROLLBACK_COMPLETE")
         let imports = try await h.base.call("ListImports", ["ExportName": "shared"])
         #expect(imports.contains("<Imports><member>e2</member></Imports>"))
         let none = await failure { try await h.base.call("ListImports", ["ExportName": "other"]) }
@@ -460,6 +463,7 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
         #expect(s.statusReason == "Export shared cannot be deleted as it is in use by e2")
 
         try await h.base.call("DeleteStack", ["StackName": "e2"])
+        try await h.base.call("DeleteStack", ["StackName": "e3"])
         await h.service.settle()
         try await h.base.call("DeleteStack", ["StackName": "e1"])
         await h.service.settle()

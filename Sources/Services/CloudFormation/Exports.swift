@@ -35,7 +35,8 @@ enum Exports {
         let exports = try store.exports(account: account, region: region).mapValues(\.value)
         var out: [String: [String]] = [:]
         for s in try store.all(account: account, region: region, includeDeleted: false) where s.id != except {
-            guard s.status != "REVIEW_IN_PROGRESS" else { continue }
+            // A stack only reviewed, or rolled back after a failed creation, holds no import.
+            guard s.status != "REVIEW_IN_PROGRESS" && s.status != "ROLLBACK_COMPLETE" else { continue }
             for name in imports(of: s, exports: exports) { out[name, default: []].append(s.name) }
         }
         return out.mapValues { $0.sorted() }
