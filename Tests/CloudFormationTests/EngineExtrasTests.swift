@@ -423,13 +423,68 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
         #expect(live["Count"] == 3)
         #expect(live["Literal"] == 2)
         #expect(live["Doc"] == #"{"k":["a","b","c"],"n":1}"#)
-        let loop = #"{"Transform": "AWS::LanguageExtensions", "Resources": {"Fn::ForEach::Queues": ["Name", ["a", "b"], {"Q${Name}": {"Type": "Test::Thing"}}]}}"#
-        #expect(throws: AWSError.self) { try Template(body: loop) }
-        do { _ = try Template(body: loop) } catch let e as AWSError {
-            #expect(e.message == "Template format error: Fn::ForEach::Queues: Fn::ForEach is not supported by Cloudless")
-        }
         let without = try await h.base.create("l2", "Resources:\n  T: {Type: Test::Thing, Properties: {C: {'Fn::Length': [1]}}}\n")
         #expect(without.status == "ROLLBACK_COMPLETE")
+    }
+}
+
+@Suite struct ForEachTests {
+    let body = """
+        Transform: AWS::LanguageExtensions
+        Parameters:
+          Names: {Type: CommaDelimitedList, Default: "a,b"}
+        Resources:
+          Fn::ForEach::Things:
+            - Name
+            - !Ref Names
+            - Thing${Name}:
+                Type: Test::Thing
+                Properties:
+                  Label: !Ref Name
+                  Full: !Sub "thing-${Name}"
+                  Fn::ForEach::Extras: [Extra, [x, y], {"&{Extra}Flag": "${Name}-${Extra}"}]
+        Outputs:
+          Fn::ForEach::Out:
+            - Name
+            - !Ref Names
+            - Out${Name}: {Value: !Ref "Thing${Name}"}
+        """
+
+    @Test func expandsWithTheStacksValuesOrTheDefaults() async throws {
+        let byDefault = try Template(body: body)
+        #expect(byDefault.resources.keys.sorted() == ["Thinga", "Thingb"])
+        let h = try ExtrasHarness()
+        let s = try await h.base.create("fe1", body, ["Capabilities.member.1": "CAPABILITY_AUTO_EXPAND",
+                                                      "Parameters.member.1.ParameterKey": "Names",
+                                                      "Parameters.member.1.ParameterValue": "red, blue,green"])
+        #expect(s.status == "CREATE_COMPLETE")
+        #expect(s.resources.keys.sorted() == ["Thingblue", "Thinggreen", "Thingred"])
+        let blue = try #require(h.base.provider.live.values.first { $0["Label"] == "blue" })
+        #expect(blue["Full"] == "thing-blue" && blue["xFlag"] == "blue-x" && blue["yFlag"] == "blue-y")
+        #expect(s.outputs.map(\.key) == ["Outblue", "Outgreen", "Outred"])
+        #expect(s.outputs.first?.value == s.resources["Thingblue"]?.physicalId)
+    }
+
+    @Test func changeSetsExpandWithTheirValues() async throws {
+        let h = try ExtrasHarness()
+        try await h.base.call("CreateChangeSet", ["StackName": "fe2", "ChangeSetName": "c1", "ChangeSetType": "CREATE",
+                                                  "TemplateBody": body, "Parameters.member.1.ParameterKey": "Names",
+                                                  "Parameters.member.1.ParameterValue": "p,q"])
+        let changes = try h.base.stack("fe2").changeSets.last?.changes.map { "\($0.action) \($0.logicalId)" }
+        #expect(changes == ["Add Thingp", "Add Thingq"])
+    }
+
+    @Test func refusals() throws {
+        func message(_ text: String) -> String? {
+            do { _ = try Template(body: text); return nil } catch let e as AWSError { return e.message } catch { return "\(error)" }
+        }
+        let head = "Transform: AWS::LanguageExtensions\nParameters:\n  One: {Type: String, Default: a}\nResources:\n"
+        #expect(message(head + "  Fn::ForEach::L: [N, [a, a], {T: {Type: Test::Thing}}]\n")
+                    == "Template format error: Fn::ForEach::L: duplicate key T after Fn::ForEach expansion")
+        #expect(message(head + "  Fn::ForEach::L: [N, !Ref One, {\"T${N}\": {Type: Test::Thing}}]\n")
+                    == "Template format error: Fn::ForEach::L: Fn::ForEach collection parameter One must be a list type")
+        #expect(message(head + "  Fn::ForEach::L: [N, {T: {Type: Test::Thing}}]\n")
+                    == "Template format error: Fn::ForEach::L: Fn::ForEach takes [identifier, collection, {key: fragment}]")
     }
 }
 

@@ -371,6 +371,10 @@ Parameters:
   Names: {Type: CommaDelimitedList, Default: "a,b,c"}
 Resources:
   Handle: {Type: AWS::CloudFormation::WaitConditionHandle}
+  Fn::ForEach::Handles:
+    - Name
+    - !Ref Names
+    - Handle${Name}: {Type: AWS::CloudFormation::WaitConditionHandle}
 Outputs:
   Count: {Value: {"Fn::Length": !Ref Names}}
   Doc: {Value: {"Fn::ToJsonString": {names: !Ref Names}}}
@@ -383,6 +387,13 @@ Outputs:
                      Parameters=params(Names="x,y,z,w"))
     cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
     assert outputs(cfn, stack) == {"Count": "4", "Doc": '{"names":["x","y","z","w"]}'}
+    resources = cfn.list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    assert sorted(r["LogicalResourceId"] for r in resources) == ["Handle", "Handlew", "Handlex", "Handley", "Handlez"]
+    # GetTemplate shows the original template; Processed, the expanded one.
+    assert "Fn::ForEach::Handles" in cfn.get_template(StackName=stack)["TemplateBody"]
+    processed = cfn.get_template(StackName=stack, TemplateStage="Processed")["TemplateBody"]
+    processed = processed if isinstance(processed, dict) else json.loads(processed)
+    assert sorted(processed["Resources"]) == ["Handle", "Handlew", "Handlex", "Handley", "Handlez"]
     cfn.delete_stack(StackName=stack)
 
 

@@ -100,7 +100,8 @@ extension CloudFormationService {
                            baseLastUpdated: s.lastUpdated)
         cs.status = "CREATE_IN_PROGRESS"
         do {
-            cs.changes = try changes(s, template, values, type: type)
+            // Fn::ForEach loops expand with the change set's parameter values.
+            cs.changes = try changes(s, try Template(body: body, parameters: values), values, type: type)
             let unchanged = type == "UPDATE" && body == s.templateBody && parameters == s.parameters && tags == s.tags
             if cs.changes.isEmpty && (type == "CREATE" || unchanged) {
                 cs.status = "FAILED"
@@ -127,7 +128,7 @@ extension CloudFormationService {
         var eval = try Evaluator(template: template, parameters: parameters, account: s.account, region: s.region,
                                  stackName: s.name, stackId: s.id, exports: exports)
         for (name, r) in s.resources { if let st = r.state { eval.resources[name] = st } }
-        let oldTemplate = type == "UPDATE" ? try? Template(body: s.templateBody) : nil
+        let oldTemplate = type == "UPDATE" ? try? Template(body: s.templateBody, parameters: s.parameterValues) : nil
         let changedParameters = Set(parameters.keys.filter { s.parameterValues[$0] != parameters[$0] })
         let enabled = Set(template.resources.values.filter { eval.isEnabled(condition: $0.condition) }.map(\.name))
         var out: [ChangeSet.Change] = []

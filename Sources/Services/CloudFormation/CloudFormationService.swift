@@ -163,7 +163,9 @@ public struct CloudFormationService: AWSService {
         var given: [String: String] = [:]
         for m in Self.structures(p, "Parameters") { if let k = m["ParameterKey"] { given[k] = m["ParameterValue"] ?? "" } }
         let values = try template.resolveParameters(given)
-        try Capabilities.check(body: body, template: template, given: Self.list(p, "Capabilities"), direct: true)
+        // Fn::ForEach loops expand with the given values: what they produce needs capabilities too.
+        try Capabilities.check(body: body, template: try Template(body: body, parameters: values),
+                               given: Self.list(p, "Capabilities"), direct: true)
         if try store.find(name, account: caller.account, region: caller.region) != nil {
             throw CFNError.alreadyExists(name)
         }
@@ -457,16 +459,20 @@ public struct CloudFormationService: AWSService {
             throw CFNError.validation("1 validation error detected: Value '\(stage)' at 'templateStage' failed to satisfy constraint: Member must satisfy enum value set: [Original, Processed]")
         }
         var body: String
+        var values: [String: String]?  // what Fn::ForEach loops were expanded with
         if let name = p["ChangeSetName"], !name.isEmpty {
-            body = try changeSet(p, caller).1.templateBody
+            let cs = try changeSet(p, caller).1
+            body = cs.templateBody
+            values = Dictionary(cs.parameters.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         } else {
             let s = try stack(try Self.required(p, "StackName"), caller)
             // A stack only reviewed so far has the template of its (latest) change set.
             body = s.status == "REVIEW_IN_PROGRESS" ? (s.changeSets.last?.templateBody ?? "") : s.templateBody
+            values = s.status == "REVIEW_IN_PROGRESS" ? nil : s.parameterValues
         }
         // The processed template differs from the original only when a transform (SAM) was applied.
         if p["TemplateStage"] == "Processed", (try? TemplateParser.parse(body))?["Transform"] != nil,
-           let t = try? Template(body: body) {
+           let t = try? Template(body: body, parameters: values) {
             body = t.processedBody
         }
         return { xml in

@@ -7,7 +7,7 @@ import Foundation
 enum Exports {
     /// The export names a stack imports.
     static func imports(of s: Stack, exports: [String: String]) -> Set<String> {
-        guard !s.templateBody.isEmpty, let template = try? Template(body: s.templateBody),
+        guard !s.templateBody.isEmpty, let template = try? Template(body: s.templateBody, parameters: s.parameterValues),
               var eval = try? Evaluator(template: template, parameters: s.parameterValues, account: s.account,
                                         region: s.region, stackName: s.name, stackId: s.id, exports: exports) else { return [] }
         for (name, r) in s.resources { if let st = r.state { eval.resources[name] = st } }

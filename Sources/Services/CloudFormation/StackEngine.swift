@@ -137,7 +137,7 @@ actor StackEngine {
 
     private func create(_ s: inout Stack) async throws {
         try stackEvent(&s, "CREATE_IN_PROGRESS", "User Initiated")
-        let template = try Template(body: s.templateBody)
+        let template = try Template(body: s.templateBody, parameters: s.parameterValues)
         if let failure = await deploy(&s, template, old: [:]) {
             if s.deleteOnFailure == true {
                 try stackEvent(&s, "DELETE_IN_PROGRESS", failure)
@@ -163,7 +163,7 @@ actor StackEngine {
 
     private func update(_ s: inout Stack) async throws {
         try stackEvent(&s, "UPDATE_IN_PROGRESS", "User Initiated")
-        let template = try Template(body: s.templateBody)
+        let template = try Template(body: s.templateBody, parameters: s.parameterValues)
         let old = s.previousResources ?? s.resources
         if let failure = await deploy(&s, template, old: old) {
             try stackEvent(&s, "UPDATE_ROLLBACK_IN_PROGRESS", failure)

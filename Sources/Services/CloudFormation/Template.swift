@@ -68,12 +68,13 @@ struct Template: Sendable {
         return (try? encoder.encode(body)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
 
-    /// Parse and check a template body.
-    init(body text: String) throws {
-        try self.init(TemplateParser.parse(text))
+    /// Parse and check a template body. `parameters` (the stack's values) feed `Fn::ForEach` collections; without
+    /// them, the parameters' defaults do.
+    init(body text: String, parameters: [String: String]? = nil) throws {
+        try self.init(TemplateParser.parse(text), parameters: parameters)
     }
 
-    init(_ json: JSON) throws {
+    init(_ json: JSON, parameters: [String: String]? = nil) throws {
         guard let top = json.object else { throw CFNError.templateFormat("unsupported structure.") }
         if let transform = top["Transform"] {
             let names = transform.array?.map { $0.string ?? "?" } ?? [transform.string ?? "?"]
@@ -81,9 +82,10 @@ struct Template: Sendable {
             if !others.isEmpty {
                 throw CFNError.templateFormat("Transform \(others.joined(separator: ", ")) is not supported by Cloudless")
             }
-            if names.contains(LanguageExtensions.name) { try LanguageExtensions.refuseForEach(json) }
+            let source = names.contains(LanguageExtensions.name)
+                ? try LanguageExtensions.expandForEach(json, parameters: parameters) : json
             // The SAM transform is done here, so every caller sees the processed template.
-            try self.init(checked: names.contains(SAMTransform.name) ? SAMTransform.expand(json) : json)
+            try self.init(checked: names.contains(SAMTransform.name) ? SAMTransform.expand(source) : source)
             languageExtensions = names.contains(LanguageExtensions.name)
         } else {
             try self.init(checked: json)
