@@ -586,3 +586,23 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
         #expect(throws: AWSError.self) { try Paging.page(items, token: "garbage") }
     }
 }
+
+@Suite struct CallbackTests {
+    @Test func presignedStyleURLsTakePutsLikeS3() async throws {
+        let endpoint = ServerEndpoint()
+        endpoint.set(host: "0.0.0.0", port: 4599)
+        let callbacks = Callbacks(endpoint: endpoint)
+        let key = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1|Res|req-1"
+        let url = callbacks.url(key: key, region: "us-east-1", now: 0)
+        #expect(url.hasPrefix("http://127.0.0.1:4599/_cloudless/cloudformation/callback/arn%3Aaws%3Acloudformation%3A"))
+        #expect(url.contains("?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=19700101T000000Z&"))
+        #expect(Callbacks.key(ofURL: url) == key)
+        let path = String(url.dropFirst("http://127.0.0.1:4599".count).split(separator: "?")[0])
+        #expect(callbacks.handle(method: .get, path: path, body: [])?.status == .methodNotAllowed)
+        let put = callbacks.handle(method: .put, path: path, body: Array("{}".utf8))
+        #expect(put?.status == .ok && put?.headers[values: .init("etag")!] == ["\"99914b932bd37a50b983c5e7c90ae93b\""])
+        #expect(callbacks.handle(method: .put, path: "/_cloudless/cloudformation/other", body: []) == nil)
+        #expect(callbacks.take(key) == Array("{}".utf8))
+        #expect(callbacks.take(key) == nil)
+    }
+}
