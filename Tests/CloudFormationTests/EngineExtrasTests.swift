@@ -217,6 +217,22 @@ let token = "arn:aws:lambda:us-east-1:123456789012:function:provider"
     }
 }
 
+@Suite struct CustomResourceAnswerTests {
+    @Test func answersAreReadAsAWSReadsThem() throws {
+        let ok = try CustomResourceProvider.answer(Array(#"{"Status":"SUCCESS","PhysicalResourceId":"p","Data":{"A":"1"},"NoEcho":true}"#.utf8),
+                                                   requestId: "r", physicalId: nil)
+        #expect(ok.physicalId == "p" && ok.data == ["A": "1"] && ok.noEcho && ok.failure == nil)
+        let kept = try CustomResourceProvider.answer(Array(#"{"Status":"SUCCESS"}"#.utf8), requestId: "r", physicalId: "old")
+        #expect(kept.physicalId == "old")
+        let failed = try CustomResourceProvider.answer(Array(#"{"Status":"FAILED","Reason":"why"}"#.utf8), requestId: "r", physicalId: nil)
+        #expect(failed.failure == "Received response status [FAILED] from custom resource. Message returned: why (RequestId: r)")
+        #expect(throws: AWSError.self) { try CustomResourceProvider.answer(Array("nope".utf8), requestId: "r", physicalId: nil) }
+        #expect(throws: AWSError.self) { try CustomResourceProvider.answer(Array(#"{"Status":"DONE"}"#.utf8), requestId: "r", physicalId: nil) }
+        let big = #"{"Status":"SUCCESS","Data":{"A":""# + String(repeating: "x", count: 4100) + #""}}"#
+        #expect(throws: AWSError.self) { try CustomResourceProvider.answer(Array(big.utf8), requestId: "r", physicalId: nil) }
+    }
+}
+
 @Suite struct DynamicReferenceTests {
     @Test func parsesEveryForm() throws {
         let a = try DynamicReferences.secretReference("db")

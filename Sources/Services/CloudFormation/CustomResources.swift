@@ -152,6 +152,8 @@ struct CustomResourceProvider: ResourceProvider {
 
     /// The function's answer read as AWS reads it: FAILED (or anything but SUCCESS) fails the operation with its Reason.
     static func answer(_ body: [UInt8], requestId: String, physicalId: String?) throws -> Answer {
+        // AWS's limit on the whole response object.
+        guard body.count <= 4096 else { throw CFNError.validation("Response object is too long.") }
         guard let doc = try? JSONDecoder().decode(JSON.self, from: Data(body)), let o = doc.object else {
             throw CFNError.validation("Invalid response object: the response is not valid JSON (RequestId: \(requestId))")
         }
