@@ -1,8 +1,9 @@
 """The CloudFormation engine's wider pieces, driven through boto3, curl and the aws CLI against the real binary:
 custom resources backed by a python Lambda function answering with the cfn-response pattern (a urllib PUT to the
 presigned-style ResponseURL), dynamic references to Secrets Manager, nested stacks (also through `aws cloudformation
-package`), wait conditions signalled with curl, the AWS::LanguageExtensions transform, exports in use, capabilities,
-OnFailure and NextToken paging."""
+package`), wait conditions signalled with curl, the AWS::LanguageExtensions transform (Fn::Length, Fn::ToJsonString,
+Fn::ForEach), exports in use, capabilities, OnFailure, NextToken paging, and a kill -9 while a custom resource is
+waited for (its own server)."""
 import json
 import subprocess
 import threading
