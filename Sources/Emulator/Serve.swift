@@ -140,8 +140,10 @@ struct Serve: AsyncParsableCommand {
             appAutoScaling.resourceProvider,
         ])
         // TemplateURLs are read from S3 through Core's ObjectSource.
+        // Custom resources invoke Lambda (FunctionEventSink), dynamic references read Secrets Manager (SecretResolver).
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
-                                                       objects: s3, logger: logger)
+                                                       objects: s3, functions: lambda, secrets: secretsManager,
+                                                       endpoint: endpoint, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
         var identification = ServiceIdentification()
@@ -157,6 +159,7 @@ struct Serve: AsyncParsableCommand {
         let folder = dataDir
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
             endpoint.set(host: host, port: bound)
+            cloudFormation.serverListening()
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // The ECS scheduler starts once the port is known: tasks are given it in AWS_ENDPOINT_URL.
             Task { await ecs.startScheduler() }
