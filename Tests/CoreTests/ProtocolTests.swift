@@ -308,7 +308,8 @@ private func body(_ response: AWSResponse) async throws -> String {
         let r = ErrorRendering.json(error, requestID: "R", typePrefix: "com.amazonaws.dynamodb.v20120810#",
                                     contentType: "application/x-amz-json-1.0")
         #expect(r.status == .notFound)
-        #expect(r.headers.value("x-amzn-errortype") == "ResourceNotFoundException")
+        // The header names the same shape id as `__type` (SQS sends `com.amazonaws.sqs#QueueDoesNotExist`).
+        #expect(r.headers.value("x-amzn-errortype") == "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException")
         #expect(r.headers.value("x-amzn-query-error") == "Q;Sender")
         #expect(r.headers[.contentType] == "application/x-amz-json-1.0")
         let s = try await body(r)

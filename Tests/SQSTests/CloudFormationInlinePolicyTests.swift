@@ -70,7 +70,7 @@ import Testing
                                                                                                  "PolicyDocument": self.doc("sqs:*")])) }
                 throws: { ($0 as? AWSError)?.code == "AWS.SimpleQueueService.NonExistentQueue" || ($0 as? AWSError)?.code == "QueueDoesNotExist" }
             await #expect { try await p.create(self.request("AWS::SQS::QueueInlinePolicy", ["PolicyDocument": self.doc("sqs:*")])) }
-                throws: { ($0 as? AWSError)?.code == "MissingParameter" }
+                throws: { ($0 as? AWSError)?.queryCode == "MissingParameter" }
         }
     }
 }

@@ -44,12 +44,13 @@ public enum ErrorRendering {
                             messageKey: String = "message") -> AWSResponse {
         var headers = HTTPFields()
         for (k, v) in error.headers { headers.set(k, v) }
-        headers.set("x-amzn-ErrorType", error.code)
+        // The header carries the same shape id as `__type` (`com.amazonaws.sqs#QueueDoesNotExist`), as AWS sends it.
+        let type = typePrefix.map { $0 + error.code } ?? error.code
+        headers.set("x-amzn-ErrorType", type)
         headers[.contentType] = contentType
         if let legacy = error.queryCode {
             headers.set("x-amzn-query-error", "\(legacy);\(error.isSenderFault ? "Sender" : "Receiver")")
         }
-        let type = typePrefix.map { $0 + error.code } ?? error.code
         var body = "{\"__type\":\(JSONString.quote(type)),\(JSONString.quote(messageKey)):\(JSONString.quote(error.message))"
         for (k, v) in error.details { body += ",\(JSONString.quote(k)):\(JSONString.quote(v))" }
         body += "}"

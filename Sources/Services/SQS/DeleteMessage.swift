@@ -98,6 +98,8 @@ extension SQSService {
         try purges.begin(q.key, now: now)
         try store.db.writeNow { db in
             try db.cachedStatement(sql: "DELETE FROM message WHERE queue = ? AND sent <= ?").execute(arguments: [q.key, now])
+            // A purged FIFO queue forgets its deduplication ids: the same id may be sent again at once.
+            try db.cachedStatement(sql: "DELETE FROM dedup WHERE queue = ?").execute(arguments: [q.key])
         }
         return [:]
     }

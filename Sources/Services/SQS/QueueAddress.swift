@@ -7,8 +7,9 @@ enum QueueAddress {
         "http://\(host)/\(account)/\(name)"
     }
 
-    /// Account and name from a QueueUrl (or a bare `/account/name` path).
-    static func parse(_ url: String) throws -> (account: String, name: String) {
+    /// Account and name from a QueueUrl, a bare `/account/name` path, or a bare queue name (the caller's queue).
+    static func parse(_ url: String, callerAccount: String? = nil) throws -> (account: String, name: String) {
+        if let callerAccount, !url.isEmpty, !url.contains("/") { return (callerAccount, url) }
         var rest = Substring(url)
         if let scheme = rest.range(of: "://") {
             rest = rest[scheme.upperBound...]

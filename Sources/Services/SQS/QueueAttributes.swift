@@ -28,6 +28,9 @@ enum QueueAttributes {
         "CreatedTimestamp", "LastModifiedTimestamp",
     ]
 
+    /// Attributes that an empty value removes rather than sets.
+    static let removedWhenEmpty = ["Policy", "RedrivePolicy", "RedriveAllowPolicy"]
+
     static let fifoOnly: Set<String> = ["ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"]
 
     /// Booleans AWS accepts in any case and reports back in lower case ("True" → "true").

@@ -140,6 +140,8 @@ extension SQSService {
         try validateRedrive(attributes, fifo: q.isFIFO, sourceARN: q.arn)
         attributes.removeValue(forKey: "FifoQueue")  // only ever "true" here, and implied by the name
         q.attributes.merge(attributes) { _, new in new }
+        // An empty policy removes the attribute: GetQueueAttributes then leaves it out, as AWS does.
+        for name in QueueAttributes.removedWhenEmpty where q.attributes[name] == "" { q.attributes.removeValue(forKey: name) }
         try QueueAttributes.validateThroughput(q.attributes)
         q.modified = clock.now()
         let updated = q

@@ -104,7 +104,9 @@ extension SQSService {
     }
 
     /// Visible messages in send order. On FIFO queues a message group is locked while any of its messages is in
-    /// flight, and a message waits for every earlier message of its group.
+    /// flight, and a message waits for every earlier message of its group. A FIFO batch is filled from one group
+    /// first (groups taken by their oldest available message), each group in send order, so a message made visible
+    /// again is back in its original place.
     /// Standard queues take the longest-visible messages first: the (queue, visible_at) index gives them in order
     /// (ties in send order), so a receive reads only what it returns.
     static let visibleMessages = "SELECT \(Received.columns) FROM message WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?"
@@ -112,7 +114,7 @@ extension SQSService {
         SELECT \(Received.columns) FROM message m WHERE m.queue = ? AND m.visible_at <= ?
           AND NOT EXISTS (SELECT 1 FROM message b WHERE b.queue = m.queue AND b.group_id = m.group_id AND b.visible_at > ?2
                           AND (b.seq < m.seq OR b.receive_count > 0))
-        ORDER BY m.seq LIMIT ?
+        ORDER BY MIN(m.seq) OVER (PARTITION BY m.group_id), m.seq LIMIT ?
         """
 
     /// Make up to `max` visible messages invisible for `visibility` seconds and hand them out (one transaction, so

@@ -1,6 +1,8 @@
 import Core
 
-/// SQS errors: the JSON `__type` name, and the legacy Query code SDKs read from `x-amzn-query-error`.
+/// SQS errors: the JSON `__type` name, and the legacy Query code SDKs read from `x-amzn-query-error`. The JSON names are
+/// AWS's (`InvalidParameterValueException` for Query's `InvalidParameterValue`, `MissingRequiredParameterException` for
+/// `MissingParameter`), as its answers carry them in `__type` and `x-amzn-ErrorType`.
 enum SQSError {
     static func queueDoesNotExist() -> AWSError {
         AWSError("QueueDoesNotExist", "The specified queue does not exist.").query("AWS.SimpleQueueService.NonExistentQueue")
@@ -20,10 +22,10 @@ enum SQSError {
         AWSError("InvalidAttributeValue", why ?? "Invalid value for the parameter \(name).").query("InvalidAttributeValue")
     }
     static func invalidParameterValue(_ message: String) -> AWSError {
-        AWSError("InvalidParameterValue", message).query("InvalidParameterValue")
+        AWSError("InvalidParameterValueException", message).query("InvalidParameterValue")
     }
     static func missingParameter(_ name: String) -> AWSError {
-        AWSError("MissingParameter", "The request must contain the parameter \(name).").query("MissingParameter")
+        AWSError("MissingRequiredParameterException", "The request must contain the parameter \(name).").query("MissingParameter")
     }
     static func invalidAddress(_ url: String) -> AWSError {
         AWSError("InvalidAddress", "The address \(url) is not valid for this endpoint.").query("InvalidAddress")

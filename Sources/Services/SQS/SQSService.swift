@@ -2,6 +2,7 @@ import Core
 import Foundation
 import GRDB
 import Logging
+import NIOCore
 
 /// Amazon SQS over AWS JSON 1.0 (`X-Amz-Target: AmazonSQS.<Op>`) and the Query protocol (`Action=...`).
 public struct SQSService: AWSService {
@@ -39,14 +40,35 @@ public struct SQSService: AWSService {
             return JSONProtocol.response(try await perform(op, request, input))
         }
         let parameters = try await QueryProtocol.parameters(request, limit: 8 << 20)
-        guard let action = parameters["Action"] else {
-            throw AWSError("MissingAction", "The request must contain the parameter Action.")
+        // No Action, or one SQS does not have: AWS answers 404 with a bare `<UnknownOperationException/>`.
+        guard let action = parameters["Action"], Self.operations.contains(action) else { return Self.unknownOperation() }
+        let json = SQSQueryJSON.wanted(request)
+        let output: [String: Any]
+        do {
+            output = try await perform(action, request, SQSQuery.input(parameters, operation: action))
+        } catch let error as AWSError where json {
+            return SQSQueryJSON.error(error, requestID: request.requestID)
         }
-        let output = try await perform(action, request, SQSQuery.input(parameters, operation: action))
+        if json {
+            return SQSQueryJSON.response(action: action, output: SQSQuery.withoutOutput.contains(action) ? nil : output,
+                                         requestID: request.requestID)
+        }
         let result: ((inout XMLWriter) -> Void)? = SQSQuery.withoutOutput.contains(action) ? nil : { xml in
             SQSQuery.write(output, operation: action, into: &xml)
         }
         return QueryProtocol.response(action: action, xmlns: SQSQuery.namespace, requestID: request.requestID, result: result)
+    }
+
+    /// The actions of the 2012-11-05 API.
+    static let operations: Set<String> = [
+        "AddPermission", "CancelMessageMoveTask", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "CreateQueue",
+        "DeleteMessage", "DeleteMessageBatch", "DeleteQueue", "GetQueueAttributes", "GetQueueUrl", "ListDeadLetterSourceQueues",
+        "ListMessageMoveTasks", "ListQueueTags", "ListQueues", "PurgeQueue", "ReceiveMessage", "RemovePermission", "SendMessage",
+        "SendMessageBatch", "SetQueueAttributes", "StartMessageMoveTask", "TagQueue", "UntagQueue",
+    ]
+
+    static func unknownOperation() -> AWSResponse {
+        AWSResponse(status: .notFound, bytes: ByteBuffer(string: "<UnknownOperationException/>\n"))
     }
 
     func perform(_ op: String, _ request: AWSRequest, _ input: [String: Any]) async throws -> [String: Any] {
@@ -107,10 +129,11 @@ public struct SQSService: AWSService {
     }
 
     /// The queue a request's QueueUrl names, or else its path (Query requests may be sent to the queue's URL).
+    /// A bare queue name is the caller's queue of that name in the caller's region, as AWS resolves it.
     func queue(_ request: AWSRequest, _ input: [String: Any]) throws -> Queue {
         let url = input["QueueUrl"] == nil && ServiceIdentification.isQueuePath(request.rawPath)
             ? request.rawPath : try Self.string(input, "QueueUrl")
-        let (account, name) = try QueueAddress.parse(url)
+        let (account, name) = try QueueAddress.parse(url, callerAccount: request.caller.accountID)
         guard let q = try store.queue(account: account, region: request.caller.region, name: name) else {
             throw SQSError.queueDoesNotExist()
         }

@@ -27,7 +27,8 @@ struct StoredMessage {
 extension SQSService {
     /// Validate one SendMessage / SendMessageBatch entry against the queue's limits. `traceHeader` is the request's
     /// X-Amzn-Trace-Id, which SQS keeps as AWSTraceHeader when the entry sets none.
-    func newMessage(_ entry: [String: Any], queue q: Queue, traceHeader: String? = nil) throws -> NewMessage {
+    /// A batch entry over the queue's MaximumMessageSize fails alone, worded as AWS words it there ("cannot be validated").
+    func newMessage(_ entry: [String: Any], queue q: Queue, traceHeader: String? = nil, inBatch: Bool = false) throws -> NewMessage {
         let body = try Self.string(entry, "MessageBody")
         if body.isEmpty { throw SQSError.missingParameter("MessageBody") }
         guard MessageBody.isValid(body) else {
@@ -45,16 +46,17 @@ extension SQSService {
         let size = body.utf8.count + attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.size }
         let max = q.int("MaximumMessageSize")
         if size > max {
-            throw SQSError.invalidParameterValue("One or more parameters are invalid. Reason: Message must be shorter than \(max) bytes.")
+            throw SQSError.invalidParameterValue(
+                "One or more parameters \(inBatch ? "cannot be validated" : "are invalid"). Reason: Message must be shorter than \(max) bytes.")
         }
         var delay = q.int("DelaySeconds")
         if let d = entry["DelaySeconds"] {
             guard let v = (d as? NSNumber)?.intValue, (0...900).contains(v) else {
                 throw SQSError.invalidParameterValue("Value \(d) for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.")
             }
-            // FIFO queues delay whole queues only.
+            // FIFO queues delay whole queues only; an explicit 0 there keeps the queue's delay.
             if q.isFIFO && v != 0 { throw FIFO.invalid(d, "DelaySeconds", FIFO.wrongQueueType) }
-            delay = v
+            if !q.isFIFO { delay = v }
         }
         let (group, dedup) = try FIFO.ids(entry, body: body, queue: q)
         return NewMessage(
@@ -147,7 +149,7 @@ extension SQSService {
         for e in entries {
             let id = e["Id"] as? String ?? ""
             do {
-                let m = try newMessage(e, queue: q, traceHeader: r.header("x-amzn-trace-id"))
+                let m = try newMessage(e, queue: q, traceHeader: r.header("x-amzn-trace-id"), inBatch: true)
                 total += m.body.utf8.count + m.attributes.reduce(0) { $0 + $1.key.utf8.count + $1.value.size }
                 ok.append((id, m))
             } catch let error as AWSError {

@@ -18,8 +18,13 @@ extension SecretsManagerService {
         return try store.db.writeNow { db in
             try purgeDue(db)
             guard var s = try find(id, r, db) else {
-                // Forcing the deletion of a secret that does not exist is not an error.
-                if force { return ["Name": id.hasPrefix("arn:") ? String(id.split(separator: ":").last ?? "") : id, "DeletionDate": now] }
+                // Forcing the deletion of a secret that does not exist is not an error (deletes stay idempotent): AWS
+                // answers as if it had existed, with an ARN for the name.
+                if force {
+                    let name = id.hasPrefix("arn:") ? String(id.split(separator: ":").last ?? "") : id
+                    let arn = id.hasPrefix("arn:") ? id : Self.newARN(account: r.caller.accountID, region: r.caller.region, name: id)
+                    return ["ARN": arn, "Name": name, "DeletionDate": now]
+                }
                 throw SecretsError.notFound()
             }
             if s.primaryARN != nil { throw SecretsError.replica() }
@@ -99,6 +104,7 @@ extension SecretsManagerService {
         return try store.db.writeNow { db in
             var s = try writable(id, r, db)
             s.record.tags = try Self.merge(s.record.tags, tags)
+            s.record.tagged = true
             s.record.lastChanged = now
             try SecretStore.save(s, db)
             return [:]
@@ -114,6 +120,7 @@ extension SecretsManagerService {
         return try store.db.writeNow { db in
             var s = try writable(id, r, db)
             s.record.tags.removeAll { keys.contains($0.Key) }
+            s.record.tagged = true
             s.record.lastChanged = now
             try SecretStore.save(s, db)
             return [:]

@@ -19,7 +19,8 @@ extension SecretsManagerService {
         if let rules = r.rotationRules { out["RotationRules"] = Self.rules(rules) }
         if let l = r.lastRotated { out["LastRotatedDate"] = l }
         if r.rotationEnabled == true, let n = r.nextRotation { out["NextRotationDate"] = n }
-        if !r.tags.isEmpty { out["Tags"] = r.tags.map { ["Key": $0.Key, "Value": $0.Value] } }
+        // A secret never tagged has no Tags; one whose tags were all removed shows an empty list, as AWS answers.
+        if !r.tags.isEmpty || r.tagged == true { out["Tags"] = r.tags.map { ["Key": $0.Key, "Value": $0.Value] } }
         var stages: [String: [String]] = [:]
         for v in try SecretStore.versions(arn: versionsARN(of: s), db) where !v.stages.isEmpty { stages[v.versionID] = v.stages }
         if !stages.isEmpty { out[stagesKey] = stages }

@@ -27,6 +27,8 @@ struct SecretRecord: Codable, Sendable {
     var description: String?
     var kmsKeyId: String?
     var tags: [Tag] = []
+    /// Set once TagResource or UntagResource touched the secret: from then on DescribeSecret lists `Tags`, even empty.
+    var tagged: Bool?
     var lastChanged: Double
     var lastAccessed: Double?
     var rotationEnabled: Bool?

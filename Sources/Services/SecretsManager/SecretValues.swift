@@ -182,13 +182,14 @@ extension SecretsManagerService {
         let value = try input.value()
         let token = try input.token()
         let stages = try input.strings("VersionStages")
+        // Without a token (a raw request: SDKs fill one in) AWS refuses before it looks the secret up.
+        guard let token else { throw SecretsError.tokenRequired() }
         let now = clock.now()
         return try store.db.writeNow { db in
             var secret = try writable(id, r, db)
             guard let value else {
                 throw SecretsError.invalidRequest("You must provide either SecretString or SecretBinary.")
             }
-            guard let token else { throw SecretsError.tokenRequired() }
             let (versionID, versionStages) = try putVersion(value, token: token, stages: stages, secret: &secret, now: now, db)
             return ["ARN": secret.arn, "Name": secret.name, "VersionId": versionID, "VersionStages": versionStages]
         }
@@ -201,6 +202,8 @@ extension SecretsManagerService {
         let kmsKeyId = try input.string("KmsKeyId")
         let value = try input.value()
         let token = try input.token()
+        // A new value without a token (a raw request) is refused before the secret is looked up, as AWS does.
+        if value != nil && token == nil { throw SecretsError.tokenRequired() }
         let now = clock.now()
         return try store.db.writeNow { db in
             var secret = try writable(id, r, db)
