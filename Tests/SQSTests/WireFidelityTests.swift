@@ -120,6 +120,14 @@ private func bodies(_ out: [String: Any]) -> [String] {
         #expect(!SQSQueryJSON.wanted(api()))
     }
 
+    @Test func nameFiltersTakeAllWildcardsAndPrefixes() {
+        #expect(SQSService.selects(["All"], "SenderId") && SQSService.selects([".*"], "x") && SQSService.selects(["*"], "x"))
+        #expect(SQSService.selects(["Hel.*"], "Hello") && SQSService.selects(["Hel.*"], "Help.Me"))
+        #expect(!SQSService.selects(["Hel.*"], "General") && !SQSService.selects(["Help"], "Help.Me"))
+        #expect(SQSService.selects(["Approximate.*"], "ApproximateReceiveCount"))
+        #expect(!SQSService.selects([String](), "SenderId") && !SQSService.selects(["AWS."], "AWS.x"))
+    }
+
     @Test func unknownActionsAreUnknownOperations() {
         #expect(SQSService.operations.count == 23)
         let r = SQSService.unknownOperation()

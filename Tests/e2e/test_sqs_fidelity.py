@@ -152,6 +152,26 @@ def test_query_get_signed_with_query_parameters(endpoint, sqs, make_queue):
     assert attribute.find(NS + "Value").text.endswith(":" + name_of(url))
 
 
+def test_query_get_presigned_is_verified_under_strict_auth(strict_server):
+    endpoint = strict_server.endpoint
+    client = make_client(endpoint, "sqs")
+    url = client.create_queue(QueueName="fid-strict-" + uuid.uuid4().hex[:8])["QueueUrl"]
+    try:
+        params = {"Action": "GetQueueUrl", "Version": VERSION, "QueueName": name_of(url)}
+        req = AWSRequest(method="GET", url=endpoint + "/?" + urlencode(params, quote_via=quote))
+        SigV4QueryAuth(Credentials("test", "test"), "sqs", "us-east-1", expires=300).add_auth(req)
+        resp = requests.get(req.url, timeout=30)
+        assert resp.status_code == 200, resp.text
+        assert ET.fromstring(resp.content).find(f"{NS}GetQueueUrlResult/{NS}QueueUrl").text == url
+        # The same URL with another queue name no longer matches its signature.
+        forged = req.url.replace("QueueName=" + name_of(url), "QueueName=" + name_of(url) + "x")
+        resp = requests.get(forged, timeout=30)
+        assert resp.status_code == 403, resp.text
+        assert ET.fromstring(resp.content).find(f"{NS}Error/{NS}Code").text == "SignatureDoesNotMatch"
+    finally:
+        client.delete_queue(QueueUrl=url)
+
+
 def test_query_answers_json_when_the_request_asks_for_it(endpoint, sqs, make_queue):
     url = make_queue()
     sqs.send_message(QueueUrl=url, MessageBody="json please")
@@ -317,6 +337,10 @@ def test_system_attribute_name_filters(sqs, make_queue):
     assert set(sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"][0]["Attributes"]) == every
     assert set(sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["SenderId", "SequenceNumber"])
                ["Messages"][0]["Attributes"]) == {"SenderId"}
+    # The wildcards of message attribute names work here too.
+    assert set(sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=[".*"])["Messages"][0]["Attributes"]) == every
+    assert set(sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["Approximate.*"])["Messages"][0]["Attributes"]) == {
+        "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp"}
     # Both lists together: their union.
     assert set(sqs.receive_message(QueueUrl=url, MessageSystemAttributeNames=["All"], AttributeNames=["SenderId"])
                ["Messages"][0]["Attributes"]) == every

@@ -70,16 +70,19 @@ public struct SignatureVerifier: Sendable {
             }
             let c = p.credential
             let unsignedQuery = query.filter { $0.0 != "X-Amz-Signature" }
-            let canonical = SigV4.canonicalRequest(
-                method: method.rawValue, rawPath: rawPath, query: unsignedQuery,
-                headers: headerList(headers, host: host), signedHeaders: p.signedHeaders,
-                payloadHash: headers.value("x-amz-content-sha256") ?? "UNSIGNED-PAYLOAD", service: c.service)
             let scope = "\(c.date)/\(c.region)/\(c.service)/aws4_request"
             let key = SigV4.signingKey(secret: secret, date: c.date, region: c.region, service: c.service)
-            let sts = SigV4.stringToSign(amzDate: p.amzDate, scope: scope, canonicalRequest: canonical)
-            guard constantTimeEqual(SigV4.signature(signingKey: key, stringToSign: sts), p.signature) else {
-                throw AWSError.signatureDoesNotMatch()
+            func matches(_ payloadHash: String) -> Bool {
+                let canonical = SigV4.canonicalRequest(
+                    method: method.rawValue, rawPath: rawPath, query: unsignedQuery,
+                    headers: headerList(headers, host: host), signedHeaders: p.signedHeaders, payloadHash: payloadHash, service: c.service)
+                let sts = SigV4.stringToSign(amzDate: p.amzDate, scope: scope, canonicalRequest: canonical)
+                return constantTimeEqual(SigV4.signature(signingKey: key, stringToSign: sts), p.signature)
             }
+            // S3 presigns with UNSIGNED-PAYLOAD; other services (an SQS Query GET) sign the body's hash.
+            var valid = matches(headers.value("x-amz-content-sha256") ?? "UNSIGNED-PAYLOAD")
+            if !valid && c.service != "s3" { valid = matches(try await payloadHash()) }
+            guard valid else { throw AWSError.signatureDoesNotMatch() }
             return RequestSignature(accessKeyID: c.accessKeyId, amzDate: p.amzDate, scope: scope, seedSignature: p.signature, signingKey: key)
 
         case .sigV2Presigned(let key, let signature, let expires):

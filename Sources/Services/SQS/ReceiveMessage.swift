@@ -176,11 +176,19 @@ extension SQSService {
         return out
     }
 
+    /// Whether a receive's name filter takes `name`: `All`, `*` or `.*` take every name, `prefix.*` those starting with
+    /// the prefix (`Hel.*` takes `Hello` and `Help.Me`), anything else only itself; unknown names are ignored.
+    static func selects<S: Sequence<String>>(_ filter: S, _ name: String) -> Bool {
+        filter.contains { want in
+            want == "All" || want == ".*" || want == "*" || want == name
+                || (want.hasSuffix(".*") && name.hasPrefix(String(want.dropLast(2))))
+        }
+    }
+
     static func render(_ m: Received, fifo: Bool, systemNames: Set<String>, attributeNames: [String]) -> [String: Any] {
         var out: [String: Any] = ["MessageId": m.id, "ReceiptHandle": m.receipt, "Body": m.body, "MD5OfBody": m.md5Body]
-        let all = systemNames.contains("All")
         var system: [String: String] = [:]
-        func add(_ name: String, _ value: String) { if all || systemNames.contains(name) { system[name] = value } }
+        func add(_ name: String, _ value: String) { if Self.selects(systemNames, name) { system[name] = value } }
         add("SenderId", m.sender)
         add("SentTimestamp", String(Int64(m.sent * 1000)))
         add("ApproximateReceiveCount", String(m.receiveCount))
@@ -194,12 +202,7 @@ extension SQSService {
         if !system.isEmpty { out["Attributes"] = system }
         let attributes = MessageAttribute.decode(m.attributes)
         if !attributes.isEmpty && !attributeNames.isEmpty {
-            let chosen = attributes.filter { name, _ in
-                attributeNames.contains { want in
-                    want == "All" || want == ".*" || want == "*" || want == name
-                        || (want.hasSuffix(".*") && name.hasPrefix(String(want.dropLast(2))))
-                }
-            }
+            let chosen = attributes.filter { name, _ in Self.selects(attributeNames, name) }
             if !chosen.isEmpty {
                 out["MessageAttributes"] = chosen.mapValues { $0.json }
                 // The MD5 covers the attributes returned, as SDKs recompute it from those.
