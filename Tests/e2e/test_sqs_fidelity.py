@@ -128,6 +128,15 @@ def test_a_bare_queue_name_that_does_not_exist_is_queue_does_not_exist(sqs):
     assert error_of(e) == ("AWS.SimpleQueueService.NonExistentQueue", 400, "The specified queue does not exist.")
 
 
+def test_a_missing_queue_over_query_is_worded_for_the_wsdl_version(endpoint):
+    # AWS: JSON says "The specified queue does not exist.", Query "... does not exist for this wsdl version."
+    resp = query_get(endpoint, {"Action": "GetQueueUrl", "Version": VERSION, "QueueName": "fid-none-" + uuid.uuid4().hex[:8]})
+    assert resp.status_code == 400
+    error = ET.fromstring(resp.content).find(NS + "Error")
+    assert error.find(NS + "Code").text == "AWS.SimpleQueueService.NonExistentQueue"
+    assert error.find(NS + "Message").text == "The specified queue does not exist for this wsdl version."
+
+
 def test_a_bare_queue_name_over_the_query_protocol(endpoint, sqs, make_queue):
     url = make_queue()
     resp = query_get(endpoint, {"Action": "SendMessage", "Version": VERSION, "QueueUrl": name_of(url), "MessageBody": "q"})
@@ -199,8 +208,9 @@ def test_query_answers_json_when_the_request_asks_for_it(endpoint, sqs, make_que
     resp = query_get(endpoint, {"Action": "GetQueueUrl", "Version": VERSION, "QueueName": "fid-none-" + uuid.uuid4().hex[:8]},
                      headers=accept)
     assert resp.status_code == 400
-    assert resp.json()["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
-    assert resp.json()["Error"]["Type"] == "Sender"
+    assert resp.json()["Error"] == {"Type": "Sender", "Code": "AWS.SimpleQueueService.NonExistentQueue",
+                                    "Message": "The specified queue does not exist for this wsdl version."}
+    assert resp.json()["RequestId"] == resp.headers["x-amzn-RequestId"]
 
     # Without the header the answer is XML, as before.
     resp = query_get(endpoint, {"Action": "ListQueues", "Version": VERSION})

@@ -4,8 +4,9 @@ import Core
 /// AWS's (`InvalidParameterValueException` for Query's `InvalidParameterValue`, `MissingRequiredParameterException` for
 /// `MissingParameter`), as its answers carry them in `__type` and `x-amzn-ErrorType`.
 enum SQSError {
+    static let nonExistentQueue = "AWS.SimpleQueueService.NonExistentQueue"
     static func queueDoesNotExist() -> AWSError {
-        AWSError("QueueDoesNotExist", "The specified queue does not exist.").query("AWS.SimpleQueueService.NonExistentQueue")
+        AWSError("QueueDoesNotExist", "The specified queue does not exist.").query(nonExistentQueue)
     }
     static func queueNameExists(_ attribute: String) -> AWSError {
         AWSError("QueueNameExists", "A queue already exists with the same name and a different value for attribute \(attribute)")

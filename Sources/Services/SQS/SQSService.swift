@@ -46,8 +46,11 @@ public struct SQSService: AWSService {
         let output: [String: Any]
         do {
             output = try await perform(action, request, SQSQuery.input(parameters, operation: action))
-        } catch let error as AWSError where json {
-            return SQSQueryJSON.error(error, requestID: request.requestID)
+        } catch var error as AWSError {
+            // The Query API words a missing queue as it did for the old WSDL versions.
+            if error.queryCode == SQSError.nonExistentQueue { error.message = "The specified queue does not exist for this wsdl version." }
+            if json { return SQSQueryJSON.error(error, requestID: request.requestID) }
+            throw error
         }
         if json {
             return SQSQueryJSON.response(action: action, output: SQSQuery.withoutOutput.contains(action) ? nil : output,
