@@ -4,7 +4,8 @@ real Amazon SQS, as AWS's documentation and the answers LocalStack recorded from
 Scenarios:
 - a bare queue name as QueueUrl, in every operation that takes one (the caller's queue in the caller's region);
 - the Query protocol over GET, signed in the Authorization header or in the query string (presigned), answered in
-  JSON when the request asks for it (`Accept: application/json`), and `<UnknownOperationException/>` (404) for a
+  JSON when the request asks for it (`Accept: application/json`), CreateQueue/ListQueues refused at a queue URL
+  (InvalidAction), a missing queue worded "for this wsdl version", and `<UnknownOperationException/>` (404) for a
   request without an action or with one SQS does not have;
 - FIFO receives fill a batch from one message group first; a message made visible again is back in its place;
   PurgeQueue clears the deduplication cache; DelaySeconds per message is refused (0 keeps the queue's delay);
@@ -223,6 +224,22 @@ def test_a_get_without_an_action_is_unknown_operation(endpoint, make_queue, acce
     resp = query_get(endpoint, {}, path=urlparse(url).path, headers={"Accept": accept} if accept else None)
     assert resp.status_code == 404
     assert resp.text.strip() == "<UnknownOperationException/>"
+
+
+@pytest.mark.parametrize("action", ["CreateQueue", "ListQueues"])
+def test_account_wide_actions_are_refused_at_a_queue_url(endpoint, make_queue, action):
+    url = make_queue()
+    params = {"Action": action, "Version": VERSION}
+    if action == "CreateQueue":
+        params["QueueName"] = "fid-" + uuid.uuid4().hex[:12]
+    resp = query_get(endpoint, params, path=urlparse(url).path)
+    assert resp.status_code == 400, resp.text
+    error = ET.fromstring(resp.content).find(NS + "Error")
+    assert error.find(NS + "Code").text == "InvalidAction"
+    assert error.find(NS + "Message").text == f"The action {action} is not valid for this endpoint."
+    # GetQueueUrl is served there (for any queue).
+    resp = query_get(endpoint, {"Action": "GetQueueUrl", "Version": VERSION, "QueueName": name_of(url)}, path=urlparse(url).path)
+    assert resp.status_code == 200, resp.text
 
 
 def test_an_unknown_action_is_unknown_operation(endpoint):

@@ -45,6 +45,10 @@ public struct SQSService: AWSService {
         let json = SQSQueryJSON.wanted(request)
         let output: [String: Any]
         do {
+            // A queue's URL serves that queue's actions only.
+            if Self.accountWide.contains(action) && ServiceIdentification.isQueuePath(request.rawPath) {
+                throw AWSError("InvalidAction", "The action \(action) is not valid for this endpoint.").query("InvalidAction")
+            }
             output = try await perform(action, request, SQSQuery.input(parameters, operation: action))
         } catch var error as AWSError {
             // The Query API words a missing queue as it did for the old WSDL versions.
@@ -69,6 +73,9 @@ public struct SQSService: AWSService {
         "ListMessageMoveTasks", "ListQueueTags", "ListQueues", "PurgeQueue", "ReceiveMessage", "RemovePermission", "SendMessage",
         "SendMessageBatch", "SetQueueAttributes", "StartMessageMoveTask", "TagQueue", "UntagQueue",
     ]
+
+    /// Actions that name no queue, refused at a queue's URL as AWS refuses them there.
+    static let accountWide: Set<String> = ["CreateQueue", "ListQueues"]
 
     static func unknownOperation() -> AWSResponse {
         AWSResponse(status: .notFound, bytes: ByteBuffer(string: "<UnknownOperationException/>\n"))
