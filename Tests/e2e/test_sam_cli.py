@@ -1,0 +1,220 @@
+"""The real AWS SAM CLI against Cloudless, pointed at it only by AWS_ENDPOINT_URL (sam builds its clients without
+--endpoint-url): `sam build` of a python function, `sam deploy --resolve-s3` (which first creates SAM's managed
+stack `aws-sam-cli-managed-default`: a versioned, encrypted S3 bucket and its bucket policy), the function invoked;
+a second deploy with nothing changed ("No changes to deploy", exit 0); a deploy of changed code (new answer);
+`sam delete --no-prompts` (stack, function, role and the uploaded artifacts gone, the managed stack kept).
+
+sam comes from the virtualenv `scripts/install-deps --test` makes (it pins its own boto3)."""
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from helpers import make_client
+from sam_tools import run_tool, sam_path, tool_environment
+
+TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Description: sam CLI e2e
+Globals:
+  Function:
+    Runtime: python3.11
+    Timeout: 20
+Resources:
+  HelloFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: hello/
+      Handler: app.handler
+      Environment:
+        Variables: {GREETING: hi}
+Outputs:
+  FunctionName:
+    Value: !Ref HelloFunction
+  RoleArn:
+    Value: !GetAtt HelloFunctionRole.Arn
+"""
+
+APP = """\
+import os
+
+def handler(event, context):
+    return {"greeting": os.environ["GREETING"], "version": VERSION, "echo": event.get("n")}
+
+VERSION = %d
+"""
+
+MANAGED_STACK = "aws-sam-cli-managed-default"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, endpoint):
+    """A sam project folder, a runner of `sam ...` in it and the stack's name."""
+    root = tmp_path_factory.mktemp("sam-project")
+    (root / "hello").mkdir()
+    (root / "template.yaml").write_text(TEMPLATE)
+    (root / "hello" / "app.py").write_text(APP % 1)
+    env = tool_environment(endpoint, root / "home")
+    sam = sam_path()
+
+    def run(*args, check=True):
+        return run_tool([sam, *args], env, root, check=check)
+
+    return root, run, f"sam-e2e-{uuid.uuid4().hex[:8]}"
+
+
+def deploy(run, stack, check=True):
+    return run("deploy", "--stack-name", stack, "--resolve-s3", "--no-confirm-changeset", "--no-fail-on-empty-changeset",
+               "--capabilities", "CAPABILITY_IAM", "--region", "us-east-1", check=check)
+
+
+def outputs(cfn, stack):
+    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    return described, {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def invoke(lam, name, n):
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"n": n}).encode())
+    assert "FunctionError" not in r, r["Payload"].read()
+    return json.loads(r["Payload"].read())
+
+
+def test_build_and_deploy_with_resolve_s3(project, endpoint):
+    root, run, stack = project
+    cfn, lam, s3 = make_client(endpoint, "cloudformation"), make_client(endpoint, "lambda"), make_client(endpoint)
+    build = run("build")
+    assert "Build Succeeded" in build.stdout, build.stdout
+    assert (root / ".aws-sam" / "build" / "HelloFunction" / "app.py").exists()
+
+    out = deploy(run, stack)
+    text = out.stdout + out.stderr
+    assert f"Successfully created/updated stack - {stack}" in text, text
+
+    # The managed stack sam made for its artifacts: a bucket with versioning, encryption and a policy.
+    managed, managed_out = outputs(cfn, MANAGED_STACK)
+    assert managed["StackStatus"] == "CREATE_COMPLETE"
+    bucket = managed_out["SourceBucket"]
+    types = {r["LogicalResourceId"]: r["ResourceType"] for r in cfn.describe_stack_resources(StackName=MANAGED_STACK)["StackResources"]}
+    assert types == {"SamCliSourceBucket": "AWS::S3::Bucket", "SamCliSourceBucketBucketPolicy": "AWS::S3::BucketPolicy"}
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert any(st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false" for st in policy["Statement"])
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=stack).get("Contents", [])]
+    assert any(k.endswith(".template") for k in keys) and len(keys) >= 2, keys   # the zipped code and the template
+
+    described, out = outputs(cfn, stack)
+    assert described["StackStatus"] == "CREATE_COMPLETE"
+    config = lam.get_function_configuration(FunctionName=out["FunctionName"])
+    assert config["Runtime"] == "python3.11" and config["Role"] == out["RoleArn"]
+    assert invoke(lam, out["FunctionName"], 7) == {"greeting": "hi", "version": 1, "echo": 7}
+
+
+def test_redeploy_without_changes(project, endpoint):
+    root, run, stack = project
+    cfn = make_client(endpoint, "cloudformation")
+    before = [e["EventId"] for e in cfn.describe_stack_events(StackName=stack)["StackEvents"]]
+    out = deploy(run, stack)
+    assert "No changes to deploy" in out.stdout + out.stderr, out.stdout + out.stderr
+    described, _ = outputs(cfn, stack)
+    assert described["StackStatus"] == "CREATE_COMPLETE"
+    assert [e["EventId"] for e in cfn.describe_stack_events(StackName=stack)["StackEvents"]] == before
+
+
+def test_deploy_changed_code(project, endpoint):
+    root, run, stack = project
+    cfn, lam = make_client(endpoint, "cloudformation"), make_client(endpoint, "lambda")
+    (root / "hello" / "app.py").write_text(APP % 2)
+    run("build")
+    out = deploy(run, stack)
+    assert f"Successfully created/updated stack - {stack}" in out.stdout + out.stderr
+    described, out = outputs(cfn, stack)
+    assert described["StackStatus"] == "UPDATE_COMPLETE"
+    assert invoke(lam, out["FunctionName"], 8) == {"greeting": "hi", "version": 2, "echo": 8}
+
+
+def test_delete(project, endpoint):
+    root, run, stack = project
+    cfn, lam, iam, s3 = (make_client(endpoint, s) for s in ("cloudformation", "lambda", "iam", "s3"))
+    _, out = outputs(cfn, stack)
+    _, managed_out = outputs(cfn, MANAGED_STACK)
+    bucket = managed_out["SourceBucket"]
+    deleted = run("delete", "--stack-name", stack, "--no-prompts", "--region", "us-east-1")
+    assert "Deleted successfully" in deleted.stdout + deleted.stderr, deleted.stdout + deleted.stderr
+    with pytest.raises(ClientError) as e:
+        cfn.describe_stacks(StackName=stack)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    with pytest.raises(ClientError):
+        lam.get_function(FunctionName=out["FunctionName"])
+    with pytest.raises(ClientError):
+        iam.get_role(RoleName=out["RoleArn"].split("/")[-1])
+    # sam deleted the artifacts it had uploaded for the stack; the managed stack stays for the next project.
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=stack).get("KeyCount", 0) == 0
+    assert outputs(cfn, MANAGED_STACK)[0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+# --- the SAM lab (fixtures/labs/sam-api), deployed as its README says ----------------------------------------------
+
+LAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "labs", "sam-api")
+
+
+def wait_for_key(s3, bucket, key, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        except ClientError:
+            time.sleep(0.5)
+    raise AssertionError(f"s3://{bucket}/{key} never appeared")
+
+
+def test_sam_api_lab(tmp_path, endpoint):
+    root = tmp_path / "sam-api"
+    shutil.copytree(LAB, root)
+    env = tool_environment(endpoint, tmp_path / "home")
+    sam = sam_path()
+    stack = f"sam-api-{uuid.uuid4().hex[:6]}"
+    cfn, s3, sqs = make_client(endpoint, "cloudformation"), make_client(endpoint), make_client(endpoint, "sqs")
+
+    def run(*args):
+        return run_tool([sam, *args], env, root)
+
+    run("build")
+    out = run("deploy", "--stack-name", stack, "--resolve-s3", "--capabilities", "CAPABILITY_IAM", "--no-confirm-changeset")
+    assert f"Successfully created/updated stack - {stack}" in out.stdout + out.stderr
+    _, o = outputs(cfn, stack)
+    bucket, name = o["BucketName"], o["FunctionName"]
+    assert bucket == f"{stack}-uploads-000000000000"
+
+    # The URL (curl, as the README does): the greeting comes from the secret.
+    r = subprocess.run(["curl", "-sS", "--max-time", "60", o["FunctionUrl"] + "?name=ada"], capture_output=True, text=True, check=True)
+    assert json.loads(r.stdout) == {"message": "hello from Secrets Manager, ada!", "stage": "lab"}
+
+    # An upload under uploads/ and a message reach the function, which records each in the bucket.
+    s3.put_object(Bucket=bucket, Key="uploads/note.txt", Body=b"hello\n")
+    s3.put_object(Bucket=bucket, Key="elsewhere/skip.txt", Body=b"not for the function")
+    record = wait_for_key(s3, bucket, "records/s3/uploads/note.txt.json")
+    assert record == {"event": "ObjectCreated:Put", "key": "uploads/note.txt", "size": 6}
+    sent = sqs.send_message(QueueUrl=o["QueueUrl"], MessageBody="first job")
+    assert wait_for_key(s3, bucket, f"records/sqs/{sent['MessageId']}.json") == {"body": "first job"}
+    keys = {x["Key"] for x in s3.list_objects_v2(Bucket=bucket, Prefix="records/")["Contents"]}
+    assert keys == {"records/s3/uploads/note.txt.json", f"records/sqs/{sent['MessageId']}.json"}
+
+    # The logs, through `sam logs` as students read them.
+    logs = run("logs", "--stack-name", stack, "--name", "AppFunction")
+    for line in ('"source": "url"', '"source": "s3"', '"source": "sqs"', '"body": "first job"'):
+        assert line in logs.stdout, logs.stdout
+
+    # Clean up as the README says: empty the bucket, then sam delete.
+    for x in s3.list_objects_v2(Bucket=bucket)["Contents"]:
+        s3.delete_object(Bucket=bucket, Key=x["Key"])
+    run("delete", "--stack-name", stack, "--no-prompts")
+    with pytest.raises(ClientError):
+        s3.head_bucket(Bucket=bucket)
+    with pytest.raises(ClientError):
+        make_client(endpoint, "lambda").get_function(FunctionName=name)
