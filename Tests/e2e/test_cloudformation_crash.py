@@ -7,8 +7,11 @@ in a terminal state (never left IN_PROGRESS) and nothing is orphaned.
 - During a delete of a complete stack: after the restart the stack is DELETE_COMPLETE, with nothing left.
 
 Runs its own server (never the shared session one)."""
+import json
+import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 
@@ -69,29 +72,56 @@ Resources:
 def crashing():
     """A server of its own on a temporary data folder; `restart()` kills it with SIGKILL and starts it again there."""
     data = tempfile.mkdtemp(prefix="cloudless-cfn-crash-")
+    # The service's tasks run a real process, so the service is stable only after its tasks' first second RUNNING:
+    # a window wide enough to kill the server in.
+    images = data + "-images.json"
+    with open(images, "w") as f:
+        json.dump({"example.com/crash/app:*": {"entryPoint": ["sleep"], "command": ["600"]}}, f)
+    args = ["--ecs-images", images]
 
     class Box:
-        server = Server(data_dir=data).start()
+        server = Server(data_dir=data, args=args).start()
 
         def restart(self):
             self.server.kill9()
-            self.server = Server(data_dir=data, port=self.server.port).start()
+            self.server = Server(data_dir=data, port=self.server.port, args=args).start()
             return self.server
 
     box = Box()
     yield box
     box.server.stop()
     shutil.rmtree(data, ignore_errors=True)
+    if os.path.exists(images):
+        os.remove(images)
 
 
 def clients(endpoint):
     return {s: make_client(endpoint, s) for s in ("cloudformation", "ecs", "lambda", "iam", "sqs")}
 
 
+def in_background(call, **kwargs):
+    """Start a stack operation without waiting for its answer: Cloudless answers CreateStack/DeleteStack only once
+    the stack is done (up to 10 s), so that waiters succeed on their first poll; the kill comes before."""
+    t = threading.Thread(target=lambda: _ignore_errors(call, **kwargs), daemon=True)
+    t.start()
+    return t
+
+
+def _ignore_errors(call, **kwargs):
+    try:
+        call(**kwargs)
+    except Exception:
+        pass   # the connection dies with the server
+
+
 def wait_for_event(cfn, stack, logical_id, status, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+        try:
+            events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+        except ClientError:   # not created yet
+            time.sleep(0.02)
+            continue
         if any(e["LogicalResourceId"] == logical_id and e["ResourceStatus"] == status for e in events):
             return events
         time.sleep(0.02)
@@ -128,14 +158,15 @@ def leftovers(c, stack):
 def test_kill_during_create_rolls_back_everything(crashing):
     c = clients(crashing.server.endpoint)
     stack = f"crash-{uuid.uuid4().hex[:8]}"
-    c["cloudformation"].create_stack(StackName=stack, TemplateBody=TEMPLATE, Capabilities=["CAPABILITY_NAMED_IAM"])
+    in_background(c["cloudformation"].create_stack, StackName=stack, TemplateBody=TEMPLATE, Capabilities=["CAPABILITY_NAMED_IAM"])
     # The service is being made (its tasks starting, the stack waiting for it to be stable): kill now.
     wait_for_event(c["cloudformation"], stack, "Service", "CREATE_IN_PROGRESS")
     assert c["ecs"].list_services(cluster=c["ecs"].list_clusters()["clusterArns"][0])["serviceArns"], \
         "the kill should come while the service exists"
     c = clients(crashing.restart().endpoint)
     s = wait_terminal(c["cloudformation"], stack)
-    assert s["StackStatus"] == "ROLLBACK_COMPLETE", s
+    events = c["cloudformation"].describe_stack_events(StackName=s["StackId"])["StackEvents"]
+    assert s["StackStatus"] == "ROLLBACK_COMPLETE", [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events]
     events = c["cloudformation"].describe_stack_events(StackName=s["StackId"])["StackEvents"]
     assert any(e["LogicalResourceId"] == stack and e["ResourceStatus"] == "ROLLBACK_IN_PROGRESS"
                and "interrupted" in e.get("ResourceStatusReason", "") for e in events)
@@ -157,12 +188,13 @@ def test_kill_during_delete_finishes_it(crashing):
     c["cloudformation"].create_stack(StackName=stack, TemplateBody=TEMPLATE, Capabilities=["CAPABILITY_NAMED_IAM"])
     c["cloudformation"].get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
     stack_id = c["cloudformation"].describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
-    c["cloudformation"].delete_stack(StackName=stack)
+    in_background(c["cloudformation"].delete_stack, StackName=stack)
     # The service is deleted first (it waits for INACTIVE); kill while that runs.
     wait_for_event(c["cloudformation"], stack_id, "Service", "DELETE_IN_PROGRESS")
     c = clients(crashing.restart().endpoint)
     s = wait_terminal(c["cloudformation"], stack_id)
-    assert s["StackStatus"] == "DELETE_COMPLETE", s
+    events = c["cloudformation"].describe_stack_events(StackName=stack_id)["StackEvents"]
+    assert s["StackStatus"] == "DELETE_COMPLETE", [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events]
     with pytest.raises(ClientError):
         c["cloudformation"].describe_stacks(StackName=stack)
     deadline = time.time() + 15

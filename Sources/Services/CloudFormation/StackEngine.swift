@@ -199,6 +199,7 @@ actor StackEngine {
     private func recover(_ s: inout Stack) async throws {
         guard s.isInProgress else { return }
         logger.notice("CloudFormation: finishing \(s.status) of stack \(s.name) interrupted by a restart")
+        await adoptInterruptedCreates(&s)
         switch s.status {
         case "CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS":
             if s.status == "CREATE_IN_PROGRESS" {
@@ -215,6 +216,22 @@ actor StackEngine {
                 try stackEvent(&s, "UPDATE_ROLLBACK_IN_PROGRESS", "The stack operation was interrupted by a restart of the emulator.")
             }
             try await rollbackUpdate(&s)
+        }
+    }
+
+    /// Resources whose create the crash interrupted have no state, though their service may hold them already
+    /// (an ECS service waiting to be stable): their providers find them again, so the rollback deletes them.
+    private func adoptInterruptedCreates(_ s: inout Stack) async {
+        for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId })
+        where r.state == nil && r.status == "CREATE_IN_PROGRESS" {
+            guard let p = provider(for: r.type),
+                  let found = try? await p.interruptedCreate(request(s, r.logicalId, r.type, r.properties)) else { continue }
+            var adopted = r
+            adopted.state = found
+            adopted.sequence = s.nextSequence
+            s.nextSequence += 1
+            s.resources[r.logicalId] = adopted
+            try? store.save(s)
         }
     }
 
@@ -283,7 +300,7 @@ actor StackEngine {
                     try? resourceEvent(&s, s.resources[job.name]!, "UPDATE_IN_PROGRESS")
                 }
             }
-            let results = await withTaskGroup(of: (Int, Result<ResourceState, any Error>).self) { group in
+            await withTaskGroup(of: (Int, Result<ResourceState, any Error>).self) { group in
                 for (i, job) in jobs.enumerated() {
                     group.addTask {
                         do {
@@ -296,33 +313,32 @@ actor StackEngine {
                         }
                     }
                 }
-                var out: [(Int, Result<ResourceState, any Error>)] = []
-                for await r in group { out.append(r) }
-                return out.sorted { $0.0 < $1.0 }
-            }
-            for (i, result) in results {
-                let job = jobs[i]
-                let decl = template.resources[job.name]!
-                switch result {
-                case .success(let state):
-                    var r = s.resources[job.name]!
-                    r.state = state
-                    r.properties = job.request.properties
-                    r.deletionPolicy = decl.deletionPolicy
-                    if job.action != .update {
-                        r.sequence = s.nextSequence
-                        s.nextSequence += 1
+                // Each result is recorded as it arrives: a crash while a slow resource of the wave is still being
+                // made must not lose those already made (they would be orphaned).
+                for await (i, result) in group {
+                    let job = jobs[i]
+                    let decl = template.resources[job.name]!
+                    switch result {
+                    case .success(let state):
+                        var r = s.resources[job.name]!
+                        r.state = state
+                        r.properties = job.request.properties
+                        r.deletionPolicy = decl.deletionPolicy
+                        if job.action != .update {
+                            r.sequence = s.nextSequence
+                            s.nextSequence += 1
+                        }
+                        eval.resources[job.name] = state
+                        try? resourceEvent(&s, r, job.action == .create ? "CREATE_COMPLETE" : "UPDATE_COMPLETE")
+                    case .failure(let error):
+                        var r = s.resources[job.name]!
+                        if job.action == .replace {
+                            // The old resource stays the stack's until the rollback.
+                            r.statusReason = Self.reason(error)
+                        }
+                        failures.append((job.name, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error)))
+                        try? resourceEvent(&s, r, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error))
                     }
-                    eval.resources[job.name] = state
-                    try? resourceEvent(&s, r, job.action == .create ? "CREATE_COMPLETE" : "UPDATE_COMPLETE")
-                case .failure(let error):
-                    var r = s.resources[job.name]!
-                    if job.action == .replace {
-                        // The old resource stays the stack's until the rollback.
-                        r.statusReason = Self.reason(error)
-                    }
-                    failures.append((job.name, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error)))
-                    try? resourceEvent(&s, r, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error))
                 }
             }
             if !failures.isEmpty {
