@@ -105,8 +105,12 @@ def test_build_and_deploy_with_resolve_s3(project, endpoint):
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
     assert any(st.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false" for st in policy["Statement"])
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=stack).get("Contents", [])]
-    assert any(k.endswith(".template") for k in keys) and len(keys) >= 2, keys   # the zipped code and the template
+    # The zipped code and the packaged template, uploaded through Cloudless's S3 (the change set names the
+    # template by TemplateURL); the stack's template points at the code.
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+    code = [k for k in keys if not k.endswith(".template")]
+    assert len(keys) == 2 and len(code) == 1, keys
+    assert f"s3://{bucket}/{code[0]}" in str(cfn.get_template(StackName=stack)["TemplateBody"])
 
     described, out = outputs(cfn, stack)
     assert described["StackStatus"] == "CREATE_COMPLETE"
@@ -144,6 +148,9 @@ def test_delete(project, endpoint):
     _, out = outputs(cfn, stack)
     _, managed_out = outputs(cfn, MANAGED_STACK)
     bucket = managed_out["SourceBucket"]
+    before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    current = [k for k in before if f"s3://{bucket}/{k}" in str(cfn.get_template(StackName=stack)["TemplateBody"])]
+    assert len(before) == 4 and len(current) == 1   # two deploys: two codes, two packaged templates
     deleted = run("delete", "--stack-name", stack, "--no-prompts", "--region", "us-east-1")
     assert "Deleted successfully" in deleted.stdout + deleted.stderr, deleted.stdout + deleted.stderr
     with pytest.raises(ClientError) as e:
@@ -153,8 +160,10 @@ def test_delete(project, endpoint):
         lam.get_function(FunctionName=out["FunctionName"])
     with pytest.raises(ClientError):
         iam.get_role(RoleName=out["RoleArn"].split("/")[-1])
-    # sam deleted the artifacts it had uploaded for the stack; the managed stack stays for the next project.
-    assert s3.list_objects_v2(Bucket=bucket, Prefix=stack).get("KeyCount", 0) == 0
+    # sam deleted the artifacts of the stack's last deploy (its code and packaged template), as on AWS; those of
+    # the first deploy stay. The managed stack stays for the next project.
+    after = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert current[0] not in after and len(after) == 2 and after < before
     assert outputs(cfn, MANAGED_STACK)[0]["StackStatus"] == "CREATE_COMPLETE"
 
 

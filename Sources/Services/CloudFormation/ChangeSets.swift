@@ -114,6 +114,13 @@ extension CloudFormationService {
         }
         s.changeSets.append(cs)
         try store.save(s)
+        if type == "CREATE" && existing == nil {
+            // A stack made by a change set starts with this event, as in AWS (the SAM CLI reads the newest event's
+            // time before it executes the change set).
+            try store.add(StackEvent(eventId: UUID().uuidString, stackId: s.id, stackName: s.name, logicalId: s.name,
+                                     physicalId: s.id, type: "AWS::CloudFormation::Stack", timestamp: caller.now,
+                                     status: "REVIEW_IN_PROGRESS", statusReason: "User Initiated"))
+        }
         return { [stackId = s.id] xml in
             xml.element("Id", id)
             xml.element("StackId", stackId)
