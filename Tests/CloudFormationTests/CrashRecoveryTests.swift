@@ -128,4 +128,25 @@ final class SlowProvider: ResourceProvider {
                                                           "ChangeSetType": "CREATE", "TemplateBody": "Resources:\n  Q: {Type: Test::Quick}\n"], caller)
         #expect(try service.store.events(stackId: s.id).count == 1)
     }
+
+    /// An update in flight when the emulator stops may already have changed its resource: after the restart the
+    /// rollback updates it back to the properties it had, though its record still shows them.
+    @Test func restartUndoesAnInterruptedUpdate() async throws {
+        let h = try Harness()
+        let s = try await h.create("u", "Resources:\n  A: {Type: Test::Thing, Properties: {Size: 1}}\n")
+        let physical = s.resources["A"]!.physicalId!
+        // Pretend the update to Size 2 reached the provider and then the emulator stopped.
+        var stuck = s
+        stuck.status = "UPDATE_IN_PROGRESS"
+        stuck.previousResources = s.resources
+        stuck.previousTemplateBody = s.templateBody
+        stuck.templateBody = "Resources:\n  A: {Type: Test::Thing, Properties: {Size: 2}}\n"
+        stuck.resources["A"]!.status = "UPDATE_IN_PROGRESS"
+        try h.service.store.save(stuck)
+        h.provider.things.withLock { $0[physical] = ["Size": .number(2)] }
+        let restarted = try Harness(dir: h.dir, provider: h.provider)
+        await restarted.service.settle()
+        #expect(try restarted.service.store.stack(id: s.id)!.status == "UPDATE_ROLLBACK_COMPLETE")
+        #expect(h.provider.live[physical] == ["Size": .number(1)])
+    }
 }

@@ -201,3 +201,31 @@ def test_kill_during_delete_finishes_it(crashing):
     while (left := leftovers(c, stack)) and time.time() < deadline:
         time.sleep(0.2)
     assert left == [], f"orphaned by the crash: {left}"
+
+
+def test_kill_during_update_rolls_it_back(crashing):
+    c = clients(crashing.server.endpoint)
+    stack = f"crash-{uuid.uuid4().hex[:8]}"
+    c["cloudformation"].create_stack(StackName=stack, TemplateBody=TEMPLATE, Capabilities=["CAPABILITY_NAMED_IAM"])
+    c["cloudformation"].get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
+    before = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+              for r in c["cloudformation"].describe_stack_resources(StackName=stack)["StackResources"]}
+    # Three tasks instead of two (in place: the update waits for the service to be stable again) and a new queue.
+    updated = TEMPLATE.replace("DesiredCount: 2", "DesiredCount: 3") + "  Extra:\n    Type: AWS::SQS::Queue\n"
+    in_background(c["cloudformation"].update_stack, StackName=stack, TemplateBody=updated, Capabilities=["CAPABILITY_NAMED_IAM"])
+    wait_for_event(c["cloudformation"], stack, "Service", "UPDATE_IN_PROGRESS")
+    c = clients(crashing.restart().endpoint)
+    s = wait_terminal(c["cloudformation"], stack)
+    events = c["cloudformation"].describe_stack_events(StackName=stack)["StackEvents"]
+    assert s["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events]
+    after = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+             for r in c["cloudformation"].describe_stack_resources(StackName=stack)["StackResources"]}
+    assert after == before
+    service = c["ecs"].describe_services(cluster=before["Cluster"], services=[before["Service"]])["services"][0]
+    assert service["desiredCount"] == 2
+    # The queue the update added is gone again: only the stack's own queue is left.
+    assert [q for q in c["sqs"].list_queues().get("QueueUrls", []) if stack in q] == [
+        c["sqs"].get_queue_url(QueueName=before["Queue"].rsplit("/", 1)[1])["QueueUrl"]]
+    c["cloudformation"].delete_stack(StackName=stack)
+    c["cloudformation"].get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
+    assert leftovers(c, stack) == []

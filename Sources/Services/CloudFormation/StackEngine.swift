@@ -401,7 +401,9 @@ actor StackEngine {
                     ok = false
                 }
                 try? store.save(s)
-            } else if let old, old.properties != cur.properties, let oldState = old.state, let p = provider(for: cur.type) {
+            } else if let old, old.properties != cur.properties || cur.status == "UPDATE_IN_PROGRESS", let oldState = old.state,
+                      let p = provider(for: cur.type) {
+                // Still UPDATE_IN_PROGRESS: a crash came while its update ran, which may have changed it already.
                 try? resourceEvent(&s, cur, "UPDATE_IN_PROGRESS")
                 do {
                     let state = try await p.update(request(s, cur.logicalId, cur.type, old.properties), previous: curState)
