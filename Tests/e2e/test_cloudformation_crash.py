@@ -5,6 +5,8 @@ in a terminal state (never left IN_PROGRESS) and nothing is orphaned.
   functions are in progress: after the restart the stack is ROLLBACK_COMPLETE and every resource it had made or
   was making is gone: the ECS service and cluster, the task definition, the functions and their role, the queue.
 - During a delete of a complete stack: after the restart the stack is DELETE_COMPLETE, with nothing left.
+- During an update (the service from two tasks to three, waiting to be stable, and a queue added): after the restart
+  the stack is UPDATE_ROLLBACK_COMPLETE, the service is back to two tasks and the added queue is gone.
 
 Runs its own server (never the shared session one)."""
 import json
