@@ -7,7 +7,7 @@ import Testing
 
 /// `Test::Slow`: its create makes the thing at once, then waits until released (as an ECS service's create waits
 /// until the service is stable); `interruptedCreate` finds a thing by the name the create used.
-final class SlowProvider: ResourceProvider {
+final class HalfMadeProvider: ResourceProvider {
     let things = Mutex<[String: [String: JSON]]>([:])
     let released = Mutex(false)
     var resourceTypes: [String] { ["Test::Slow", "Test::Quick"] }
@@ -37,7 +37,7 @@ final class SlowProvider: ResourceProvider {
 }
 
 @Suite struct CrashRecoveryTests {
-    func harness(_ dir: String, _ p: SlowProvider) throws -> CloudFormationService {
+    func harness(_ dir: String, _ p: HalfMadeProvider) throws -> CloudFormationService {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return try CloudFormationService(directory: dir, clock: EmulatorClock(), providers: ResourceProviders([p]),
                                          objects: nil, logger: .init(label: "test"))
@@ -49,7 +49,7 @@ final class SlowProvider: ResourceProvider {
     /// the restart the provider finds it again and the rollback deletes it, after the ones made before it.
     @Test func restartDeletesWhatAnInterruptedCreateMade() async throws {
         let dir = NSTemporaryDirectory() + "cfn-crash-" + UUID().uuidString
-        let p = SlowProvider()
+        let p = HalfMadeProvider()
         let service = try harness(dir, p)
         let body = "Resources:\n  Quick: {Type: Test::Quick}\n  Slow: {Type: Test::Slow, DependsOn: Quick}\n"
         let create = Task { _ = try await service.perform("CreateStack", ["Action": "CreateStack", "StackName": "s", "TemplateBody": body], caller) }
@@ -77,7 +77,7 @@ final class SlowProvider: ResourceProvider {
     /// wave is still being made.
     @Test func aWaveRecordsEachResourceAsItCompletes() async throws {
         let dir = NSTemporaryDirectory() + "cfn-crash-" + UUID().uuidString
-        let p = SlowProvider()
+        let p = HalfMadeProvider()
         let service = try harness(dir, p)
         let body = "Resources:\n  Quick: {Type: Test::Quick, Properties: {Name: q}}\n  Slow: {Type: Test::Slow, Properties: {Name: s}}\n"
         let create = Task { _ = try await service.perform("CreateStack", ["Action": "CreateStack", "StackName": "w", "TemplateBody": body], caller) }
@@ -116,7 +116,7 @@ final class SlowProvider: ResourceProvider {
     /// A stack made by a CREATE change set starts with REVIEW_IN_PROGRESS "User Initiated" (sam deploy reads it).
     @Test func changeSetStackStartsWithReviewEvent() async throws {
         let dir = NSTemporaryDirectory() + "cfn-crash-" + UUID().uuidString
-        let service = try harness(dir, SlowProvider())
+        let service = try harness(dir, HalfMadeProvider())
         _ = try await service.perform("CreateChangeSet", ["Action": "CreateChangeSet", "StackName": "r", "ChangeSetName": "c1",
                                                           "ChangeSetType": "CREATE", "TemplateBody": "Resources:\n  Q: {Type: Test::Quick}\n"], caller)
         let s = try service.store.find("r", account: "123456789012", region: "us-east-1")!

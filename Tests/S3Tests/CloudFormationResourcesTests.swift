@@ -73,7 +73,7 @@ import Testing
                                                  "Tags": .array([.object(["Key": .string("aws:x"), "Value": .string("v")])])]))
             }
             await #expect(throws: AWSError.self) { try await s.getBucketVersioning(cfnContext("tagged")) }
-            // An encryption S3 refuses: its error, and the bucket made for it is removed again.
+            // An encryption S3 refuses: its error, and no bucket.
             let sse = await #expect(throws: AWSError.self) {
                 try await p.create(cfnRequest("E", ["BucketName": .string("encrypted"), "BucketEncryption": .object([
                     "ServerSideEncryptionConfiguration": .array([.object(["ServerSideEncryptionByDefault": .object([

@@ -68,7 +68,7 @@ extension CloudFormationService {
             guard let existing else {
                 throw CFNError.validation("Stack [\(stackName)] does not exist")
             }
-            guard ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE"].contains(existing.status) else {
+            guard Self.updatableStatuses.contains(existing.status) else {  // StackRecoveryOperations.swift
                 throw CFNError.validation("Stack:\(existing.id) is in \(existing.status) state and can not be updated.")
             }
             s = existing

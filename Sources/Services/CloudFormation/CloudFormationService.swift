@@ -87,6 +87,16 @@ public struct CloudFormationService: AWSService {
         case "ListChangeSets": return try listChangeSets(p, caller)
         case "ExecuteChangeSet": return try await executeChangeSet(p, caller)
         case "DeleteChangeSet": return try deleteChangeSet(p, caller)
+        case "DetectStackDrift": return try detectStackDrift(p, caller)
+        case "DescribeStackDriftDetectionStatus": return try describeStackDriftDetectionStatus(p, caller)
+        case "DetectStackResourceDrift": return try await detectStackResourceDrift(p, caller)
+        case "DescribeStackResourceDrifts": return try describeStackResourceDrifts(p, caller)
+        case "UpdateTerminationProtection": return try updateTerminationProtection(p, caller)
+        case "SetStackPolicy": return try await setStackPolicy(p, caller)
+        case "GetStackPolicy": return try getStackPolicy(p, caller)
+        case "CancelUpdateStack": return try await cancelUpdateStack(p, caller)
+        case "ContinueUpdateRollback": return try await continueUpdateRollback(p, caller)
+        case "RollbackStack": return try await rollbackStack(p, caller)
         default:
             throw AWSError("InvalidAction", "Could not find operation \(action) for version \(p["Version"] ?? "NO_VERSION_SPECIFIED")")
         }
@@ -152,6 +162,7 @@ public struct CloudFormationService: AWSService {
         var given: [String: String] = [:]
         for m in Self.structures(p, "Parameters") { if let k = m["ParameterKey"] { given[k] = m["ParameterValue"] ?? "" } }
         let values = try template.resolveParameters(given)
+        let options = try await creationOptions(p, caller, template)  // TerminationProtection.swift
         if try store.find(name, account: caller.account, region: caller.region) != nil {
             throw CFNError.alreadyExists(name)
         }
@@ -163,6 +174,7 @@ public struct CloudFormationService: AWSService {
                       parameters: values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) },
                       tags: tags, disableRollback: disableRollback, capabilities: Self.list(p, "Capabilities"), outputs: [],
                       resources: [:])
+        try store.save(options, stackId: id)
         try store.save(s)
         await engine.start(id, .create)
         await engine.wait(id, seconds: Self.answerWait)
@@ -172,7 +184,7 @@ public struct CloudFormationService: AWSService {
     func updateStack(_ p: [String: String], _ caller: Caller) async throws -> Answer {
         var s = try stack(try Self.required(p, "StackName"), caller)
         guard s.deleted == nil else { throw CFNError.stackNotFound(p["StackName"] ?? "") }
-        guard ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"].contains(s.status) else {
+        guard Self.updatableStatuses.contains(s.status) else {  // StackRecoveryOperations.swift
             throw CFNError.validation("Stack:\(s.id) is in \(s.status) state and can not be updated.")
         }
         let body = p["UsePreviousTemplate"]?.lowercased() == "true" ? s.templateBody : try await templateBody(p, caller)
@@ -194,9 +206,12 @@ public struct CloudFormationService: AWSService {
         let parameters = values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) }
         let hasTags = p.keys.contains { $0 == "Tags" || $0.hasPrefix("Tags.member.") }
         let tags = hasTags ? Self.structures(p, "Tags").compactMap { m in m["Key"].map { StackParameter(key: $0, value: m["Value"] ?? "") } } : s.tags
+        let policies = try await updatePolicies(p, caller, template, stackId: s.id)  // StackPolicy.swift
         if body == s.templateBody && parameters == s.parameters && tags == s.tags {
             throw CFNError.noUpdates
         }
+        try saveUpdatePolicies(policies, stackId: s.id)
+        s.disableRollback = p["DisableRollback"]?.lowercased() == "true"
         s.previousResources = s.resources
         s.previousTemplateBody = s.templateBody
         s.previousParameters = s.parameters
@@ -216,6 +231,7 @@ public struct CloudFormationService: AWSService {
         guard var s = try store.find(nameOrId, account: caller.account, region: caller.region), s.deleted == nil else {
             return nil  // deleting a stack that does not exist succeeds
         }
+        try checkTerminationProtection(s)  // TerminationProtection.swift
         if s.status == "DELETE_IN_PROGRESS" { return nil }
         if s.isInProgress {
             throw CFNError.validation("Stack \(s.id) is in \(s.status) state and can not be deleted.")
@@ -261,9 +277,11 @@ public struct CloudFormationService: AWSService {
             stacks = try store.all(account: caller.account, region: caller.region, includeDeleted: false)
         }
         let templates = stacks.map { try? Template(body: $0.templateBody) }
+        let options = stacks.map { (try? store.options(stackId: $0.id)) ?? StackOptions() }
+        let drifts = stacks.map { try? store.lastDetection(stackId: $0.id) }
         return { xml in
             xml.open("Stacks")
-            for (s, t) in zip(stacks, templates) {
+            for (i, (s, t)) in zip(stacks, templates).enumerated() {
                 xml.open("member")
                 xml.element("StackId", s.id)
                 xml.element("StackName", s.name)
@@ -294,10 +312,8 @@ public struct CloudFormationService: AWSService {
                     xml.close()
                 }
                 Self.writeTags(s.tags, to: &xml)
-                xml.element("EnableTerminationProtection", false)
-                xml.open("DriftInformation")
-                xml.element("StackDriftStatus", "NOT_CHECKED")
-                xml.close()
+                xml.element("EnableTerminationProtection", options[i].terminationProtection)
+                Self.writeStackDriftInformation(drifts[i], to: &xml)
                 xml.close()
             }
             xml.close()
@@ -308,9 +324,10 @@ public struct CloudFormationService: AWSService {
         let filter = Set(Self.list(p, "StackStatusFilter"))
         let stacks = try store.all(account: caller.account, region: caller.region, includeDeleted: true)
             .filter { filter.isEmpty || filter.contains($0.status) }
+        let drifts = stacks.map { try? store.lastDetection(stackId: $0.id) }
         return { xml in
             xml.open("StackSummaries")
-            for s in stacks {
+            for (s, drift) in zip(stacks, drifts) {
                 xml.open("member")
                 xml.element("StackId", s.id)
                 xml.element("StackName", s.name)
@@ -320,9 +337,7 @@ public struct CloudFormationService: AWSService {
                 if let d = s.deleted { xml.element("DeletionTime", Self.date(d)) }
                 xml.element("StackStatus", s.status)
                 xml.element("StackStatusReason", s.statusReason)
-                xml.open("DriftInformation")
-                xml.element("StackDriftStatus", "NOT_CHECKED")
-                xml.close()
+                Self.writeStackDriftInformation(drift, to: &xml)
                 xml.close()
             }
             xml.close()
@@ -352,7 +367,8 @@ public struct CloudFormationService: AWSService {
         }
     }
 
-    static func writeResource(_ xml: inout XMLWriter, _ s: Stack, _ r: StackResource, detail: Bool, summary: Bool) {
+    static func writeResource(_ xml: inout XMLWriter, _ s: Stack, _ r: StackResource, detail: Bool, summary: Bool,
+                              drift: ResourceDrift? = nil) {
         if !summary {
             xml.element("StackName", s.name)
             xml.element("StackId", s.id)
@@ -364,9 +380,7 @@ public struct CloudFormationService: AWSService {
         xml.element("ResourceStatus", r.status)
         xml.element("ResourceStatusReason", r.statusReason)
         if detail { xml.element("Metadata", "{}") }
-        xml.open("DriftInformation")
-        xml.element("StackResourceDriftStatus", "NOT_CHECKED")
-        xml.close()
+        writeResourceDriftInformation(drift, to: &xml)
     }
 
     func describeStackResource(_ p: [String: String], _ caller: Caller) throws -> Answer {
@@ -375,9 +389,10 @@ public struct CloudFormationService: AWSService {
         guard let r = s.resources[logical] else {
             throw CFNError.validation("Resource \(logical) does not exist for stack \(s.name)")
         }
+        let drift = try store.resourceDrifts(stackId: s.id)[logical]
         return { xml in
             xml.open("StackResourceDetail")
-            Self.writeResource(&xml, s, r, detail: true, summary: false)
+            Self.writeResource(&xml, s, r, detail: true, summary: false, drift: drift)
             xml.close()
         }
     }
@@ -395,14 +410,15 @@ public struct CloudFormationService: AWSService {
         }
         let logical = p["LogicalResourceId"]
         let physical = p["PhysicalResourceId"]
+        let drifts = stacks.map { (try? store.resourceDrifts(stackId: $0.id)) ?? [:] }
         return { xml in
             xml.open("StackResources")
-            for s in stacks {
+            for (s, drift) in zip(stacks, drifts) {
                 for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId }) {
                     if let logical, r.logicalId != logical { continue }
                     if let physical, p["StackName"] == nil, r.physicalId != physical { continue }
                     xml.open("member")
-                    Self.writeResource(&xml, s, r, detail: false, summary: false)
+                    Self.writeResource(&xml, s, r, detail: false, summary: false, drift: drift[r.logicalId])
                     xml.close()
                 }
             }
@@ -412,11 +428,12 @@ public struct CloudFormationService: AWSService {
 
     func listStackResources(_ p: [String: String], _ caller: Caller) throws -> Answer {
         let s = try stack(try Self.required(p, "StackName"), caller)
+        let drifts = try store.resourceDrifts(stackId: s.id)
         return { xml in
             xml.open("StackResourceSummaries")
             for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId }) {
                 xml.open("member")
-                Self.writeResource(&xml, s, r, detail: false, summary: true)
+                Self.writeResource(&xml, s, r, detail: false, summary: true, drift: drifts[r.logicalId])
                 xml.close()
             }
             xml.close()

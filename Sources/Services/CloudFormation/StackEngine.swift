@@ -12,6 +12,8 @@ actor StackEngine {
     let clock: EmulatorClock
     let logger: Logger
     private var running: [String: Task<Void, Never>] = [:]
+    /// Stacks whose update CancelUpdateStack asked to stop (StackRecoveryOperations.swift).
+    var cancelRequests: Set<String> = []
 
     init(store: StackStore, providers: ResourceProviders, builtIn: ResourceProviders, clock: EmulatorClock, logger: Logger) {
         self.store = store
@@ -21,7 +23,7 @@ actor StackEngine {
         self.logger = logger
     }
 
-    enum Operation: Sendable { case create, update, delete, recover }
+    enum Operation: Sendable { case create, update, delete, recover, rollback(retainExceptOnCreate: Bool), continueRollback(skip: [String]) }
 
     func provider(for type: String) -> (any ResourceProvider)? {
         builtIn.provider(for: type) ?? providers.provider(for: type)
@@ -68,6 +70,8 @@ actor StackEngine {
             case .update: try await update(&s)
             case .delete: try await delete(&s)
             case .recover: try await recover(&s)
+            case .rollback(let retainExceptOnCreate): try await rollbackStack(&s, retainExceptOnCreate: retainExceptOnCreate)
+            case .continueRollback(let skip): try await continueUpdateRollback(&s, skipping: skip)
             }
         } catch {
             logger.error("CloudFormation: stack \(s.name) operation failed: \(error)")
@@ -140,10 +144,17 @@ actor StackEngine {
     }
 
     private func update(_ s: inout Stack) async throws {
+        let stackId = s.id
+        defer { endUpdate(stackId) }  // StackPolicy.swift
         try stackEvent(&s, "UPDATE_IN_PROGRESS", "User Initiated")
         let template = try Template(body: s.templateBody)
         let old = s.previousResources ?? s.resources
         if let failure = await deploy(&s, template, old: old) {
+            if s.disableRollback {  // RollbackStack can roll it back later
+                await restoreFailedResources(&s)  // StackRecoveryOperations.swift
+                try stackEvent(&s, "UPDATE_FAILED", failure)
+                return
+            }
             try stackEvent(&s, "UPDATE_ROLLBACK_IN_PROGRESS", failure)
             try await rollbackUpdate(&s)
             return
@@ -152,19 +163,23 @@ actor StackEngine {
         try await cleanup(&s)
     }
 
-    private func rollbackUpdate(_ s: inout Stack) async throws {
+    func rollbackUpdate(_ s: inout Stack) async throws {
         let old = s.previousResources ?? [:]
         let ok = await revert(&s, to: old)
         if let t = s.previousTemplateBody { s.templateBody = t }
         if let p = s.previousParameters { s.parameters = p }
         if let o = s.previousOutputs { s.outputs = o }
         s.description = (try? Template(body: s.templateBody))?.description
+        if !ok {  // what ContinueUpdateRollback still has to return to
+            try stackEvent(&s, "UPDATE_ROLLBACK_FAILED")
+            return
+        }
         try stackEvent(&s, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
         s.previousResources = nil
         s.previousTemplateBody = nil
         s.previousParameters = nil
         s.previousOutputs = nil
-        try stackEvent(&s, ok ? "UPDATE_ROLLBACK_COMPLETE" : "UPDATE_ROLLBACK_FAILED")
+        try stackEvent(&s, "UPDATE_ROLLBACK_COMPLETE")
     }
 
     /// After an update: delete what was replaced or removed (newest first), then UPDATE_COMPLETE.
@@ -252,6 +267,7 @@ actor StackEngine {
         var eval: Evaluator
         do { eval = try evaluator(s, template) } catch { return Self.reason(error) }
         let enabled = template.resources.values.filter { eval.isEnabled(condition: $0.condition) }.map(\.name)
+        if let denied = deniedRemovals(&s, enabled: enabled, old: old) { return denied }  // StackPolicy.swift
         let waves: [[String]]
         do { waves = try template.waves(of: enabled) } catch { return Self.reason(error) }
         for wave in waves {
@@ -277,6 +293,10 @@ actor StackEngine {
                     let changed = Set(props.keys).union(previous.properties.keys).filter { props[$0] != previous.properties[$0] }
                     action = changed.contains(where: createOnly.contains) ? .replace : .update
                 }
+                if let denial = policyDenial(s.id, name, decl.type, action) {  // StackPolicy.swift
+                    failures.append((name, "UPDATE_FAILED", denial))
+                    continue
+                }
                 jobs.append(Job(name: name, action: action, request: request(s, name, decl.type, props), provider: provider,
                                 previous: previous?.state))
             }
@@ -300,47 +320,39 @@ actor StackEngine {
                     try? resourceEvent(&s, s.resources[job.name]!, "UPDATE_IN_PROGRESS")
                 }
             }
-            await withTaskGroup(of: (Int, Result<ResourceState, any Error>).self) { group in
-                for (i, job) in jobs.enumerated() {
-                    group.addTask {
-                        do {
-                            if job.action == .update, let previous = job.previous {
-                                return (i, .success(try await job.provider.update(job.request, previous: previous)))
-                            }
-                            return (i, .success(try await job.provider.create(job.request)))
-                        } catch {
-                            return (i, .failure(error))
-                        }
-                    }
+            // StackRecoveryOperations.swift: CancelUpdateStack stops them. Each success is recorded as it arrives: a
+            // crash while a slow resource of the wave is still being made must not lose those already made (orphans).
+            let results = await runJobs(jobs, stackId: s.id) { i, state in
+                let job = jobs[i]
+                var r = s.resources[job.name]!
+                r.state = state
+                r.properties = job.request.properties
+                r.deletionPolicy = template.resources[job.name]!.deletionPolicy
+                if job.action != .update {
+                    r.sequence = s.nextSequence
+                    s.nextSequence += 1
                 }
-                // Each result is recorded as it arrives: a crash while a slow resource of the wave is still being
-                // made must not lose those already made (they would be orphaned).
-                for await (i, result) in group {
-                    let job = jobs[i]
-                    let decl = template.resources[job.name]!
-                    switch result {
-                    case .success(let state):
-                        var r = s.resources[job.name]!
-                        r.state = state
-                        r.properties = job.request.properties
-                        r.deletionPolicy = decl.deletionPolicy
-                        if job.action != .update {
-                            r.sequence = s.nextSequence
-                            s.nextSequence += 1
-                        }
-                        eval.resources[job.name] = state
-                        try? resourceEvent(&s, r, job.action == .create ? "CREATE_COMPLETE" : "UPDATE_COMPLETE")
-                    case .failure(let error):
-                        var r = s.resources[job.name]!
-                        if job.action == .replace {
-                            // The old resource stays the stack's until the rollback.
-                            r.statusReason = Self.reason(error)
-                        }
-                        failures.append((job.name, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error)))
-                        try? resourceEvent(&s, r, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error))
+                eval.resources[job.name] = state
+                try? resourceEvent(&s, r, job.action == .create ? "CREATE_COMPLETE" : "UPDATE_COMPLETE")
+            }
+            for (i, result) in results {
+                let job = jobs[i]
+                switch result {
+                case .success:
+                    continue  // recorded as it arrived
+                case .failure(let error):
+                    var r = s.resources[job.name]!
+                    if job.action == .replace {
+                        // The old resource stays the stack's until the rollback.
+                        r.statusReason = Self.reason(error)
                     }
+                    // A failed (or cancelled) update may have been applied in part: the rollback updates it back.
+                    if job.action == .update { r.properties = job.request.properties }
+                    failures.append((job.name, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error)))
+                    try? resourceEvent(&s, r, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error))
                 }
             }
+            if cancelRequests.contains(s.id) { return "Stack update cancelled" }
             if !failures.isEmpty {
                 let names = failures.map(\.0).sorted().joined(separator: ", ")
                 let verb = failures.allSatisfy { $0.1 == "CREATE_FAILED" } ? "create" : "update"
@@ -385,7 +397,7 @@ actor StackEngine {
 
     /// Return the stack's resources to `snapshot`: what was created since is deleted (newest first), what was updated
     /// is updated back. False when something could not be undone.
-    private func revert(_ s: inout Stack, to snapshot: [String: StackResource]) async -> Bool {
+    func revert(_ s: inout Stack, to snapshot: [String: StackResource]) async -> Bool {
         var ok = true
         for cur in s.resources.values.sorted(by: { $0.sequence > $1.sequence }) {
             let old = snapshot[cur.logicalId]

@@ -152,6 +152,7 @@ final class StackStore: Sendable {
                 CREATE INDEX event_stack ON event(stack_id, seq);
                 """)
         }
+        m.registerMigration("v2-ops") { db in try Self.migrateOps(db) }  // StackOptionsStore.swift
         return m
     }
 
@@ -226,6 +227,7 @@ final class StackStore: Sendable {
     func reset() throws {
         try db.writeNow { db in
             try db.execute(sql: "DELETE FROM stack; DELETE FROM event")
+            try self.resetOps(db)
         }
     }
 }

@@ -9,7 +9,7 @@ public struct ECSResources: ResourceProvider {
     /// How long a service may take to become stable (or inactive, on delete).
     var stabilizationTimeout: Duration = .seconds(600)
 
-    public var resourceTypes: [String] { ["AWS::ECS::Cluster", "AWS::ECS::TaskDefinition", "AWS::ECS::Service"] }
+    public var resourceTypes: [String] { ["AWS::ECS::Cluster", "AWS::ECS::TaskDefinition", "AWS::ECS::Service"] + Self.capacityTypes }
 
     static let taskDefinitionProperties: Set<String> = [
         "ContainerDefinitions", "Cpu", "EnableFaultInjection", "EphemeralStorage", "ExecutionRoleArn", "Family",
@@ -22,7 +22,7 @@ public struct ECSResources: ResourceProvider {
         case "AWS::ECS::Cluster": return ["ClusterName"]
         case "AWS::ECS::TaskDefinition": return Self.taskDefinitionProperties
         case "AWS::ECS::Service": return ["Cluster", "ServiceName", "LaunchType", "Role", "SchedulingStrategy", "DeploymentController"]
-        default: return []
+        default: return capacityCreateOnly(type)
         }
     }
 
@@ -31,6 +31,8 @@ public struct ECSResources: ResourceProvider {
         case "AWS::ECS::Cluster": return try await createCluster(request)
         case "AWS::ECS::TaskDefinition": return try await registerTaskDefinition(request)
         case "AWS::ECS::Service": return try await createService(request)
+        case "AWS::ECS::CapacityProvider": return try await createCapacityProvider(request)
+        case "AWS::ECS::ClusterCapacityProviderAssociations": return try await associateCapacityProviders(request)
         default: throw Self.unsupported(request.type)
         }
     }
@@ -44,6 +46,8 @@ public struct ECSResources: ResourceProvider {
             try await delete(request, state: previous)
             return state
         case "AWS::ECS::Service": return try await updateService(request, previous: previous)
+        case "AWS::ECS::CapacityProvider": return try await updateCapacityProvider(request, previous: previous)
+        case "AWS::ECS::ClusterCapacityProviderAssociations": return try await associateCapacityProviders(request)
         default: throw Self.unsupported(request.type)
         }
     }
@@ -55,6 +59,9 @@ public struct ECSResources: ResourceProvider {
             case "AWS::ECS::TaskDefinition":
                 _ = try await call(request, "DeregisterTaskDefinition", ["taskDefinition": .string(state.physicalId)])
             case "AWS::ECS::Service": try await deleteService(request, state: state)
+            case "AWS::ECS::CapacityProvider":
+                _ = try await call(request, "DeleteCapacityProvider", ["capacityProvider": .string(state.physicalId)])
+            case "AWS::ECS::ClusterCapacityProviderAssociations": try await dissociateCapacityProviders(request, state: state)
             default: throw Self.unsupported(request.type)
             }
         } catch let e as AWSError where ["ClusterNotFoundException", "ServiceNotFoundException", "ServiceNotActiveException"].contains(e.code)
@@ -73,7 +80,10 @@ public struct ECSResources: ResourceProvider {
         if tags.array?.isEmpty == false { body["tags"] = tags }
         let out = try await call(request, "CreateCluster", body)
         let arn = out["cluster"]?["clusterArn"]?.string ?? ""
-        return ResourceState(physicalId: name, ref: name, attributes: ["Arn": .string(arn)])
+        try await applySystemTags(request, arn)
+        return ResourceState(physicalId: name, ref: name, attributes: [
+            "Arn": .string(arn), "OwnsCapacityProviders": .bool(p["CapacityProviders"] != nil || p["DefaultCapacityProviderStrategy"] != nil),
+        ])
     }
 
     func updateCluster(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
@@ -83,16 +93,22 @@ public struct ECSResources: ResourceProvider {
             "cluster": cluster,
             "settings": p["ClusterSettings"].map(Self.apiKeys) ?? .array([.object(["name": .string("containerInsights"), "value": .string("disabled")])]),
         ])
-        _ = try await call(request, "PutClusterCapacityProviders", [
-            "cluster": cluster, "capacityProviders": p["CapacityProviders"] ?? .array([]),
-            "defaultCapacityProviderStrategy": p["DefaultCapacityProviderStrategy"].map(Self.apiKeys) ?? .array([]),
-        ])
+        // Only a cluster whose template names capacity providers sets them: an
+        // AWS::ECS::ClusterCapacityProviderAssociations may own them instead.
+        if p["CapacityProviders"] != nil || p["DefaultCapacityProviderStrategy"] != nil || previous.attributes["OwnsCapacityProviders"] == .bool(true) {
+            _ = try await call(request, "PutClusterCapacityProviders", [
+                "cluster": cluster, "capacityProviders": p["CapacityProviders"] ?? .array([]),
+                "defaultCapacityProviderStrategy": p["DefaultCapacityProviderStrategy"].map(Self.apiKeys) ?? .array([]),
+            ])
+        }
         var settings: [String: JSON] = ["cluster": cluster]
         if let c = p["Configuration"] { settings["configuration"] = Self.apiKeys(c) }
         if let d = p["ServiceConnectDefaults"] { settings["serviceConnectDefaults"] = Self.apiKeys(d) }
         if settings.count > 1 { _ = try await call(request, "UpdateCluster", settings) }
         if let arn = previous.attributes["Arn"]?.string { try await syncTags(request, arn) }
-        return previous
+        var state = previous
+        state.attributes["OwnsCapacityProviders"] = .bool(p["CapacityProviders"] != nil || p["DefaultCapacityProviderStrategy"] != nil)
+        return state
     }
 
     // MARK: TaskDefinition
@@ -104,6 +120,7 @@ public struct ECSResources: ResourceProvider {
         doc["tags"] = tags.array?.isEmpty == false ? tags : nil
         let out = try await call(request, "RegisterTaskDefinition", doc)
         let arn = out["taskDefinition"]?["taskDefinitionArn"]?.string ?? ""
+        try await applySystemTags(request, arn)
         return ResourceState(physicalId: arn, ref: arn, attributes: ["TaskDefinitionArn": .string(arn)])
     }
 
@@ -131,6 +148,7 @@ public struct ECSResources: ResourceProvider {
         let state = ResourceState(physicalId: arn, ref: arn, attributes: [
             "ServiceArn": .string(arn), "Name": .string(name), "Cluster": .string(cluster),
         ])
+        try await applySystemTags(request, arn)
         try await waitStable(request, cluster: cluster, service: arn)
         return state
     }
@@ -194,7 +212,7 @@ public struct ECSResources: ResourceProvider {
     // MARK: Support
 
     /// The stack's tags and the resource's `Tags`, as ECS takes them ([{key, value}]). ECS's API refuses the `aws:`
-    /// prefix, so the stack's `aws:cloudformation:*` tags are left out.
+    /// prefix, so the stack's `aws:cloudformation:*` tags are left out here and written by `applySystemTags`.
     static func tags(_ request: ResourceRequest) -> JSON {
         var out = request.tags.filter { !$0.key.lowercased().hasPrefix("aws:") }
         for tag in request.properties["Tags"]?.array ?? [] {

@@ -2,7 +2,8 @@ import Core
 import Foundation
 import GRDB
 
-/// `AWS::IAM::Role`, `AWS::IAM::ManagedPolicy` and `AWS::IAM::Policy` for CloudFormation, over the operations the
+/// `AWS::IAM::Role`, `AWS::IAM::ManagedPolicy` and `AWS::IAM::Policy` (users, groups, keys and instance profiles are in
+/// their own CloudFormation*.swift files) for CloudFormation, over the operations the
 /// API serves (CreateRole, PutRolePolicy, AttachRolePolicy, CreatePolicy, CreatePolicyVersion...), called in-process
 /// with the Query parameters they read.
 ///
@@ -12,13 +13,15 @@ import GRDB
 public struct IAMResources: ResourceProvider {
     let service: IAMService
 
-    public var resourceTypes: [String] { ["AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"] }
+    public var resourceTypes: [String] {
+        ["AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"] + Self.identityTypes + Self.keyAndProfileTypes
+    }
 
     public func createOnlyProperties(of type: String) -> Set<String> {
         switch type {
         case "AWS::IAM::Role": return ["RoleName", "Path"]
         case "AWS::IAM::ManagedPolicy": return ["ManagedPolicyName", "Path", "Description"]
-        default: return []
+        default: return identityCreateOnly(type).union(keyAndProfileCreateOnly(type))
         }
     }
 
@@ -29,6 +32,11 @@ public struct IAMResources: ResourceProvider {
         case "AWS::IAM::Policy":
             let id = request.generatedName(limit: 128)
             return try putPolicy(request, id: id, previous: nil)
+        case "AWS::IAM::User": return try createUser(request)
+        case "AWS::IAM::Group": return try createGroup(request)
+        case "AWS::IAM::UserToGroupAddition": return try addUsersToGroup(request, previous: nil)
+        case "AWS::IAM::AccessKey": return try createAccessKey(request)
+        case "AWS::IAM::InstanceProfile": return try createInstanceProfile(request)
         default: throw Self.unsupported(request.type)
         }
     }
@@ -38,6 +46,11 @@ public struct IAMResources: ResourceProvider {
         case "AWS::IAM::Role": return try updateRole(request, previous: previous)
         case "AWS::IAM::ManagedPolicy": return try updateManagedPolicy(request, previous: previous)
         case "AWS::IAM::Policy": return try putPolicy(request, id: previous.physicalId, previous: previous)
+        case "AWS::IAM::User": return try updateUser(request, previous: previous)
+        case "AWS::IAM::Group": return try updateGroup(request, previous: previous)
+        case "AWS::IAM::UserToGroupAddition": return try addUsersToGroup(request, previous: previous)
+        case "AWS::IAM::AccessKey": return try updateAccessKey(request, previous: previous)
+        case "AWS::IAM::InstanceProfile": return try updateInstanceProfile(request, previous: previous)
         default: throw Self.unsupported(request.type)
         }
     }
@@ -50,6 +63,12 @@ public struct IAMResources: ResourceProvider {
             case "AWS::IAM::Policy":
                 let name = state.attributes["PolicyName"]?.string ?? request.properties["PolicyName"]?.string ?? ""
                 for (kind, owners) in Self.recorded(state.attributes) { removeInline(request, kind, owners, name) }
+            case "AWS::IAM::User":
+                try deleteUser(request, name: state.physicalId, groups: state.attributes["Groups"]?.array?.compactMap(\.string) ?? [])
+            case "AWS::IAM::Group": try deleteGroup(request, name: state.physicalId)
+            case "AWS::IAM::UserToGroupAddition": removeUsersFromGroup(request, state: state)
+            case "AWS::IAM::AccessKey": try deleteAccessKey(request, state: state)
+            case "AWS::IAM::InstanceProfile": try deleteInstanceProfile(request, name: state.physicalId)
             default: throw Self.unsupported(request.type)
             }
         } catch let e as AWSError where e.code == "NoSuchEntity" {}

@@ -11,7 +11,7 @@ public struct LambdaResources: ResourceProvider {
 
     public var resourceTypes: [String] {
         ["AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Lambda::Version", "AWS::Lambda::Alias",
-         "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Url"]
+         "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Url"] + Self.layerAndAsyncTypes
     }
 
     public func createOnlyProperties(of type: String) -> Set<String> {
@@ -23,7 +23,7 @@ public struct LambdaResources: ResourceProvider {
         case "AWS::Lambda::Alias": return ["FunctionName", "Name"]
         case "AWS::Lambda::EventSourceMapping": return ["EventSourceArn", "StartingPosition", "StartingPositionTimestamp", "SelfManagedEventSource"]
         case "AWS::Lambda::Url": return ["TargetFunctionArn", "Qualifier"]
-        default: return []
+        default: return layerAndAsyncCreateOnly(type)
         }
     }
 
@@ -35,6 +35,9 @@ public struct LambdaResources: ResourceProvider {
         case "AWS::Lambda::Alias": return try await putAlias(request, create: true)
         case "AWS::Lambda::EventSourceMapping": return try await createMapping(request)
         case "AWS::Lambda::Url": return try await putURL(request, create: true)
+        case "AWS::Lambda::LayerVersion": return try await publishLayerVersion(request)
+        case "AWS::Lambda::LayerVersionPermission": return try await addLayerVersionPermission(request)
+        case "AWS::Lambda::EventInvokeConfig": return try await putEventInvokeConfig(request)
         default: throw Self.unsupported(request.type)
         }
     }
@@ -42,7 +45,9 @@ public struct LambdaResources: ResourceProvider {
     public func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
         switch request.type {
         case "AWS::Lambda::Function": return try await updateFunction(request, previous: previous)
-        case "AWS::Lambda::Permission", "AWS::Lambda::Version": return previous  // every property is create-only
+        case "AWS::Lambda::Permission", "AWS::Lambda::Version", "AWS::Lambda::LayerVersion", "AWS::Lambda::LayerVersionPermission":
+            return previous  // every property is create-only
+        case "AWS::Lambda::EventInvokeConfig": return try await putEventInvokeConfig(request)
         case "AWS::Lambda::Alias": return try await putAlias(request, create: false)
         case "AWS::Lambda::EventSourceMapping": return try await updateMapping(request, previous: previous)
         case "AWS::Lambda::Url": return try await putURL(request, create: false)
@@ -73,6 +78,9 @@ public struct LambdaResources: ResourceProvider {
                 if let q = state.attributes["Qualifier"]?.string { query.append(("Qualifier", q)) }
                 let function = state.attributes["FunctionArn"]?.string ?? state.physicalId
                 _ = try await call(request, .delete, "/2021-10-31/functions/\(enc(Self.unqualified(function)))/url", query: query)
+            case "AWS::Lambda::LayerVersion": try await deleteLayerVersion(request, arn: state.physicalId)
+            case "AWS::Lambda::LayerVersionPermission": try await removeLayerVersionPermission(request, id: state.physicalId)
+            case "AWS::Lambda::EventInvokeConfig": try await deleteEventInvokeConfig(request, state: state)
             default: throw Self.unsupported(request.type)
             }
         } catch let e as AWSError where e.code == "ResourceNotFoundException" {}

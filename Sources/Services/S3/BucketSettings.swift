@@ -97,9 +97,16 @@ extension S3Service {
     func putBucketEncryption(_ ctx: BucketContext) async throws -> AWSResponse {
         let b = try await ownedBucket(ctx.bucket, ctx.request)
         let doc = try await configurationDocument(ctx.request, root: "ServerSideEncryptionConfiguration")
+        let rule = try Self.encryptionRule(doc)
+        try store.setConfiguration(b.name, .encryption, Self.encryption(algorithm: rule.algorithm, keyID: rule.keyID, bucketKey: rule.bucketKey))
+        return AWSResponse()
+    }
+
+    /// The one rule of a PutBucketEncryption body, checked as S3 checks it.
+    static func encryptionRule(_ doc: XMLElement) throws -> (algorithm: String, keyID: String?, bucketKey: Bool) {
         let rules = doc.children("Rule")
         guard rules.count == 1, let byDefault = rules[0].child("ApplyServerSideEncryptionByDefault"),
-              let algorithm = byDefault.value("SSEAlgorithm"), Self.sseAlgorithms.contains(algorithm) else {
+              let algorithm = byDefault.value("SSEAlgorithm"), sseAlgorithms.contains(algorithm) else {
             throw S3Error.malformedXML()
         }
         let keyID = byDefault.value("KMSMasterKeyID")
@@ -107,14 +114,11 @@ extension S3Service {
             throw S3Error.invalidArgument("a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse",
                                           name: "ApplyServerSideEncryptionByDefault")
         }
-        let bucketKey: Bool
         switch rules[0].value("BucketKeyEnabled") {
-        case nil, "false": bucketKey = false
-        case "true": bucketKey = true
+        case nil, "false": return (algorithm, keyID, false)
+        case "true": return (algorithm, keyID, true)
         default: throw S3Error.malformedXML()
         }
-        try store.setConfiguration(b.name, .encryption, Self.encryption(algorithm: algorithm, keyID: keyID, bucketKey: bucketKey))
-        return AWSResponse()
     }
 
     static let encryptionHeaders = ["x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",

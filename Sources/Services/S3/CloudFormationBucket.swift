@@ -5,8 +5,9 @@ import Hummingbird
 import NIOCore
 
 /// `AWS::S3::Bucket`: CreateBucket, then each configuration the template gives through the operation S3's API uses
-/// for it; every property is checked before the bucket exists, and a bucket whose configuration S3 refuses is
-/// removed again. A configuration the template stops giving is removed on update, as CloudFormation does.
+/// for it. Properties are checked before the bucket exists (`BucketTemplate`); a bucket whose configuration S3 still
+/// refuses once it exists (a logging target that does not exist...) is removed again. A configuration the template
+/// stops giving is removed on update, as CloudFormation does.
 extension S3Resources {
     func createBucket(_ request: ResourceRequest) async throws -> ResourceState {
         let name = try Self.string(request.properties["BucketName"], "BucketName") ?? Self.generatedName(request)

@@ -51,17 +51,19 @@ extension S3Resources {
             throw shape.fail("", "extraneous key [\(name)] is not permitted")
         }
         var t = BucketTemplate()
+        // What S3 can judge without a bucket is judged now by its own parsers, with its own errors.
         t.versioning = try Self.versioning(p, shape)
         t.tags = try Self.tags(request, shape)
         t.publicAccessBlock = try Self.publicAccessBlock(p, shape)
         t.encryption = try Self.encryption(p, shape)
+        if let encryption = t.encryption { _ = try S3Service.encryptionRule(try Self.element(encryption)) }
         t.ownership = try Self.ownership(p, shape)
         t.acl = try Self.cannedACL(p, shape)
         t.objectLockEnabled = try shape.bool(p["ObjectLockEnabled"], "ObjectLockEnabled") ?? false
         t.objectLock = try Self.objectLock(p, shape)
+        if let lock = t.objectLock { _ = try S3Service.objectLockRetention(Array(lock.utf8)) }
         t.accelerate = try Self.accelerate(p, shape)
         t.logging = try Self.logging(p, bucket: bucket, shape)
-        // The configurations S3 parses without a bucket are judged by its own parsers now, with its own errors.
         if let lifecycle = try Self.lifecycle(p, shape) {
             _ = try LifecycleConfiguration.parse(lifecycle.document, minimumSize: lifecycle.minimumSize ?? "all_storage_classes_128K")
             t.lifecycle = lifecycle

@@ -150,21 +150,7 @@ extension S3Service {
     func putObjectLockConfiguration(_ ctx: BucketContext) async throws -> AWSResponse {
         let bucket = try await ownedBucket(ctx.bucket, ctx.request)
         let body = try await ctx.request.collectBody(limit: 64 * 1024)
-        guard let doc = XMLElement.parse(Array(body.readableBytesView)), doc.name == "ObjectLockConfiguration",
-              doc.value("ObjectLockEnabled") == "Enabled" else { throw S3Error.malformedXML() }
-        var retention: DefaultRetention?
-        if let rule = doc.child("Rule") {
-            guard let d = rule.child("DefaultRetention"), let mode = d.value("Mode"), ObjectLockState.modes.contains(mode) else {
-                throw S3Error.malformedXML()
-            }
-            let days = d.value("Days"), years = d.value("Years")
-            guard (days == nil) != (years == nil) else { throw S3Error.malformedXML() }
-            guard let n = Int(days ?? years ?? ""), n > 0 else {
-                throw S3Error.invalidArgument("Default retention period must be a positive integer value", name: days != nil ? "Days" : "Years",
-                                              value: days ?? years)
-            }
-            retention = DefaultRetention(mode: mode, days: days != nil ? n : nil, years: years != nil ? n : nil)
-        }
+        let retention = try Self.objectLockRetention(Array(body.readableBytesView))
         if !bucket.objectLock {
             guard bucket.versioning == "Enabled" else {
                 throw AWSError("InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
@@ -174,6 +160,23 @@ extension S3Service {
         }
         try store.setConfiguration(bucket.name, .objectLock, String(buffer: Self.objectLockDocument(retention).buffer))
         return AWSResponse()
+    }
+
+    /// The default retention of a PutObjectLockConfiguration body (nil without a Rule), checked as S3 checks it.
+    static func objectLockRetention(_ bytes: [UInt8]) throws -> DefaultRetention? {
+        guard let doc = XMLElement.parse(bytes), doc.name == "ObjectLockConfiguration",
+              doc.value("ObjectLockEnabled") == "Enabled" else { throw S3Error.malformedXML() }
+        guard let rule = doc.child("Rule") else { return nil }
+        guard let d = rule.child("DefaultRetention"), let mode = d.value("Mode"), ObjectLockState.modes.contains(mode) else {
+            throw S3Error.malformedXML()
+        }
+        let days = d.value("Days"), years = d.value("Years")
+        guard (days == nil) != (years == nil) else { throw S3Error.malformedXML() }
+        guard let n = Int(days ?? years ?? ""), n > 0 else {
+            throw S3Error.invalidArgument("Default retention period must be a positive integer value", name: days != nil ? "Days" : "Years",
+                                          value: days ?? years)
+        }
+        return DefaultRetention(mode: mode, days: days != nil ? n : nil, years: years != nil ? n : nil)
     }
 
     /// The ObjectLockConfiguration document GetObjectLockConfiguration answers (and the stored one).

@@ -11,10 +11,14 @@ public struct SQSResources: ResourceProvider {
     /// The host queue URLs name (the emulator's own address once it is bound).
     let host: @Sendable () -> String
 
-    public var resourceTypes: [String] { ["AWS::SQS::Queue", "AWS::SQS::QueuePolicy"] }
+    public var resourceTypes: [String] { ["AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy"] }
 
     public func createOnlyProperties(of type: String) -> Set<String> {
-        type == "AWS::SQS::Queue" ? ["QueueName", "FifoQueue"] : []
+        switch type {
+        case "AWS::SQS::Queue": return ["QueueName", "FifoQueue"]
+        case "AWS::SQS::QueueInlinePolicy": return ["Queue"]
+        default: return []
+        }
     }
 
     /// Queue properties that are queue attributes, under the same name.
@@ -30,6 +34,7 @@ public struct SQSResources: ResourceProvider {
         switch request.type {
         case "AWS::SQS::Queue": return try createQueue(request)
         case "AWS::SQS::QueuePolicy": return try putPolicy(request, previousQueues: [])
+        case "AWS::SQS::QueueInlinePolicy": return try putInlinePolicy(request)
         default: throw Self.unsupported(request.type)
         }
     }
@@ -44,6 +49,7 @@ public struct SQSResources: ResourceProvider {
             state.ref = previous.ref
             state.attributes["Id"] = .string(previous.physicalId)
             return state
+        case "AWS::SQS::QueueInlinePolicy": return try putInlinePolicy(request)
         default: throw Self.unsupported(request.type)
         }
     }
@@ -57,11 +63,13 @@ public struct SQSResources: ResourceProvider {
             let queues = state.attributes["Queues"]?.array?.compactMap(\.string)
                 ?? request.properties["Queues"]?.array?.compactMap(\.string) ?? []
             for url in queues { try clearPolicy(request, url) }
+        case "AWS::SQS::QueueInlinePolicy": try clearPolicy(request, state.physicalId)
         default: throw Self.unsupported(request.type)
         }
     }
 
     public func currentProperties(_ request: ResourceRequest, state: ResourceState) async throws -> ResourceReading {
+        if request.type == "AWS::SQS::QueueInlinePolicy" { return try currentInlinePolicy(request, state: state) }
         guard request.type == "AWS::SQS::Queue" else { return .notChecked }
         let r = internalRequest(request)
         let current: [String: String]

@@ -6,18 +6,49 @@ import Hummingbird
 import NIOCore
 
 /// `AWS::SecretsManager::Secret` for CloudFormation, over the operations the API serves (CreateSecret, UpdateSecret,
-/// PutSecretValue, GetRandomPassword, DeleteSecret...), called in-process.
+/// PutSecretValue, GetRandomPassword, DeleteSecret...), called in-process. `RotationSchedule` and `ResourcePolicy`
+/// are in CloudFormationRotationAndPolicy.swift, drift readings in CloudFormationDrift.swift.
 public struct SecretsManagerResources: ResourceProvider {
     let service: SecretsManagerService
 
-    public var resourceTypes: [String] { ["AWS::SecretsManager::Secret"] }
+    public var resourceTypes: [String] { ["AWS::SecretsManager::Secret"] + Self.rotationAndPolicyTypes }
 
     public func createOnlyProperties(of type: String) -> Set<String> {
-        type == "AWS::SecretsManager::Secret" ? ["Name"] : []
+        switch type {
+        case "AWS::SecretsManager::Secret": return ["Name"]
+        case "AWS::SecretsManager::RotationSchedule", "AWS::SecretsManager::ResourcePolicy": return ["SecretId"]
+        default: return []
+        }
     }
 
     public func create(_ request: ResourceRequest) async throws -> ResourceState {
-        guard request.type == "AWS::SecretsManager::Secret" else { throw Self.unsupported(request.type) }
+        switch request.type {
+        case "AWS::SecretsManager::Secret": return try createSecret(request)
+        case "AWS::SecretsManager::RotationSchedule": return try await putRotationSchedule(request)
+        case "AWS::SecretsManager::ResourcePolicy": return try putResourcePolicy(request, previous: nil)
+        default: throw Self.unsupported(request.type)
+        }
+    }
+
+    public func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
+        switch request.type {
+        case "AWS::SecretsManager::Secret": return try updateSecret(request, previous: previous)
+        case "AWS::SecretsManager::RotationSchedule": return try await putRotationSchedule(request)
+        case "AWS::SecretsManager::ResourcePolicy": return try putResourcePolicy(request, previous: previous)
+        default: throw Self.unsupported(request.type)
+        }
+    }
+
+    public func delete(_ request: ResourceRequest, state: ResourceState) async throws {
+        switch request.type {
+        case "AWS::SecretsManager::Secret": try deleteSecret(request, state: state)
+        case "AWS::SecretsManager::RotationSchedule": try cancelRotation(request, state: state)
+        case "AWS::SecretsManager::ResourcePolicy": try deleteResourcePolicy(request, state: state)
+        default: throw Self.unsupported(request.type)
+        }
+    }
+
+    func createSecret(_ request: ResourceRequest) throws -> ResourceState {
         let r = internalRequest(request)
         let p = request.properties
         let name = try Self.string(p["Name"], "Name") ?? request.generatedName(limit: 512)
@@ -35,8 +66,7 @@ public struct SecretsManagerResources: ResourceProvider {
         return Self.state(arn)
     }
 
-    public func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
-        guard request.type == "AWS::SecretsManager::Secret" else { throw Self.unsupported(request.type) }
+    func updateSecret(_ request: ResourceRequest, previous: ResourceState) throws -> ResourceState {
         let r = internalRequest(request)
         let p = request.properties
         let arn = previous.physicalId
@@ -54,8 +84,7 @@ public struct SecretsManagerResources: ResourceProvider {
     }
 
     /// CloudFormation deletes a secret at once, without a recovery window.
-    public func delete(_ request: ResourceRequest, state: ResourceState) async throws {
-        guard request.type == "AWS::SecretsManager::Secret" else { throw Self.unsupported(request.type) }
+    func deleteSecret(_ request: ResourceRequest, state: ResourceState) throws {
         do {
             _ = try service.deleteSecret(internalRequest(request), Input(["SecretId": state.physicalId, "ForceDeleteWithoutRecovery": true]))
         } catch let e as AWSError where e.code == "ResourceNotFoundException" {}
