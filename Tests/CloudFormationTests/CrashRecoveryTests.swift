@@ -11,7 +11,7 @@ final class HalfMadeProvider: ResourceProvider {
     let things = Mutex<[String: [String: JSON]]>([:])
     let released = Mutex(false)
     var resourceTypes: [String] { ["Test::Slow", "Test::Quick"] }
-    func createOnlyProperties(of type: String) -> Set<String> { [] }
+    func createOnlyProperties(of type: String) -> Set<String> { ["Name"] }
 
     func name(_ request: ResourceRequest) -> String { request.properties["Name"]?.string ?? request.generatedName(limit: 64) }
 
@@ -148,5 +148,32 @@ final class HalfMadeProvider: ResourceProvider {
         await restarted.service.settle()
         #expect(try restarted.service.store.stack(id: s.id)!.status == "UPDATE_ROLLBACK_COMPLETE")
         #expect(h.provider.live[physical] == ["Size": .number(1)])
+    }
+
+    /// A replacement in flight when the emulator stops: the new resource exists, the stack still names the old one.
+    /// After the restart the new one is deleted and the old one is the stack's again.
+    @Test func restartDeletesAnInterruptedReplacement() async throws {
+        let dir = NSTemporaryDirectory() + "cfn-crash-" + UUID().uuidString
+        let p = HalfMadeProvider()
+        p.released.withLock { $0 = true }
+        let service = try harness(dir, p)
+        _ = try await service.perform("CreateStack", ["Action": "CreateStack", "StackName": "r",
+                                                      "TemplateBody": "Resources:\n  S: {Type: Test::Slow, Properties: {Name: a}}\n"], caller)
+        await service.settle()
+        #expect(p.live == ["a"])
+        p.released.withLock { $0 = false }
+        let update = Task { _ = try await service.perform("UpdateStack", ["Action": "UpdateStack", "StackName": "r",
+                                                                          "TemplateBody": "Resources:\n  S: {Type: Test::Slow, Properties: {Name: b}}\n"], caller) }
+        while p.live.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        let id = try service.store.find("r", account: "123456789012", region: "us-east-1")!.id
+
+        let restarted = try harness(dir, p)
+        await restarted.settle()
+        let after = try restarted.store.stack(id: id)!
+        #expect(after.status == "UPDATE_ROLLBACK_COMPLETE")
+        #expect(after.resources["S"]?.physicalId == "a" && after.resources["S"]?.replacementProperties == nil)
+        #expect(p.live == ["a"])
+        update.cancel()
+        p.released.withLock { $0 = true }
     }
 }

@@ -7,6 +7,8 @@ in a terminal state (never left IN_PROGRESS) and nothing is orphaned.
 - During a delete of a complete stack: after the restart the stack is DELETE_COMPLETE, with nothing left.
 - During an update (the service from two tasks to three, waiting to be stable, and a queue added): after the restart
   the stack is UPDATE_ROLLBACK_COMPLETE, the service is back to two tasks and the added queue is gone.
+- During a replacement (a new ServiceName: a second service made and waited for): after the restart the stack is
+  UPDATE_ROLLBACK_COMPLETE with its first service, and the second one is gone.
 
 Runs its own server (never the shared session one)."""
 import json
@@ -228,6 +230,39 @@ def test_kill_during_update_rolls_it_back(crashing):
     # The queue the update added is gone again: only the stack's own queue is left.
     assert [q for q in c["sqs"].list_queues().get("QueueUrls", []) if stack in q] == [
         c["sqs"].get_queue_url(QueueName=before["Queue"].rsplit("/", 1)[1])["QueueUrl"]]
+    c["cloudformation"].delete_stack(StackName=stack)
+    c["cloudformation"].get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
+    assert leftovers(c, stack) == []
+
+
+def test_kill_during_replacement_keeps_the_old_service_only(crashing):
+    c = clients(crashing.server.endpoint)
+    stack = f"crash-{uuid.uuid4().hex[:8]}"
+    c["cloudformation"].create_stack(StackName=stack, TemplateBody=TEMPLATE, Capabilities=["CAPABILITY_NAMED_IAM"])
+    c["cloudformation"].get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
+    before = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+              for r in c["cloudformation"].describe_stack_resources(StackName=stack)["StackResources"]}
+    # A new ServiceName (create-only): a second service is made and waited for, then the first would be deleted.
+    updated = TEMPLATE.replace("DesiredCount: 2", "DesiredCount: 2\n      ServiceName: !Sub '${AWS::StackName}-renamed'")
+    in_background(c["cloudformation"].update_stack, StackName=stack, TemplateBody=updated, Capabilities=["CAPABILITY_NAMED_IAM"])
+    deadline = time.time() + 30
+    while not any(s.endswith(f"/{stack}-renamed") for s in c["ecs"].list_services(cluster=before["Cluster"])["serviceArns"]):
+        assert time.time() < deadline, "the replacement service never appeared"
+        time.sleep(0.02)
+    c = clients(crashing.restart().endpoint)
+    s = wait_terminal(c["cloudformation"], stack)
+    events = c["cloudformation"].describe_stack_events(StackName=stack)["StackEvents"]
+    assert s["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events]
+    after = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+             for r in c["cloudformation"].describe_stack_resources(StackName=stack)["StackResources"]}
+    assert after == before
+    # The rollback deleted the service the replacement had made, under the resource's logical id.
+    assert any(e["LogicalResourceId"] == "Service" and e["ResourceStatus"] == "DELETE_COMPLETE"
+               and e.get("PhysicalResourceId", "").endswith(f"/{stack}-renamed") for e in events)
+    deadline = time.time() + 15
+    while (services := c["ecs"].list_services(cluster=before["Cluster"])["serviceArns"]) != [before["Service"]]:
+        assert time.time() < deadline, f"services left in the cluster: {services}"
+        time.sleep(0.2)
     c["cloudformation"].delete_stack(StackName=stack)
     c["cloudformation"].get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
     assert leftovers(c, stack) == []

@@ -235,7 +235,8 @@ actor StackEngine {
     }
 
     /// Resources whose create the crash interrupted have no state, though their service may hold them already
-    /// (an ECS service waiting to be stable): their providers find them again, so the rollback deletes them.
+    /// (an ECS service waiting to be stable): their providers find them again, so the rollback deletes them; a
+    /// replacement's new resource is deleted at once (the rollback keeps the old one).
     private func adoptInterruptedCreates(_ s: inout Stack) async {
         for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId })
         where r.state == nil && r.status == "CREATE_IN_PROGRESS" {
@@ -246,6 +247,21 @@ actor StackEngine {
             adopted.sequence = s.nextSequence
             s.nextSequence += 1
             s.resources[r.logicalId] = adopted
+            try? store.save(s)
+        }
+        // A replacement under way: what it may have made is not the stack's resource; delete it now.
+        for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId }) {
+            guard let pending = r.replacementProperties else { continue }
+            s.resources[r.logicalId]?.replacementProperties = nil
+            if let p = provider(for: r.type),
+               let found = try? await p.interruptedCreate(request(s, r.logicalId, r.type, pending)),
+               found.physicalId != r.physicalId {
+                var made = r
+                made.state = found
+                made.properties = pending
+                made.replacementProperties = nil
+                await deleteResource(&s, made, keepRecord: true)
+            }
             try? store.save(s)
         }
     }
@@ -314,7 +330,9 @@ actor StackEngine {
                                           status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy)
                     try? resourceEvent(&s, r, "CREATE_IN_PROGRESS")
                 case .replace:
-                    try? resourceEvent(&s, s.resources[job.name]!, "UPDATE_IN_PROGRESS",
+                    var r = s.resources[job.name]!
+                    r.replacementProperties = job.request.properties
+                    try? resourceEvent(&s, r, "UPDATE_IN_PROGRESS",
                                        "Requested update requires the creation of a new physical resource; hence creating one.")
                 case .update:
                     try? resourceEvent(&s, s.resources[job.name]!, "UPDATE_IN_PROGRESS")
@@ -327,6 +345,7 @@ actor StackEngine {
                 var r = s.resources[job.name]!
                 r.state = state
                 r.properties = job.request.properties
+                r.replacementProperties = nil
                 r.deletionPolicy = template.resources[job.name]!.deletionPolicy
                 if job.action != .update {
                     r.sequence = s.nextSequence
@@ -342,6 +361,7 @@ actor StackEngine {
                     continue  // recorded as it arrived
                 case .failure(let error):
                     var r = s.resources[job.name]!
+                    r.replacementProperties = nil
                     if job.action == .replace {
                         // The old resource stays the stack's until the rollback.
                         r.statusReason = Self.reason(error)

@@ -16,6 +16,9 @@ struct StackResource: Sendable, Codable, Equatable {
     /// Creation order: deletions run from the highest down.
     var sequence: Int
     var deletionPolicy: String?
+    /// While its replacement is being created: the replacement's properties, so that after a crash the resource
+    /// the replacement may have made is found again (`interruptedCreate`) and deleted.
+    var replacementProperties: [String: JSON]? = nil
 
     var physicalId: String? { state?.physicalId }
 }
