@@ -24,8 +24,15 @@ struct Serve: AsyncParsableCommand {
             CLOUDLESS_EPHEMERAL, CLOUDLESS_ACCOUNT_ID, CLOUDLESS_REGION, CLOUDLESS_LOG_LEVEL, CLOUDLESS_STRICT_AUTH, \
             CLOUDLESS_CREDENTIALS, CLOUDLESS_ECS_IMAGES, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
             on first start). A command-line option wins over the variable.
-            Internal endpoints: GET /_cloudless/health, GET /_localstack/health, POST /_cloudless/reset, \
-            POST /_cloudless/clock {"advance": seconds}, POST /_cloudless/s3/lifecycle/run, /_cloudless/website/<bucket>/.
+            Internal endpoints: GET /_cloudless/health, GET /_localstack/health (for tools written for LocalStack), \
+            POST /_cloudless/reset (empty all state), POST /_cloudless/clock {"advance": seconds} (the emulator's clock, \
+            which expiries, retries, schedules and timeouts follow), POST /_cloudless/s3/lifecycle/run (apply lifecycle \
+            rules now), /_cloudless/website/<bucket>/ (a bucket's website), GET /_cloudless/lambda/code/<sha256> \
+            (GetFunction's Code.Location), POST /_cloudless/ecs/metrics (set a task's CPU and memory readings), \
+            POST /_cloudless/application-autoscaling/evaluate (run scaling policies now); and what Cloudless hands \
+            out itself: /_cloudless/ecs/metadata/... and /_cloudless/ecs/credentials/... (ECS tasks), \
+            /_cloudless/cloudformation/callback/... (custom resources' ResponseURL, wait condition handles) and the \
+            Lambda Runtime API (/2018-06-01/runtime/...) for function processes.
             """)
 
     @Option(help: "Address to listen on (CLOUDLESS_HOST). Default 127.0.0.1; 0.0.0.0 exposes it to the network.")
@@ -140,8 +147,10 @@ struct Serve: AsyncParsableCommand {
             appAutoScaling.resourceProvider,
         ])
         // TemplateURLs are read from S3 through Core's ObjectSource.
+        // Custom resources invoke Lambda (FunctionEventSink), dynamic references read Secrets Manager (SecretResolver).
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
-                                                       objects: s3, logger: logger)
+                                                       objects: s3, functions: lambda, secrets: secretsManager,
+                                                       endpoint: endpoint, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
         var identification = ServiceIdentification()
@@ -157,6 +166,7 @@ struct Serve: AsyncParsableCommand {
         let folder = dataDir
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
             endpoint.set(host: host, port: bound)
+            cloudFormation.serverListening()
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // The ECS scheduler starts once the port is known: tasks are given it in AWS_ENDPOINT_URL.
             Task { await ecs.startScheduler() }

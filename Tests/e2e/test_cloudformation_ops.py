@@ -91,7 +91,8 @@ QUEUES = {
         "Main": {"Type": "AWS::SQS::Queue",
                  "Properties": {"VisibilityTimeout": 30, "Tags": [{"Key": "team", "Value": "core"}]}},
         "Other": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 5}},
-        "Logs": {"Type": "AWS::Logs::LogGroup"},
+        "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}},
+        "Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"},
     },
     "Outputs": {"Main": {"Value": {"Ref": "Main"}}, "Other": {"Value": {"Ref": "Other"}}},
 }
@@ -117,7 +118,8 @@ def test_drift_of_queues(cfn, sqs):
     assert second["StackDriftStatus"] == "DRIFTED" and second["DriftedStackResourceCount"] == 2
 
     drifts = {d["LogicalResourceId"]: d for d in cfn.describe_stack_resource_drifts(StackName=stack)["StackResourceDrifts"]}
-    assert set(drifts) == {"Main", "Other"}  # the log group is not checked, so not listed
+    assert set(drifts) == {"Main", "Other", "Logs"}  # the wait condition handle is not checked, so not listed
+    assert drifts["Logs"]["StackResourceDriftStatus"] == "IN_SYNC"
     main = drifts["Main"]
     assert main["StackResourceDriftStatus"] == "MODIFIED"
     assert main["PhysicalResourceId"] == urls["Main"]
@@ -131,13 +133,15 @@ def test_drift_of_queues(cfn, sqs):
 
     deleted = cfn.describe_stack_resource_drifts(StackName=stack, StackResourceDriftStatusFilters=["DELETED"])
     assert [d["LogicalResourceId"] for d in deleted["StackResourceDrifts"]] == ["Other"]
-    page = cfn.describe_stack_resource_drifts(StackName=stack, MaxResults=1)
+    drifted = ["MODIFIED", "DELETED"]
+    page = cfn.describe_stack_resource_drifts(StackName=stack, MaxResults=1, StackResourceDriftStatusFilters=drifted)
     assert [d["LogicalResourceId"] for d in page["StackResourceDrifts"]] == ["Main"]
-    rest = cfn.describe_stack_resource_drifts(StackName=stack, MaxResults=1, NextToken=page["NextToken"])
+    rest = cfn.describe_stack_resource_drifts(StackName=stack, MaxResults=1, NextToken=page["NextToken"],
+                                              StackResourceDriftStatusFilters=drifted)
     assert [d["LogicalResourceId"] for d in rest["StackResourceDrifts"]] == ["Other"] and "NextToken" not in rest
 
-    logs = cfn.detect_stack_resource_drift(StackName=stack, LogicalResourceId="Logs")["StackResourceDrift"]
-    assert logs["StackResourceDriftStatus"] == "NOT_CHECKED"
+    handle = cfn.detect_stack_resource_drift(StackName=stack, LogicalResourceId="Handle")["StackResourceDrift"]
+    assert handle["StackResourceDriftStatus"] == "NOT_CHECKED"
     one = cfn.detect_stack_resource_drift(StackName=stack, LogicalResourceId="Main")["StackResourceDrift"]
     assert one["StackResourceDriftStatus"] == "MODIFIED"
 
@@ -146,7 +150,8 @@ def test_drift_of_queues(cfn, sqs):
     summaries = {r["LogicalResourceId"]: r["DriftInformation"]
                  for r in cfn.list_stack_resources(StackName=stack)["StackResourceSummaries"]}
     assert summaries["Main"]["StackResourceDriftStatus"] == "MODIFIED" and "LastCheckTimestamp" in summaries["Main"]
-    assert summaries["Logs"] == {"StackResourceDriftStatus": "NOT_CHECKED"}
+    assert summaries["Handle"] == {"StackResourceDriftStatus": "NOT_CHECKED"}
+    assert summaries["Logs"]["StackResourceDriftStatus"] == "IN_SYNC"
     detail = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Other")["StackResourceDetail"]
     assert detail["DriftInformation"]["StackResourceDriftStatus"] == "DELETED"
 

@@ -439,7 +439,8 @@ def test_a_stack_access_key_signs_under_strict_auth_until_made_inactive(strict_s
     """Against a --strict-auth server (every signature checked, as on AWS)."""
     cfn = make_client(strict_server.endpoint, "cloudformation")
     stack = "cfn-types-key-" + uuid.uuid4().hex[:8]
-    cfn.create_stack(StackName=stack, TemplateBody=KEY_TEMPLATE, Parameters=[{"ParameterKey": "Status", "ParameterValue": "Active"}])
+    cfn.create_stack(StackName=stack, TemplateBody=KEY_TEMPLATE, Parameters=[{"ParameterKey": "Status", "ParameterValue": "Active"}],
+                     Capabilities=["CAPABILITY_IAM"])
     wait_for(cfn, stack, "stack_create_complete")
     out = outputs(cfn, stack)
     try:
@@ -450,7 +451,8 @@ def test_a_stack_access_key_signs_under_strict_auth_until_made_inactive(strict_s
             forged.get_caller_identity()
         assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
 
-        cfn.update_stack(StackName=stack, TemplateBody=KEY_TEMPLATE, Parameters=[{"ParameterKey": "Status", "ParameterValue": "Inactive"}])
+        cfn.update_stack(StackName=stack, TemplateBody=KEY_TEMPLATE, Parameters=[{"ParameterKey": "Status", "ParameterValue": "Inactive"}],
+                         Capabilities=["CAPABILITY_IAM"])
         wait_for(cfn, stack, "stack_update_complete")
         assert outputs(cfn, stack)["KeyId"] == out["KeyId"]
         with pytest.raises(botocore.exceptions.ClientError) as inactive:

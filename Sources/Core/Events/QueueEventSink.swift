@@ -3,6 +3,7 @@
 public enum ServicePrincipal: String, Sendable {
     case s3 = "s3.amazonaws.com"
     case lambda = "lambda.amazonaws.com"
+    case cloudFormation = "cloudformation.amazonaws.com"
 }
 
 /// A message attribute of an event message (Lambda's dead-letter messages carry RequestID, ErrorCode, ErrorMessage).

@@ -56,6 +56,8 @@ public struct ResourceRequest: Sendable {
     public var properties: [String: JSON]
     /// The stack's tags (`aws:cloudformation:*` included), for types that take tags.
     public var tags: [String: String]
+    /// On an update, the properties the resource had (custom resources send them as OldResourceProperties).
+    public var previousProperties: [String: JSON]?
 
     public init(account: String, region: String, stackName: String, stackId: String, logicalId: String, type: String,
                 properties: [String: JSON], tags: [String: String]) {

@@ -91,6 +91,7 @@ extension CloudFormationService {
         let parameters = values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) }
         let tags = Self.tags(p) ?? (type == "UPDATE" ? s.tags : [])
         let capabilities = Self.list(p, "Capabilities")
+        try Capabilities.check(body: body, template: template, given: capabilities, direct: false)
         let id = "arn:aws:cloudformation:\(caller.region):\(caller.account):changeSet/\(name)/\(UUID().uuidString.lowercased())"
         var cs = ChangeSet(id: id, name: name, type: type, templateBody: body, parameters: parameters, tags: tags,
                            capabilities: capabilities, description: p["Description"], status: "CREATE_PENDING",
@@ -99,7 +100,8 @@ extension CloudFormationService {
                            baseLastUpdated: s.lastUpdated)
         cs.status = "CREATE_IN_PROGRESS"
         do {
-            cs.changes = try changes(s, template, values, type: type)
+            // Fn::ForEach loops expand with the change set's parameter values.
+            cs.changes = try changes(s, try Template(body: body, parameters: values), values, type: type)
             let unchanged = type == "UPDATE" && body == s.templateBody && parameters == s.parameters && tags == s.tags
             if cs.changes.isEmpty && (type == "CREATE" || unchanged) {
                 cs.status = "FAILED"
@@ -133,7 +135,7 @@ extension CloudFormationService {
         var eval = try Evaluator(template: template, parameters: parameters, account: s.account, region: s.region,
                                  stackName: s.name, stackId: s.id, exports: exports)
         for (name, r) in s.resources { if let st = r.state { eval.resources[name] = st } }
-        let oldTemplate = type == "UPDATE" ? try? Template(body: s.templateBody) : nil
+        let oldTemplate = type == "UPDATE" ? try? Template(body: s.templateBody, parameters: s.parameterValues) : nil
         let changedParameters = Set(parameters.keys.filter { s.parameterValues[$0] != parameters[$0] })
         let enabled = Set(template.resources.values.filter { eval.isEnabled(condition: $0.condition) }.map(\.name))
         var out: [ChangeSet.Change] = []
@@ -279,9 +281,10 @@ extension CloudFormationService {
 
     func listChangeSets(_ p: [String: String], _ caller: Caller) throws -> Answer {
         let s = try stack(try Self.required(p, "StackName"), caller)
+        let (page, next) = try Paging.page(s.changeSets, token: p["NextToken"])
         return { xml in
             xml.open("Summaries")
-            for cs in s.changeSets {
+            for cs in page {
                 xml.open("member")
                 xml.element("StackId", s.id)
                 xml.element("StackName", s.name)
@@ -296,6 +299,7 @@ extension CloudFormationService {
                 xml.close()
             }
             xml.close()
+            xml.element("NextToken", next)
         }
     }
 

@@ -17,17 +17,27 @@ public struct CloudFormationService: AWSService {
     /// Where TemplateURLs are read from (Cloudless's S3).
     let objects: (any ObjectSource)?
 
+    /// Custom resources' ResponseURLs and wait condition handles (Callbacks.swift).
+    let callbacks: Callbacks
+
     public init(directory: String, clock: EmulatorClock, providers: ResourceProviders, objects: (any ObjectSource)? = nil,
-                logger: Logger) throws {
+                functions: (any FunctionEventSink)? = nil, secrets: (any SecretResolver)? = nil,
+                endpoint: ServerEndpoint? = nil, logger: Logger) throws {
         store = try StackStore(directory: directory)
         self.clock = clock
         self.objects = objects
-        engine = StackEngine(store: store, providers: providers, builtIn: ResourceProviders([WaitConditionHandleProvider()]),
-                             clock: clock, logger: logger)
+        callbacks = Callbacks(endpoint: endpoint)
+        engine = StackEngine(store: store, providers: providers, builtIn: ResourceProviders([]), clock: clock, logger: logger,
+                             links: EngineLinks(functions: functions, secrets: secrets, objects: objects, callbacks: callbacks))
         let engine = self.engine
         // Stacks a restart caught IN_PROGRESS (read now, before any request starts an operation of its own).
         let stuck = try store.inProgress().map(\.id)
-        recovery = Task { await engine.recover(stuck) }
+        // Finishing them may call back into Cloudless (custom resources' functions answer on its port): once it listens.
+        let callbacks = self.callbacks
+        recovery = Task {
+            if endpoint != nil && !stuck.isEmpty { await callbacks.untilListening() }
+            await engine.recover(stuck)
+        }
     }
 
     /// Wait until every stack operation started so far has finished (tests).
@@ -82,6 +92,7 @@ public struct CloudFormationService: AWSService {
         case "GetTemplate": return try getTemplate(p, caller)
         case "ValidateTemplate", "GetTemplateSummary": return try await validateTemplate(p, caller, summary: action == "GetTemplateSummary")
         case "ListExports": return try listExports(p, caller)
+        case "ListImports": return try listImports(p, caller)
         case "CreateChangeSet": return try await createChangeSet(p, caller)
         case "DescribeChangeSet": return try describeChangeSet(p, caller)
         case "ListChangeSets": return try listChangeSets(p, caller)
@@ -162,18 +173,23 @@ public struct CloudFormationService: AWSService {
         var given: [String: String] = [:]
         for m in Self.structures(p, "Parameters") { if let k = m["ParameterKey"] { given[k] = m["ParameterValue"] ?? "" } }
         let values = try template.resolveParameters(given)
+        // Fn::ForEach loops expand with the given values: what they produce needs capabilities too.
+        try Capabilities.check(body: body, template: try Template(body: body, parameters: values),
+                               given: Self.list(p, "Capabilities"), direct: true)
         let options = try await creationOptions(p, caller, template)  // TerminationProtection.swift
         if try store.find(name, account: caller.account, region: caller.region) != nil {
             throw CFNError.alreadyExists(name)
         }
         let id = "arn:aws:cloudformation:\(caller.region):\(caller.account):stack/\(name)/\(UUID().uuidString.lowercased())"
         let tags = Self.structures(p, "Tags").compactMap { m in m["Key"].map { StackParameter(key: $0, value: m["Value"] ?? "") } }
-        let disableRollback = p["DisableRollback"]?.lowercased() == "true" || p["OnFailure"] == "DO_NOTHING"
-        let s = Stack(id: id, name: name, account: caller.account, region: caller.region, status: "CREATE_IN_PROGRESS",
+        let onFailure = try Self.onFailure(p)
+        let disableRollback = p["DisableRollback"]?.lowercased() == "true" || onFailure == "DO_NOTHING"
+        var s = Stack(id: id, name: name, account: caller.account, region: caller.region, status: "CREATE_IN_PROGRESS",
                       description: template.description, created: caller.now, templateBody: body,
                       parameters: values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) },
                       tags: tags, disableRollback: disableRollback, capabilities: Self.list(p, "Capabilities"), outputs: [],
                       resources: [:])
+        s.deleteOnFailure = onFailure == "DELETE" ? true : nil
         try store.save(options, stackId: id)
         try store.save(s)
         await engine.start(id, .create)
@@ -203,6 +219,7 @@ public struct CloudFormationService: AWSService {
             }
         }
         let values = try template.resolveParameters(given)
+        try Capabilities.check(body: body, template: template, given: Self.list(p, "Capabilities"), direct: true)
         let parameters = values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) }
         let hasTags = p.keys.contains { $0 == "Tags" || $0.hasPrefix("Tags.member.") }
         let tags = hasTags ? Self.structures(p, "Tags").compactMap { m in m["Key"].map { StackParameter(key: $0, value: m["Value"] ?? "") } } : s.tags
@@ -219,6 +236,7 @@ public struct CloudFormationService: AWSService {
         s.templateBody = body
         s.parameters = parameters
         s.tags = tags
+        s.capabilities = Self.list(p, "Capabilities")
         s.status = "UPDATE_IN_PROGRESS"
         try store.save(s)
         await engine.start(s.id, .update)
@@ -271,10 +289,12 @@ public struct CloudFormationService: AWSService {
 
     func describeStacks(_ p: [String: String], _ caller: Caller) throws -> Answer {
         let stacks: [Stack]
+        var next: String?
         if let name = p["StackName"], !name.isEmpty {
             stacks = [try stack(name, caller)]
         } else {
-            stacks = try store.all(account: caller.account, region: caller.region, includeDeleted: false)
+            (stacks, next) = try Paging.page(try store.all(account: caller.account, region: caller.region, includeDeleted: false),
+                                             token: p["NextToken"])
         }
         let templates = stacks.map { try? Template(body: $0.templateBody) }
         let options = stacks.map { (try? store.options(stackId: $0.id)) ?? StackOptions() }
@@ -300,11 +320,12 @@ public struct CloudFormationService: AWSService {
                     xml.close()
                 }
                 if !s.outputs.isEmpty {
+                    let masked = CustomResourceProvider.maskedOutputs(s, t)
                     xml.open("Outputs")
                     for o in s.outputs {
                         xml.open("member")
                         xml.element("OutputKey", o.key)
-                        xml.element("OutputValue", o.value)
+                        xml.element("OutputValue", masked.contains(o.key) ? "****" : o.value)
                         xml.element("Description", o.description)
                         xml.element("ExportName", o.exportName)
                         xml.close()
@@ -313,10 +334,13 @@ public struct CloudFormationService: AWSService {
                 }
                 Self.writeTags(s.tags, to: &xml)
                 xml.element("EnableTerminationProtection", options[i].terminationProtection)
+                xml.element("ParentId", s.parentId)
+                xml.element("RootId", s.rootId)
                 Self.writeStackDriftInformation(drifts[i], to: &xml)
                 xml.close()
             }
             xml.close()
+            xml.element("NextToken", next)
         }
     }
 
@@ -324,10 +348,11 @@ public struct CloudFormationService: AWSService {
         let filter = Set(Self.list(p, "StackStatusFilter"))
         let stacks = try store.all(account: caller.account, region: caller.region, includeDeleted: true)
             .filter { filter.isEmpty || filter.contains($0.status) }
-        let drifts = stacks.map { try? store.lastDetection(stackId: $0.id) }
+        let (page, next) = try Paging.page(stacks, token: p["NextToken"])
+        let drifts = page.map { try? store.lastDetection(stackId: $0.id) }
         return { xml in
             xml.open("StackSummaries")
-            for (s, drift) in zip(stacks, drifts) {
+            for (s, drift) in zip(page, drifts) {
                 xml.open("member")
                 xml.element("StackId", s.id)
                 xml.element("StackName", s.name)
@@ -337,16 +362,19 @@ public struct CloudFormationService: AWSService {
                 if let d = s.deleted { xml.element("DeletionTime", Self.date(d)) }
                 xml.element("StackStatus", s.status)
                 xml.element("StackStatusReason", s.statusReason)
+                xml.element("ParentId", s.parentId)
+                xml.element("RootId", s.rootId)
                 Self.writeStackDriftInformation(drift, to: &xml)
                 xml.close()
             }
             xml.close()
+            xml.element("NextToken", next)
         }
     }
 
     func describeStackEvents(_ p: [String: String], _ caller: Caller) throws -> Answer {
         let s = try stack(try Self.required(p, "StackName"), caller)
-        let events = try store.events(stackId: s.id)
+        let (events, next) = try Paging.page(try store.events(stackId: s.id), token: p["NextToken"])
         return { xml in
             xml.open("StackEvents")
             for e in events {
@@ -364,6 +392,7 @@ public struct CloudFormationService: AWSService {
                 xml.close()
             }
             xml.close()
+            xml.element("NextToken", next)
         }
     }
 
@@ -429,14 +458,16 @@ public struct CloudFormationService: AWSService {
     func listStackResources(_ p: [String: String], _ caller: Caller) throws -> Answer {
         let s = try stack(try Self.required(p, "StackName"), caller)
         let drifts = try store.resourceDrifts(stackId: s.id)
+        let (page, next) = try Paging.page(s.resources.values.sorted(by: { $0.logicalId < $1.logicalId }), token: p["NextToken"])
         return { xml in
             xml.open("StackResourceSummaries")
-            for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId }) {
+            for r in page {
                 xml.open("member")
                 Self.writeResource(&xml, s, r, detail: false, summary: true, drift: drifts[r.logicalId])
                 xml.close()
             }
             xml.close()
+            xml.element("NextToken", next)
         }
     }
 
@@ -445,16 +476,20 @@ public struct CloudFormationService: AWSService {
             throw CFNError.validation("1 validation error detected: Value '\(stage)' at 'templateStage' failed to satisfy constraint: Member must satisfy enum value set: [Original, Processed]")
         }
         var body: String
+        var values: [String: String]?  // what Fn::ForEach loops were expanded with
         if let name = p["ChangeSetName"], !name.isEmpty {
-            body = try changeSet(p, caller).1.templateBody
+            let cs = try changeSet(p, caller).1
+            body = cs.templateBody
+            values = Dictionary(cs.parameters.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         } else {
             let s = try stack(try Self.required(p, "StackName"), caller)
             // A stack only reviewed so far has the template of its (latest) change set.
             body = s.status == "REVIEW_IN_PROGRESS" ? (s.changeSets.last?.templateBody ?? "") : s.templateBody
+            values = s.status == "REVIEW_IN_PROGRESS" ? nil : s.parameterValues
         }
         // The processed template differs from the original only when a transform (SAM) was applied.
         if p["TemplateStage"] == "Processed", (try? TemplateParser.parse(body))?["Transform"] != nil,
-           let t = try? Template(body: body) {
+           let t = try? Template(body: body, parameters: values) {
             body = t.processedBody
         }
         return { xml in
@@ -501,6 +536,13 @@ public struct CloudFormationService: AWSService {
             }
             xml.close()
             xml.element("Description", t.description)
+            let (capabilities, reason) = Capabilities.summary(t)
+            if !capabilities.isEmpty {
+                xml.open("Capabilities")
+                for c in capabilities { xml.element("member", c) }
+                xml.close()
+                xml.element("CapabilitiesReason", reason)
+            }
             if summary {
                 xml.open("ResourceTypes")
                 for type in Set(t.resources.values.map(\.type)).sorted() { xml.element("member", type) }
@@ -511,7 +553,8 @@ public struct CloudFormationService: AWSService {
     }
 
     func listExports(_ p: [String: String], _ caller: Caller) throws -> Answer {
-        let exports = try store.exports(account: caller.account, region: caller.region).sorted { $0.key < $1.key }
+        let (exports, next) = try Paging.page(try store.exports(account: caller.account, region: caller.region).sorted { $0.key < $1.key },
+                                              token: p["NextToken"])
         return { xml in
             xml.open("Exports")
             for (name, e) in exports {
@@ -522,24 +565,7 @@ public struct CloudFormationService: AWSService {
                 xml.close()
             }
             xml.close()
+            xml.element("NextToken", next)
         }
     }
-}
-
-/// `AWS::CloudFormation::WaitConditionHandle`: no work; its physical id (and Ref) is a presigned-looking URL.
-struct WaitConditionHandleProvider: ResourceProvider {
-    var resourceTypes: [String] { ["AWS::CloudFormation::WaitConditionHandle"] }
-    func createOnlyProperties(of type: String) -> Set<String> { [] }
-
-    func create(_ request: ResourceRequest) async throws -> ResourceState {
-        let stackPart = request.stackId.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? request.stackId
-        let url = "https://cloudformation-waitcondition-\(request.region).s3.amazonaws.com/\(stackPart)%2F\(request.logicalId)%2F\(UUID().uuidString.lowercased())"
-            + "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20100515T000000Z&X-Amz-Expires=86399&X-Amz-SignedHeaders=host"
-            + "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20100515%2F\(request.region)%2Fs3%2Faws4_request&X-Amz-Signature="
-            + String(repeating: "0", count: 64)
-        return ResourceState(physicalId: url)
-    }
-
-    func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState { previous }
-    func delete(_ request: ResourceRequest, state: ResourceState) async throws {}
 }

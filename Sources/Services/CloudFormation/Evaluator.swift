@@ -280,6 +280,7 @@ struct Evaluator: Sendable {
             }
             return .array(try Self.cidr(block, count: count, bits: bits).map(JSON.string))
         default:
+            if template.languageExtensions, let v = try languageFunction(key, arg, conditionLookup: conditionLookup) { return v }
             throw CFNError.templateFormat("Encountered unsupported function: \(key) Supported functions are: [\(Template.functions.sorted().joined(separator: ", "))]")
         }
     }

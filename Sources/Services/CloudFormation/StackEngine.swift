@@ -11,22 +11,25 @@ actor StackEngine {
     let builtIn: ResourceProviders
     let clock: EmulatorClock
     let logger: Logger
-    private var running: [String: Task<Void, Never>] = [:]
+    let links: EngineLinks
+    var running: [String: Task<Void, Never>] = [:]
     /// Stacks whose update CancelUpdateStack asked to stop (StackRecoveryOperations.swift).
     var cancelRequests: Set<String> = []
 
-    init(store: StackStore, providers: ResourceProviders, builtIn: ResourceProviders, clock: EmulatorClock, logger: Logger) {
+    init(store: StackStore, providers: ResourceProviders, builtIn: ResourceProviders, clock: EmulatorClock, logger: Logger,
+         links: EngineLinks = EngineLinks()) {
         self.store = store
         self.providers = providers
         self.builtIn = builtIn
         self.clock = clock
         self.logger = logger
+        self.links = links
     }
 
     enum Operation: Sendable { case create, update, delete, recover, rollback(retainExceptOnCreate: Bool), continueRollback(skip: [String]) }
 
     func provider(for type: String) -> (any ResourceProvider)? {
-        builtIn.provider(for: type) ?? providers.provider(for: type)
+        engineProvider(for: type) ?? builtIn.provider(for: type) ?? providers.provider(for: type)
     }
 
     /// Start an operation on a stack already saved in its `*_IN_PROGRESS` status.
@@ -49,11 +52,19 @@ actor StackEngine {
     /// Wait (at most `seconds`) for the stack's operations started so far to finish.
     func wait(_ stackId: String, seconds: Double) async {
         guard let task = running[stackId] else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await task.value }
-            group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
-            await group.next()
-            group.cancelAll()
+        // Awaiting a task's value ignores cancellation (a task group would wait for it anyway): the first of the two
+        // racers answers, the other finds the continuation gone.
+        let pending = ResumeOnce()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            pending.set(c)
+            Task {
+                await task.value
+                pending.resume()
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                pending.resume()
+            }
         }
     }
 
@@ -109,12 +120,14 @@ actor StackEngine {
         tags["aws:cloudformation:stack-name"] = s.name
         tags["aws:cloudformation:stack-id"] = s.id
         tags["aws:cloudformation:logical-id"] = logicalId
+        // Deletes and reverts send the kept properties: their dynamic references are resolved again (best effort).
         return ResourceRequest(account: s.account, region: s.region, stackName: s.name, stackId: s.id, logicalId: logicalId,
-                               type: type, properties: properties, tags: tags)
+                               type: type, properties: (try? resolvedReferences(properties, s)) ?? properties, tags: tags)
     }
 
     static func reason(_ error: any Error) -> String {
-        (error as? AWSError)?.message ?? String(describing: error)
+        (error as? AWSError)?.message ?? (error as? FailedCreation)?.message ?? (error as? RefusedUnchanged)?.message
+            ?? String(describing: error)
     }
 
     func evaluator(_ s: Stack, _ template: Template) throws -> Evaluator {
@@ -129,8 +142,18 @@ actor StackEngine {
 
     private func create(_ s: inout Stack) async throws {
         try stackEvent(&s, "CREATE_IN_PROGRESS", "User Initiated")
-        let template = try Template(body: s.templateBody)
+        let template = try Template(body: s.templateBody, parameters: s.parameterValues)
         if let failure = await deploy(&s, template, old: [:]) {
+            if s.deleteOnFailure == true {
+                try stackEvent(&s, "DELETE_IN_PROGRESS", failure)
+                let ok = await revert(&s, to: [:])
+                if ok {
+                    s.deleted = now()
+                    s.outputs = []
+                }
+                try stackEvent(&s, ok ? "DELETE_COMPLETE" : "DELETE_FAILED")
+                return
+            }
             if s.disableRollback {
                 try stackEvent(&s, "CREATE_FAILED", failure)
                 return
@@ -147,7 +170,7 @@ actor StackEngine {
         let stackId = s.id
         defer { endUpdate(stackId) }  // StackPolicy.swift
         try stackEvent(&s, "UPDATE_IN_PROGRESS", "User Initiated")
-        let template = try Template(body: s.templateBody)
+        let template = try Template(body: s.templateBody, parameters: s.parameterValues)
         let old = s.previousResources ?? s.resources
         if let failure = await deploy(&s, template, old: old) {
             if s.disableRollback {  // RollbackStack can roll it back later
@@ -198,6 +221,10 @@ actor StackEngine {
 
     private func delete(_ s: inout Stack) async throws {
         try stackEvent(&s, "DELETE_IN_PROGRESS", "User Initiated")
+        if let refusal = Exports.deleteRefusal(s, store: store) {
+            try stackEvent(&s, "DELETE_FAILED", refusal)
+            return
+        }
         var failed: [String] = []
         for r in s.resources.values.sorted(by: { $0.sequence > $1.sequence }) {
             if !(await deleteResource(&s, r, keepRecord: true)) { failed.append(r.logicalId) }
@@ -241,7 +268,7 @@ actor StackEngine {
         for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId })
         where r.state == nil && r.status == "CREATE_IN_PROGRESS" {
             guard let p = provider(for: r.type),
-                  let found = try? await p.interruptedCreate(request(s, r.logicalId, r.type, r.properties)) else { continue }
+                  let found = try? await p.interruptedCreate(request(s, r.logicalId, r.type, sentProperties(r.properties, s))) else { continue }
             var adopted = r
             adopted.state = found
             adopted.sequence = s.nextSequence
@@ -254,7 +281,7 @@ actor StackEngine {
             guard let pending = r.replacementProperties else { continue }
             s.resources[r.logicalId]?.replacementProperties = nil
             if let p = provider(for: r.type),
-               let found = try? await p.interruptedCreate(request(s, r.logicalId, r.type, pending)),
+               let found = try? await p.interruptedCreate(request(s, r.logicalId, r.type, sentProperties(pending, s))),
                found.physicalId != r.physicalId {
                 var made = r
                 made.state = found
@@ -266,6 +293,12 @@ actor StackEngine {
         }
     }
 
+    /// The properties as the provider got them (dynamic references resolved; the record keeps them unresolved), so
+    /// that names generated from them come out the same.
+    private func sentProperties(_ recorded: [String: JSON], _ s: Stack) -> [String: JSON] {
+        (try? resolvedReferences(recorded, s)) ?? recorded
+    }
+
     // MARK: Resources
 
     struct Job: Sendable {
@@ -275,6 +308,8 @@ actor StackEngine {
         var request: ResourceRequest
         var provider: any ResourceProvider
         var previous: ResourceState?
+        /// The properties the stack keeps: dynamic references unresolved (the request has them resolved).
+        var recorded: [String: JSON]
     }
 
     /// Create or update every resource of `template` in dependency order; nil when all succeeded, else the reason.
@@ -292,7 +327,11 @@ actor StackEngine {
             for name in wave {
                 let decl = template.resources[name]!
                 let props: [String: JSON]
-                do { props = try eval.resolveProperties(decl.properties) } catch {
+                let sent: [String: JSON]
+                do {
+                    props = try eval.resolveProperties(decl.properties)
+                    sent = try resolvedReferences(props, s)
+                } catch {
                     failures.append((name, old[name] == nil ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error)))
                     continue
                 }
@@ -313,8 +352,10 @@ actor StackEngine {
                     failures.append((name, "UPDATE_FAILED", denial))
                     continue
                 }
-                jobs.append(Job(name: name, action: action, request: request(s, name, decl.type, props), provider: provider,
-                                previous: previous?.state))
+                var req = request(s, name, decl.type, sent)
+                req.previousProperties = previous.map { (try? resolvedReferences($0.properties, s)) ?? $0.properties }
+                jobs.append(Job(name: name, action: action, request: req, provider: provider, previous: previous?.state,
+                                recorded: props))
             }
             for (name, status, reason) in failures {
                 let decl = template.resources[name]!
@@ -326,12 +367,12 @@ actor StackEngine {
                 let decl = template.resources[job.name]!
                 switch job.action {
                 case .create:
-                    let r = StackResource(logicalId: job.name, type: decl.type, properties: job.request.properties, state: nil,
+                    let r = StackResource(logicalId: job.name, type: decl.type, properties: job.recorded, state: nil,
                                           status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy)
                     try? resourceEvent(&s, r, "CREATE_IN_PROGRESS")
                 case .replace:
                     var r = s.resources[job.name]!
-                    r.replacementProperties = job.request.properties
+                    r.replacementProperties = job.recorded
                     try? resourceEvent(&s, r, "UPDATE_IN_PROGRESS",
                                        "Requested update requires the creation of a new physical resource; hence creating one.")
                 case .update:
@@ -344,7 +385,7 @@ actor StackEngine {
                 let job = jobs[i]
                 var r = s.resources[job.name]!
                 r.state = state
-                r.properties = job.request.properties
+                r.properties = job.recorded
                 r.replacementProperties = nil
                 r.deletionPolicy = template.resources[job.name]!.deletionPolicy
                 if job.action != .update {
@@ -362,12 +403,18 @@ actor StackEngine {
                 case .failure(let error):
                     var r = s.resources[job.name]!
                     r.replacementProperties = nil
+                    if job.action == .create, let failed = error as? FailedCreation {
+                        // A custom resource that answered FAILED keeps its physical id: the rollback deletes it.
+                        r.state = failed.state
+                        r.sequence = s.nextSequence
+                        s.nextSequence += 1
+                    }
                     if job.action == .replace {
                         // The old resource stays the stack's until the rollback.
                         r.statusReason = Self.reason(error)
                     }
                     // A failed (or cancelled) update may have been applied in part: the rollback updates it back.
-                    if job.action == .update { r.properties = job.request.properties }
+                    if job.action == .update, !(error is RefusedUnchanged) { r.properties = job.request.properties }
                     failures.append((job.name, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error)))
                     try? resourceEvent(&s, r, job.action == .create ? "CREATE_FAILED" : "UPDATE_FAILED", Self.reason(error))
                 }
@@ -384,7 +431,9 @@ actor StackEngine {
             s.resources[name] = nil
         }
         do {
-            s.outputs = try outputs(s, template, eval)
+            let outputs = try outputs(s, template, eval)
+            try Exports.checkUpdate(old: s.outputs, new: outputs, s, store: store)
+            s.outputs = outputs
             s.description = template.description
             s.lastUpdated = old.isEmpty ? nil : now()
             try store.save(s)
@@ -438,7 +487,9 @@ actor StackEngine {
                 // Still UPDATE_IN_PROGRESS: a crash came while its update ran, which may have changed it already.
                 try? resourceEvent(&s, cur, "UPDATE_IN_PROGRESS")
                 do {
-                    let state = try await p.update(request(s, cur.logicalId, cur.type, old.properties), previous: curState)
+                    var req = request(s, cur.logicalId, cur.type, old.properties)
+                    req.previousProperties = (try? resolvedReferences(cur.properties, s)) ?? cur.properties
+                    let state = try await p.update(req, previous: curState)
                     var r = old
                     r.state = state
                     _ = oldState

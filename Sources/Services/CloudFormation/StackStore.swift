@@ -104,6 +104,11 @@ struct Stack: Sendable, Codable {
     var previousParameters: [StackParameter]?
     var previousOutputs: [StackOutput]?
     var changeSets: [ChangeSet] = []
+    /// A nested stack's parent and root stack ids (NestedStacks.swift).
+    var parentId: String?
+    var rootId: String?
+    /// CreateStack's OnFailure=DELETE: a failed creation deletes the stack.
+    var deleteOnFailure: Bool?
 
     var isInProgress: Bool { status.hasSuffix("_IN_PROGRESS") && status != "REVIEW_IN_PROGRESS" }
     var parameterValues: [String: String] { Dictionary(parameters.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) }

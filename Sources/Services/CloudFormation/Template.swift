@@ -45,6 +45,8 @@ struct Template: Sendable {
     var conditions: [String: JSON] = [:]
     var resources: [String: Resource] = [:]
     var outputs: [String: Output] = [:]
+    /// Declared `Transform: AWS::LanguageExtensions` (LanguageExtensions.swift): Fn::Length, Fn::ToJsonString.
+    var languageExtensions = false
 
     static let sections: Set<String> = [
         "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Mappings", "Conditions", "Resources",
@@ -66,21 +68,25 @@ struct Template: Sendable {
         return (try? encoder.encode(body)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
     }
 
-    /// Parse and check a template body.
-    init(body text: String) throws {
-        try self.init(TemplateParser.parse(text))
+    /// Parse and check a template body. `parameters` (the stack's values) feed `Fn::ForEach` collections; without
+    /// them, the parameters' defaults do.
+    init(body text: String, parameters: [String: String]? = nil) throws {
+        try self.init(TemplateParser.parse(text), parameters: parameters)
     }
 
-    init(_ json: JSON) throws {
+    init(_ json: JSON, parameters: [String: String]? = nil) throws {
         guard let top = json.object else { throw CFNError.templateFormat("unsupported structure.") }
         if let transform = top["Transform"] {
             let names = transform.array?.map { $0.string ?? "?" } ?? [transform.string ?? "?"]
-            let others = names.filter { $0 != SAMTransform.name }
+            let others = names.filter { $0 != SAMTransform.name && $0 != LanguageExtensions.name }
             if !others.isEmpty {
                 throw CFNError.templateFormat("Transform \(others.joined(separator: ", ")) is not supported by Cloudless")
             }
+            let source = names.contains(LanguageExtensions.name)
+                ? try LanguageExtensions.expandForEach(json, parameters: parameters) : json
             // The SAM transform is done here, so every caller sees the processed template.
-            try self.init(checked: SAMTransform.expand(json))
+            try self.init(checked: names.contains(SAMTransform.name) ? SAMTransform.expand(source) : source)
+            languageExtensions = names.contains(LanguageExtensions.name)
         } else {
             try self.init(checked: json)
         }

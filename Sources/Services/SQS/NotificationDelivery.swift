@@ -29,6 +29,7 @@ extension SQSService: QueueEventSink {
         case .s3: "AIDAJHIPRHEMV73VRJEBU"
         // In AWS, the function's execution role session; one fixed role id stands for it here.
         case .lambda: "AROAZCLOUDLESSLAMBDA"
+        case .cloudFormation: "AROAZCLOUDLESSCLOUDFORMATION"
         }
     }
 
