@@ -60,7 +60,12 @@ Resources:
       Cpu: '256'
       Memory: '512'
       ContainerDefinitions:
-        - {Name: app, Image: example.com/crash/app:1, Essential: true}
+        - Name: app
+          Image: example.com/crash/app:1
+          Essential: true
+          # A service is stable once its tasks are healthy (the first check after 5 s). NEVER_STABLE's check
+          # fails, so a create or update waits for its service until the kill, however loaded the machine.
+          HealthCheck: {Command: [CMD-SHELL, 'true'], Interval: 5, Timeout: 2, Retries: 1}
   Service:
     Type: AWS::ECS::Service
     Properties:
@@ -71,13 +76,14 @@ Resources:
       NetworkConfiguration: {AwsvpcConfiguration: {Subnets: [subnet-12345678]}}
 """ + "".join(FUNCTION.format(n=n) for n in range(3))
 
+NEVER_STABLE = TEMPLATE.replace("[CMD-SHELL, 'true']", "[CMD-SHELL, 'false']")
+
 
 @pytest.fixture
 def crashing():
     """A server of its own on a temporary data folder; `restart()` kills it with SIGKILL and starts it again there."""
     data = tempfile.mkdtemp(prefix="cloudless-cfn-crash-")
-    # The service's tasks run a real process, so the service is stable only after its tasks' first second RUNNING:
-    # a window wide enough to kill the server in.
+    # The service's tasks run a real process (with a health check: see TEMPLATE).
     images = data + "-images.json"
     with open(images, "w") as f:
         json.dump({"example.com/crash/app:*": {"entryPoint": ["sleep"], "command": ["600"]}}, f)
@@ -162,11 +168,13 @@ def leftovers(c, stack):
 def test_kill_during_create_rolls_back_everything(crashing):
     c = clients(crashing.server.endpoint)
     stack = f"crash-{uuid.uuid4().hex[:8]}"
-    in_background(c["cloudformation"].create_stack, StackName=stack, TemplateBody=TEMPLATE, Capabilities=["CAPABILITY_NAMED_IAM"])
+    in_background(c["cloudformation"].create_stack, StackName=stack, TemplateBody=NEVER_STABLE, Capabilities=["CAPABILITY_NAMED_IAM"])
     # The service is being made (its tasks starting, the stack waiting for it to be stable): kill now.
     wait_for_event(c["cloudformation"], stack, "Service", "CREATE_IN_PROGRESS")
-    assert c["ecs"].list_services(cluster=c["ecs"].list_clusters()["clusterArns"][0])["serviceArns"], \
-        "the kill should come while the service exists"
+    deadline = time.time() + 10
+    while not c["ecs"].list_services(cluster=c["ecs"].list_clusters()["clusterArns"][0])["serviceArns"]:
+        assert time.time() < deadline, "the service was never made"
+        time.sleep(0.02)
     c = clients(crashing.restart().endpoint)
     s = wait_terminal(c["cloudformation"], stack)
     events = c["cloudformation"].describe_stack_events(StackName=s["StackId"])["StackEvents"]
@@ -214,10 +222,15 @@ def test_kill_during_update_rolls_it_back(crashing):
     c["cloudformation"].get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
     before = {r["LogicalResourceId"]: r["PhysicalResourceId"]
               for r in c["cloudformation"].describe_stack_resources(StackName=stack)["StackResources"]}
-    # Three tasks instead of two (in place: the update waits for the service to be stable again) and a new queue.
-    updated = TEMPLATE.replace("DesiredCount: 2", "DesiredCount: 3") + "  Extra:\n    Type: AWS::SQS::Queue\n"
+    # Three tasks of a new revision instead of two (in place: the update waits for the service to be stable again,
+    # which it never is) and a new queue.
+    updated = NEVER_STABLE.replace("DesiredCount: 2", "DesiredCount: 3") + "  Extra:\n    Type: AWS::SQS::Queue\n"
     in_background(c["cloudformation"].update_stack, StackName=stack, TemplateBody=updated, Capabilities=["CAPABILITY_NAMED_IAM"])
     wait_for_event(c["cloudformation"], stack, "Service", "UPDATE_IN_PROGRESS")
+    deadline = time.time() + 10   # kill once ECS has the new desired count (the update reached the service)
+    while c["ecs"].describe_services(cluster=before["Cluster"], services=[before["Service"]])["services"][0]["desiredCount"] != 3:
+        assert time.time() < deadline, "the update never reached the service"
+        time.sleep(0.02)
     c = clients(crashing.restart().endpoint)
     s = wait_terminal(c["cloudformation"], stack)
     events = c["cloudformation"].describe_stack_events(StackName=stack)["StackEvents"]
@@ -242,8 +255,9 @@ def test_kill_during_replacement_keeps_the_old_service_only(crashing):
     c["cloudformation"].get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
     before = {r["LogicalResourceId"]: r["PhysicalResourceId"]
               for r in c["cloudformation"].describe_stack_resources(StackName=stack)["StackResources"]}
-    # A new ServiceName (create-only): a second service is made and waited for, then the first would be deleted.
-    updated = TEMPLATE.replace("DesiredCount: 2", "DesiredCount: 2\n      ServiceName: !Sub '${AWS::StackName}-renamed'")
+    # A new ServiceName (create-only): a second service is made and waited for (it never gets stable), then the
+    # first would be deleted.
+    updated = NEVER_STABLE.replace("DesiredCount: 2", "DesiredCount: 2\n      ServiceName: !Sub '${AWS::StackName}-renamed'")
     in_background(c["cloudformation"].update_stack, StackName=stack, TemplateBody=updated, Capabilities=["CAPABILITY_NAMED_IAM"])
     deadline = time.time() + 30
     while not any(s.endswith(f"/{stack}-renamed") for s in c["ecs"].list_services(cluster=before["Cluster"])["serviceArns"]):
