@@ -16,6 +16,8 @@ struct StackResource: Sendable, Codable, Equatable {
     /// Creation order: deletions run from the highest down.
     var sequence: Int
     var deletionPolicy: String?
+    /// What happens to the old physical resource when an update replaces it (DeletionPolicies.swift).
+    var updateReplacePolicy: String? = nil
 
     var physicalId: String? { state?.physicalId }
 }

@@ -27,6 +27,7 @@ struct Template: Sendable {
         var dependsOn: [String]
         var condition: String?
         var deletionPolicy: String?
+        var updateReplacePolicy: String?
         var body: JSON
     }
 
@@ -137,9 +138,10 @@ struct Template: Sendable {
                     throw CFNError.templateFormat("DependsOn must be a string or list of strings.")
                 }
             }
+            try Self.checkPolicies(name, obj)  // DeletionPolicies.swift
             resources[name] = Resource(name: name, type: type, properties: props, dependsOn: deps,
                                        condition: obj["Condition"]?.string, deletionPolicy: obj["DeletionPolicy"]?.string,
-                                       body: r)
+                                       updateReplacePolicy: obj["UpdateReplacePolicy"]?.string, body: r)
         }
         for (name, o) in top["Outputs"]?.object ?? [:] {
             guard let value = o["Value"] else {
