@@ -1,0 +1,238 @@
+import Core
+import Foundation
+import Testing
+
+@testable import CloudFormation
+
+private func processed(_ yaml: String) throws -> JSON {
+    try Template(body: yaml).body
+}
+
+private func message(_ body: () throws -> Void) -> String? {
+    do { try body(); return nil } catch let e as AWSError { return e.message } catch { return "\(error)" }
+}
+
+/// What the SAM translator (aws-sam-translator 1.115) produces for this template, checked by hand against its output.
+private let samTemplate = """
+    Transform: AWS::Serverless-2016-10-31
+    Resources:
+      Dest:
+        Type: AWS::SQS::Queue
+      Layer:
+        Type: AWS::Serverless::LayerVersion
+        Properties:
+          ContentUri: s3://bucket/layer.zip
+          CompatibleRuntimes: [python3.11]
+          RetentionPolicy: Delete
+      Fn:
+        Type: AWS::Serverless::Function
+        Properties:
+          Runtime: python3.11
+          Handler: index.handler
+          InlineCode: "def handler(e, c): return 1"
+          Layers: [!Ref Layer]
+          AutoPublishAlias: live
+          EventInvokeConfig:
+            MaximumEventAgeInSeconds: 60
+            MaximumRetryAttempts: 1
+            DestinationConfig:
+              OnSuccess: {Type: SQS, Destination: !GetAtt Dest.Arn}
+              OnFailure: {Type: SQS}
+    Outputs:
+      LayerArn: {Value: !Ref Layer}
+    """
+
+@Suite struct SAMLayerAndEventInvokeConfigTests {
+    @Test func layerVersionGetsTheTranslatorsLogicalIdAndReferencesFollow() throws {
+        let t = try processed(samTemplate)
+        let r = try #require(t["Resources"]?.object)
+        #expect(r["Layer"] == nil)
+        let layer = try #require(r["Layer7d423383dd"])
+        #expect(layer["Type"] == "AWS::Lambda::LayerVersion")
+        #expect(layer["DeletionPolicy"] == "Delete")
+        #expect(layer["Properties"] == .object([
+            "CompatibleRuntimes": .array(["python3.11"]),
+            "Content": .object(["S3Bucket": "bucket", "S3Key": "layer.zip"]),
+            "LayerName": "Layer",
+        ]))
+        #expect(r["Fn"]?["Properties"]?["Layers"] == .array([.object(["Ref": "Layer7d423383dd"])]))
+        #expect(t["Outputs"]?["LayerArn"]?["Value"] == .object(["Ref": "Layer7d423383dd"]))
+    }
+
+    @Test func layerRetainedByDefaultAndRetentionPolicyChecked() throws {
+        let r = try #require(try processed("""
+            Transform: AWS::Serverless-2016-10-31
+            Resources:
+              L:
+                Type: AWS::Serverless::LayerVersion
+                Properties: {ContentUri: {Bucket: b, Key: k}, LayerName: shared}
+            """)["Resources"]?.object)
+        let (id, layer) = try #require(r.first)
+        #expect(id.hasPrefix("L") && id.count == 11)
+        #expect(layer["DeletionPolicy"] == "Retain")
+        #expect(layer["Properties"]?["LayerName"] == "shared")
+        let bad = message {
+            _ = try processed("""
+                Transform: AWS::Serverless-2016-10-31
+                Resources:
+                  L:
+                    Type: AWS::Serverless::LayerVersion
+                    Properties: {ContentUri: s3://b/k, RetentionPolicy: Keep}
+                """)
+        }
+        #expect(bad?.hasSuffix("Resource with id [L] is invalid. 'RetentionPolicy' must be one of the following options: ['Retain', 'Delete'].") == true)
+    }
+
+    @Test func translatorHashIsPythonsJSON() {
+        // What json.dumps(value, separators=(",", ":"), sort_keys=True) writes.
+        var text = ""
+        SAMTransform.pythonJSON(.object(["b": "é", "a": .array([1, .number(2.5), .bool(true), .null])]), into: &text)
+        #expect(text == #"{"a":[1,2.5,true,null],"b":"\u00e9"}"#)
+    }
+
+    @Test func eventInvokeConfigOnTheAliasWithDestinationsAndRolePolicies() throws {
+        let r = try #require(try processed(samTemplate)["Resources"]?.object)
+        let config = try #require(r["FnEventInvokeConfig"])
+        #expect(config["Type"] == "AWS::Lambda::EventInvokeConfig")
+        #expect(config["DependsOn"] == .array(["FnAliaslive"]))
+        let p = try #require(config["Properties"])
+        #expect(p["FunctionName"] == .object(["Ref": "Fn"]))
+        #expect(p["Qualifier"] == "live")
+        #expect(p["MaximumEventAgeInSeconds"] == 60)
+        #expect(p["MaximumRetryAttempts"] == 1)
+        #expect(p["DestinationConfig"] == .object([
+            "OnSuccess": .object(["Destination": .object(["Fn::GetAtt": .array(["Dest", "Arn"])])]),
+            "OnFailure": .object(["Destination": .object(["Fn::GetAtt": .array(["FnEventInvokeConfigOnFailureQueue", "Arn"])])]),
+        ]))
+        #expect(r["FnEventInvokeConfigOnFailureQueue"]?["Type"] == "AWS::SQS::Queue")
+        let policies = try #require(r["FnRole"]?["Properties"]?["Policies"]?.array)
+        let names = policies.compactMap { $0["PolicyName"]?.string }
+        #expect(names.contains("FnEventInvokeConfigOnSuccessSQSPolicy"))
+        #expect(names.contains("FnEventInvokeConfigOnFailureSQSPolicy"))
+        let onSuccess = try #require(policies.first { $0["PolicyName"] == "FnEventInvokeConfigOnSuccessSQSPolicy" })
+        #expect(onSuccess["PolicyDocument"] == .object(["Statement": .array([.object([
+            "Action": "sqs:SendMessage", "Effect": "Allow", "Resource": .object(["Fn::GetAtt": .array(["Dest", "Arn"])]),
+        ])])]))
+    }
+
+    @Test func eventInvokeConfigWithoutAliasIsOnLatestAndLambdaDestinationGetsInvokePolicy() throws {
+        let r = try #require(try processed("""
+            Transform: AWS::Serverless-2016-10-31
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Runtime: python3.11
+                  Handler: index.handler
+                  InlineCode: "x"
+                  EventInvokeConfig:
+                    DestinationConfig:
+                      OnFailure: {Type: Lambda, Destination: arn:aws:lambda:us-east-1:000000000000:function:other}
+            """)["Resources"]?.object)
+        #expect(r["FnEventInvokeConfig"]?["Properties"]?["Qualifier"] == "$LATEST")
+        #expect(r["FnEventInvokeConfig"]?["DependsOn"] == nil)
+        let policies = r["FnRole"]?["Properties"]?["Policies"]?.array ?? []
+        #expect(policies.contains { $0["PolicyName"] == "FnEventInvokeConfigOnFailureLambdaPolicy"
+            && $0["PolicyDocument"]?["Statement"]?.array?.first?["Action"] == "lambda:InvokeFunction" })
+        let bad = message {
+            _ = try processed("""
+                Transform: AWS::Serverless-2016-10-31
+                Resources:
+                  Fn:
+                    Type: AWS::Serverless::Function
+                    Properties:
+                      Runtime: python3.11
+                      Handler: index.handler
+                      InlineCode: "x"
+                      EventInvokeConfig: {DestinationConfig: {OnFailure: {Type: Lambda}}}
+                """)
+        }
+        #expect(bad?.hasSuffix("Destination is required if Type is not ['SQS', 'SNS']") == true)
+    }
+}
+
+@Suite struct TemplateRulesTests {
+    private let template = """
+        Parameters:
+          Env: {Type: String, Default: test}
+          Size: {Type: String, Default: small}
+          Zones: {Type: CommaDelimitedList, Default: "a,b"}
+        Rules:
+          TestIsSmall:
+            RuleCondition: !Equals [!Ref Env, test]
+            Assertions:
+              - Assert: {"Fn::Contains": [[small, medium], !Ref Size]}
+                AssertDescription: For test, Size must be small or medium
+          ZonesKnown:
+            Assertions:
+              - Assert: {"Fn::EachMemberIn": [!Ref Zones, [a, b, c]]}
+                AssertDescription: Unknown zone
+              - Assert: {"Fn::Not": [{"Fn::EachMemberEquals": [!Ref Zones, x]}]}
+          RegionRule:
+            Assertions:
+              - Assert: {"Fn::Or": [!Equals [!Ref "AWS::Region", us-east-1], !Equals [!Ref "AWS::Region", eu-west-1]]}
+                AssertDescription: Wrong region
+        Resources:
+          Q: {Type: AWS::SQS::Queue}
+        """
+
+    private func check(_ values: [String: String], region: String = "us-east-1") throws {
+        let t = try Template(body: template)
+        try TemplateRules.check(t, try t.resolveParameters(values), account: "000000000000", region: region,
+                                stackName: "s", stackId: "id")
+    }
+
+    @Test func passingAssertions() throws {
+        try check([:])
+        try check(["Env": "prod", "Size": "huge"])  // RuleCondition false: the assertion is not checked
+        try check(["Zones": "c"])
+    }
+
+    @Test func failingAssertionIsRefusedWithItsDescription() {
+        #expect(message { try check(["Size": "huge"]) } == "For test, Size must be small or medium")
+        #expect(message { try check(["Zones": "a,z"]) } == "Unknown zone")
+        #expect(message { try check([:], region: "ap-south-1") } == "Wrong region")
+    }
+
+    @Test func ruleFunctionsOverEC2TypesSeeNoResources() throws {
+        let t = try Template(body: """
+            Parameters:
+              Vpc: {Type: "AWS::EC2::VPC::Id", Default: vpc-1}
+            Rules:
+              R:
+                Assertions:
+                  - Assert: {"Fn::EachMemberIn": [{"Fn::ValueOfAll": ["AWS::EC2::Subnet::Id", VpcId]}, {"Fn::RefAll": "AWS::EC2::VPC::Id"}]}
+                  - Assert: {"Fn::Not": [{"Fn::Contains": [{"Fn::RefAll": "AWS::EC2::VPC::Id"}, !Ref Vpc]}]}
+            Resources:
+              Q: {Type: AWS::SQS::Queue}
+            """)
+        try TemplateRules.check(t, try t.resolveParameters([:]), account: "0", region: "us-east-1", stackName: "s", stackId: "i")
+    }
+}
+
+@Suite struct DeletionPolicyTests {
+    private func resource(_ deletion: String?, _ replace: String?) -> StackResource {
+        StackResource(logicalId: "R", type: "AWS::SQS::Queue", properties: [:], state: nil, status: "", updated: 0, sequence: 0,
+                      deletionPolicy: deletion, updateReplacePolicy: replace)
+    }
+
+    @Test func policiesDecideWhatIsRetained() {
+        #expect(StackEngine.retains(resource("Retain", nil), replaced: false, inRollback: false))
+        #expect(StackEngine.retains(resource("Retain", nil), replaced: false, inRollback: true))
+        #expect(!StackEngine.retains(resource("Snapshot", nil), replaced: false, inRollback: false))
+        #expect(StackEngine.retains(resource("RetainExceptOnCreate", nil), replaced: false, inRollback: false))
+        #expect(!StackEngine.retains(resource("RetainExceptOnCreate", nil), replaced: false, inRollback: true))
+        // A replaced resource follows UpdateReplacePolicy, not DeletionPolicy.
+        #expect(!StackEngine.retains(resource("Retain", nil), replaced: true, inRollback: false))
+        #expect(StackEngine.retains(resource(nil, "Retain"), replaced: true, inRollback: false))
+        #expect(!StackEngine.retains(resource(nil, "Snapshot"), replaced: true, inRollback: false))
+    }
+
+    @Test func unrecognizedPoliciesAreRefused() {
+        #expect(message { _ = try Template(body: "Resources: {B: {Type: AWS::SQS::Queue, DeletionPolicy: Keep}}") }
+            == "Template format error: Unrecognized DeletionPolicy Keep for resource B")
+        #expect(message { _ = try Template(body: "Resources: {B: {Type: AWS::SQS::Queue, UpdateReplacePolicy: RetainExceptOnCreate}}") }
+            == "Template format error: Unrecognized UpdateReplacePolicy RetainExceptOnCreate for resource B")
+        #expect(message { _ = try Template(body: "Resources: {B: {Type: AWS::SQS::Queue, DeletionPolicy: Snapshot, UpdateReplacePolicy: Snapshot}}") } == nil)
+    }
+}
