@@ -236,3 +236,69 @@ private let samTemplate = """
         #expect(message { _ = try Template(body: "Resources: {B: {Type: AWS::SQS::Queue, DeletionPolicy: Snapshot, UpdateReplacePolicy: Snapshot}}") } == nil)
     }
 }
+
+/// Events and PropagateTags, compared with what aws-sam-translator 1.115 produces for the same template.
+@Suite struct SAMEventsAndPropagateTagsTests {
+    func template(propagate: Bool) -> String {
+        """
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Q: {Type: AWS::SQS::Queue}
+          B: {Type: AWS::S3::Bucket}
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              Runtime: python3.11
+              Handler: index.handler
+              InlineCode: "x"
+              \(propagate ? "PropagateTags: true" : "")
+              Tags: {team: a}
+              EventInvokeConfig: {DestinationConfig: {OnSuccess: {Type: SQS}}}
+              Events:
+                Jobs:
+                  Type: SQS
+                  Properties:
+                    Queue: !GetAtt Q.Arn
+                    BatchSize: 5
+                    MaximumBatchingWindowInSeconds: 2
+                    FunctionResponseTypes: [ReportBatchItemFailures]
+                    ScalingConfig: {MaximumConcurrency: 2}
+                Up:
+                  Type: S3
+                  Properties:
+                    Bucket: !Ref B
+                    Events: s3:ObjectCreated:*
+                    Filter: {S3Key: {Rules: [{Name: prefix, Value: in/}]}}
+        """
+    }
+
+    @Test func sqsAndS3EventsAsTheTranslatorWritesThem() throws {
+        let r = try #require(try processed(template(propagate: false))["Resources"]?.object)
+        #expect(r["FnJobs"]?["Properties"] == .object([
+            "BatchSize": 5, "EventSourceArn": .object(["Fn::GetAtt": .array(["Q", "Arn"])]), "FunctionName": .object(["Ref": "Fn"]),
+            "FunctionResponseTypes": .array(["ReportBatchItemFailures"]), "MaximumBatchingWindowInSeconds": 2,
+            "ScalingConfig": .object(["MaximumConcurrency": 2]),
+        ]))
+        #expect(r["B"]?["Properties"]?["NotificationConfiguration"] == .object(["LambdaConfigurations": .array([.object([
+            "Event": "s3:ObjectCreated:*", "Filter": .object(["S3Key": .object(["Rules": .array([.object(["Name": "prefix", "Value": "in/"])])])]),
+            "Function": .object(["Fn::GetAtt": .array(["Fn", "Arn"])]),
+        ])])]))
+        #expect(r["B"]?["DependsOn"] == .array(["FnUpPermission"]))
+        let sam: JSON = .array([.object(["Key": "lambda:createdBy", "Value": "SAM"]), .object(["Key": "team", "Value": "a"])])
+        #expect(r["Fn"]?["Properties"]?["Tags"] == sam)
+        #expect(r["FnRole"]?["Properties"]?["Tags"] == sam)
+        #expect(r["B"]?["Properties"]?["Tags"] == nil)
+        #expect(r["FnEventInvokeConfigOnSuccessQueue"]?["Properties"]?["Tags"] == nil)
+    }
+
+    @Test func propagateTagsReplacesTheTagsOfGeneratedResourcesAndTheEventBucket() throws {
+        let r = try #require(try processed(template(propagate: true))["Resources"]?.object)
+        let team: JSON = .array([.object(["Key": "team", "Value": "a"])])
+        #expect(r["Fn"]?["Properties"]?["Tags"] == team)
+        #expect(r["FnRole"]?["Properties"]?["Tags"] == team)
+        #expect(r["B"]?["Properties"]?["Tags"] == team)
+        #expect(r["FnEventInvokeConfigOnSuccessQueue"]?["Properties"]?["Tags"] == team)
+        #expect(r["FnJobs"]?["Properties"]?["Tags"] == nil)
+        #expect(r["Q"]?["Properties"]?["Tags"] == nil)  // not generated, not configured by an event
+    }
+}

@@ -2,7 +2,7 @@
 python function answers through `import cfnresponse` (the module CloudFormation places beside inline code);
 `AWS::Serverless::LayerVersion` (hash-suffixed logical id, `Layers: [!Ref Layer]`, retained by default) with a
 function's `EventInvokeConfig` (an asynchronous invocation's record reaches the SQS queue SAM generated for
-OnSuccess); template `Rules` refusing CreateStack, UpdateStack and CreateChangeSet with the AssertDescription;
+OnSuccess) and `PropagateTags`; template `Rules` refusing CreateStack, UpdateStack and CreateChangeSet with the AssertDescription;
 DeletionPolicy Snapshot (deleted: no served type has snapshots), RetainExceptOnCreate (retained on delete, deleted
 when its creation rolls back), UpdateReplacePolicy Retain, and unrecognized policies refused."""
 import json
@@ -142,6 +142,8 @@ Resources:
       Runtime: python3.11
       Handler: index.handler
       Layers: [!Ref Helpers]
+      Tags: {team: finish}
+      PropagateTags: true
       InlineCode: |
         import helper
 
@@ -194,6 +196,10 @@ def test_sam_layer_version_and_event_invoke_config(cfn, endpoint, s3, bucket, sq
         queue_url = out["SuccessQueue"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         assert invoke_config["DestinationConfig"]["OnSuccess"]["Destination"] == queue_arn
+        # PropagateTags: the generated queue and role carry the function's Tags (which replace lambda:createdBy).
+        assert sqs.list_queue_tags(QueueUrl=queue_url)["Tags"]["team"] == "finish"
+        function_tags = lam.list_tags(Resource=config["FunctionArn"])["Tags"]
+        assert function_tags["team"] == "finish" and "lambda:createdBy" not in function_tags
 
         lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"name": "async"}).encode())
         deadline = time.time() + 60

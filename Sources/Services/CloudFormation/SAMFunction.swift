@@ -5,6 +5,7 @@ extension SAMTransform {
         var bucket: String
         var config: JSON
         var permission: String
+        var tags: [JSON]? = nil  // PropagateTags (SAMPropagateTags.swift)
     }
 
     struct Generated {
@@ -215,6 +216,7 @@ extension SAMTransform {
                 ])
             }
         }
+        try propagateTags(&g, id, props)  // SAMPropagateTags.swift
         return g
     }
 

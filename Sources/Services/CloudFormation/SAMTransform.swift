@@ -58,6 +58,7 @@ enum SAMTransform {
             var notification = props["NotificationConfiguration"]?.object ?? [:]
             notification["LambdaConfigurations"] = .array((notification["LambdaConfigurations"]?.array ?? []) + entries.map(\.config))
             props["NotificationConfiguration"] = .object(notification)
+            if let tags = entries.compactMap(\.tags).last { props["Tags"] = .array(tags) }  // PropagateTags
             b["Properties"] = .object(props)
             // The bucket can only notify the function once the permission lets S3 invoke it.
             var deps = b["DependsOn"].map { $0.array ?? [$0] } ?? []
