@@ -1,5 +1,6 @@
-"""The last CloudFormation/SAM pieces, driven through boto3 against the real binary: a custom resource whose inline
-python function answers through `import cfnresponse` (the module CloudFormation places beside inline code);
+"""The last CloudFormation/SAM pieces, driven through boto3 against the real binary: custom resources whose inline
+functions answer through `import cfnresponse` (python) and `require('cfn-response')` (Node.js), the modules
+CloudFormation places beside inline code;
 `AWS::Serverless::LayerVersion` (hash-suffixed logical id, `Layers: [!Ref Layer]`, retained by default) with a
 function's `EventInvokeConfig` (an asynchronous invocation's record reaches the SQS queue SAM generated for
 OnSuccess) and `PropagateTags`; template `Rules` refusing CreateStack, UpdateStack and CreateChangeSet with the AssertDescription;
@@ -96,17 +97,36 @@ Resources:
   Echo:
     Type: Custom::Echo
     Properties: {ServiceToken: !GetAtt Provider.Arn, Value: !Ref Value, Mode: !Ref Mode}
+  NodeProvider:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/cfn-finish
+      Timeout: 30
+      Code:
+        ZipFile: |
+          var response = require('cfn-response');
+          exports.handler = function (event, context) {
+            var value = event.ResourceProperties.Value;
+            response.send(event, context, response.SUCCESS, {Echo: 'node-' + value}, 'node-' + value);
+          };
+  NodeEcho:
+    Type: Custom::Echo
+    Properties: {ServiceToken: !GetAtt NodeProvider.Arn, Value: !Ref Value}
 Outputs:
   Id: {Value: !Ref Echo}
   Echo: {Value: !GetAtt Echo.Echo}
   Request: {Value: !GetAtt Echo.Request}
+  NodeId: {Value: !Ref NodeEcho}
+  NodeEcho: {Value: !GetAtt NodeEcho.Echo}
 """
 
 
 def test_inline_python_custom_resource_answers_through_cfnresponse(cfn, endpoint):
     stack = unique("cfnresp")
     out = create(cfn, stack, CFNRESPONSE)
-    assert out == {"Id": "echo-one", "Echo": "one", "Request": "Create"}
+    assert out == {"Id": "echo-one", "Echo": "one", "Request": "Create", "NodeId": "node-one", "NodeEcho": "node-one"}
     # The module sits beside the inline handler in the function's code.
     lam = make_client(endpoint, "lambda")
     name = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Provider")["StackResourceDetail"]["PhysicalResourceId"]
@@ -114,7 +134,8 @@ def test_inline_python_custom_resource_answers_through_cfnresponse(cfn, endpoint
     cfn.update_stack(StackName=stack, UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Value", "ParameterValue": "two"}])
     cfn.get_waiter("stack_update_complete").wait(StackName=stack, WaiterConfig=WAIT)
     described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
-    assert {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]} == {"Id": "echo-two", "Echo": "two", "Request": "Update"}
+    assert {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]} == {
+        "Id": "echo-two", "Echo": "two", "Request": "Update", "NodeId": "node-two", "NodeEcho": "node-two"}
     delete(cfn, stack)
 
     failing = unique("cfnfail")
