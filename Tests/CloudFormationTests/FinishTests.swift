@@ -83,6 +83,38 @@ private let samTemplate = """
         #expect(bad?.hasSuffix("Resource with id [L] is invalid. 'RetentionPolicy' must be one of the following options: ['Retain', 'Delete'].") == true)
     }
 
+    @Test func layerIdHashesAttributesAndNonASCIIAsTheTranslatorDoes() throws {
+        // aws-sam-translator 1.115 names this layer Shared0c0f625a9d.
+        let r = try #require(try processed("""
+            Transform: AWS::Serverless-2016-10-31
+            Conditions:
+              IsOn: {"Fn::Equals": [a, a]}
+            Resources:
+              Dep: {Type: AWS::SQS::Queue}
+              Shared:
+                Type: AWS::Serverless::LayerVersion
+                Condition: IsOn
+                DependsOn: Dep
+                Metadata: {BuildMethod: python3.11}
+                Properties:
+                  LayerName: shared-libs
+                  Description: "Bibliothèques partagées — v2"
+                  LicenseInfo: MIT
+                  ContentUri: {Bucket: b, Key: libs.zip, Version: "3"}
+                  CompatibleArchitectures: [x86_64, arm64]
+                  RetentionPolicy: retain
+            """)["Resources"]?.object)
+        let layer = try #require(r["Shared0c0f625a9d"])
+        #expect(layer == .object([
+            "Type": "AWS::Lambda::LayerVersion", "Condition": "IsOn", "DeletionPolicy": "Retain", "DependsOn": "Dep",
+            "Properties": .object([
+                "CompatibleArchitectures": .array(["x86_64", "arm64"]),
+                "Content": .object(["S3Bucket": "b", "S3Key": "libs.zip", "S3ObjectVersion": "3"]),
+                "Description": "Bibliothèques partagées — v2", "LayerName": "shared-libs", "LicenseInfo": "MIT",
+            ]),
+        ]))
+    }
+
     @Test func translatorHashIsPythonsJSON() {
         // What json.dumps(value, separators=(",", ":"), sort_keys=True) writes.
         var text = ""
