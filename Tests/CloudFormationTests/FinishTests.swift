@@ -267,6 +267,26 @@ private let samTemplate = """
             == "Template format error: Unrecognized UpdateReplacePolicy RetainExceptOnCreate for resource B")
         #expect(message { _ = try Template(body: "Resources: {B: {Type: AWS::SQS::Queue, DeletionPolicy: Snapshot, UpdateReplacePolicy: Snapshot}}") } == nil)
     }
+
+    @Test func languageExtensionsLetPoliciesReferToParameters() throws {
+        let body = """
+            Transform: AWS::LanguageExtensions
+            Parameters:
+              Policy: {Type: String, Default: Retain}
+              Replace: {Type: String, Default: Retain}
+            Resources:
+              B: {Type: AWS::SQS::Queue, DeletionPolicy: !Ref Policy, UpdateReplacePolicy: !Ref Replace}
+            """
+        #expect(try Template(body: body).resources["B"]?.deletionPolicy == "Retain")
+        #expect(try Template(body: body).resources["B"]?.updateReplacePolicy == "Retain")
+        let given = try Template(body: body, parameters: ["Policy": "RetainExceptOnCreate"])
+        #expect(given.resources["B"]?.deletionPolicy == "RetainExceptOnCreate")
+        #expect(message { _ = try Template(body: body, parameters: ["Policy": "Keep"]) }
+            == "Template format error: Unrecognized DeletionPolicy Keep for resource B")
+        // Without the transform a Ref is not a policy.
+        #expect(message { _ = try Template(body: "Parameters: {P: {Type: String}}\nResources: {B: {Type: AWS::SQS::Queue, DeletionPolicy: !Ref P}}") }
+            == #"Template format error: Unrecognized DeletionPolicy {"Ref":"P"} for resource B"#)
+    }
 }
 
 /// Events and PropagateTags, compared with what aws-sam-translator 1.115 produces for the same template.

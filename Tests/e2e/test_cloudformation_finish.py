@@ -5,7 +5,8 @@ CloudFormation places beside inline code;
 function's `EventInvokeConfig` (an asynchronous invocation's record reaches the SQS queue SAM generated for
 OnSuccess) and `PropagateTags`; template `Rules` refusing CreateStack, UpdateStack and CreateChangeSet with the AssertDescription;
 DeletionPolicy Snapshot (deleted: no served type has snapshots), RetainExceptOnCreate (retained on delete, deleted
-when its creation rolls back), UpdateReplacePolicy Retain, and unrecognized policies refused."""
+when its creation rolls back), UpdateReplacePolicy Retain, a policy given by a parameter (AWS::LanguageExtensions),
+and unrecognized policies refused."""
 import json
 import time
 import uuid
@@ -343,6 +344,21 @@ def test_deletion_and_update_replace_policies(cfn, sqs):
     assert ("Keep", "DELETE_COMPLETE", None) in [(a, b, None) for a, b, _ in events]
     assert not queue_exists(sqs, keep_url)
     delete(cfn, failing)
+
+    # AWS::LanguageExtensions: a policy may be a Ref to a parameter.
+    extended = unique("langext")
+    out = create(cfn, extended, """
+Transform: AWS::LanguageExtensions
+Parameters:
+  Policy: {Type: String, Default: Delete}
+Resources:
+  Q: {Type: AWS::SQS::Queue, DeletionPolicy: !Ref Policy}
+Outputs:
+  Q: {Value: !Ref Q}
+""", Parameters=[{"ParameterKey": "Policy", "ParameterValue": "Retain"}])
+    delete(cfn, extended)
+    assert queue_exists(sqs, out["Q"])
+    sqs.delete_queue(QueueUrl=out["Q"])
 
     with pytest.raises(ClientError) as e:
         cfn.create_stack(StackName=unique("badpolicy"), TemplateBody="Resources: {B: {Type: AWS::SQS::Queue, DeletionPolicy: Keep}}")

@@ -83,8 +83,9 @@ struct Template: Sendable {
             if !others.isEmpty {
                 throw CFNError.templateFormat("Transform \(others.joined(separator: ", ")) is not supported by Cloudless")
             }
-            let source = names.contains(LanguageExtensions.name)
-                ? try LanguageExtensions.expandForEach(json, parameters: parameters) : json
+            let source = names.contains(LanguageExtensions.name)  // policies: DeletionPolicies.swift
+                ? Self.resolvePolicyReferences(try LanguageExtensions.expandForEach(json, parameters: parameters), parameters: parameters)
+                : json
             // The SAM transform is done here, so every caller sees the processed template.
             try self.init(checked: names.contains(SAMTransform.name) ? SAMTransform.expand(source) : source)
             languageExtensions = names.contains(LanguageExtensions.name)
