@@ -7,11 +7,14 @@ OnSuccess) and `PropagateTags`; template `Rules` refusing CreateStack, UpdateSta
 DeletionPolicy Snapshot (deleted: no served type has snapshots), RetainExceptOnCreate (retained on delete, deleted
 when its creation rolls back), UpdateReplacePolicy Retain, a policy given by a parameter (AWS::LanguageExtensions),
 and unrecognized policies refused."""
+import io
 import json
 import time
 import uuid
+import zipfile
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from helpers import make_client, zip_bytes
@@ -131,7 +134,10 @@ def test_inline_python_custom_resource_answers_through_cfnresponse(cfn, endpoint
     # The module sits beside the inline handler in the function's code.
     lam = make_client(endpoint, "lambda")
     name = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Provider")["StackResourceDetail"]["PhysicalResourceId"]
-    assert lam.get_function(FunctionName=name)["Configuration"]["Handler"] == "index.handler"
+    package = requests.get(lam.get_function(FunctionName=name)["Code"]["Location"], timeout=30).content
+    with zipfile.ZipFile(io.BytesIO(package)) as z:
+        assert sorted(z.namelist()) == ["cfnresponse.py", "index.py"]
+        assert "def send(event, context, responseStatus, responseData" in z.read("cfnresponse.py").decode()
     cfn.update_stack(StackName=stack, UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Value", "ParameterValue": "two"}])
     cfn.get_waiter("stack_update_complete").wait(StackName=stack, WaiterConfig=WAIT)
     described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
