@@ -354,3 +354,21 @@ private let samTemplate = """
         #expect(r["Q"]?["Properties"]?["Tags"] == nil)  // not generated, not configured by an event
     }
 }
+
+@Suite struct ReplacePolicyActionTests {
+    @Test func changeSetShowsWhatHappensToAReplacedResource() async throws {
+        let h = try Harness()
+        _ = try await h.create("s", "Resources: {A: {Type: Test::Thing, Properties: {Name: a}}, B: {Type: Test::Thing, Properties: {Name: b}}}")
+        let next = """
+            Resources:
+              A: {Type: Test::Thing, Properties: {Name: a2}}
+              B: {Type: Test::Thing, UpdateReplacePolicy: Retain, Properties: {Name: b2}}
+            """
+        try await h.call("CreateChangeSet", ["StackName": "s", "ChangeSetName": "u1", "TemplateBody": next])
+        let cs = try h.stack("s").changeSets[0]
+        #expect(cs.changes.map { "\($0.logicalId) \($0.replacement ?? "-") \($0.policyAction ?? "-")" }
+            == ["A True ReplaceAndDelete", "B True ReplaceAndRetain"])
+        let described = try await h.call("DescribeChangeSet", ["StackName": "s", "ChangeSetName": "u1"])
+        #expect(described.contains("<PolicyAction>ReplaceAndRetain</PolicyAction>"))
+    }
+}

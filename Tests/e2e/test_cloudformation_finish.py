@@ -323,7 +323,13 @@ def test_deletion_and_update_replace_policies(cfn, sqs):
     stack = unique("policies")
     out = create(cfn, stack, POLICIES)
     stack_id = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
-    cfn.update_stack(StackName=stack, UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Suffix", "ParameterValue": "b"}])
+    # The change set says what happens to the replaced queue; executing it replaces the queue and keeps the old one.
+    cfn.create_change_set(StackName=stack, ChangeSetName="rename", UsePreviousTemplate=True,
+                          Parameters=[{"ParameterKey": "Suffix", "ParameterValue": "b"}])
+    cfn.get_waiter("change_set_create_complete").wait(StackName=stack, ChangeSetName="rename", WaiterConfig=WAIT)
+    changes = [c["ResourceChange"] for c in cfn.describe_change_set(StackName=stack, ChangeSetName="rename")["Changes"]]
+    assert [(c["LogicalResourceId"], c["Replacement"], c["PolicyAction"]) for c in changes] == [("Replaced", "True", "ReplaceAndRetain")]
+    cfn.execute_change_set(StackName=stack, ChangeSetName="rename")
     cfn.get_waiter("stack_update_complete").wait(StackName=stack, WaiterConfig=WAIT)
     replacement = cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]
     new_url = next(o["OutputValue"] for o in replacement if o["OutputKey"] == "Replaced")

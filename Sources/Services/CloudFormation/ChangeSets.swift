@@ -141,7 +141,7 @@ extension CloudFormationService {
             }
             if old.type != decl.type {
                 out.append(.init(action: "Modify", logicalId: name, physicalId: oldState.physicalId, type: decl.type,
-                                 replacement: "True", scope: [], details: []))
+                                 replacement: "True", policyAction: Template.replacePolicyAction(decl), scope: [], details: []))
                 continue
             }
             let createOnly = (engineProvider(decl.type)?.createOnlyProperties(of: decl.type)) ?? []
@@ -180,7 +180,8 @@ extension CloudFormationService {
             }
             let replacement = keys.contains(where: createOnly.contains) ? "True" : "False"
             out.append(.init(action: "Modify", logicalId: name, physicalId: oldState.physicalId, type: decl.type,
-                             replacement: replacement, scope: scope, details: details))
+                             replacement: replacement, policyAction: replacement == "True" ? Template.replacePolicyAction(decl) : nil,
+                             scope: scope, details: details))
         }
         for (name, r) in s.resources.sorted(by: { $0.key < $1.key }) where !enabled.contains(name) && r.state != nil {
             out.append(.init(action: "Remove", logicalId: name, physicalId: r.physicalId, type: r.type, replacement: nil,

@@ -33,6 +33,11 @@ extension Template {
         return (try? encoder.encode(v)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
+    /// A change set's PolicyAction for a resource the change replaces (Snapshot falls back to Delete).
+    static func replacePolicyAction(_ r: Resource) -> String {
+        r.updateReplacePolicy == "Retain" ? "ReplaceAndRetain" : "ReplaceAndDelete"
+    }
+
     static func checkPolicies(_ name: String, _ resource: [String: JSON]) throws {
         if let p = resource["DeletionPolicy"] {
             guard let s = p.string, deletionPolicies.contains(s) else {

@@ -61,7 +61,7 @@ struct ChangeSet: Sendable, Codable, Equatable {
         var physicalId: String?
         var type: String
         var replacement: String?  // True, False, Conditional (Modify only)
-        var policyAction: String?  // Remove: Delete or Retain
+        var policyAction: String?  // Remove: Delete or Retain; Modify with Replacement True: ReplaceAndDelete or ReplaceAndRetain
         var scope: [String] = []
         var details: [Detail] = []
     }
