@@ -3,7 +3,8 @@ functions answer through `import cfnresponse` (python) and `require('cfn-respons
 CloudFormation places beside inline code;
 `AWS::Serverless::LayerVersion` (hash-suffixed logical id, `Layers: [!Ref Layer]`, retained by default) with a
 function's `EventInvokeConfig` (an asynchronous invocation's record reaches the SQS queue SAM generated for
-OnSuccess) and `PropagateTags`; template `Rules` refusing CreateStack, UpdateStack and CreateChangeSet with the AssertDescription;
+OnSuccess) and `PropagateTags`; template `Rules` refusing CreateStack, UpdateStack and CreateChangeSet with the AssertDescription (and failing a
+nested stack resource);
 DeletionPolicy Snapshot (deleted: no served type has snapshots), RetainExceptOnCreate (retained on delete, deleted
 when its creation rolls back), UpdateReplacePolicy Retain, a policy given by a parameter (AWS::LanguageExtensions),
 and unrecognized policies refused."""
@@ -263,7 +264,7 @@ Resources:
 """
 
 
-def test_rules_refuse_create_update_and_change_set(cfn):
+def test_rules_refuse_create_update_and_change_set(cfn, s3, bucket, endpoint):
     stack = unique("rules")
 
     def params(**kw):
@@ -288,6 +289,22 @@ def test_rules_refuse_create_update_and_change_set(cfn):
     assert e.value.response["Error"]["Message"] == "For test stacks, Size must be small or medium"
     assert cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     delete(cfn, stack)
+
+    # A nested stack's rules fail its resource in the parent, which rolls back.
+    s3.put_object(Bucket=bucket, Key="rules.yaml", Body=RULES.encode())
+    parent = unique("rules-parent")
+    cfn.create_stack(StackName=parent, TemplateBody=f"""
+Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: {endpoint}/{bucket}/rules.yaml
+      Parameters: {{Size: huge}}
+""")
+    assert settled(cfn, parent) == "ROLLBACK_COMPLETE"
+    failed = [r for r in reasons(cfn, parent) if r[0] == "Child" and r[1] == "CREATE_FAILED"]
+    assert failed and failed[0][2] == "For test stacks, Size must be small or medium"
+    delete(cfn, parent)
 
 
 POLICIES = """
