@@ -360,7 +360,8 @@ actor StackEngine {
             for (name, status, reason) in failures {
                 let decl = template.resources[name]!
                 let base = s.resources[name] ?? StackResource(logicalId: name, type: decl.type, properties: [:], state: nil,
-                                                              status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy)
+                                                              status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy,
+                                          updateReplacePolicy: decl.updateReplacePolicy)
                 try? resourceEvent(&s, base, status, reason)
             }
             for job in jobs {
@@ -368,7 +369,8 @@ actor StackEngine {
                 switch job.action {
                 case .create:
                     let r = StackResource(logicalId: job.name, type: decl.type, properties: job.recorded, state: nil,
-                                          status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy)
+                                          status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy,
+                                          updateReplacePolicy: decl.updateReplacePolicy)
                     try? resourceEvent(&s, r, "CREATE_IN_PROGRESS")
                 case .replace:
                     var r = s.resources[job.name]!
@@ -388,6 +390,7 @@ actor StackEngine {
                 r.properties = job.recorded
                 r.replacementProperties = nil
                 r.deletionPolicy = template.resources[job.name]!.deletionPolicy
+                r.updateReplacePolicy = template.resources[job.name]!.updateReplacePolicy
                 if job.action != .update {
                     r.sequence = s.nextSequence
                     s.nextSequence += 1
@@ -476,7 +479,7 @@ actor StackEngine {
                 continue
             }
             if old?.physicalId != curState.physicalId {
-                if await deleteResource(&s, cur, keepRecord: false) {
+                if await deleteResource(&s, cur, keepRecord: false, inRollback: true) {
                     s.resources[cur.logicalId] = old
                 } else {
                     ok = false
@@ -509,9 +512,9 @@ actor StackEngine {
         return ok
     }
 
-    /// Delete one resource through its provider (Retain: skipped). False when the provider failed.
+    /// Delete one resource through its provider (retained by its policy: skipped). False when the provider failed.
     @discardableResult
-    private func deleteResource(_ s: inout Stack, _ r: StackResource, keepRecord: Bool) async -> Bool {
+    private func deleteResource(_ s: inout Stack, _ r: StackResource, keepRecord: Bool, inRollback: Bool = false) async -> Bool {
         guard let state = r.state else {
             if !keepRecord { s.resources[r.logicalId] = nil }
             else if s.resources[r.logicalId]?.state == nil, r.status != "DELETE_COMPLETE" {
@@ -524,7 +527,7 @@ actor StackEngine {
             // Events set the record of the logical id; a replaced or removed resource's must not stay there.
             if current?.physicalId != state.physicalId { s.resources[r.logicalId] = current }
         }
-        if r.deletionPolicy == "Retain" {
+        if Self.retains(r, replaced: current != nil && current?.physicalId != state.physicalId, inRollback: inRollback) {  // DeletionPolicies.swift
             try? resourceEvent(&s, r, "DELETE_SKIPPED")
             restore(&s)
             return true

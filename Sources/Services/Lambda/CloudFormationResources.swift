@@ -173,19 +173,26 @@ public struct LambdaResources: ResourceProvider {
         if let source = code["ZipFile"]?.string {
             let runtime = p["Runtime"]?.string ?? ""
             let file = runtime.hasPrefix("nodejs") ? "index.js" : runtime.hasPrefix("python") ? "index.py" : "index"
-            return ["ZipFile": .string(try Self.zip(file: file, source).base64EncodedString())]
+            // AWS places its cfn-response module beside inline code; Cloudless places its own (CFNResponseModule.swift).
+            let files = [(path: file, source: source)] + CFNResponseModule.files(runtime: runtime)
+            return ["ZipFile": .string(try Self.zip(files).base64EncodedString())]
         }
         var out: [String: JSON] = [:]
         for key in ["S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri"] { if let v = code[key] { out[key] = v } }
         return out
     }
 
-    /// A zip holding one file.
-    static func zip(file: String, _ source: String) throws -> Data {
+    static func zip(file: String, _ source: String) throws -> Data { try zip([(path: file, source: source)]) }
+
+    /// A zip holding the given files (paths relative to its root).
+    static func zip(_ files: [(path: String, source: String)]) throws -> Data {
         let dir = NSTemporaryDirectory() + "cloudless-cfn-zip-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.createDirectory(atPath: dir + "/src", withIntermediateDirectories: true)
-        try Data(source.utf8).write(to: URL(fileURLWithPath: "\(dir)/src/\(file)"))
+        for f in files {
+            let url = URL(fileURLWithPath: "\(dir)/src/\(f.path)")
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(f.source.utf8).write(to: url)
+        }
         let zip = URL(fileURLWithPath: dir + "/code.zip")
         try FileManager.default.zipItem(at: URL(fileURLWithPath: dir + "/src"), to: zip, shouldKeepParent: false)
         return try Data(contentsOf: zip)
