@@ -47,9 +47,11 @@ extension LambdaService {
             }
             guard let objects else { throw LambdaError.invalid("S3 code locations are not available.") }
             do {
-                let bytes = try await objects.objectBytes(bucket: bucket, key: key, limit: FunctionCode.maxZipBytes)
-                let stored = try code.store(bytes)
+                let bytes = try await objects.objectBytes(bucket: bucket, key: key, limit: FunctionCode.maxUnzippedBytes)
+                let stored = try code.store(bytes, direct: false)
                 return (stored.sha256Base64 + "|" + stored.sha256Hex, stored.size, nil)
+            } catch let e as AWSError where e.code == "EntityTooLarge" {
+                throw FunctionCode.unzippedTooLarge
             } catch let e as AWSError where ["NoSuchBucket", "NoSuchKey"].contains(e.code) {
                 throw LambdaError.invalid("Error occurred while GetObject. S3 Error Code: \(e.code). S3 Error Message: \(e.message)")
             }
@@ -89,6 +91,9 @@ extension LambdaService {
         let env = ((input["Environment"] as? [String: Any])?["Variables"] as? [String: String])
         let layers = input["Layers"] as? [String] ?? []
         let layerContents = try resolveLayers(layers, region: r.region)
+        let ephemeral = try Self.ephemeralStorage(input) ?? 512
+        var settings = FunctionSettings()
+        try settings.apply(input)
         let now = clock.now()
         let arn = Self.functionARN(account: r.account, region: r.region, name: name)
         let config = FunctionConfig(
@@ -96,11 +101,12 @@ extension LambdaService {
             Description: input["Description"] as? String ?? "", Timeout: timeout, MemorySize: memory, LastModified: Self.lastModified(now),
             CodeSha256: String(sha.split(separator: "|", omittingEmptySubsequences: false).first ?? ""), Version: "$LATEST", Environment: env,
             PackageType: packageType, ImageUri: imageURI, Architectures: input["Architectures"] as? [String] ?? ["x86_64"],
-            EphemeralStorageSize: ((input["EphemeralStorage"] as? [String: Any])?["Size"] as? NSNumber)?.intValue ?? 512,
+            EphemeralStorageSize: ephemeral,
             Layers: layers, LayerContents: layerContents, State: "Active", LastUpdateStatus: "Successful", RevisionId: Self.revision(),
-            HotReloadPath: hotReload, DeadLetterTargetArn: Self.deadLetterTarget(input))
+            HotReloadPath: hotReload, DeadLetterTargetArn: Self.deadLetterTarget(input), Settings: settings)
         var function = LambdaFunction(account: r.account, region: r.region, name: name, latest: config,
                                       tags: input["Tags"] as? [String: String] ?? [:], created: now)
+        function.codeSigningConfigArn = input["CodeSigningConfigArn"] as? String
         function.codeHex = String(sha.split(separator: "|", omittingEmptySubsequences: false).last ?? "")
         if input["Publish"] as? Bool == true { function.publish(description: "", now: now) }
         let saved = function
@@ -108,11 +114,16 @@ extension LambdaService {
             if try FunctionStore.function(account: r.account, region: r.region, name: name, db) != nil {
                 throw LambdaError.conflict("Function already exist: \(name)")
             }
+            if let csc = saved.codeSigningConfigArn, try Self.codeSigningConfig(csc, db)?.account != r.account {
+                throw Self.codeSigningConfigNotFound(csc)
+            }
             try FunctionStore.save(saved, db)
         }
-        // The answer shows the function still being created; reads right after show it Active (waiters pass).
+        // The answer shows the function still being created; reads right after show it Active (waiters pass). Lambda
+        // gives each state its own RevisionId: the Pending one answered here is not the Active one stored.
         var out = (saved.versions.last ?? config).json
         out["FunctionArn"] = arn
+        out["RevisionId"] = Self.revision()
         out.removeValue(forKey: "LastUpdateStatus")
         out["State"] = "Pending"
         out["StateReason"] = "The function is being created."
@@ -143,7 +154,7 @@ extension LambdaService {
         guard (1...10000).contains(limit) else { throw LambdaError.invalid("MaxItems must be between 1 and 10000.") }
         let start = Int(r.request.queryValue("Marker") ?? "0") ?? 0
         let page = Array(configs.dropFirst(start).prefix(limit))
-        var out: [String: Any] = ["Functions": page.map(\.json)]
+        var out: [String: Any] = ["Functions": page.map(Self.listed)]
         if start + page.count < configs.count { out["NextMarker"] = String(start + page.count) }
         return RestJSON.response(out)
     }
@@ -182,7 +193,9 @@ extension LambdaService {
             return current
         }
         pool.retire(prefix: f.arn + "|")
+        // As for CreateFunction: the InProgress answer has its own RevisionId, the stored Successful one another.
         var out = updated.latest.json
+        out["RevisionId"] = Self.revision()
         out["LastUpdateStatus"] = "InProgress"
         out["LastUpdateStatusReason"] = "The function is being created."
         out["LastUpdateStatusReasonCode"] = "Creating"
@@ -210,7 +223,17 @@ extension LambdaService {
             if let e = input["Environment"] as? [String: Any] { f.latest.Environment = e["Variables"] as? [String: String] ?? [:] }
             if let layers, let layerContents { (f.latest.Layers, f.latest.LayerContents) = (layers, layerContents) }
             if input["DeadLetterConfig"] != nil { f.latest.DeadLetterTargetArn = Self.deadLetterTarget(input) }
+            if let size = try Self.ephemeralStorage(input) { f.latest.EphemeralStorageSize = size }
+            var settings = f.latest.Settings ?? FunctionSettings()
+            try settings.apply(input)
+            f.latest.Settings = settings
         }
+    }
+
+    /// EphemeralStorage.Size, within Lambda's 512–10240 MB.
+    static func ephemeralStorage(_ input: [String: Any]) throws -> Int? {
+        guard let e = input["EphemeralStorage"] as? [String: Any] else { return nil }
+        return try ranged(e["Size"] ?? NSNumber(value: Int.min), 512, 512...10240, "ephemeralStorage.size")
     }
 
     /// DeadLetterConfig.TargetArn (an empty one removes the queue).
@@ -258,9 +281,19 @@ extension LambdaService {
 
     func listVersionsByFunction(_ r: LambdaRequest) throws -> AWSResponse {
         let (f, _) = try function(r)
-        var latest = f.latest.json
+        var latest = Self.listed(f.latest)
         latest["FunctionArn"] = f.arn + ":$LATEST"
-        return RestJSON.response(["Versions": [latest] + f.versions.map(\.json)])
+        return RestJSON.response(["Versions": [latest] + f.versions.map(Self.listed)])
+    }
+
+    /// A configuration as the list operations show it: without the state fields, which only GetFunction and
+    /// GetFunctionConfiguration report (Lambda's ListFunctions documentation).
+    static func listed(_ c: FunctionConfig) -> [String: Any] {
+        var out = c.json
+        for key in ["State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"] {
+            out.removeValue(forKey: key)
+        }
+        return out
     }
 
     static func refuseQualified(_ arn: String) throws {
@@ -270,20 +303,27 @@ extension LambdaService {
     }
 
     func tagResource(_ r: LambdaRequest) async throws -> AWSResponse {
-        try Self.refuseQualified(r.labels["Resource"] ?? "")
         let input = try await r.body()
         let tags = input["Tags"] as? [String: String] ?? [:]
+        if try changeOtherTags(r.labels["Resource"] ?? "", r, { $0.merge(tags) { _, new in new } }) {
+            return RestJSON.response(nil, status: .noContent)
+        }
+        try Self.refuseQualified(r.labels["Resource"] ?? "")
         try changeFunction(arn: r.labels["Resource"] ?? "", r) { f in f.tags.merge(tags) { _, new in new } }
         return RestJSON.response(nil, status: .noContent)
     }
 
     func untagResource(_ r: LambdaRequest) throws -> AWSResponse {
         let keys = r.request.query.filter { $0.0 == "tagKeys" }.map(\.1)
+        if try changeOtherTags(r.labels["Resource"] ?? "", r, { tags in for k in keys { tags.removeValue(forKey: k) } }) {
+            return RestJSON.response(nil, status: .noContent)
+        }
         try changeFunction(arn: r.labels["Resource"] ?? "", r) { f in for k in keys { f.tags.removeValue(forKey: k) } }
         return RestJSON.response(nil, status: .noContent)
     }
 
     func listTags(_ r: LambdaRequest) throws -> AWSResponse {
+        if let tags = try otherTags(r.labels["Resource"] ?? "") { return RestJSON.response(["Tags": tags]) }
         let (account, region, name, _) = try Self.parseName(r.labels["Resource"] ?? "", r)
         guard let f = try store.function(account: account, region: region, name: name) else {
             throw LambdaError.notFound(Self.functionARN(account: account, region: region, name: name))
