@@ -94,7 +94,8 @@ import Testing
         let events = LambdaService.jsonPlatformEvents(c, requestID: "id", start: 0, output: [], outcome: .response([]), ms: 1.5, initMs: nil)
         #expect(events.isEmpty)
         let failed = LambdaService.jsonPlatformEvents(c, requestID: "id", start: 0, output: [], outcome: .timedOut, ms: 1.5, initMs: 2)
-        let doc = try #require(try JSONSerialization.jsonObject(with: Data(try #require(failed.first).message.utf8)) as? [String: Any])
+        let report = try #require(failed.first)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(report.message.utf8)) as? [String: Any])
         #expect(doc["type"] as? String == "platform.report")
         #expect((doc["record"] as? [String: Any])?["status"] as? String == "timeout")
     }
