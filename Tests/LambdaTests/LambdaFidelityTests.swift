@@ -7,11 +7,15 @@ import Testing
 @Suite struct LambdaErrorShapeTests {
     @Test func messageMemberFollowsTheErrorShape() {
         for code in ["InvalidParameterValueException", "ResourceConflictException", "RequestEntityTooLargeException",
-                     "PreconditionFailedException", "TooManyRequestsException", "ValidationException"] {
-            #expect(LambdaError.lowercaseMessage.contains(code), "\(code)")
+                     "PreconditionFailedException", "TooManyRequestsException"] {
+            #expect(LambdaError.lowercaseMessage.contains(code) && !LambdaError.capitalMessage.contains(code), "\(code)")
         }
         for code in ["ResourceNotFoundException", "CodeSigningConfigNotFoundException", "ServiceException", "InvalidRuntimeException"] {
-            #expect(!LambdaError.lowercaseMessage.contains(code), "\(code)")
+            #expect(LambdaError.capitalMessage.contains(code) && !LambdaError.lowercaseMessage.contains(code), "\(code)")
+        }
+        // The front end's errors are no Lambda shape.
+        for code in ["ValidationException", "SignatureDoesNotMatch", "UnrecognizedClientException"] {
+            #expect(!LambdaError.capitalMessage.contains(code) && !LambdaError.lowercaseMessage.contains(code), "\(code)")
         }
     }
 
@@ -22,7 +26,9 @@ import Testing
         let given = LambdaError.notFound("arn")
         #expect(LambdaError.typed(given).details.filter { $0.0 == "Type" }.count == 1)
         // Lambda's own failures are the Service's.
-        #expect(LambdaError.typed(AWSError.internalError()).details.first { $0.0 == "Type" }?.1 == "Service")
+        #expect(LambdaError.typed(AWSError("ServiceException", "x", status: .internalServerError)).details.first { $0.0 == "Type" }?.1 == "Service")
+        // A signature error of the front end: no Type.
+        #expect(!LambdaError.typed(AWSError.signatureDoesNotMatch()).details.contains { $0.0 == "Type" })
         // The front end's ValidationException is not a Lambda shape: no Type.
         #expect(LambdaError.typed(LambdaError.validation("x", "f", "c")).details.isEmpty)
     }

@@ -144,10 +144,10 @@ public struct LambdaService: AWSService {
         return op == "ListLayers" && request.queryValue("find") == "LayerVersion" ? "GetLayerVersionByArn" : op
     }
 
-    /// Lambda's modeled errors name their message `Message` or `message` shape by shape (botocore's model); the
-    /// front end's ValidationException and unknown operations use `message`.
+    /// Lambda's modeled errors name their message `Message` or `message` shape by shape (botocore's model); errors of
+    /// AWS's front end (ValidationException, signature and credential errors) use `message`.
     public func jsonErrorMessageKey(for error: AWSError) -> String {
-        LambdaError.lowercaseMessage.contains(error.code) ? "message" : "Message"
+        LambdaError.capitalMessage.contains(error.code) ? "Message" : "message"
     }
 
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
@@ -241,19 +241,30 @@ struct LambdaRequest {
 }
 
 enum LambdaError {
-    /// Error codes whose shape carries `message` in lower case (all others: `Message`).
+    /// Lambda's modeled errors whose shape names the message `Message` (botocore's model).
+    static let capitalMessage: Set<String> = [
+        "CallbackTimeoutException", "CodeSigningConfigNotFoundException", "CodeVerificationFailedException",
+        "DurableExecutionAlreadyStartedException", "EC2AccessDeniedException", "EC2ThrottledException", "EC2UnexpectedException",
+        "EFSIOException", "EFSMountConnectivityException", "EFSMountFailureException", "EFSMountTimeoutException",
+        "ENILimitReachedException", "InvalidCodeSignatureException", "InvalidRuntimeException", "InvalidSecurityGroupIDException",
+        "InvalidSubnetIDException", "InvalidZipFileException", "KMSAccessDeniedException", "KMSDisabledException",
+        "KMSInvalidStateException", "KMSNotFoundException", "NoPublishedVersionException", "RecursiveInvocationException",
+        "ResourceInUseException", "ResourceNotFoundException", "ServiceException", "SnapStartException",
+        "SnapStartNotReadyException", "SnapStartTimeoutException", "SubnetIPAddressLimitReachedException",
+    ]
+    /// Lambda's modeled errors whose shape names it `message`.
     static let lowercaseMessage: Set<String> = [
         "CapacityProviderLimitExceededException", "CodeStorageExceededException", "FunctionVersionsPerCapacityProviderLimitExceededException",
         "InvalidParameterValueException", "InvalidRequestContentException", "PolicyLengthExceededException", "PreconditionFailedException",
         "ProvisionedConcurrencyConfigNotFoundException", "RequestEntityTooLargeException", "ResourceConflictException",
         "ResourceNotReadyException", "SerializedRequestEntityTooLargeException", "TooManyRequestsException", "UnsupportedMediaTypeException",
-        "ValidationException", "UnknownOperationException",
     ]
 
-    /// Every modeled Lambda error carries `Type`: `Service` for Lambda's own failures, `User` otherwise. The front end's
-    /// ValidationException is not a Lambda shape and has none.
+    /// Every modeled Lambda error carries `Type`: `Service` for Lambda's own failures, `User` otherwise. Errors of AWS's
+    /// front end (ValidationException, signature errors) are not Lambda shapes and have none.
     static func typed(_ error: AWSError) -> AWSError {
-        if error.code == "ValidationException" || error.details.contains(where: { $0.0 == "Type" }) { return error }
+        guard capitalMessage.contains(error.code) || lowercaseMessage.contains(error.code),
+              !error.details.contains(where: { $0.0 == "Type" }) else { return error }
         return error.with("Type", error.status.code >= 500 && !error.code.hasPrefix("Invalid") ? "Service" : "User")
     }
 
