@@ -211,6 +211,35 @@ def test_ephemeral_storage_out_of_range(fns, raw_lam):
     assert raw_lam.get_function_configuration(FunctionName=name)["EphemeralStorage"] == {"Size": 512}
 
 
+def test_invalid_parameters_as_aws_words_them(fns, lam, raw_lam):
+    name = fns.create(tag="inval")["FunctionName"]
+    with pytest.raises(ClientError) as e:
+        raw_lam.update_function_configuration(FunctionName=name, Runtime="python2.0")
+    assert error(e) == ("InvalidParameterValueException", 400)
+    assert body_of(e)["message"].startswith("Value python2.0 at 'runtime' failed to satisfy constraint: "
+                                            "Member must satisfy enum value set: [")
+    assert body_of(e)["message"].endswith("] or be a valid ARN")
+    assert body_of(e)["Type"] == "User"
+
+    with pytest.raises(ClientError) as e:
+        raw_lam.list_functions(MaxItems=0)
+    assert error(e) == ("ValidationException", 400)
+    assert e.value.response["Error"]["Message"] == ("1 validation error detected: Value '0' at 'maxItems' failed to satisfy "
+                                                    "constraint: Member must have value greater than or equal to 1")
+
+    with pytest.raises(ClientError) as e:
+        raw_lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=-1)
+    assert error(e) == ("ValidationException", 400)
+    assert e.value.response["Error"]["Message"] == ("1 validation error detected: Value '-1' at 'reservedConcurrentExecutions' "
+                                                    "failed to satisfy constraint: Member must have value greater than or equal to 0")
+    with pytest.raises(ClientError) as e:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=5000)
+    assert error(e) == ("InvalidParameterValueException", 400)
+    assert body_of(e)["message"] == ("Specified ReservedConcurrentExecutions for function decreases account's "
+                                     "UnreservedConcurrentExecution below its minimum value of [100].")
+    assert "Concurrency" not in lam.get_function(FunctionName=name)
+
+
 # --- RevisionId and list shapes -------------------------------------------------------------------------------
 
 def test_revision_id_moves_with_state(fns, lam):

@@ -116,10 +116,7 @@ extension LambdaService {
                                 arguments: [r.account, r.region])
                 .map { try JSONDecoder().decode(CodeSigningConfig.self, from: Data($0.utf8)) }
         }
-        let limit = Int(r.request.queryValue("MaxItems") ?? "50") ?? 50
-        guard (1...10000).contains(limit) else {
-            throw LambdaError.validation(String(limit), "maxItems", limit < 1 ? "Member must have value greater than or equal to 1" : "Member must have value less than or equal to 10000")
-        }
+        let limit = try Self.ranged(r.request.queryValue("MaxItems").map { NSNumber(value: Int($0) ?? 0) }, 50, 1...10000, "maxItems")
         let start = Int(r.request.queryValue("Marker") ?? "0") ?? 0
         let page = Array(all.dropFirst(start).prefix(limit))
         var out: [String: Any] = ["CodeSigningConfigs": page.map(\.json)]

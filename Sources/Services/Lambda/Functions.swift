@@ -16,6 +16,11 @@ extension LambdaService {
         }
     }
 
+    /// AWS's answer to a runtime it does not know (CreateFunction and UpdateFunctionConfiguration alike).
+    static func invalidRuntime(_ rt: String) -> AWSError {
+        LambdaError.invalid("Value \(rt) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(Runtimes.all.joined(separator: ", "))] or be a valid ARN")
+    }
+
     /// An integer member within its range, with the validation message of the bound it crosses.
     static func ranged(_ value: Any?, _ fallback: Int, _ range: ClosedRange<Int>, _ field: String) throws -> Int {
         guard let v = value else { return fallback }
@@ -79,9 +84,7 @@ extension LambdaService {
             runtime = nil
         } else {
             guard let rt = runtime else { throw LambdaError.invalid("Runtime is required for .zip deployment packages.") }
-            guard Runtimes.all.contains(rt) else {
-                throw LambdaError.invalid("Value \(rt) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(Runtimes.all.joined(separator: ", "))] or be a valid ARN")
-            }
+            guard Runtimes.all.contains(rt) else { throw Self.invalidRuntime(rt) }
             guard handler != nil || Runtimes.provided.contains(rt) else { throw LambdaError.invalid("Handler is required for .zip deployment packages.") }
             guard let codeInput = input["Code"] as? [String: Any] else { throw LambdaError.invalid("Code is required.") }
             (sha, size, hotReload) = try await resolveCode(codeInput)
@@ -150,8 +153,7 @@ extension LambdaService {
     func listFunctions(_ r: LambdaRequest) throws -> AWSResponse {
         let all = try store.db.readNow { db in try FunctionStore.all(account: r.account, region: r.region, db) }
         let configs = r.request.queryValue("FunctionVersion") == "ALL" ? all.flatMap { [$0.latest] + $0.versions } : all.map(\.latest)
-        let limit = Int(r.request.queryValue("MaxItems") ?? "50") ?? 50
-        guard (1...10000).contains(limit) else { throw LambdaError.invalid("MaxItems must be between 1 and 10000.") }
+        let limit = try Self.ranged(r.request.queryValue("MaxItems").map { NSNumber(value: Int($0) ?? 0) }, 50, 1...10000, "maxItems")
         let start = Int(r.request.queryValue("Marker") ?? "0") ?? 0
         let page = Array(configs.dropFirst(start).prefix(limit))
         var out: [String: Any] = ["Functions": page.map(Self.listed)]
@@ -217,7 +219,7 @@ extension LambdaService {
             if let d = input["Description"] as? String { f.latest.Description = d }
             if let role = input["Role"] as? String { f.latest.Role = role }
             if let rt = input["Runtime"] as? String {
-                guard Runtimes.all.contains(rt) else { throw LambdaError.invalid("Value \(rt) at 'runtime' failed to satisfy constraint") }
+                guard Runtimes.all.contains(rt) else { throw Self.invalidRuntime(rt) }
                 f.latest.Runtime = rt
             }
             if let e = input["Environment"] as? [String: Any] { f.latest.Environment = e["Variables"] as? [String: String] ?? [:] }
@@ -344,9 +346,11 @@ extension LambdaService {
 
     func putFunctionConcurrency(_ r: LambdaRequest) async throws -> AWSResponse {
         let input = try await r.body()
-        guard let n = (input["ReservedConcurrentExecutions"] as? NSNumber)?.intValue, n >= 0, n <= 1000 else {
-            throw LambdaError.invalid("ReservedConcurrentExecutions must be between 0 and 1000.")
+        guard let value = input["ReservedConcurrentExecutions"] else {
+            throw LambdaError.validation("null", "reservedConcurrentExecutions", "Member must not be null")
         }
+        // Above the account's limit, the unreserved-minimum answer below speaks.
+        let n = try Self.ranged(value, 0, 0...Int.max, "reservedConcurrentExecutions")
         if (r.labels["FunctionName"] ?? "").split(separator: ":").count == 8 || r.request.queryValue("Qualifier") != nil {
             throw LambdaError.invalid("This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.")
         }
