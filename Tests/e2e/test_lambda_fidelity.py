@@ -240,6 +240,22 @@ def test_invalid_parameters_as_aws_words_them(fns, lam, raw_lam):
     assert "Concurrency" not in lam.get_function(FunctionName=name)
 
 
+def test_delete_function_qualifiers(fns, lam, account):
+    name = fns.create(tag="delq", Publish=True)["FunctionName"]
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    with pytest.raises(ClientError) as e:
+        lam.delete_function(FunctionName=name, Qualifier="$LATEST")
+    assert error(e) == ("InvalidParameterValueException", 400)
+    assert body_of(e)["message"] == "$LATEST version cannot be deleted without deleting the function."
+    with pytest.raises(ClientError) as e:
+        lam.delete_function(FunctionName=name, Qualifier="live")
+    assert error(e) == ("InvalidParameterValueException", 400)
+    assert body_of(e)["message"] == "Deletion of aliases is not currently supported."
+    # Nothing was deleted.
+    assert lam.get_function(FunctionName=name, Qualifier="live")["Configuration"]["Version"] == "1"
+    assert lam.get_function(FunctionName=name)["Configuration"]["Version"] == "$LATEST"
+
+
 # --- RevisionId and list shapes -------------------------------------------------------------------------------
 
 def test_revision_id_moves_with_state(fns, lam):

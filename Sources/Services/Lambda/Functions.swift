@@ -162,6 +162,12 @@ extension LambdaService {
     }
 
     func deleteFunction(_ r: LambdaRequest) throws -> AWSResponse {
+        // A qualifier names a version to delete: never $LATEST alone, never an alias (checked before the function).
+        let (_, _, _, fromName) = try Self.parseName(r.labels["FunctionName"] ?? "", r)
+        if let q = r.request.queryValue("Qualifier") ?? fromName {
+            if q == "$LATEST" { throw LambdaError.invalid("$LATEST version cannot be deleted without deleting the function.") }
+            if !q.allSatisfy(\.isNumber) { throw LambdaError.invalid("Deletion of aliases is not currently supported.") }
+        }
         let (f, qualifier) = try function(r)
         try store.db.writeNow { db in
             if let q = qualifier, q != "$LATEST" {
