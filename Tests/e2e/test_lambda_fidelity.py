@@ -482,3 +482,25 @@ def test_json_log_format_writes_json_lines(fns, lam, endpoint):
     lam.invoke(FunctionName=name, Payload=b"{}")
     time.sleep(0.5)
     assert len(wait_events(make_client(endpoint, "logs"), group, 5)) == 4
+
+
+NODE_LOGGING_HANDLER = """
+exports.handler = async (event) => {
+  console.debug("hidden at INFO");
+  console.log("hello", event.who);
+  console.error("bad");
+  return "ok";
+};
+"""
+
+
+def test_json_log_format_node_console(fns, lam, endpoint):
+    name = fns.create(tag="jsonnode", runtime="nodejs20.x", handler="index.handler",
+                      code=zip_bytes({"index.js": NODE_LOGGING_HANDLER}), LoggingConfig={"LogFormat": "JSON"})["FunctionName"]
+    r = lam.invoke(FunctionName=name, Payload=json.dumps({"who": "node"}))
+    assert json.loads(r["Payload"].read()) == "ok"
+    request_id = r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    docs = [json.loads(m) for m in wait_events(make_client(endpoint, "logs"), f"/aws/lambda/{name}", 4)]
+    assert [d.get("type") for d in docs] == ["platform.start", None, None, "platform.report"]
+    assert [(d["level"], d["message"], d["requestId"]) for d in docs[1:3]] == [
+        ("INFO", "hello node", request_id), ("ERROR", "bad", request_id)]

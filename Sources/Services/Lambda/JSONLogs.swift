@@ -3,7 +3,7 @@ import Foundation
 
 /// LoggingConfig.LogFormat JSON: Lambda writes its own events as JSON objects (`platform.start`, `platform.report`)
 /// instead of the START / END / REPORT lines; SystemLogLevel filters them. Application lines pass as the runtime wrote
-/// them (the python runtime formats `logging` records as JSON itself).
+/// them (the python and node runtimes format `logging` records and `console` lines as JSON themselves).
 extension LambdaService {
     static func jsonPlatformEvents(_ config: FunctionConfig, requestID: String, start: Double, output: [LogEvent],
                                    outcome: InvocationOutcome, ms: Double, initMs: Double?) -> [LogEvent] {
