@@ -1,5 +1,8 @@
 import Core
 import Foundation
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
 import Testing
 
 @testable import Lambda
@@ -32,6 +35,31 @@ import Testing
         // The front end's ValidationException is not a Lambda shape: no Type.
         #expect(LambdaError.typed(LambdaError.validation("x", "f", "c")).details.isEmpty)
     }
+}
+
+@Suite struct LambdaErrorBodyTests {
+    @Test func lambdaErrorBodiesHaveNoTypeMember() async throws {
+        let error = LambdaError.typed(LambdaError.notFound("arn:aws:lambda:us-east-1:000000000000:function:f"))
+        let r = ErrorRendering.json(error, requestID: "id", typePrefix: nil, contentType: "application/json", messageKey: "Message",
+                                    typeInBody: false)
+        let sink = FidelityBodySink()
+        try await r.body.write(FidelityBodyWriter(sink: sink))
+        #expect(String(decoding: sink.bytes, as: UTF8.self) == #"{"Message":"Function not found: arn:aws:lambda:us-east-1:000000000000:function:f","Type":"User"}"#)
+        #expect(r.headers[HTTPField.Name("x-amzn-ErrorType")!] == "ResourceNotFoundException")
+    }
+}
+
+private final class FidelityBodySink: @unchecked Sendable {
+    var bytes: [UInt8] = []
+}
+
+private struct FidelityBodyWriter: ResponseBodyWriter {
+    let sink: FidelityBodySink
+    mutating func write(_ buffer: ByteBuffer) async throws { sink.bytes += Array(buffer.readableBytesView) }
+    mutating func write(contentsOf buffers: some Sequence<ByteBuffer>) async throws {
+        for b in buffers { sink.bytes += Array(b.readableBytesView) }
+    }
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }
 
 @Suite struct FunctionSettingsTests {

@@ -2,7 +2,8 @@
 
 - Error bodies: every Lambda error carries `Type` (`User`), and the message under the member its shape names
   (`Message` for ResourceNotFoundException, `message` for InvalidParameterValueException, ResourceConflictException,
-  RequestEntityTooLargeException...), with AWS's texts for missing functions, versions and aliases.
+  RequestEntityTooLargeException...), no `__type` (the code is in `x-amzn-ErrorType`), with AWS's texts for missing
+  functions, versions and aliases, invalid parameters and DeleteFunction's refused qualifiers.
 - Configurations: RuntimeVersionConfig, and every block given stored and returned as given (TracingConfig,
   EphemeralStorage, ImageConfig, LoggingConfig with its JSON defaults, SnapStart, VpcConfig, KMSKeyArn,
   FileSystemConfigs, DeadLetterConfig), updates applied; enum values checked as AWS does.
@@ -99,10 +100,8 @@ def test_raw_error_body_members(fns, lam, account):
     raw = seen[-1]
     assert raw.status_code == 404
     assert raw.headers["x-amzn-ErrorType"] == "ResourceNotFoundException"
-    doc = json.loads(raw.content)
-    assert doc["Type"] == "User"
-    assert doc["Message"] == f"Function not found: {fn_arn(account, missing)}"
-    assert "message" not in doc
+    # Exactly AWS's members: no `__type` (the code is in the header), no lower-case `message`.
+    assert json.loads(raw.content) == {"Type": "User", "Message": f"Function not found: {fn_arn(account, missing)}"}
 
 
 # --- configurations -------------------------------------------------------------------------------------------
@@ -396,10 +395,7 @@ def test_direct_zip_over_50_mb_is_request_entity_too_large(fns, lam):
         lam.meta.events.unregister("after-call.lambda.CreateFunction")
     assert error(e) == ("RequestEntityTooLargeException", 413)
     # botocore models this error under another name, so the body is read as sent: Type and a lower-case message.
-    doc = json.loads(seen[-1].content)
-    assert doc["Type"] == "User"
-    assert doc["message"] == "Zipped size must be smaller than 52428800 bytes"
-    assert "Message" not in doc
+    assert json.loads(seen[-1].content) == {"Type": "User", "message": "Zipped size must be smaller than 52428800 bytes"}
     with pytest.raises(ClientError):
         lam.get_function(FunctionName=name)
 

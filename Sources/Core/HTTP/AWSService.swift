@@ -32,6 +32,8 @@ public protocol AWSService: Sendable {
     var jsonErrorMessageKey: String { get }
     /// The same for one error, where the key depends on the error's shape (Lambda: `Message` or `message`).
     func jsonErrorMessageKey(for error: AWSError) -> String
+    /// Whether JSON error bodies carry `__type` (Lambda's do not: the code travels in `x-amzn-ErrorType` alone).
+    var jsonErrorTypeInBody: Bool { get }
     /// An answer for an internal path under `/_cloudless/<signingName>/` (Lambda's code downloads), or nil.
     func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse?
     /// The same with the request's body (at most 1 MiB): ECS's test hooks take JSON. Defaults to `internalResponse`.
@@ -53,6 +55,7 @@ extension AWSService {
     public var queryNamespace: String? { nil }
     public var jsonErrorMessageKey: String { "message" }
     public func jsonErrorMessageKey(for error: AWSError) -> String { jsonErrorMessageKey }
+    public var jsonErrorTypeInBody: Bool { true }
     public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? { nil }
     public func internalResponse(method: HTTPRequest.Method, path: String, body: [UInt8]) async -> AWSResponse? {
         await internalResponse(method: method, path: path)

@@ -224,7 +224,8 @@ public struct Gateway: HTTPResponder {
                                        messageKey: service?.jsonErrorMessageKey(for: error) ?? "message")
         case .restJSON:
             return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/json",
-                                       messageKey: service?.jsonErrorMessageKey(for: error) ?? "message")
+                                       messageKey: service?.jsonErrorMessageKey(for: error) ?? "message",
+                                       typeInBody: service?.jsonErrorTypeInBody ?? true)
         }
     }
 

@@ -10,6 +10,8 @@ public struct LambdaService: AWSService {
     public let signingName = "lambda"
     public let wireProtocol = WireProtocol.restJSON
     public var jsonErrorMessageKey: String { "Message" }
+    /// Lambda's error bodies are `{"Type": …, "Message": …}`: no `__type`.
+    public var jsonErrorTypeInBody: Bool { false }
     let store: FunctionStore
     let code: FunctionCode
     let pool: InstancePool
