@@ -373,6 +373,50 @@ def test_put_function_code_signing_config_unknown_config(fns, lam, account):
     assert lam.get_function_code_signing_config(FunctionName=name).keys() == {"ResponseMetadata"}
 
 
+def test_create_function_with_code_signing_config(fns, lam, account):
+    arn = lam.create_code_signing_config(AllowedPublishers={"SigningProfileVersionArns": [PROFILE]})["CodeSigningConfig"]["CodeSigningConfigArn"]
+    try:
+        name = fns.create(tag="csccreate", CodeSigningConfigArn=arn)["FunctionName"]
+        assert lam.get_function_code_signing_config(FunctionName=name)["CodeSigningConfigArn"] == arn
+        lam.delete_function(FunctionName=name)
+        missing = f"arn:aws:lambda:us-east-1:{account}:code-signing-config:csc-0123456789abcdefg"
+        other = fns.name("cscbad")
+        with pytest.raises(ClientError) as e:
+            fns.create(name=other, CodeSigningConfigArn=missing)
+        assert error(e) == ("CodeSigningConfigNotFoundException", 404)
+        with pytest.raises(ClientError):
+            lam.get_function(FunctionName=other)
+    finally:
+        lam.delete_code_signing_config(CodeSigningConfigArn=arn)
+
+
+def test_settings_and_code_signing_configs_survive_a_restart(account):
+    """State is in SQLite: a restarted server answers the same."""
+    import shutil
+    import tempfile
+    from helpers import LambdaFunctions
+    from server import Server
+    data_dir = tempfile.mkdtemp(prefix="cloudless-lambda-fidelity-")
+    server = Server(data_dir=data_dir).start()
+    try:
+        fns = LambdaFunctions(server, "e2e-fidelity-restart")
+        csc = fns.lam.create_code_signing_config(AllowedPublishers={"SigningProfileVersionArns": [PROFILE]})["CodeSigningConfig"]
+        name = fns.create(tag="r", TracingConfig={"Mode": "Active"}, LoggingConfig={"LogFormat": "JSON"},
+                          EphemeralStorage={"Size": 1024}, CodeSigningConfigArn=csc["CodeSigningConfigArn"])["FunctionName"]
+        before = fns.lam.get_function_configuration(FunctionName=name)
+        server.stop()
+        server = Server(data_dir=data_dir, port=server.port).start()
+        fns.server = server
+        after = fns.lam.get_function_configuration(FunctionName=name)
+        assert {k: v for k, v in after.items() if k != "ResponseMetadata"} == {k: v for k, v in before.items() if k != "ResponseMetadata"}
+        assert fns.lam.get_code_signing_config(CodeSigningConfigArn=csc["CodeSigningConfigArn"])["CodeSigningConfig"] == csc
+        assert fns.lam.get_function_code_signing_config(FunctionName=name)["CodeSigningConfigArn"] == csc["CodeSigningConfigArn"]
+        fns.cleanup()
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 # --- code size ----------------------------------------------------------------------------------------------------
 
 def stored_zip(size, name="blob.bin"):
