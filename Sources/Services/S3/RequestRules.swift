@@ -1,0 +1,41 @@
+import Core
+
+/// Rules S3 applies to every request before its operation runs.
+extension S3Service {
+    /// Query names that select an S3 sub-resource: a method no operation serves on one is MethodNotAllowed, never the
+    /// bucket operation the bare method would be (DELETE /bucket?uploads does not delete the bucket).
+    static let subresourceNames: Set<String> = [
+        "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption", "intelligent-tiering", "inventory",
+        "legal-hold", "lifecycle", "location", "logging", "metadataConfiguration", "metadataTable", "metrics", "notification",
+        "object-lock", "ownershipControls", "partNumber", "policy", "policyStatus", "publicAccessBlock", "replication",
+        "requestPayment", "restore", "retention", "select", "session", "tagging", "torrent", "uploadId", "uploads",
+        "versionId", "versioning", "versions", "website",
+    ]
+
+    static func namesSubresource(_ r: AWSRequest) -> Bool {
+        r.query.contains { subresourceNames.contains($0.0) }
+    }
+
+    /// S3 operations Cloudless does not serve (NotImplemented); any other unserved method and sub-resource pair is one
+    /// no S3 operation accepts.
+    static let unservedOperations: Set<String> = ["RestoreObject", "SelectObjectContent"]
+
+    static func unserved(_ op: String, _ r: AWSRequest, resource: String) -> AWSError {
+        unservedOperations.contains(op) ? AWSError.notImplemented(op) : S3Error.methodNotAllowed(r.method.rawValue, resource: resource)
+    }
+
+    /// `x-amz-expected-bucket-owner`: not an account id is InvalidBucketOwnerAWSAccountID; a bucket of another account
+    /// is AccessDenied. Checked before the operation, so a refused request changes nothing.
+    func checkExpectedBucketOwner(_ r: AWSRequest, bucket: String?) throws {
+        guard let expected = r.header("x-amz-expected-bucket-owner") else { return }
+        guard Self.isAccountID(expected) else {
+            throw AWSError("InvalidBucketOwnerAWSAccountID",
+                           "The value of the expected bucket owner parameter must be an AWS Account ID... [\(expected)]")
+        }
+        if let bucket, let b = store.bucket(bucket), b.account != expected { throw AWSError.accessDenied() }
+    }
+
+    static func isAccountID(_ s: String) -> Bool {
+        s.utf8.count == 12 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+    }
+}
