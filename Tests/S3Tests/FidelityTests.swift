@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
 import Testing
