@@ -202,6 +202,25 @@ def test_expected_bucket_owner_is_checked_first(s3, bucket, account):
     assert error(e) == ("InvalidBucketOwnerAWSAccountID", 400)
 
 
+def test_expected_source_bucket_owner_guards_copies(s3, bucket, account):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    source = {"Bucket": bucket, "Key": "src"}
+    s3.copy_object(Bucket=bucket, Key="ok", CopySource=source, ExpectedSourceBucketOwner=account)
+    other = "999999999999" if account != "999999999999" else "888888888888"
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="no", CopySource=source, ExpectedSourceBucketOwner=other)
+    assert error(e) == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="no", CopySource=source, ExpectedSourceBucketOwner="x")
+    assert error(e) == ("InvalidBucketOwnerAWSAccountID", 400)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    with pytest.raises(ClientError) as e:
+        s3.upload_part_copy(Bucket=bucket, Key="m", UploadId=up, PartNumber=1, CopySource=source, ExpectedSourceBucketOwner=other)
+    assert error(e) == ("AccessDenied", 403)
+    assert "Parts" not in s3.list_parts(Bucket=bucket, Key="m", UploadId=up)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["ok", "src"]
+
+
 def test_location_constraint_of_another_region_is_illegal(endpoint):
     west = make_client(endpoint, region="eu-west-1")
     name = new_name()

@@ -26,13 +26,23 @@ extension S3Service {
 
     /// `x-amz-expected-bucket-owner`: not an account id is InvalidBucketOwnerAWSAccountID; a bucket of another account
     /// is AccessDenied. Checked before the operation, so a refused request changes nothing.
+    /// `x-amz-source-expected-bucket-owner` is the same rule for the bucket a copy reads from.
     func checkExpectedBucketOwner(_ r: AWSRequest, bucket: String?) throws {
-        guard let expected = r.header("x-amz-expected-bucket-owner") else { return }
-        guard Self.isAccountID(expected) else {
+        if let expected = r.header("x-amz-expected-bucket-owner") {
+            try Self.checkOwner(expected, of: bucket.flatMap(store.bucket))
+        }
+        if let expected = r.header("x-amz-source-expected-bucket-owner") {
+            // A copy source that does not parse is left to the operation, which names what is wrong with it.
+            try Self.checkOwner(expected, of: (try? Self.copySource(r)).flatMap { store.bucket($0.bucket) })
+        }
+    }
+
+    static func checkOwner(_ expected: String, of bucket: Bucket?) throws {
+        guard isAccountID(expected) else {
             throw AWSError("InvalidBucketOwnerAWSAccountID",
                            "The value of the expected bucket owner parameter must be an AWS Account ID... [\(expected)]")
         }
-        if let bucket, let b = store.bucket(bucket), b.account != expected { throw AWSError.accessDenied() }
+        if let bucket, bucket.account != expected { throw AWSError.accessDenied() }
     }
 
     static func isAccountID(_ s: String) -> Bool {
