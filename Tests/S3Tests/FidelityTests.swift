@@ -120,6 +120,10 @@ private func awsError(_ body: () async throws -> Void) async -> AWSError? {
         #expect(S3Service.validInventory(xml(inventory)))
         #expect(!S3Service.validInventory(xml(inventory.replacingOccurrences(of: "Weekly", with: "Hourly"))))
         #expect(!S3Service.validInventory(xml(inventory.replacingOccurrences(of: "ORC", with: "JSON"))))
+        #expect(!S3Service.validInventory(xml(inventory.replacingOccurrences(of: "Weekly", with: "Monthly"))))
+        let fields = inventory.replacingOccurrences(of: "</InventoryConfiguration>", with: "<OptionalFields><Field>Size</Field></OptionalFields></InventoryConfiguration>")
+        #expect(S3Service.validInventory(xml(fields)))
+        #expect(!S3Service.validInventory(xml(fields.replacingOccurrences(of: ">Size<", with: ">Colour<"))))
         let tiering = "<IntelligentTieringConfiguration><Id>t</Id><Status>Enabled</Status><Tiering><Days>90</Days><AccessTier>ARCHIVE_ACCESS</AccessTier></Tiering></IntelligentTieringConfiguration>"
         #expect(S3Service.validIntelligentTiering(xml(tiering)))
         #expect(!S3Service.validIntelligentTiering(xml(tiering.replacingOccurrences(of: "90", with: "ninety"))))
@@ -136,7 +140,7 @@ private func awsError(_ body: () async throws -> Void) async -> AWSError? {
             let mismatch = await awsError {
                 _ = try await s.handle(request(.put, "/cfg", query: "metrics&id=c", body: "<MetricsConfiguration><Id>d</Id></MetricsConfiguration>"))
             }
-            #expect(mismatch?.code == "InvalidArgument")
+            #expect(mismatch == S3Error.malformedXML())
             _ = try await s.handle(request(.delete, "/cfg", query: "metrics&id=a"))
             let gone = await awsError { _ = try await s.handle(request(.get, "/cfg", query: "metrics&id=a")) }
             #expect(gone?.code == "NoSuchConfiguration")

@@ -296,6 +296,10 @@ def test_configurations_list_a_hundred_to_a_page(s3, bucket):
     ("metrics&id=m1", b"<NotMetrics><Id>m1</Id></NotMetrics>"),
     ("metrics&id=m1", b"<MetricsConfiguration><Id>m1</Id>"),
     ("inventory&id=i1", b"<InventoryConfiguration><Id>i1</Id><IsEnabled>maybe</IsEnabled></InventoryConfiguration>"),
+    ("inventory&id=i1", b"<InventoryConfiguration><Id>i1</Id><IsEnabled>true</IsEnabled><IncludedObjectVersions>All"
+                        b"</IncludedObjectVersions><Schedule><Frequency>Monthly</Frequency></Schedule><Destination>"
+                        b"<S3BucketDestination><Bucket>arn:aws:s3:::d</Bucket><Format>CSV</Format></S3BucketDestination>"
+                        b"</Destination></InventoryConfiguration>"),
     ("intelligent-tiering&id=t1", b"<IntelligentTieringConfiguration><Id>t1</Id><Status>Enabled</Status>"
                                   b"</IntelligentTieringConfiguration>"),
     ("intelligent-tiering&id=t1", b"<IntelligentTieringConfiguration><Id>t1</Id><Status>Enabled</Status><Tiering><Days>1"
@@ -308,6 +312,23 @@ def test_a_bad_configuration_is_malformed_xml_and_stores_nothing(s3, bucket, end
     listed = raw_request(endpoint, "GET", f"/{bucket}?{query.split('&')[0]}")
     assert listed.status_code == 200
     assert len(list(xml_of(listed))) == 1  # IsTruncated alone
+
+
+def test_configuration_ids_must_match_the_document(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_analytics_configuration(Bucket=bucket, Id="other", AnalyticsConfiguration=ANALYTICS)
+    assert error(e) == ("MalformedXML", 400)
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_inventory_configuration(Bucket=bucket, Id="other", InventoryConfiguration=INVENTORY)
+    assert error(e) == ("IdMismatch", 400)
+    assert error_message(e) == "Document ID does not match the specified configuration ID."
+    not_arn = {**INVENTORY, "Destination": {"S3BucketDestination": {"Bucket": "dest", "Format": "CSV"}}}
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_inventory_configuration(Bucket=bucket, Id="i1", InventoryConfiguration=not_arn)
+    assert error(e) == ("InvalidS3DestinationBucket", 400)
+    assert error_message(e) == "Invalid bucket ARN."
+    assert "AnalyticsConfigurationList" not in s3.list_bucket_analytics_configurations(Bucket=bucket)
+    assert "InventoryConfigurationList" not in s3.list_bucket_inventory_configurations(Bucket=bucket)
 
 
 def test_configurations_survive_a_restart_and_go_with_the_bucket():

@@ -43,9 +43,15 @@ extension S3Service {
             let body = try await r.collectBody(limit: 1 << 20)
             guard let doc = XMLElement.parse(Array(body.readableBytesView)), doc.name == kind.root,
                   let docID = Self.leaf(doc, "Id"), !docID.isEmpty, kind.validate(doc) else { throw S3Error.malformedXML() }
-            guard !id.isEmpty else { throw S3Error.invalidArgument("Id is required", name: "id", value: id) }
-            guard docID == id else {
-                throw S3Error.invalidArgument("Configuration Id in the request does not match the Id in the configuration", name: "id", value: id)
+            // Inventory names the mismatch and checks the destination ARN; the others call any mismatch malformed.
+            if kind.query == "inventory" {
+                guard docID == id else { throw AWSError("IdMismatch", "Document ID does not match the specified configuration ID.") }
+                let arn = Self.leaf(doc.child("Destination")!.child("S3BucketDestination")!, "Bucket") ?? ""
+                guard arn.hasPrefix("arn:"), arn.split(separator: ":", omittingEmptySubsequences: false).count >= 6 else {
+                    throw AWSError("InvalidS3DestinationBucket", "Invalid bucket ARN.")
+                }
+            } else if docID != id {
+                throw S3Error.malformedXML()
             }
             try store.setConfiguration(b.name, Self.configurationKey(kind, id: id), Self.serialise(doc))
             return AWSResponse()
@@ -126,12 +132,20 @@ extension S3Service {
     static func validInventory(_ doc: XMLElement) -> Bool {
         guard ["true", "false"].contains(leaf(doc, "IsEnabled") ?? ""),
               ["All", "Current"].contains(leaf(doc, "IncludedObjectVersions") ?? ""),
-              let schedule = doc.child("Schedule"), ["Daily", "Weekly", "Monthly"].contains(leaf(schedule, "Frequency") ?? ""),
+              let schedule = doc.child("Schedule"), ["Daily", "Weekly"].contains(leaf(schedule, "Frequency") ?? ""),
               let destination = doc.child("Destination")?.child("S3BucketDestination"),
               leaf(destination, "Bucket") != nil, ["CSV", "ORC", "Parquet"].contains(leaf(destination, "Format") ?? "") else { return false }
         if let filter = doc.child("Filter"), filter.children.contains(where: { $0.name != "Prefix" }) { return false }
-        return true
+        let fields = doc.child("OptionalFields")?.children ?? []
+        return fields.allSatisfy { $0.name == "Field" && inventoryOptionalFields.contains($0.text.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
+
+    /// botocore's InventoryOptionalField values.
+    static let inventoryOptionalFields: Set<String> = [
+        "Size", "LastModifiedDate", "StorageClass", "ETag", "IsMultipartUploaded", "ReplicationStatus", "EncryptionStatus",
+        "ObjectLockRetainUntilDate", "ObjectLockMode", "ObjectLockLegalHoldStatus", "IntelligentTieringAccessTier",
+        "BucketKeyStatus", "ChecksumAlgorithm", "ObjectAccessControlList", "ObjectOwner", "LifecycleExpirationDate",
+    ]
 
     static func validIntelligentTiering(_ doc: XMLElement) -> Bool {
         let tierings = doc.children("Tiering")
