@@ -60,6 +60,12 @@ private func awsError(_ body: () async throws -> Void) async -> AWSError? {
         #expect(op(.post, "/b/k", "tagging") == "Unknown")
         #expect(op(.post, "/b/k", "restore") == "RestoreObject")
         #expect(op(.post, "/b/k", "select&select-type=2") == "SelectObjectContent")
+        #expect(op(.put, "/b/k", "encryption") == "UpdateObjectEncryption")
+        #expect(op(.put, "/b/k", "") == "PutObject")
+        #expect(op(.put, "/b", "abac") == "PutBucketAbac")
+        #expect(op(.post, "/b", "metadataTable") == "CreateBucketMetadataTableConfiguration")
+        #expect(op(.post, "/b", "") == "PostObject")
+        #expect(op(.patch, "/b", "metadataTable") == "Unknown")
         #expect(op(.put, "/b", "metrics&id=m") == "PutBucketMetricsConfiguration")
         #expect(op(.get, "/b", "intelligent-tiering") == "ListBucketIntelligentTieringConfigurations")
     }

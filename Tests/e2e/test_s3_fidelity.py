@@ -385,9 +385,23 @@ def test_delete_bucket_ignores_parameters_that_name_no_subresource(s3, endpoint)
     assert error(e)[1] == 404
 
 
-def test_a_real_operation_cloudless_does_not_serve_is_not_implemented(s3, bucket, endpoint):
+@pytest.mark.parametrize("method,path", [
+    ("POST", "/{b}/k?restore"),
+    ("POST", "/{b}/k?select&select-type=2"),
+    ("GET", "/{b}/k?torrent"),
+    ("PUT", "/{b}/k?encryption"),
+    ("PUT", "/{b}/k?renameObject"),
+    ("PUT", "/{b}?abac"),
+    ("GET", "/{b}?session"),
+    ("POST", "/{b}?metadataTable"),
+    ("GET", "/{b}?metadataConfiguration"),
+    ("DELETE", "/{b}?metadataTable"),
+])
+def test_a_real_operation_cloudless_does_not_serve_is_not_implemented(s3, bucket, endpoint, method, path):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
-    r = raw_request(endpoint, "POST", f"/{bucket}/k?restore",
-                    body=b"<RestoreRequest><Days>1</Days></RestoreRequest>")
-    assert r.status_code == 501
+    r = raw_request(endpoint, method, path.format(b=bucket), body=b"<Nothing/>" if method in ("PUT", "POST") else b"")
+    assert r.status_code == 501, r.content
     assert xml_of(r).findtext("Code") == "NotImplemented"
+    # Never taken for the operation the bare method names (PutObject, a form upload, DeleteBucket).
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]

@@ -132,6 +132,7 @@ public struct S3Service: AWSService {
     static func operation(_ r: AWSRequest, _ a: S3Address) -> String {
         let m = r.method
         guard a.bucket != nil else { return m == .get ? "ListBuckets" : "Unknown" }
+        if let op = unservedOperation(r, object: a.key != nil) { return op }
         if a.key != nil {
             switch m {
             case .put:
@@ -158,8 +159,6 @@ public struct S3Service: AWSService {
             case .post:
                 if r.hasQuery("uploads") { return "CreateMultipartUpload" }
                 if r.hasQuery("uploadId") { return "CompleteMultipartUpload" }
-                if r.hasQuery("restore") { return "RestoreObject" }
-                if r.hasQuery("select") { return "SelectObjectContent" }
                 return "Unknown"
             default: return "Unknown"
             }
