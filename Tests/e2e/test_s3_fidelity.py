@@ -45,6 +45,7 @@ def test_owners_carry_no_display_name(s3, bucket, endpoint):
     owners += [upload["Owner"], upload["Initiator"]]
     parts = s3.list_parts(Bucket=bucket, Key="up", UploadId=upload["UploadId"])
     owners += [parts["Owner"], parts["Initiator"]]
+    assert "Owner" not in s3.list_objects_v2(Bucket=bucket)["Contents"][0]  # only with FetchOwner
     for o in owners:
         assert "DisplayName" not in o, o
         assert len(o["ID"]) == 64
@@ -125,6 +126,9 @@ def test_checksum_type_is_answered_where_aws_answers_it(s3, bucket):
     assert put["ChecksumType"] == "FULL_OBJECT"
     assert s3.head_object(Bucket=bucket, Key="a", ChecksumMode="ENABLED")["ChecksumType"] == "FULL_OBJECT"
     assert s3.list_objects_v2(Bucket=bucket)["Contents"][0]["ChecksumType"] == "FULL_OBJECT"
+    assert s3.list_object_versions(Bucket=bucket)["Versions"][0]["ChecksumType"] == "FULL_OBJECT"
+    attributes = s3.get_object_attributes(Bucket=bucket, Key="a", ObjectAttributes=["Checksum"])
+    assert attributes["Checksum"]["ChecksumType"] == "FULL_OBJECT"
     copied = s3.copy_object(Bucket=bucket, Key="b", CopySource={"Bucket": bucket, "Key": "a"})
     assert copied["CopyObjectResult"]["ChecksumType"] == "FULL_OBJECT"
     up = s3.create_multipart_upload(Bucket=bucket, Key="m", ChecksumAlgorithm="SHA256")
