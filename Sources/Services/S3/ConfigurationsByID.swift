@@ -46,7 +46,7 @@ extension S3Service {
             // Inventory names the mismatch and checks the destination ARN; the others call any mismatch malformed.
             if kind.query == "inventory" {
                 guard docID == id else { throw AWSError("IdMismatch", "Document ID does not match the specified configuration ID.") }
-                let arn = Self.leaf(doc.child("Destination")!.child("S3BucketDestination")!, "Bucket") ?? ""
+                let arn = doc.child("Destination")?.child("S3BucketDestination").flatMap { Self.leaf($0, "Bucket") } ?? ""
                 guard arn.hasPrefix("arn:"), arn.split(separator: ":", omittingEmptySubsequences: false).count >= 6 else {
                     throw AWSError("InvalidS3DestinationBucket", "Invalid bucket ARN.")
                 }
