@@ -234,6 +234,11 @@ def test_location_constraint_of_another_region_is_illegal(endpoint):
     assert error_message(e) == ("The eu-central-1 location constraint is incompatible for the region specific endpoint "
                                 "this request was sent to.")
     with pytest.raises(ClientError) as e:
+        west.create_bucket(Bucket=name)
+    assert error(e) == ("IllegalLocationConstraintException", 400)
+    assert error_message(e) == ("The unspecified location constraint is incompatible for the region specific endpoint "
+                                "this request was sent to.")
+    with pytest.raises(ClientError) as e:
         west.head_bucket(Bucket=name)
     assert error(e)[1] == 404
 
