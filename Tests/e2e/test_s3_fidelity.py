@@ -6,6 +6,7 @@ GET, HEAD, copy, upload part, part copy, complete; ListMultipartUploads next mar
 checksum-mode and part error texts; x-amz-expected-bucket-owner on every operation; IllegalLocationConstraintException;
 analytics, metrics, inventory and intelligent-tiering configurations stored by id; method and sub-resource pairs no
 operation accepts (MethodNotAllowed, never NotImplemented). Expected behaviour is real AWS S3."""
+import re
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -107,6 +108,18 @@ def test_the_kms_key_asked_for_is_answered_on_every_step(s3, bucket):
     assert (done["ServerSideEncryption"], done["SSEKMSKeyId"]) == ("aws:kms", key)
     got = s3.get_object(Bucket=bucket, Key="m")
     assert (got["ServerSideEncryption"], got["SSEKMSKeyId"]) == ("aws:kms", key)
+
+
+def test_kms_without_a_key_uses_the_aws_managed_key(s3, bucket, account):
+    put = s3.put_object(Bucket=bucket, Key="a", Body=b"x", ServerSideEncryption="aws:kms")
+    managed = put["SSEKMSKeyId"]
+    assert re.fullmatch(rf"arn:aws:kms:us-east-1:{account}:key/[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}", managed)
+    assert s3.head_object(Bucket=bucket, Key="a")["SSEKMSKeyId"] == managed
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    by_default = s3.put_object(Bucket=bucket, Key="b", Body=b"x")
+    assert (by_default["ServerSideEncryption"], by_default["SSEKMSKeyId"]) == ("aws:kms", managed)
+    assert s3.create_multipart_upload(Bucket=bucket, Key="m")["SSEKMSKeyId"] == managed
 
 
 # --- multipart listings and checksums ------------------------------------------------------------------------------
