@@ -47,6 +47,15 @@ private func awsError(_ body: () async throws -> Void) async -> AWSError? {
         #expect(!S3Service.isAccountID("１２３４５６７８９０１２"))  // full-width digits are not ASCII digits
     }
 
+    @Test func managedKeyIsStablePerAccountAndRegionInKMSsForm() throws {
+        let arn = S3Service.managedKeyARN(account: "123456789012", region: "eu-west-1")
+        #expect(arn == S3Service.managedKeyARN(account: "123456789012", region: "eu-west-1"))
+        #expect(arn != S3Service.managedKeyARN(account: "123456789012", region: "us-east-1"))
+        #expect(arn.hasPrefix("arn:aws:kms:eu-west-1:123456789012:key/"))
+        let id = arn.split(separator: "/").last.map(String.init) ?? ""
+        #expect(id.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
+    }
+
     @Test func operationsOfMethodAndSubresourcePairs() {
         func op(_ m: HTTPRequest.Method, _ path: String, _ query: String) -> String {
             let r = request(m, path, query: query)
