@@ -1,11 +1,12 @@
 """S3 wire fidelity (issue 13): answers field for field as AWS gives them today.
 
 Scenarios: owners without DisplayName (ListBuckets, ListObjects FetchOwner, ListObjectVersions, multipart listings,
-ACL grantees); BucketArn in ListBuckets and CreateBucket; default encryption (AES256, or the KMS key asked) on PUT,
-GET, HEAD, copy, upload part, part copy, complete; ListMultipartUploads next markers; checksum types and AWS's
-checksum-mode and part error texts; x-amz-expected-bucket-owner on every operation; IllegalLocationConstraintException;
-analytics, metrics, inventory and intelligent-tiering configurations stored by id; method and sub-resource pairs no
-operation accepts (MethodNotAllowed, never NotImplemented). Expected behaviour is real AWS S3."""
+ACL grantees); BucketArn in ListBuckets and CreateBucket; default encryption (AES256, the KMS key asked, or the aws/s3
+managed key) on PUT, GET, HEAD, copy, upload part, part copy, complete; ListMultipartUploads next markers; checksum
+types and AWS's checksum-mode and part error texts; x-amz-expected-bucket-owner and x-amz-source-expected-bucket-owner;
+IllegalLocationConstraintException; analytics, metrics, inventory and intelligent-tiering configurations stored by id
+(validation, paging, restart); method and sub-resource pairs no operation accepts (MethodNotAllowed), and real
+operations Cloudless does not serve (NotImplemented, never another operation). Expected behaviour is real AWS S3."""
 import re
 import uuid
 import xml.etree.ElementTree as ET
