@@ -96,6 +96,7 @@ public struct LambdaResources: ResourceProvider {
         body["Code"] = .object(try code(p))
         if let t = p["PackageType"] { body["PackageType"] = t }
         if let a = p["Architectures"] { body["Architectures"] = a }
+        if let c = p["CodeSigningConfigArn"], !c.isNull { body["CodeSigningConfigArn"] = c }
         body["Tags"] = .object(Self.tags(request).mapValues { .string($0) })
         _ = try await call(request, .post, "/2015-03-31/functions", body)
         do {
@@ -127,6 +128,12 @@ public struct LambdaResources: ResourceProvider {
         if previous.attributes["CodeDigest"]?.string != Self.digest(p["Code"]) {
             _ = try await call(request, .put, path + "/code", .object(try code(p)))
         }
+        // CodeSigningConfigArn changes without replacement, through the function's code signing config.
+        if let c = p["CodeSigningConfigArn"], !c.isNull {
+            _ = try await call(request, .put, "/2020-06-30/functions/\(enc(name))/code-signing-config", ["CodeSigningConfigArn": c])
+        } else if request.previousProperties?["CodeSigningConfigArn"] != nil {
+            _ = try await call(request, .delete, "/2020-06-30/functions/\(enc(name))/code-signing-config")
+        }
         if let n = p["ReservedConcurrentExecutions"], !n.isNull {
             _ = try await call(request, .put, "/2017-10-31/functions/\(enc(name))/concurrency", ["ReservedConcurrentExecutions": n])
         } else {
@@ -155,9 +162,12 @@ public struct LambdaResources: ResourceProvider {
     func configuration(_ p: [String: JSON]) throws -> [String: JSON] {
         var out: [String: JSON] = [:]
         for key in ["Role", "Handler", "Runtime", "Description", "Timeout", "MemorySize", "Layers", "DeadLetterConfig",
-                    "EphemeralStorage", "TracingConfig", "KmsKeyArn", "ImageConfig"] {
+                    "EphemeralStorage", "TracingConfig", "ImageConfig", "VpcConfig", "FileSystemConfigs", "SnapStart",
+                    "LoggingConfig"] {
             if let v = p[key], !v.isNull { out[key] = v }
         }
+        // CloudFormation spells it KmsKeyArn; the API, KMSKeyArn.
+        if let v = p["KmsKeyArn"], !v.isNull { out["KMSKeyArn"] = v }
         for key in ["Timeout", "MemorySize"] {
             if let s = out[key]?.string { out[key] = Double(s).map { .number($0) } ?? out[key] }
         }
