@@ -276,6 +276,12 @@ class Server:
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+def default_peers_dir():
+    """The peers' start scripts: `../shared/peers` beside the repository, where the project's design notes keep them."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.normpath(os.path.join(repo, "..", "shared", "peers"))
+
+
 def default_cloudless_bin():
     for kind in ("release", "debug"):
         p = os.path.join(REPO, ".build", kind, "cloudless")
@@ -888,8 +894,9 @@ def parse_args(argv=None):
                    default=os.environ.get("LOCALSTACK_PYTHON", "/tmp/localstack-venv/bin/python"),
                    help="python of the LocalStack venv (default: $LOCALSTACK_PYTHON or "
                         "/tmp/localstack-venv/bin/python)")
-    p.add_argument("--peers-dir", default=os.environ.get("CLOUDLESS_PEERS_DIR", "/work/shared/peers"),
-                   help="folder with start-moto.sh / start-localstack.sh")
+    p.add_argument("--peers-dir", default=os.environ.get("CLOUDLESS_PEERS_DIR", default_peers_dir()),
+                   help="folder with start-moto.sh / start-localstack.sh (default: $CLOUDLESS_PEERS_DIR, else "
+                        "../shared/peers beside the repository)")
     p.add_argument("--ops", default="",
                    help="comma-separated subset of operations (names: "
                         + ", ".join(list(OPS) + ["sqs_wake"] + list(WRK_LOADS)) + ")")

@@ -8,9 +8,11 @@ struct CloudlessCommand: AsyncParsableCommand {
         commandName: "cloudless",
         abstract: "The AWS cloud in one small binary, for offline work.",
         discussion: """
-            Cloudless serves S3 and STS (more services to come) on one port, wire-compatible with AWS. \
-            Point boto3, the aws CLI, s3cmd, rclone or restic at http://127.0.0.1:4566 with any credentials. \
-            State lives in the data folder and survives restarts.
+            Cloudless serves, wire-compatible with AWS, on one port: S3, SQS, Secrets Manager, Lambda (handlers run \
+            as local processes through the Lambda Runtime API), ECS (a real scheduler; tasks as local processes), \
+            Application Auto Scaling, CloudFormation (with the SAM transform), IAM, STS and CloudWatch Logs. \
+            Point boto3, the aws CLI, sam, s3cmd, rclone or restic at http://127.0.0.1:4566 with any credentials. \
+            State lives in the data folder (SQLite and files) and survives restarts and kill -9. No Docker, no account.
 
             `cloudless` alone runs `cloudless serve`, whose options are (see `cloudless serve --help`):
               --host <host>            address to listen on (CLOUDLESS_HOST, default 127.0.0.1)
@@ -22,6 +24,7 @@ struct CloudlessCommand: AsyncParsableCommand {
               --log-level <level>      log level (CLOUDLESS_LOG_LEVEL, default info)
               --strict-auth            verify request signatures (CLOUDLESS_STRICT_AUTH=1)
               --credentials <k:s,...>  credentials for --strict-auth (CLOUDLESS_CREDENTIALS, default test:test)
+              --ecs-images <file>      what ECS container images run as local processes (CLOUDLESS_ECS_IMAGES)
             """,
         version: InternalEndpoints.version,
         subcommands: [Serve.self],

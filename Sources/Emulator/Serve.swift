@@ -24,8 +24,15 @@ struct Serve: AsyncParsableCommand {
             CLOUDLESS_EPHEMERAL, CLOUDLESS_ACCOUNT_ID, CLOUDLESS_REGION, CLOUDLESS_LOG_LEVEL, CLOUDLESS_STRICT_AUTH, \
             CLOUDLESS_CREDENTIALS, CLOUDLESS_ECS_IMAGES, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
             on first start). A command-line option wins over the variable.
-            Internal endpoints: GET /_cloudless/health, GET /_localstack/health, POST /_cloudless/reset, \
-            POST /_cloudless/clock {"advance": seconds}, POST /_cloudless/s3/lifecycle/run, /_cloudless/website/<bucket>/.
+            Internal endpoints: GET /_cloudless/health, GET /_localstack/health (for tools written for LocalStack), \
+            POST /_cloudless/reset (empty all state), POST /_cloudless/clock {"advance": seconds} (the emulator's clock, \
+            which expiries, retries, schedules and timeouts follow), POST /_cloudless/s3/lifecycle/run (apply lifecycle \
+            rules now), /_cloudless/website/<bucket>/ (a bucket's website), GET /_cloudless/lambda/code/<sha256> \
+            (GetFunction's Code.Location), POST /_cloudless/ecs/metrics (set a task's CPU and memory readings), \
+            POST /_cloudless/application-autoscaling/evaluate (run scaling policies now); and what Cloudless hands \
+            out itself: /_cloudless/ecs/metadata/... and /_cloudless/ecs/credentials/... (ECS tasks), \
+            /_cloudless/cloudformation/callback/... (custom resources' ResponseURL, wait condition handles) and the \
+            Lambda Runtime API (/2018-06-01/runtime/...) for function processes.
             """)
 
     @Option(help: "Address to listen on (CLOUDLESS_HOST). Default 127.0.0.1; 0.0.0.0 exposes it to the network.")

@@ -70,6 +70,7 @@ private func failure(_ body: () async throws -> Void) async -> AWSError? {
         #expect(cs.changes[0].details == [.init(attribute: "Properties", name: "Name", requiresRecreation: "Always",
                                                 evaluation: "Static", changeSource: "DirectModification")])
         #expect(cs.changes[2].policyAction == "Delete")
+        #expect(cs.changes[0].policyAction == "ReplaceAndDelete" && cs.changes[1].policyAction == nil)
         // A parameter change: in place, caused by the parameter.
         try await h.call("CreateChangeSet", ["StackName": "s", "ChangeSetName": "u2", "UsePreviousTemplate": "true",
                                              "Parameters.member.1.ParameterKey": "Label", "Parameters.member.1.ParameterValue": "two"])

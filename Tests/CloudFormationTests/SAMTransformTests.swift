@@ -243,12 +243,12 @@ private func message(_ body: () throws -> Void) -> String? {
         #expect(api?.contains("Event type Api") == true)
         #expect(api?.contains("is not supported by Cloudless") == true)
         #expect(refusal("  T: {Type: AWS::Serverless::SimpleTable}\n")?.contains("AWS::Serverless::SimpleTable") == true)
-        #expect(refusal("  L: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: s3://b/k}}\n")?
-            .contains("AWS::Serverless::LayerVersion") == true)
+        #expect(refusal("  A: {Type: AWS::Serverless::Api, Properties: {StageName: prod}}\n")?
+            .contains("AWS::Serverless::Api") == true)
         #expect(refusal("""
               Fn: {Type: AWS::Serverless::Function, Properties: {Runtime: python3.11, Handler: a.h, InlineCode: x,
-                   EventInvokeConfig: {MaximumRetryAttempts: 0}}}
-            """)?.contains("Property EventInvokeConfig") == true)
+                   ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 1}}}
+            """)?.contains("Property ProvisionedConcurrencyConfig") == true)
         #expect(refusal("  Q: {Type: AWS::SQS::Queue}\n", globals: "Globals: {Api: {Cors: '*'}}\n")?.contains("Globals section Api") == true)
         #expect(message { _ = try Template(body: "Transform: AWS::Include\nResources: {Q: {Type: AWS::SQS::Queue}}") }?
             .contains("Transform AWS::Include is not supported by Cloudless") == true)

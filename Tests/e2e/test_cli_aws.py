@@ -382,3 +382,35 @@ def test_sqs_fifo_and_dead_letter_commands(aws):
     assert [m["Body"] for m in moved["Messages"]] == ["a", "b"]
     run("delete-queue", "--queue-url", src)
     run("delete-queue", "--queue-url", dlq)
+
+
+def test_endpoint_from_the_environment_and_the_v1_sqs_exception(endpoint, tmp_path):
+    """What the README says of AWS_ENDPOINT_URL: boto3 reaches Cloudless through the variable alone, SQS included; the
+    CLI v1 reaches it for S3 but sends SQS in us-east-1 to the legacy AWS host, so `aws sqs` there needs
+    --endpoint-url (which works). Debian 12's CLI v2 (2.9) predates the variable (2.13) and ignores it."""
+    cfg = tmp_path / "aws-config"
+    cfg.write_text("")
+    env = tool_env("AWS_", AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
+                   AWS_CONFIG_FILE=str(cfg), AWS_SHARED_CREDENTIALS_FILE=str(cfg), AWS_PAGER="",
+                   AWS_EC2_METADATA_DISABLED="true", AWS_MAX_ATTEMPTS="1", AWS_ENDPOINT_URL=endpoint)
+
+    def run(*args):
+        return subprocess.run(list(args), capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+
+    name = "env-endpoint-" + uuid.uuid4().hex[:8]
+    sdk = "import boto3, sys; print(boto3.client('sqs').create_queue(QueueName=sys.argv[1])['QueueUrl'])"
+    made = run("python3", "-c", sdk, name)
+    assert made.returncode == 0, made.stderr
+    url = made.stdout.strip()
+    v1 = CLIS["v1"]()
+    try:
+        assert url.startswith(endpoint) and url.endswith("/" + name), url
+        buckets = run(v1, "--output", "json", "s3api", "list-buckets")
+        assert buckets.returncode == 0 and "Buckets" in json.loads(buckets.stdout), buckets.stderr
+        legacy = run(v1, "--debug", "sqs", "list-queues", "--queue-name-prefix", name, "--cli-connect-timeout", "1",
+                     "--cli-read-timeout", "1")
+        assert "queue.amazonaws.com" in legacy.stderr
+        given = run(v1, "--output", "json", "--endpoint-url", endpoint, "sqs", "list-queues", "--queue-name-prefix", name)
+        assert given.returncode == 0 and json.loads(given.stdout)["QueueUrls"] == [url], given.stderr
+    finally:
+        run(v1, "--endpoint-url", endpoint, "sqs", "delete-queue", "--queue-url", url)

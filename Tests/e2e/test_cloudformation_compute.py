@@ -277,3 +277,71 @@ def test_lambda_code_update(cfn, endpoint):
         assert json.loads(result["Payload"].read()) == {"ok": "again"}
     finally:
         delete(cfn, stack)
+
+
+SETTINGS_TEMPLATE = """
+Parameters:
+  Level: {Type: String, Default: WARN}
+  Signing: {Type: String, Default: ""}
+Conditions:
+  Signed: !Not [!Equals [!Ref Signing, ""]]
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]
+  Function:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.11
+      Handler: index.handler
+      Role: !GetAtt Role.Arn
+      KmsKeyArn: arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555
+      LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: !Ref Level, SystemLogLevel: INFO}
+      SnapStart: {ApplyOn: PublishedVersions}
+      VpcConfig: {SubnetIds: [subnet-0123456789abcdef0], SecurityGroupIds: [sg-0123456789abcdef0]}
+      TracingConfig: {Mode: Active}
+      EphemeralStorage: {Size: 1024}
+      CodeSigningConfigArn: !If [Signed, !Ref Signing, !Ref AWS::NoValue]
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              return "ok"
+Outputs:
+  FunctionName: {Value: !Ref Function}
+"""
+
+
+def test_lambda_function_settings_reach_the_function(cfn, endpoint):
+    """Every configuration block a template gives is handed to Lambda (KmsKeyArn under the API's KMSKeyArn), an
+    update changes them in place, and CodeSigningConfigArn is attached and detached without replacement."""
+    lam = make_client(endpoint, "lambda")
+    signing = lam.create_code_signing_config(AllowedPublishers={"SigningProfileVersionArns": [
+        "arn:aws:signer:us-east-1:000000000000:/signing-profiles/p/abcdefghij"]})["CodeSigningConfig"]["CodeSigningConfigArn"]
+    stack = stack_name("cfn-fn-settings")
+    out = create(cfn, stack, SETTINGS_TEMPLATE)
+    name = out["FunctionName"]
+    try:
+        config = lam.get_function_configuration(FunctionName=name)
+        assert config["KMSKeyArn"].endswith(":key/11111111-2222-3333-4444-555555555555")
+        assert config["LoggingConfig"]["LogFormat"] == "JSON" and config["LoggingConfig"]["ApplicationLogLevel"] == "WARN"
+        assert config["SnapStart"]["ApplyOn"] == "PublishedVersions"
+        assert config["VpcConfig"]["SubnetIds"] == ["subnet-0123456789abcdef0"]
+        assert config["VpcConfig"]["SecurityGroupIds"] == ["sg-0123456789abcdef0"]
+        assert config["TracingConfig"] == {"Mode": "Active"} and config["EphemeralStorage"] == {"Size": 1024}
+        assert "CodeSigningConfigArn" not in lam.get_function_code_signing_config(FunctionName=name)
+
+        cfn.update_stack(StackName=stack, TemplateBody=SETTINGS_TEMPLATE, Capabilities=["CAPABILITY_IAM"],
+                         Parameters=[{"ParameterKey": "Level", "ParameterValue": "ERROR"},
+                                     {"ParameterKey": "Signing", "ParameterValue": signing}])
+        cfn.get_waiter("stack_update_complete").wait(StackName=stack, WaiterConfig=WAIT)
+        assert outputs(cfn, stack)["FunctionName"] == name
+        assert lam.get_function_configuration(FunctionName=name)["LoggingConfig"]["ApplicationLogLevel"] == "ERROR"
+        assert lam.get_function_code_signing_config(FunctionName=name)["CodeSigningConfigArn"] == signing
+
+        update(cfn, stack, SETTINGS_TEMPLATE)
+        assert "CodeSigningConfigArn" not in lam.get_function_code_signing_config(FunctionName=name)
+    finally:
+        delete(cfn, stack)
+        lam.delete_code_signing_config(CodeSigningConfigArn=signing)

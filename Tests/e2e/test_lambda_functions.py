@@ -273,7 +273,8 @@ def test_update_configuration_is_used_by_next_invoke(fns, lam):
     c = lam.get_function_configuration(FunctionName=name)
     assert c["LastUpdateStatus"] == "Successful"
     assert "LastUpdateStatusReason" not in c
-    assert c["RevisionId"] == r["RevisionId"]
+    # LastUpdateStatus moved from InProgress to Successful: AWS gives the new state its own RevisionId.
+    assert c["RevisionId"] != r["RevisionId"]
     assert read_payload(lam.invoke(FunctionName=name, Payload=b'{"n": 2}')) == {"event": {"n": 2}, "greeting": "bonjour"}
 
     # The handler can change too.
@@ -300,15 +301,18 @@ def test_update_code_is_used_by_next_invoke(fns, lam):
 
 def test_update_with_stale_revision_id_is_412(fns, lam):
     name = fns.name("rev")
-    created = fns.create(name=name)
-    updated = lam.update_function_configuration(FunctionName=name, Description="one", RevisionId=created["RevisionId"])
+    fns.create(name=name)
+    # The Active function's RevisionId (the Pending answer of CreateFunction has its own, as in AWS).
+    active = lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    lam.update_function_configuration(FunctionName=name, Description="one", RevisionId=active)
     with pytest.raises(ClientError) as e:
-        lam.update_function_configuration(FunctionName=name, Description="two", RevisionId=created["RevisionId"])
+        lam.update_function_configuration(FunctionName=name, Description="two", RevisionId=active)
     assert error(e) == ("PreconditionFailedException", 412)
     assert error_message(e) == ("The Revision Id provided does not match the latest Revision Id. Call the "
                                 "GetFunction/GetAlias API to retrieve the latest Revision Id")
     assert lam.get_function_configuration(FunctionName=name)["Description"] == "one"
-    lam.update_function_configuration(FunctionName=name, Description="three", RevisionId=updated["RevisionId"])
+    current = lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    lam.update_function_configuration(FunctionName=name, Description="three", RevisionId=current)
     assert lam.get_function_configuration(FunctionName=name)["Description"] == "three"
 
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A CloudFormation resource type served by one service (`AWS::SQS::Queue` by SQS, `AWS::Logs::LogGroup` by
 /// CloudWatch Logs...). Core declares it; each service implements it over its own code (no HTTP round trip to
 /// itself); the Emulator registers the providers in `ResourceProviders`; CloudFormation drives them. Services still
@@ -17,6 +19,10 @@ public protocol ResourceProvider: Sendable {
     /// `request.properties` are the expected ones (resolved); a provider reads back at least those it can.
     /// Scalars may come back as strings (`30` and `"30"` compare equal); policy documents as objects.
     func currentProperties(_ request: ResourceRequest, state: ResourceState) async throws -> ResourceReading
+    /// After a crash in the middle of `create`: the resource that call may have made before the emulator stopped,
+    /// found from the request alone (its given or generated name), so the rollback deletes it instead of orphaning
+    /// it. nil when there is none.
+    func interruptedCreate(_ request: ResourceRequest) async throws -> ResourceState?
 }
 
 /// A resource as its service holds it now (drift detection).
@@ -33,6 +39,9 @@ extension ResourceProvider {
     public func currentProperties(_ request: ResourceRequest, state: ResourceState) async throws -> ResourceReading {
         .notChecked
     }
+
+    /// Types whose create is one transaction leave nothing half-made: none by default.
+    public func interruptedCreate(_ request: ResourceRequest) async throws -> ResourceState? { nil }
 }
 
 /// What a stack asks of a provider: the resource's type, its template name and its properties with every
@@ -62,11 +71,22 @@ public struct ResourceRequest: Sendable {
         self.tags = tags
     }
 
-    /// A name AWS would generate for a resource that names none: `<stack>-<logical id>-<13 random characters>`,
-    /// trimmed to `limit` characters, lowercased where the type wants it.
+    /// A name AWS would generate for a resource that names none: `<stack>-<logical id>-<13 characters>`, trimmed to
+    /// `limit` characters, lowercased where the type wants it. The 13 characters look random but are a hash of the
+    /// stack, the resource and its properties, so that after a crash during the create the same name is found again
+    /// (`interruptedCreate`); a replacement has other properties, hence another name.
     public func generatedName(limit: Int = 255, lowercase: Bool = false) -> String {
         let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        let suffix = String((0..<13).map { _ in chars.randomElement()! })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let seed = Array([stackId, logicalId, type].joined(separator: "\u{0}").utf8) + Array((try? encoder.encode(properties)) ?? Data())
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        var suffix = ""
+        for b in seed { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        for _ in 0..<13 {
+            h = (h ^ (h >> 29)) &* 0xbf58_476d_1ce4_e5b9
+            suffix.append(chars[Int(h % UInt64(chars.count))])
+        }
         var head = "\(stackName)-\(logicalId)"
         let room = max(1, limit - suffix.count - 1)
         if head.count > room { head = String(head.prefix(room)) }

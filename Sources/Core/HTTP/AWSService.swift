@@ -30,6 +30,10 @@ public protocol AWSService: Sendable {
     /// The member that carries the message in JSON errors: `message` for most services, `Message` for some
     /// (Secrets Manager).
     var jsonErrorMessageKey: String { get }
+    /// The same for one error, where the key depends on the error's shape (Lambda: `Message` or `message`).
+    func jsonErrorMessageKey(for error: AWSError) -> String
+    /// Whether JSON error bodies carry `__type` (Lambda's do not: the code travels in `x-amzn-ErrorType` alone).
+    var jsonErrorTypeInBody: Bool { get }
     /// An answer for an internal path under `/_cloudless/<signingName>/` (Lambda's code downloads), or nil.
     func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse?
     /// The same with the request's body (at most 1 MiB): ECS's test hooks take JSON. Defaults to `internalResponse`.
@@ -50,6 +54,8 @@ extension AWSService {
     public var errorTypePrefix: String? { nil }
     public var queryNamespace: String? { nil }
     public var jsonErrorMessageKey: String { "message" }
+    public func jsonErrorMessageKey(for error: AWSError) -> String { jsonErrorMessageKey }
+    public var jsonErrorTypeInBody: Bool { true }
     public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? { nil }
     public func internalResponse(method: HTTPRequest.Method, path: String, body: [UInt8]) async -> AWSResponse? {
         await internalResponse(method: method, path: path)

@@ -221,9 +221,11 @@ public struct Gateway: HTTPResponder {
             return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/x-amz-json-1.0")
         case .json11:
             return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/x-amz-json-1.1",
-                                       messageKey: service?.jsonErrorMessageKey ?? "message")
+                                       messageKey: service?.jsonErrorMessageKey(for: error) ?? "message")
         case .restJSON:
-            return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/json")
+            return ErrorRendering.json(error, requestID: requestID, typePrefix: typePrefix, contentType: "application/json",
+                                       messageKey: service?.jsonErrorMessageKey(for: error) ?? "message",
+                                       typeInBody: service?.jsonErrorTypeInBody ?? true)
         }
     }
 

@@ -41,7 +41,7 @@ public enum ErrorRendering {
 
     /// JSON 1.0 / 1.1 and REST-JSON: `{"__type": "...", "message": "..."}` with `x-amzn-ErrorType`.
     public static func json(_ error: AWSError, requestID: String, typePrefix: String?, contentType: String,
-                            messageKey: String = "message") -> AWSResponse {
+                            messageKey: String = "message", typeInBody: Bool = true) -> AWSResponse {
         var headers = HTTPFields()
         for (k, v) in error.headers { headers.set(k, v) }
         // The header carries the same shape id as `__type` (`com.amazonaws.sqs#QueueDoesNotExist`), as AWS sends it.
@@ -51,7 +51,9 @@ public enum ErrorRendering {
         if let legacy = error.queryCode {
             headers.set("x-amzn-query-error", "\(legacy);\(error.isSenderFault ? "Sender" : "Receiver")")
         }
-        var body = "{\"__type\":\(JSONString.quote(type)),\(JSONString.quote(messageKey)):\(JSONString.quote(error.message))"
+        var body = "{"
+        if typeInBody { body += "\"__type\":\(JSONString.quote(type))," }
+        body += "\(JSONString.quote(messageKey)):\(JSONString.quote(error.message))"
         for (k, v) in error.details { body += ",\(JSONString.quote(k)):\(JSONString.quote(v))" }
         body += "}"
         return AWSResponse(status: error.status, headers: headers, bytes: ByteBuffer(string: body))

@@ -88,6 +88,7 @@ extension CloudFormationService {
         let template = try Template(body: body)
         let given = try Self.givenParameters(p, previous: type == "UPDATE" ? s.parameterValues : [:])
         let values = try template.resolveParameters(given)
+        try TemplateRules.check(template, values, account: s.account, region: s.region, stackName: s.name, stackId: s.id)  // Rules.swift
         let parameters = values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) }
         let tags = Self.tags(p) ?? (type == "UPDATE" ? s.tags : [])
         let capabilities = Self.list(p, "Capabilities")
@@ -116,6 +117,13 @@ extension CloudFormationService {
         }
         s.changeSets.append(cs)
         try store.save(s)
+        if type == "CREATE" && existing == nil {
+            // A stack made by a change set starts with this event, as in AWS (the SAM CLI reads the newest event's
+            // time before it executes the change set).
+            try store.add(StackEvent(eventId: UUID().uuidString, stackId: s.id, stackName: s.name, logicalId: s.name,
+                                     physicalId: s.id, type: "AWS::CloudFormation::Stack", timestamp: caller.now,
+                                     status: "REVIEW_IN_PROGRESS", statusReason: "User Initiated"))
+        }
         return { [stackId = s.id] xml in
             xml.element("Id", id)
             xml.element("StackId", stackId)
@@ -140,7 +148,7 @@ extension CloudFormationService {
             }
             if old.type != decl.type {
                 out.append(.init(action: "Modify", logicalId: name, physicalId: oldState.physicalId, type: decl.type,
-                                 replacement: "True", scope: [], details: []))
+                                 replacement: "True", policyAction: Template.replacePolicyAction(decl), scope: [], details: []))
                 continue
             }
             let createOnly = (engineProvider(decl.type)?.createOnlyProperties(of: decl.type)) ?? []
@@ -179,11 +187,12 @@ extension CloudFormationService {
             }
             let replacement = keys.contains(where: createOnly.contains) ? "True" : "False"
             out.append(.init(action: "Modify", logicalId: name, physicalId: oldState.physicalId, type: decl.type,
-                             replacement: replacement, scope: scope, details: details))
+                             replacement: replacement, policyAction: replacement == "True" ? Template.replacePolicyAction(decl) : nil,
+                             scope: scope, details: details))
         }
         for (name, r) in s.resources.sorted(by: { $0.key < $1.key }) where !enabled.contains(name) && r.state != nil {
             out.append(.init(action: "Remove", logicalId: name, physicalId: r.physicalId, type: r.type, replacement: nil,
-                             policyAction: r.deletionPolicy == "Retain" ? "Retain" : "Delete"))
+                             policyAction: StackEngine.retains(r, replaced: false, inRollback: false) ? "Retain" : "Delete"))
         }
         return out
     }

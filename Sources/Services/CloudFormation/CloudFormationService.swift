@@ -181,6 +181,7 @@ public struct CloudFormationService: AWSService {
             throw CFNError.alreadyExists(name)
         }
         let id = "arn:aws:cloudformation:\(caller.region):\(caller.account):stack/\(name)/\(UUID().uuidString.lowercased())"
+        try TemplateRules.check(template, values, account: caller.account, region: caller.region, stackName: name, stackId: id)  // Rules.swift
         let tags = Self.structures(p, "Tags").compactMap { m in m["Key"].map { StackParameter(key: $0, value: m["Value"] ?? "") } }
         let onFailure = try Self.onFailure(p)
         let disableRollback = p["DisableRollback"]?.lowercased() == "true" || onFailure == "DO_NOTHING"
@@ -219,6 +220,7 @@ public struct CloudFormationService: AWSService {
             }
         }
         let values = try template.resolveParameters(given)
+        try TemplateRules.check(template, values, account: s.account, region: s.region, stackName: s.name, stackId: s.id)  // Rules.swift
         try Capabilities.check(body: body, template: template, given: Self.list(p, "Capabilities"), direct: true)
         let parameters = values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) }
         let hasTags = p.keys.contains { $0 == "Tags" || $0.hasPrefix("Tags.member.") }

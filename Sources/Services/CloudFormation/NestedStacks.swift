@@ -61,7 +61,8 @@ struct NestedStackProvider: ResourceProvider {
 
 extension StackEngine {
     /// The template and checked parameter values a nested stack resource asks for.
-    func nestedTemplate(_ request: ResourceRequest, capabilities: [String]) async throws -> (String, [StackParameter]) {
+    func nestedTemplate(_ request: ResourceRequest, capabilities: [String], stackName: String,
+                        stackId: String) async throws -> (String, [StackParameter]) {
         guard let url = request.properties["TemplateURL"].flatMap(Template.text), !url.isEmpty else {
             throw CFNError.validation("Property TemplateURL cannot be empty")
         }
@@ -69,6 +70,8 @@ extension StackEngine {
         let template = try Template(body: body)
         try Capabilities.check(body: body, template: template, given: capabilities, direct: true)
         let values = try template.resolveParameters(try NestedStackProvider.parameters(request.properties))
+        try TemplateRules.check(template, values, account: request.account, region: request.region,  // Rules.swift
+                                stackName: stackName, stackId: stackId)
         return (body, values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) })
     }
 
@@ -80,9 +83,9 @@ extension StackEngine {
 
     func createNestedStack(_ request: ResourceRequest) async throws -> ResourceState {
         guard let parent = try store.stack(id: request.stackId) else { throw CFNError.stackNotFound(request.stackId) }
-        let (body, parameters) = try await nestedTemplate(request, capabilities: parent.capabilities)
         let name = request.generatedName(limit: 128)
         let id = "arn:aws:cloudformation:\(parent.region):\(parent.account):stack/\(name)/\(UUID().uuidString.lowercased())"
+        let (body, parameters) = try await nestedTemplate(request, capabilities: parent.capabilities, stackName: name, stackId: id)
         var tags = parent.tags
         for t in NestedStackProvider.tags(request.properties) {
             tags.removeAll { $0.key == t.key }
@@ -110,7 +113,8 @@ extension StackEngine {
         guard var child = try store.stack(id: previous.physicalId), child.deleted == nil else {
             throw CFNError.validation("Embedded stack \(previous.physicalId) does not exist")
         }
-        let (body, parameters) = try await nestedTemplate(request, capabilities: child.capabilities)
+        let (body, parameters) = try await nestedTemplate(request, capabilities: child.capabilities, stackName: child.name,
+                                                          stackId: child.id)
         var tags = (try store.stack(id: request.stackId))?.tags ?? child.tags
         for t in NestedStackProvider.tags(request.properties) {
             tags.removeAll { $0.key == t.key }

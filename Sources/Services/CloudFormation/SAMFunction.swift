@@ -5,6 +5,7 @@ extension SAMTransform {
         var bucket: String
         var config: JSON
         var permission: String
+        var tags: [JSON]? = nil  // PropagateTags (SAMPropagateTags.swift)
     }
 
     struct Generated {
@@ -22,6 +23,7 @@ extension SAMTransform {
     static let handled: Set<String> = [
         "CodeUri", "InlineCode", "ImageUri", "Role", "Policies", "PermissionsBoundary", "RolePath", "Tags",
         "DeadLetterQueue", "AutoPublishAlias", "AutoPublishCodeSha256", "FunctionUrlConfig", "Events", "PropagateTags",
+        "EventInvokeConfig",
     ]
 
     static let trustPolicy: JSON = .object([
@@ -128,6 +130,11 @@ extension SAMTransform {
             }
         }
 
+        let invoke = try props["EventInvokeConfig"].map {  // SAMEventInvokeConfig.swift
+            try eventInvokeConfig(id, $0, alias: alias, aliasId: aliasId, shared: shared)
+        }
+        for (k, v) in invoke?.resources ?? [:] { g.resources[k] = v }
+
         // The execution role: given, or generated with the basic execution policy and the function's Policies.
         if let role = props["Role"] {
             if props["Policies"] != nil {
@@ -166,6 +173,7 @@ extension SAMTransform {
                     "PolicyDocument": .object(["Version": .string("2012-10-17"), "Statement": .array(extraStatements)]),
                 ]))
             }
+            inline += invoke?.policies ?? []
             for m in extraManaged where !managed.contains(m) { managed.append(m) }
             var role: [String: JSON] = ["AssumeRolePolicyDocument": trustPolicy, "ManagedPolicyArns": .array(managed), "Tags": tags]
             if !inline.isEmpty { role["Policies"] = .array(inline) }
@@ -208,6 +216,7 @@ extension SAMTransform {
                 ])
             }
         }
+        try propagateTags(&g, id, props)  // SAMPropagateTags.swift
         return g
     }
 

@@ -28,6 +28,7 @@ enum SAMTransform {
         var out: [String: JSON] = [:]
         // Bucket notification configurations contributed by S3 events, merged after every function is expanded.
         var bucketNotifications: [String: [BucketNotification]] = [:]
+        var renamed: [String: String] = [:]  // SAM layers' logical ids, given a hash suffix
         for (id, resource) in resources.sorted(by: { $0.key < $1.key }) {
             guard let type = resource["Type"]?.string, type.hasPrefix("AWS::Serverless::") else {
                 out[id] = resource
@@ -43,6 +44,10 @@ enum SAMTransform {
                     out[k] = v
                 }
                 for n in generated.bucketNotifications { bucketNotifications[n.bucket, default: []].append(n) }
+            case "AWS::Serverless::LayerVersion":  // SAMLayerVersion.swift
+                let layer = try expandLayerVersion(id, resource)
+                out[layer.logicalId] = layer.resource
+                renamed[id] = layer.logicalId
             default:
                 throw unsupported("Resource type \(type) (resource \(id))")
             }
@@ -53,6 +58,7 @@ enum SAMTransform {
             var notification = props["NotificationConfiguration"]?.object ?? [:]
             notification["LambdaConfigurations"] = .array((notification["LambdaConfigurations"]?.array ?? []) + entries.map(\.config))
             props["NotificationConfiguration"] = .object(notification)
+            if let tags = entries.compactMap(\.tags).last { props["Tags"] = .array(tags) }  // PropagateTags
             b["Properties"] = .object(props)
             // The bucket can only notify the function once the permission lets S3 invoke it.
             var deps = b["DependsOn"].map { $0.array ?? [$0] } ?? []
@@ -61,6 +67,7 @@ enum SAMTransform {
             out[bucket] = .object(b)
         }
         top["Resources"] = .object(out)
+        renameLayerReferences(&top, renamed)
         return .object(top)
     }
 

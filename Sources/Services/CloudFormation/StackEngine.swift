@@ -241,6 +241,7 @@ actor StackEngine {
     private func recover(_ s: inout Stack) async throws {
         guard s.isInProgress else { return }
         logger.notice("CloudFormation: finishing \(s.status) of stack \(s.name) interrupted by a restart")
+        await adoptInterruptedCreates(&s)
         switch s.status {
         case "CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS":
             if s.status == "CREATE_IN_PROGRESS" {
@@ -258,6 +259,44 @@ actor StackEngine {
             }
             try await rollbackUpdate(&s)
         }
+    }
+
+    /// Resources whose create the crash interrupted have no state, though their service may hold them already
+    /// (an ECS service waiting to be stable): their providers find them again, so the rollback deletes them; a
+    /// replacement's new resource is deleted at once (the rollback keeps the old one).
+    private func adoptInterruptedCreates(_ s: inout Stack) async {
+        for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId })
+        where r.state == nil && r.status == "CREATE_IN_PROGRESS" {
+            guard let p = provider(for: r.type),
+                  let found = try? await p.interruptedCreate(request(s, r.logicalId, r.type, sentProperties(r.properties, s))) else { continue }
+            var adopted = r
+            adopted.state = found
+            adopted.sequence = s.nextSequence
+            s.nextSequence += 1
+            s.resources[r.logicalId] = adopted
+            try? store.save(s)
+        }
+        // A replacement under way: what it may have made is not the stack's resource; delete it now.
+        for r in s.resources.values.sorted(by: { $0.logicalId < $1.logicalId }) {
+            guard let pending = r.replacementProperties else { continue }
+            s.resources[r.logicalId]?.replacementProperties = nil
+            if let p = provider(for: r.type),
+               let found = try? await p.interruptedCreate(request(s, r.logicalId, r.type, sentProperties(pending, s))),
+               found.physicalId != r.physicalId {
+                var made = r
+                made.state = found
+                made.properties = pending
+                made.replacementProperties = nil
+                await deleteResource(&s, made, keepRecord: true)
+            }
+            try? store.save(s)
+        }
+    }
+
+    /// The properties as the provider got them (dynamic references resolved; the record keeps them unresolved), so
+    /// that names generated from them come out the same.
+    private func sentProperties(_ recorded: [String: JSON], _ s: Stack) -> [String: JSON] {
+        (try? resolvedReferences(recorded, s)) ?? recorded
     }
 
     // MARK: Resources
@@ -321,7 +360,8 @@ actor StackEngine {
             for (name, status, reason) in failures {
                 let decl = template.resources[name]!
                 let base = s.resources[name] ?? StackResource(logicalId: name, type: decl.type, properties: [:], state: nil,
-                                                              status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy)
+                                                              status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy,
+                                          updateReplacePolicy: decl.updateReplacePolicy)
                 try? resourceEvent(&s, base, status, reason)
             }
             for job in jobs {
@@ -329,33 +369,43 @@ actor StackEngine {
                 switch job.action {
                 case .create:
                     let r = StackResource(logicalId: job.name, type: decl.type, properties: job.recorded, state: nil,
-                                          status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy)
+                                          status: "", updated: now(), sequence: 0, deletionPolicy: decl.deletionPolicy,
+                                          updateReplacePolicy: decl.updateReplacePolicy)
                     try? resourceEvent(&s, r, "CREATE_IN_PROGRESS")
                 case .replace:
-                    try? resourceEvent(&s, s.resources[job.name]!, "UPDATE_IN_PROGRESS",
+                    var r = s.resources[job.name]!
+                    r.replacementProperties = job.recorded
+                    try? resourceEvent(&s, r, "UPDATE_IN_PROGRESS",
                                        "Requested update requires the creation of a new physical resource; hence creating one.")
                 case .update:
                     try? resourceEvent(&s, s.resources[job.name]!, "UPDATE_IN_PROGRESS")
                 }
             }
-            let results = await runJobs(jobs, stackId: s.id)  // StackRecoveryOperations.swift: CancelUpdateStack stops them
+            // StackRecoveryOperations.swift: CancelUpdateStack stops them. Each success is recorded as it arrives: a
+            // crash while a slow resource of the wave is still being made must not lose those already made (orphans).
+            let results = await runJobs(jobs, stackId: s.id) { i, state in
+                let job = jobs[i]
+                var r = s.resources[job.name]!
+                r.state = state
+                r.properties = job.recorded
+                r.replacementProperties = nil
+                r.deletionPolicy = template.resources[job.name]!.deletionPolicy
+                r.updateReplacePolicy = template.resources[job.name]!.updateReplacePolicy
+                if job.action != .update {
+                    r.sequence = s.nextSequence
+                    s.nextSequence += 1
+                }
+                eval.resources[job.name] = state
+                try? resourceEvent(&s, r, job.action == .create ? "CREATE_COMPLETE" : "UPDATE_COMPLETE")
+            }
             for (i, result) in results {
                 let job = jobs[i]
-                let decl = template.resources[job.name]!
                 switch result {
-                case .success(let state):
-                    var r = s.resources[job.name]!
-                    r.state = state
-                    r.properties = job.recorded
-                    r.deletionPolicy = decl.deletionPolicy
-                    if job.action != .update {
-                        r.sequence = s.nextSequence
-                        s.nextSequence += 1
-                    }
-                    eval.resources[job.name] = state
-                    try? resourceEvent(&s, r, job.action == .create ? "CREATE_COMPLETE" : "UPDATE_COMPLETE")
+                case .success:
+                    continue  // recorded as it arrived
                 case .failure(let error):
                     var r = s.resources[job.name]!
+                    r.replacementProperties = nil
                     if job.action == .create, let failed = error as? FailedCreation {
                         // A custom resource that answered FAILED keeps its physical id: the rollback deletes it.
                         r.state = failed.state
@@ -429,13 +479,15 @@ actor StackEngine {
                 continue
             }
             if old?.physicalId != curState.physicalId {
-                if await deleteResource(&s, cur, keepRecord: false) {
+                if await deleteResource(&s, cur, keepRecord: false, inRollback: true) {
                     s.resources[cur.logicalId] = old
                 } else {
                     ok = false
                 }
                 try? store.save(s)
-            } else if let old, old.properties != cur.properties, let oldState = old.state, let p = provider(for: cur.type) {
+            } else if let old, old.properties != cur.properties || cur.status == "UPDATE_IN_PROGRESS", let oldState = old.state,
+                      let p = provider(for: cur.type) {
+                // Still UPDATE_IN_PROGRESS: a crash came while its update ran, which may have changed it already.
                 try? resourceEvent(&s, cur, "UPDATE_IN_PROGRESS")
                 do {
                     var req = request(s, cur.logicalId, cur.type, old.properties)
@@ -460,9 +512,9 @@ actor StackEngine {
         return ok
     }
 
-    /// Delete one resource through its provider (Retain: skipped). False when the provider failed.
+    /// Delete one resource through its provider (retained by its policy: skipped). False when the provider failed.
     @discardableResult
-    private func deleteResource(_ s: inout Stack, _ r: StackResource, keepRecord: Bool) async -> Bool {
+    private func deleteResource(_ s: inout Stack, _ r: StackResource, keepRecord: Bool, inRollback: Bool = false) async -> Bool {
         guard let state = r.state else {
             if !keepRecord { s.resources[r.logicalId] = nil }
             else if s.resources[r.logicalId]?.state == nil, r.status != "DELETE_COMPLETE" {
@@ -475,7 +527,7 @@ actor StackEngine {
             // Events set the record of the logical id; a replaced or removed resource's must not stay there.
             if current?.physicalId != state.physicalId { s.resources[r.logicalId] = current }
         }
-        if r.deletionPolicy == "Retain" {
+        if Self.retains(r, replaced: current != nil && current?.physicalId != state.physicalId, inRollback: inRollback) {  // DeletionPolicies.swift
             try? resourceEvent(&s, r, "DELETE_SKIPPED")
             restore(&s)
             return true

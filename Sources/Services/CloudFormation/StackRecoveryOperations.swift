@@ -118,7 +118,9 @@ extension StackEngine {
 
     /// Run one wave's creations and updates at once. A CancelUpdateStack stops those still running: each fails
     /// ("Resource update cancelled") and the update rolls back.
-    func runJobs(_ jobs: [Job], stackId: String) async -> [(Int, Result<ResourceState, any Error>)] {
+    /// `onSuccess` is called as each job succeeds (the stack records it at once), before all are done.
+    func runJobs(_ jobs: [Job], stackId: String, onSuccess: (Int, ResourceState) -> Void = { _, _ in }) async
+        -> [(Int, Result<ResourceState, any Error>)] {
         if jobs.isEmpty { return [] }
         let results = await withTaskGroup(of: (Int, Result<ResourceState, any Error>)?.self) { group in
             for (i, job) in jobs.enumerated() {
@@ -142,7 +144,10 @@ extension StackEngine {
             }
             var out: [(Int, Result<ResourceState, any Error>)] = []
             for await r in group {
-                if let r { out.append(r) }
+                if let r {
+                    out.append(r)
+                    if case .success(let state) = r.1 { onSuccess(r.0, state) }
+                }
                 if r == nil || out.count == jobs.count { group.cancelAll() }
             }
             return out.sorted { $0.0 < $1.0 }

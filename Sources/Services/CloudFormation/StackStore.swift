@@ -16,6 +16,11 @@ struct StackResource: Sendable, Codable, Equatable {
     /// Creation order: deletions run from the highest down.
     var sequence: Int
     var deletionPolicy: String?
+    /// While its replacement is being created: the replacement's properties, so that after a crash the resource
+    /// the replacement may have made is found again (`interruptedCreate`) and deleted.
+    var replacementProperties: [String: JSON]? = nil
+    /// What happens to the old physical resource when an update replaces it (DeletionPolicies.swift).
+    var updateReplacePolicy: String? = nil
 
     var physicalId: String? { state?.physicalId }
 }
@@ -59,7 +64,7 @@ struct ChangeSet: Sendable, Codable, Equatable {
         var physicalId: String?
         var type: String
         var replacement: String?  // True, False, Conditional (Modify only)
-        var policyAction: String?  // Remove: Delete or Retain
+        var policyAction: String?  // Remove: Delete or Retain; Modify with Replacement True: ReplaceAndDelete or ReplaceAndRetain
         var scope: [String] = []
         var details: [Detail] = []
     }

@@ -27,6 +27,7 @@ struct Template: Sendable {
         var dependsOn: [String]
         var condition: String?
         var deletionPolicy: String?
+        var updateReplacePolicy: String?
         var body: JSON
     }
 
@@ -82,8 +83,9 @@ struct Template: Sendable {
             if !others.isEmpty {
                 throw CFNError.templateFormat("Transform \(others.joined(separator: ", ")) is not supported by Cloudless")
             }
-            let source = names.contains(LanguageExtensions.name)
-                ? try LanguageExtensions.expandForEach(json, parameters: parameters) : json
+            let source = names.contains(LanguageExtensions.name)  // policies: DeletionPolicies.swift
+                ? Self.resolvePolicyReferences(try LanguageExtensions.expandForEach(json, parameters: parameters), parameters: parameters)
+                : json
             // The SAM transform is done here, so every caller sees the processed template.
             try self.init(checked: names.contains(SAMTransform.name) ? SAMTransform.expand(source) : source)
             languageExtensions = names.contains(LanguageExtensions.name)
@@ -137,9 +139,10 @@ struct Template: Sendable {
                     throw CFNError.templateFormat("DependsOn must be a string or list of strings.")
                 }
             }
+            try Self.checkPolicies(name, obj)  // DeletionPolicies.swift
             resources[name] = Resource(name: name, type: type, properties: props, dependsOn: deps,
                                        condition: obj["Condition"]?.string, deletionPolicy: obj["DeletionPolicy"]?.string,
-                                       body: r)
+                                       updateReplacePolicy: obj["UpdateReplacePolicy"]?.string, body: r)
         }
         for (name, o) in top["Outputs"]?.object ?? [:] {
             guard let value = o["Value"] else {

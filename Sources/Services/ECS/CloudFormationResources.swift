@@ -172,7 +172,11 @@ public struct ECSResources: ResourceProvider {
         let cluster = JSON.string(state.attributes["Cluster"]?.string ?? "")
         let service = JSON.string(state.physicalId)
         _ = try? await call(request, "UpdateService", ["cluster": cluster, "service": service, "desiredCount": .number(0)])
-        _ = try await call(request, "DeleteService", ["cluster": cluster, "service": service, "force": .bool(true)])
+        do {
+            _ = try await call(request, "DeleteService", ["cluster": cluster, "service": service, "force": .bool(true)])
+        } catch let e as AWSError where e.code == "ServiceNotActiveException" {
+            // Already DRAINING (a delete a restart interrupted): its cluster can go only once it is INACTIVE.
+        }
         let deadline = ContinuousClock.now + stabilizationTimeout
         while ContinuousClock.now < deadline {
             let out = try await call(request, "DescribeServices", ["cluster": cluster, "services": .array([service])])

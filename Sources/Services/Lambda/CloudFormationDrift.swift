@@ -20,9 +20,14 @@ extension LambdaResources {
         let name = state.physicalId
         let c = try await call(request, .get, "/2015-03-31/functions/\(enc(name))/configuration")
         var out: [String: JSON] = ["FunctionName": .string(name)]
-        for key in ["Handler", "Runtime", "Role", "Timeout", "MemorySize", "PackageType", "Architectures", "KmsKeyArn"] {
+        for key in ["Handler", "Runtime", "Role", "Timeout", "MemorySize", "PackageType", "Architectures"] {
             if let v = c[key], !v.isNull { out[key] = v }
         }
+        if let k = c["KMSKeyArn"], !k.isNull { out["KmsKeyArn"] = k }
+        if let mode = c["SnapStart"]?["ApplyOn"], mode.string != "None" || p["SnapStart"] != nil {
+            out["SnapStart"] = .object(["ApplyOn": mode])
+        }
+        if let logging = c["LoggingConfig"]?.object, p["LoggingConfig"] != nil { out["LoggingConfig"] = .object(logging) }
         if let d = c["Description"]?.string, !d.isEmpty { out["Description"] = .string(d) }
         if let vars = c["Environment"]?["Variables"]?.object, !vars.isEmpty { out["Environment"] = .object(["Variables": .object(vars)]) }
         if let layers = c["Layers"]?.array, !layers.isEmpty { out["Layers"] = .array(layers.compactMap { $0["Arn"] }) }

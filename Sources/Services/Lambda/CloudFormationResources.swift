@@ -96,6 +96,7 @@ public struct LambdaResources: ResourceProvider {
         body["Code"] = .object(try code(p))
         if let t = p["PackageType"] { body["PackageType"] = t }
         if let a = p["Architectures"] { body["Architectures"] = a }
+        if let c = p["CodeSigningConfigArn"], !c.isNull { body["CodeSigningConfigArn"] = c }
         body["Tags"] = .object(Self.tags(request).mapValues { .string($0) })
         _ = try await call(request, .post, "/2015-03-31/functions", body)
         do {
@@ -127,6 +128,12 @@ public struct LambdaResources: ResourceProvider {
         if previous.attributes["CodeDigest"]?.string != Self.digest(p["Code"]) {
             _ = try await call(request, .put, path + "/code", .object(try code(p)))
         }
+        // CodeSigningConfigArn changes without replacement, through the function's code signing config.
+        if let c = p["CodeSigningConfigArn"], !c.isNull {
+            _ = try await call(request, .put, "/2020-06-30/functions/\(enc(name))/code-signing-config", ["CodeSigningConfigArn": c])
+        } else if request.previousProperties?["CodeSigningConfigArn"] != nil {
+            _ = try await call(request, .delete, "/2020-06-30/functions/\(enc(name))/code-signing-config")
+        }
         if let n = p["ReservedConcurrentExecutions"], !n.isNull {
             _ = try await call(request, .put, "/2017-10-31/functions/\(enc(name))/concurrency", ["ReservedConcurrentExecutions": n])
         } else {
@@ -155,9 +162,12 @@ public struct LambdaResources: ResourceProvider {
     func configuration(_ p: [String: JSON]) throws -> [String: JSON] {
         var out: [String: JSON] = [:]
         for key in ["Role", "Handler", "Runtime", "Description", "Timeout", "MemorySize", "Layers", "DeadLetterConfig",
-                    "EphemeralStorage", "TracingConfig", "KmsKeyArn", "ImageConfig"] {
+                    "EphemeralStorage", "TracingConfig", "ImageConfig", "VpcConfig", "FileSystemConfigs", "SnapStart",
+                    "LoggingConfig"] {
             if let v = p[key], !v.isNull { out[key] = v }
         }
+        // CloudFormation spells it KmsKeyArn; the API, KMSKeyArn.
+        if let v = p["KmsKeyArn"], !v.isNull { out["KMSKeyArn"] = v }
         for key in ["Timeout", "MemorySize"] {
             if let s = out[key]?.string { out[key] = Double(s).map { .number($0) } ?? out[key] }
         }
@@ -173,19 +183,26 @@ public struct LambdaResources: ResourceProvider {
         if let source = code["ZipFile"]?.string {
             let runtime = p["Runtime"]?.string ?? ""
             let file = runtime.hasPrefix("nodejs") ? "index.js" : runtime.hasPrefix("python") ? "index.py" : "index"
-            return ["ZipFile": .string(try Self.zip(file: file, source).base64EncodedString())]
+            // AWS places its cfn-response module beside inline code; Cloudless places its own (CFNResponseModule.swift).
+            let files = [(path: file, source: source)] + CFNResponseModule.files(runtime: runtime)
+            return ["ZipFile": .string(try Self.zip(files).base64EncodedString())]
         }
         var out: [String: JSON] = [:]
         for key in ["S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri"] { if let v = code[key] { out[key] = v } }
         return out
     }
 
-    /// A zip holding one file.
-    static func zip(file: String, _ source: String) throws -> Data {
+    static func zip(file: String, _ source: String) throws -> Data { try zip([(path: file, source: source)]) }
+
+    /// A zip holding the given files (paths relative to its root).
+    static func zip(_ files: [(path: String, source: String)]) throws -> Data {
         let dir = NSTemporaryDirectory() + "cloudless-cfn-zip-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.createDirectory(atPath: dir + "/src", withIntermediateDirectories: true)
-        try Data(source.utf8).write(to: URL(fileURLWithPath: "\(dir)/src/\(file)"))
+        for f in files {
+            let url = URL(fileURLWithPath: "\(dir)/src/\(f.path)")
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(f.source.utf8).write(to: url)
+        }
         let zip = URL(fileURLWithPath: dir + "/code.zip")
         try FileManager.default.zipItem(at: URL(fileURLWithPath: dir + "/src"), to: zip, shouldKeepParent: false)
         return try Data(contentsOf: zip)

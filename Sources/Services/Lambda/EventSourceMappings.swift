@@ -18,13 +18,17 @@ struct EventSourceMapping: Codable, Sendable {
     var FilterPatterns: [String]
     var account: String
     var region: String
+    /// Tags (TagResource on the mapping's ARN, or CreateEventSourceMapping's Tags). Optional: older documents lack it.
+    var Tags: [String: String]?
+
+    var arn: String { "arn:aws:lambda:\(region):\(account):event-source-mapping:\(UUID)" }
 
     var json: [String: Any] {
         var out: [String: Any] = [
             "UUID": UUID, "EventSourceArn": EventSourceArn, "FunctionArn": FunctionArn, "BatchSize": BatchSize,
             "MaximumBatchingWindowInSeconds": MaximumBatchingWindowInSeconds, "State": State, "LastModified": LastModified,
             "StateTransitionReason": "USER_INITIATED", "FunctionResponseTypes": FunctionResponseTypes,
-            "EventSourceMappingArn": "arn:aws:lambda:\(region):\(account):event-source-mapping:\(UUID)",
+            "EventSourceMappingArn": arn,
         ]
         if !FilterPatterns.isEmpty { out["FilterCriteria"] = ["Filters": FilterPatterns.map { ["Pattern": $0] }] }
         return out
@@ -88,7 +92,7 @@ extension LambdaService {
             UUID: Foundation.UUID().uuidString.lowercased(), EventSourceArn: source, FunctionArn: functionARN, BatchSize: batch,
             MaximumBatchingWindowInSeconds: window, Enabled: input["Enabled"] as? Bool ?? true, State: "Creating",
             LastModified: clock.now(), FunctionResponseTypes: input["FunctionResponseTypes"] as? [String] ?? [],
-            FilterPatterns: patterns, account: r.account, region: r.region)
+            FilterPatterns: patterns, account: r.account, region: r.region, Tags: input["Tags"] as? [String: String])
         try store.db.writeNow { db in
             let existing = try String.fetchAll(db, sql: "SELECT doc FROM event_source_mapping WHERE account = ? AND region = ?",
                                                arguments: [r.account, r.region])

@@ -18,11 +18,12 @@ struct FunctionCode {
     }
 
     /// Keep a zip and check that it unpacks; throws InvalidParameterValueException as Lambda does for a bad zip.
-    func store(_ zip: [UInt8]) throws -> Stored {
-        if zip.count > Self.maxZipBytes {
-            throw AWSError("RequestEntityTooLargeException", "Request must be smaller than 70167211 bytes for the CreateFunction operation",
-                           status: .contentTooLarge)
+    /// `direct`: uploaded in the request (at most 50 MB zipped); through S3 only the unzipped size (250 MB) is bounded.
+    func store(_ zip: [UInt8], direct: Bool = true) throws -> Stored {
+        if direct && zip.count > Self.maxZipBytes {
+            throw AWSError("RequestEntityTooLargeException", "Zipped size must be smaller than \(Self.maxZipBytes) bytes", status: .contentTooLarge)
         }
+        if Self.unzippedSize(zip) > Self.maxUnzippedBytes { throw Self.unzippedTooLarge }
         let digest = SHA256.hash(zip)
         let hex = Hex.encode(digest)
         let path = "\(directory)/code/\(hex).zip"
@@ -33,6 +34,14 @@ struct FunctionCode {
         }
         _ = try unpacked(hex)
         return Stored(sha256Hex: hex, sha256Base64: Data(digest).base64EncodedString(), size: zip.count)
+    }
+
+    static let unzippedTooLarge = AWSError("InvalidParameterValueException", "Unzipped size must be smaller than \(maxUnzippedBytes) bytes")
+
+    /// The total uncompressed size the zip's entries declare (0 when it is not a zip: unpacking reports that).
+    static func unzippedSize(_ zip: [UInt8]) -> Int {
+        guard let archive = try? Archive(data: Data(zip), accessMode: .read) else { return 0 }
+        return archive.reduce(0) { $0 + Int($1.uncompressedSize) }
     }
 
     func zipBytes(_ hex: String) -> Data? { FileManager.default.contents(atPath: "\(directory)/code/\(hex).zip") }

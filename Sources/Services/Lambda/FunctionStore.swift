@@ -31,6 +31,8 @@ struct FunctionConfig: Codable, Sendable {
     var HotReloadPath: String?
     /// DeadLetterConfig.TargetArn: where failed asynchronous events go.
     var DeadLetterTargetArn: String?
+    /// Tracing, image, logging, SnapStart, VPC, KMS and file-system blocks, as given.
+    var Settings: FunctionSettings?
 
     /// The API shape (GetFunctionConfiguration / CreateFunction answer).
     var json: [String: Any] {
@@ -39,11 +41,14 @@ struct FunctionConfig: Codable, Sendable {
             "Description": Description, "Timeout": Timeout, "MemorySize": MemorySize, "LastModified": LastModified,
             "CodeSha256": CodeSha256, "Version": Version, "PackageType": PackageType, "Architectures": Architectures,
             "EphemeralStorage": ["Size": EphemeralStorageSize], "State": State, "LastUpdateStatus": LastUpdateStatus,
-            "RevisionId": RevisionId, "TracingConfig": ["Mode": "PassThrough"],
-            "SnapStart": ["ApplyOn": "None", "OptimizationStatus": "Off"],
-            "LoggingConfig": ["LogFormat": "Text", "LogGroup": "/aws/lambda/\(FunctionName)"],
+            "RevisionId": RevisionId,
         ]
-        if let r = Runtime { out["Runtime"] = r }
+        (Settings ?? FunctionSettings()).write(into: &out, functionName: FunctionName, packageType: PackageType, published: Version != "$LATEST")
+        if let r = Runtime {
+            out["Runtime"] = r
+            let region = FunctionArn.split(separator: ":", omittingEmptySubsequences: false).dropFirst(3).first.map(String.init) ?? ""
+            out["RuntimeVersionConfig"] = ["RuntimeVersionArn": FunctionSettings.runtimeVersionArn(runtime: r, region: region)]
+        }
         if let h = Handler { out["Handler"] = h }
         if let e = Environment { out["Environment"] = ["Variables": e] }
         if let d = DeadLetterTargetArn { out["DeadLetterConfig"] = ["TargetArn": d] }
@@ -73,6 +78,8 @@ struct LambdaFunction: Codable, Sendable {
     var versionCode: [String: String] = [:]
     /// Event invoke configs by qualifier ($LATEST, version or alias). Optional: documents written before it existed lack it.
     var eventInvokeConfigs: [String: EventInvokeConfig]?
+    /// PutFunctionCodeSigningConfig's configuration (kept, not enforced).
+    var codeSigningConfigArn: String?
 
     var arn: String { latest.FunctionArn }
 }
@@ -173,6 +180,16 @@ final class FunctionStore: Sendable {
                 CREATE INDEX async_invocation_due ON async_invocation(due);
                 """)
         }
+        m.registerMigration("v6 code signing configs") { db in
+            try db.execute(sql: """
+                CREATE TABLE code_signing_config (
+                    arn TEXT PRIMARY KEY,
+                    account TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    doc TEXT NOT NULL
+                );
+                """)
+        }
         return m
     }
 
@@ -207,7 +224,7 @@ final class FunctionStore: Sendable {
         try db.writeNow { db in
             try db.execute(sql: """
                 DELETE FROM function; DELETE FROM event_source_mapping; DELETE FROM function_url; DELETE FROM layer;
-                DELETE FROM layer_version; DELETE FROM async_invocation;
+                DELETE FROM layer_version; DELETE FROM async_invocation; DELETE FROM code_signing_config;
                 """)
         }
     }

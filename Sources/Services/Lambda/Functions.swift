@@ -16,6 +16,11 @@ extension LambdaService {
         }
     }
 
+    /// AWS's answer to a runtime it does not know (CreateFunction and UpdateFunctionConfiguration alike).
+    static func invalidRuntime(_ rt: String) -> AWSError {
+        LambdaError.invalid("Value \(rt) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(Runtimes.all.joined(separator: ", "))] or be a valid ARN")
+    }
+
     /// An integer member within its range, with the validation message of the bound it crosses.
     static func ranged(_ value: Any?, _ fallback: Int, _ range: ClosedRange<Int>, _ field: String) throws -> Int {
         guard let v = value else { return fallback }
@@ -47,9 +52,11 @@ extension LambdaService {
             }
             guard let objects else { throw LambdaError.invalid("S3 code locations are not available.") }
             do {
-                let bytes = try await objects.objectBytes(bucket: bucket, key: key, limit: FunctionCode.maxZipBytes)
-                let stored = try code.store(bytes)
+                let bytes = try await objects.objectBytes(bucket: bucket, key: key, limit: FunctionCode.maxUnzippedBytes)
+                let stored = try code.store(bytes, direct: false)
                 return (stored.sha256Base64 + "|" + stored.sha256Hex, stored.size, nil)
+            } catch let e as AWSError where e.code == "EntityTooLarge" {
+                throw FunctionCode.unzippedTooLarge
             } catch let e as AWSError where ["NoSuchBucket", "NoSuchKey"].contains(e.code) {
                 throw LambdaError.invalid("Error occurred while GetObject. S3 Error Code: \(e.code). S3 Error Message: \(e.message)")
             }
@@ -77,9 +84,7 @@ extension LambdaService {
             runtime = nil
         } else {
             guard let rt = runtime else { throw LambdaError.invalid("Runtime is required for .zip deployment packages.") }
-            guard Runtimes.all.contains(rt) else {
-                throw LambdaError.invalid("Value \(rt) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(Runtimes.all.joined(separator: ", "))] or be a valid ARN")
-            }
+            guard Runtimes.all.contains(rt) else { throw Self.invalidRuntime(rt) }
             guard handler != nil || Runtimes.provided.contains(rt) else { throw LambdaError.invalid("Handler is required for .zip deployment packages.") }
             guard let codeInput = input["Code"] as? [String: Any] else { throw LambdaError.invalid("Code is required.") }
             (sha, size, hotReload) = try await resolveCode(codeInput)
@@ -89,6 +94,9 @@ extension LambdaService {
         let env = ((input["Environment"] as? [String: Any])?["Variables"] as? [String: String])
         let layers = input["Layers"] as? [String] ?? []
         let layerContents = try resolveLayers(layers, region: r.region)
+        let ephemeral = try Self.ephemeralStorage(input) ?? 512
+        var settings = FunctionSettings()
+        try settings.apply(input)
         let now = clock.now()
         let arn = Self.functionARN(account: r.account, region: r.region, name: name)
         let config = FunctionConfig(
@@ -96,11 +104,12 @@ extension LambdaService {
             Description: input["Description"] as? String ?? "", Timeout: timeout, MemorySize: memory, LastModified: Self.lastModified(now),
             CodeSha256: String(sha.split(separator: "|", omittingEmptySubsequences: false).first ?? ""), Version: "$LATEST", Environment: env,
             PackageType: packageType, ImageUri: imageURI, Architectures: input["Architectures"] as? [String] ?? ["x86_64"],
-            EphemeralStorageSize: ((input["EphemeralStorage"] as? [String: Any])?["Size"] as? NSNumber)?.intValue ?? 512,
+            EphemeralStorageSize: ephemeral,
             Layers: layers, LayerContents: layerContents, State: "Active", LastUpdateStatus: "Successful", RevisionId: Self.revision(),
-            HotReloadPath: hotReload, DeadLetterTargetArn: Self.deadLetterTarget(input))
+            HotReloadPath: hotReload, DeadLetterTargetArn: Self.deadLetterTarget(input), Settings: settings)
         var function = LambdaFunction(account: r.account, region: r.region, name: name, latest: config,
                                       tags: input["Tags"] as? [String: String] ?? [:], created: now)
+        function.codeSigningConfigArn = input["CodeSigningConfigArn"] as? String
         function.codeHex = String(sha.split(separator: "|", omittingEmptySubsequences: false).last ?? "")
         if input["Publish"] as? Bool == true { function.publish(description: "", now: now) }
         let saved = function
@@ -108,11 +117,16 @@ extension LambdaService {
             if try FunctionStore.function(account: r.account, region: r.region, name: name, db) != nil {
                 throw LambdaError.conflict("Function already exist: \(name)")
             }
+            if let csc = saved.codeSigningConfigArn, try Self.codeSigningConfig(csc, db)?.account != r.account {
+                throw Self.codeSigningConfigNotFound(csc)
+            }
             try FunctionStore.save(saved, db)
         }
-        // The answer shows the function still being created; reads right after show it Active (waiters pass).
+        // The answer shows the function still being created; reads right after show it Active (waiters pass). Lambda
+        // gives each state its own RevisionId: the Pending one answered here is not the Active one stored.
         var out = (saved.versions.last ?? config).json
         out["FunctionArn"] = arn
+        out["RevisionId"] = Self.revision()
         out.removeValue(forKey: "LastUpdateStatus")
         out["State"] = "Pending"
         out["StateReason"] = "The function is being created."
@@ -139,16 +153,21 @@ extension LambdaService {
     func listFunctions(_ r: LambdaRequest) throws -> AWSResponse {
         let all = try store.db.readNow { db in try FunctionStore.all(account: r.account, region: r.region, db) }
         let configs = r.request.queryValue("FunctionVersion") == "ALL" ? all.flatMap { [$0.latest] + $0.versions } : all.map(\.latest)
-        let limit = Int(r.request.queryValue("MaxItems") ?? "50") ?? 50
-        guard (1...10000).contains(limit) else { throw LambdaError.invalid("MaxItems must be between 1 and 10000.") }
+        let limit = try Self.ranged(r.request.queryValue("MaxItems").map { NSNumber(value: Int($0) ?? 0) }, 50, 1...10000, "maxItems")
         let start = Int(r.request.queryValue("Marker") ?? "0") ?? 0
         let page = Array(configs.dropFirst(start).prefix(limit))
-        var out: [String: Any] = ["Functions": page.map(\.json)]
+        var out: [String: Any] = ["Functions": page.map(Self.listed)]
         if start + page.count < configs.count { out["NextMarker"] = String(start + page.count) }
         return RestJSON.response(out)
     }
 
     func deleteFunction(_ r: LambdaRequest) throws -> AWSResponse {
+        // A qualifier names a version to delete: never $LATEST alone, never an alias (checked before the function).
+        let (_, _, _, fromName) = try Self.parseName(r.labels["FunctionName"] ?? "", r)
+        if let q = r.request.queryValue("Qualifier") ?? fromName {
+            if q == "$LATEST" { throw LambdaError.invalid("$LATEST version cannot be deleted without deleting the function.") }
+            if !q.allSatisfy(\.isNumber) { throw LambdaError.invalid("Deletion of aliases is not currently supported.") }
+        }
         let (f, qualifier) = try function(r)
         try store.db.writeNow { db in
             if let q = qualifier, q != "$LATEST" {
@@ -182,7 +201,9 @@ extension LambdaService {
             return current
         }
         pool.retire(prefix: f.arn + "|")
+        // As for CreateFunction: the InProgress answer has its own RevisionId, the stored Successful one another.
         var out = updated.latest.json
+        out["RevisionId"] = Self.revision()
         out["LastUpdateStatus"] = "InProgress"
         out["LastUpdateStatusReason"] = "The function is being created."
         out["LastUpdateStatusReasonCode"] = "Creating"
@@ -204,13 +225,23 @@ extension LambdaService {
             if let d = input["Description"] as? String { f.latest.Description = d }
             if let role = input["Role"] as? String { f.latest.Role = role }
             if let rt = input["Runtime"] as? String {
-                guard Runtimes.all.contains(rt) else { throw LambdaError.invalid("Value \(rt) at 'runtime' failed to satisfy constraint") }
+                guard Runtimes.all.contains(rt) else { throw Self.invalidRuntime(rt) }
                 f.latest.Runtime = rt
             }
             if let e = input["Environment"] as? [String: Any] { f.latest.Environment = e["Variables"] as? [String: String] ?? [:] }
             if let layers, let layerContents { (f.latest.Layers, f.latest.LayerContents) = (layers, layerContents) }
             if input["DeadLetterConfig"] != nil { f.latest.DeadLetterTargetArn = Self.deadLetterTarget(input) }
+            if let size = try Self.ephemeralStorage(input) { f.latest.EphemeralStorageSize = size }
+            var settings = f.latest.Settings ?? FunctionSettings()
+            try settings.apply(input)
+            f.latest.Settings = settings
         }
+    }
+
+    /// EphemeralStorage.Size, within Lambda's 512–10240 MB.
+    static func ephemeralStorage(_ input: [String: Any]) throws -> Int? {
+        guard let e = input["EphemeralStorage"] as? [String: Any] else { return nil }
+        return try ranged(e["Size"] ?? NSNumber(value: Int.min), 512, 512...10240, "ephemeralStorage.size")
     }
 
     /// DeadLetterConfig.TargetArn (an empty one removes the queue).
@@ -258,9 +289,19 @@ extension LambdaService {
 
     func listVersionsByFunction(_ r: LambdaRequest) throws -> AWSResponse {
         let (f, _) = try function(r)
-        var latest = f.latest.json
+        var latest = Self.listed(f.latest)
         latest["FunctionArn"] = f.arn + ":$LATEST"
-        return RestJSON.response(["Versions": [latest] + f.versions.map(\.json)])
+        return RestJSON.response(["Versions": [latest] + f.versions.map(Self.listed)])
+    }
+
+    /// A configuration as the list operations show it: without the state fields, which only GetFunction and
+    /// GetFunctionConfiguration report (Lambda's ListFunctions documentation).
+    static func listed(_ c: FunctionConfig) -> [String: Any] {
+        var out = c.json
+        for key in ["State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"] {
+            out.removeValue(forKey: key)
+        }
+        return out
     }
 
     static func refuseQualified(_ arn: String) throws {
@@ -270,20 +311,27 @@ extension LambdaService {
     }
 
     func tagResource(_ r: LambdaRequest) async throws -> AWSResponse {
-        try Self.refuseQualified(r.labels["Resource"] ?? "")
         let input = try await r.body()
         let tags = input["Tags"] as? [String: String] ?? [:]
+        if try changeOtherTags(r.labels["Resource"] ?? "", r, { $0.merge(tags) { _, new in new } }) {
+            return RestJSON.response(nil, status: .noContent)
+        }
+        try Self.refuseQualified(r.labels["Resource"] ?? "")
         try changeFunction(arn: r.labels["Resource"] ?? "", r) { f in f.tags.merge(tags) { _, new in new } }
         return RestJSON.response(nil, status: .noContent)
     }
 
     func untagResource(_ r: LambdaRequest) throws -> AWSResponse {
         let keys = r.request.query.filter { $0.0 == "tagKeys" }.map(\.1)
+        if try changeOtherTags(r.labels["Resource"] ?? "", r, { tags in for k in keys { tags.removeValue(forKey: k) } }) {
+            return RestJSON.response(nil, status: .noContent)
+        }
         try changeFunction(arn: r.labels["Resource"] ?? "", r) { f in for k in keys { f.tags.removeValue(forKey: k) } }
         return RestJSON.response(nil, status: .noContent)
     }
 
     func listTags(_ r: LambdaRequest) throws -> AWSResponse {
+        if let tags = try otherTags(r.labels["Resource"] ?? "") { return RestJSON.response(["Tags": tags]) }
         let (account, region, name, _) = try Self.parseName(r.labels["Resource"] ?? "", r)
         guard let f = try store.function(account: account, region: region, name: name) else {
             throw LambdaError.notFound(Self.functionARN(account: account, region: region, name: name))
@@ -304,9 +352,11 @@ extension LambdaService {
 
     func putFunctionConcurrency(_ r: LambdaRequest) async throws -> AWSResponse {
         let input = try await r.body()
-        guard let n = (input["ReservedConcurrentExecutions"] as? NSNumber)?.intValue, n >= 0, n <= 1000 else {
-            throw LambdaError.invalid("ReservedConcurrentExecutions must be between 0 and 1000.")
+        guard let value = input["ReservedConcurrentExecutions"] else {
+            throw LambdaError.validation("null", "reservedConcurrentExecutions", "Member must not be null")
         }
+        // Above the account's limit, the unreserved-minimum answer below speaks.
+        let n = try Self.ranged(value, 0, 0...Int.max, "reservedConcurrentExecutions")
         if (r.labels["FunctionName"] ?? "").split(separator: ":").count == 8 || r.request.queryValue("Qualifier") != nil {
             throw LambdaError.invalid("This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.")
         }

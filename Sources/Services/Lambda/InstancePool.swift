@@ -136,7 +136,7 @@ final class InstancePool: Sendable {
             "AWS_LAMBDA_FUNCTION_NAME": c.FunctionName,
             "AWS_LAMBDA_FUNCTION_VERSION": c.Version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(c.MemorySize),
-            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/\(c.FunctionName)",
+            "AWS_LAMBDA_LOG_GROUP_NAME": c.logGroup,
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_EXECUTION_ENV": "AWS_Lambda_\(c.Runtime ?? "provided")",
@@ -157,6 +157,11 @@ final class InstancePool: Sendable {
         ]
         if let opt = spec.opt {
             env.merge(FunctionCode.layerEnvironment(runtime: c.Runtime ?? "", taskRoot: spec.taskRoot, opt: opt)) { _, layered in layered }
+        }
+        if let settings = c.Settings, settings.isJSONLogs {
+            // The runtime formats application logs as JSON and filters them by level (AWS's runtime interface).
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            env["AWS_LAMBDA_LOG_LEVEL"] = settings.ApplicationLogLevel ?? "INFO"
         }
         for (k, v) in c.Environment ?? [:] { env[k] = v }
         let output = instance.output

@@ -152,22 +152,29 @@ extension LambdaService {
         // with its newline, as Lambda writes them (so a blank line the handler prints is "\n", never an empty event).
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         func event(_ message: String) -> LogEvent { LogEvent(timestamp: Int64(Date().timeIntervalSince1970 * 1000), message: message) }
-        var events = [LogEvent(timestamp: Int64(wallStart * 1000), message: "START RequestId: \(requestID) Version: \(config.Version)\n")]
-        events += instance.output.take().map { LogEvent(timestamp: $0.timestamp, message: $0.message + "\n") }
-        if case .timedOut = outcome {
-            events.append(event("\(AWSDate.iso8601(clock.now())) \(requestID) Task timed out after \(String(format: "%.2f", Double(config.Timeout))) seconds\n"))
-        }
-        events.append(event("END RequestId: \(requestID)\n"))
-        var report = "REPORT RequestId: \(requestID)\tDuration: \(String(format: "%.2f", ms)) ms\tBilled Duration: \(Int(ms.rounded(.up))) ms\tMemory Size: \(config.MemorySize) MB\tMax Memory Used: \(min(config.MemorySize, 40)) MB"
+        var initMs: Double?
         if cold, let initDuration = await instance.initDuration {
-            let initMs = Double(initDuration.components.seconds) * 1000 + Double(initDuration.components.attoseconds) / 1e15
-            report += "\tInit Duration: \(String(format: "%.2f", initMs)) ms"
+            initMs = Double(initDuration.components.seconds) * 1000 + Double(initDuration.components.attoseconds) / 1e15
         }
-        events.append(event(report + "\t\n"))
+        let output = instance.output.take().map { LogEvent(timestamp: $0.timestamp, message: $0.message + "\n") }
+        var events: [LogEvent]
+        if config.Settings?.isJSONLogs == true {
+            events = Self.jsonPlatformEvents(config, requestID: requestID, start: wallStart, output: output, outcome: outcome, ms: ms, initMs: initMs)
+        } else {
+            events = [LogEvent(timestamp: Int64(wallStart * 1000), message: "START RequestId: \(requestID) Version: \(config.Version)\n")]
+            events += output
+            if case .timedOut = outcome {
+                events.append(event("\(AWSDate.iso8601(clock.now())) \(requestID) Task timed out after \(String(format: "%.2f", Double(config.Timeout))) seconds\n"))
+            }
+            events.append(event("END RequestId: \(requestID)\n"))
+            var report = "REPORT RequestId: \(requestID)\tDuration: \(String(format: "%.2f", ms)) ms\tBilled Duration: \(Int(ms.rounded(.up))) ms\tMemory Size: \(config.MemorySize) MB\tMax Memory Used: \(min(config.MemorySize, 40)) MB"
+            if let initMs { report += "\tInit Duration: \(String(format: "%.2f", initMs)) ms" }
+            events.append(event(report + "\t\n"))
+        }
         // Output is stamped with the wall clock as it is read; the log follows the emulator's clock, as retention does.
         let shift = Int64((clock.currentOffset * 1000).rounded())
         if shift != 0 { events = events.map { LogEvent(timestamp: $0.timestamp + shift, message: $0.message) } }
-        pool.logs.append(account: f.account, region: f.region, group: "/aws/lambda/\(config.FunctionName)", stream: instance.logStream, events: events)
+        pool.logs.append(account: f.account, region: f.region, group: config.logGroup, stream: instance.logStream, events: events)
         let text = events.map(\.message).joined()
         let tail = String(decoding: Array(text.utf8).suffix(4096), as: UTF8.self)
         return RunResult(outcome: outcome, requestID: requestID, tail: tail)

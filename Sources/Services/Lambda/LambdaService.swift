@@ -10,6 +10,8 @@ public struct LambdaService: AWSService {
     public let signingName = "lambda"
     public let wireProtocol = WireProtocol.restJSON
     public var jsonErrorMessageKey: String { "Message" }
+    /// Lambda's error bodies are `{"Type": …, "Message": …}`: no `__type`.
+    public var jsonErrorTypeInBody: Bool { false }
     let store: FunctionStore
     let code: FunctionCode
     let pool: InstancePool
@@ -27,6 +29,7 @@ public struct LambdaService: AWSService {
         "/2015-03-31/functions", "/2015-03-31/event-source-mappings", "/2017-03-31/tags", "/2017-10-31/functions",
         "/2019-09-30/functions", "/2019-09-25/functions", "/2021-10-31/functions", "/2018-10-31/layers",
         "/2016-08-19/account-settings", "/2014-11-13/functions",
+        "/2020-04-22/code-signing-configs", "/2020-06-30/functions",
     ]
 
     public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
@@ -127,6 +130,15 @@ public struct LambdaService: AWSService {
         RestRoute(.post, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", "AddLayerVersionPermission"),
         RestRoute(.get, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", "GetLayerVersionPolicy"),
         RestRoute(.delete, "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}", "RemoveLayerVersionPermission"),
+        RestRoute(.post, "/2020-04-22/code-signing-configs", "CreateCodeSigningConfig"),
+        RestRoute(.get, "/2020-04-22/code-signing-configs", "ListCodeSigningConfigs"),
+        RestRoute(.get, "/2020-04-22/code-signing-configs/{CodeSigningConfigArn}", "GetCodeSigningConfig"),
+        RestRoute(.put, "/2020-04-22/code-signing-configs/{CodeSigningConfigArn}", "UpdateCodeSigningConfig"),
+        RestRoute(.delete, "/2020-04-22/code-signing-configs/{CodeSigningConfigArn}", "DeleteCodeSigningConfig"),
+        RestRoute(.get, "/2020-04-22/code-signing-configs/{CodeSigningConfigArn}/functions", "ListFunctionsByCodeSigningConfig"),
+        RestRoute(.put, "/2020-06-30/functions/{FunctionName}/code-signing-config", "PutFunctionCodeSigningConfig"),
+        RestRoute(.get, "/2020-06-30/functions/{FunctionName}/code-signing-config", "GetFunctionCodeSigningConfig"),
+        RestRoute(.delete, "/2020-06-30/functions/{FunctionName}/code-signing-config", "DeleteFunctionCodeSigningConfig"),
     ])
 
     public func operationName(for request: AWSRequest) -> String {
@@ -134,7 +146,21 @@ public struct LambdaService: AWSService {
         return op == "ListLayers" && request.queryValue("find") == "LayerVersion" ? "GetLayerVersionByArn" : op
     }
 
+    /// Lambda's modeled errors name their message `Message` or `message` shape by shape (botocore's model); errors of
+    /// AWS's front end (ValidationException, signature and credential errors) use `message`.
+    public func jsonErrorMessageKey(for error: AWSError) -> String {
+        LambdaError.capitalMessage.contains(error.code) ? "Message" : "message"
+    }
+
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
+        do {
+            return try await serve(request)
+        } catch let error as AWSError {
+            throw LambdaError.typed(error)
+        }
+    }
+
+    func serve(_ request: AWSRequest) async throws -> AWSResponse {
         guard let (op, labels) = Self.router.match(method: request.method, rawPath: request.rawPath) else {
             throw AWSError("UnknownOperationException", "Unknown operation \(request.method.rawValue) \(request.rawPath)", status: .notFound)
                 .with("Type", "User")
@@ -189,6 +215,15 @@ public struct LambdaService: AWSService {
         case "AddLayerVersionPermission": return try await addLayerVersionPermission(r)
         case "GetLayerVersionPolicy": return try getLayerVersionPolicy(r)
         case "RemoveLayerVersionPermission": return try removeLayerVersionPermission(r)
+        case "CreateCodeSigningConfig": return try await createCodeSigningConfig(r)
+        case "ListCodeSigningConfigs": return try listCodeSigningConfigs(r)
+        case "GetCodeSigningConfig": return try getCodeSigningConfig(r)
+        case "UpdateCodeSigningConfig": return try await updateCodeSigningConfig(r)
+        case "DeleteCodeSigningConfig": return try deleteCodeSigningConfig(r)
+        case "ListFunctionsByCodeSigningConfig": return try listFunctionsByCodeSigningConfig(r)
+        case "PutFunctionCodeSigningConfig": return try await putFunctionCodeSigningConfig(r)
+        case "GetFunctionCodeSigningConfig": return try getFunctionCodeSigningConfig(r)
+        case "DeleteFunctionCodeSigningConfig": return try deleteFunctionCodeSigningConfig(r)
         default: throw AWSError.internalError()
         }
     }
@@ -208,6 +243,33 @@ struct LambdaRequest {
 }
 
 enum LambdaError {
+    /// Lambda's modeled errors whose shape names the message `Message` (botocore's model).
+    static let capitalMessage: Set<String> = [
+        "CallbackTimeoutException", "CodeSigningConfigNotFoundException", "CodeVerificationFailedException",
+        "DurableExecutionAlreadyStartedException", "EC2AccessDeniedException", "EC2ThrottledException", "EC2UnexpectedException",
+        "EFSIOException", "EFSMountConnectivityException", "EFSMountFailureException", "EFSMountTimeoutException",
+        "ENILimitReachedException", "InvalidCodeSignatureException", "InvalidRuntimeException", "InvalidSecurityGroupIDException",
+        "InvalidSubnetIDException", "InvalidZipFileException", "KMSAccessDeniedException", "KMSDisabledException",
+        "KMSInvalidStateException", "KMSNotFoundException", "NoPublishedVersionException", "RecursiveInvocationException",
+        "ResourceInUseException", "ResourceNotFoundException", "ServiceException", "SnapStartException",
+        "SnapStartNotReadyException", "SnapStartTimeoutException", "SubnetIPAddressLimitReachedException",
+    ]
+    /// Lambda's modeled errors whose shape names it `message`.
+    static let lowercaseMessage: Set<String> = [
+        "CapacityProviderLimitExceededException", "CodeStorageExceededException", "FunctionVersionsPerCapacityProviderLimitExceededException",
+        "InvalidParameterValueException", "InvalidRequestContentException", "PolicyLengthExceededException", "PreconditionFailedException",
+        "ProvisionedConcurrencyConfigNotFoundException", "RequestEntityTooLargeException", "ResourceConflictException",
+        "ResourceNotReadyException", "SerializedRequestEntityTooLargeException", "TooManyRequestsException", "UnsupportedMediaTypeException",
+    ]
+
+    /// Every modeled Lambda error carries `Type`: `Service` for Lambda's own failures, `User` otherwise. Errors of AWS's
+    /// front end (ValidationException, signature errors) are not Lambda shapes and have none.
+    static func typed(_ error: AWSError) -> AWSError {
+        guard capitalMessage.contains(error.code) || lowercaseMessage.contains(error.code),
+              !error.details.contains(where: { $0.0 == "Type" }) else { return error }
+        return error.with("Type", error.status.code >= 500 && !error.code.hasPrefix("Invalid") ? "Service" : "User")
+    }
+
     static func notFound(_ arn: String) -> AWSError {
         AWSError("ResourceNotFoundException", "Function not found: \(arn)", status: .notFound).with("Type", "User")
     }

@@ -13,9 +13,19 @@ const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(":");
 
 // console.* lines as Lambda's Node.js runtime writes them: time, request id, level, message (newlines as \r so a
 // message stays one log event).
+// With LoggingConfig JSON (AWS_LAMBDA_LOG_FORMAT), each line is a JSON object, filtered by AWS_LAMBDA_LOG_LEVEL.
 let currentRequestId;
+const JSON_LOGS = process.env.AWS_LAMBDA_LOG_FORMAT === "JSON";
+const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+const MIN_LEVEL = LEVELS.indexOf(process.env.AWS_LAMBDA_LOG_LEVEL || "INFO");
 function write(level, text) {
   // Synchronous, so a line is in the pipe before the invocation's answer is sent.
+  if (JSON_LOGS) {
+    if (LEVELS.indexOf(level) < MIN_LEVEL) return;
+    const doc = { timestamp: new Date().toISOString(), level, requestId: currentRequestId, message: text };
+    fs.writeSync(1, JSON.stringify(doc) + "\n");
+    return;
+  }
   fs.writeSync(1, `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${text.replace(/\n/g, "\r")}\n`);
 }
 for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"], ["trace", "TRACE"]]) {

@@ -142,12 +142,39 @@ def load_handler():
     return handler
 
 
+REQUEST_ID = [""]
+
+
+def setup_json_logging():
+    """LoggingConfig JSON: `logging` records become JSON lines, filtered by AWS_LAMBDA_LOG_LEVEL, as AWS's runtime does."""
+    if os.environ.get("AWS_LAMBDA_LOG_FORMAT") != "JSON":
+        return
+    import logging
+
+    class JsonFormatter(logging.Formatter):
+        def format(self, record):
+            doc = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+                   "level": record.levelname, "message": record.getMessage(), "logger": record.name}
+            if REQUEST_ID[0]:
+                doc["requestId"] = REQUEST_ID[0]
+            return json.dumps(doc, default=str)
+
+    out = logging.StreamHandler(sys.stdout)
+    out.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers = [out]
+    levels = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "WARN": 30, "ERROR": 40, "FATAL": 50}
+    root.setLevel(levels.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"), 20))
+
+
 def main():
+    setup_json_logging()
     handler = load_handler()
     while True:
         r = call("GET", "/invocation/next")
         headers = r.headers
         request_id = headers.get("lambda-runtime-aws-request-id")
+        REQUEST_ID[0] = request_id or ""
         os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id", "")
         raw = r.body
         try:

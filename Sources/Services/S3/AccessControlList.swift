@@ -144,7 +144,6 @@ struct AccessControlList: Sendable, Equatable {
 
     /// The AccessControlPolicy answer of GetBucketAcl / GetObjectAcl.
     func write(_ xml: inout XMLWriter, ownerAccount: String) {
-        let ownerID = S3Service.canonicalUserID(ownerAccount)
         xml.open("AccessControlPolicy", xmlns: S3Service.xmlns)
         S3Service.writeOwner(&xml, account: ownerAccount)
         xml.open("AccessControlList")
@@ -158,9 +157,7 @@ struct AccessControlList: Sendable, Equatable {
             }
             xml.open("Grantee", attributes: [("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", type)])
             switch g.grantee {
-            case .canonicalUser(let id):
-                xml.element("ID", id)
-                if id == ownerID { xml.element("DisplayName", "account-\(ownerAccount)") }
+            case .canonicalUser(let id): xml.element("ID", id)  // no DisplayName: AWS stopped returning it in 2025
             case .group(let uri): xml.element("URI", uri)
             case .email(let address): xml.element("EmailAddress", address)
             }

@@ -11,10 +11,12 @@ extension S3Service {
 
     static func writeOwner(_ xml: inout XMLWriter, account: String, element: String = "Owner") {
         xml.open(element)
+        // ID alone: AWS stopped returning DisplayName in Owner elements in 2025.
         xml.element("ID", canonicalUserID(account))
-        xml.element("DisplayName", "account-\(account)")
         xml.close()
     }
+
+    static func bucketARN(_ name: String) -> String { "arn:aws:s3:::" + name }
 
     /// The bucket, when it belongs to the caller's account (another account's bucket is AccessDenied, as in AWS).
     func ownedBucket(_ name: String, _ request: AWSRequest) async throws -> Bucket {
@@ -77,6 +79,7 @@ extension S3Service {
         if store.cached(bucket.name) == nil { store.cache(bucket) }
         var headers = HTTPFields()
         headers.set("Location", "/" + ctx.bucket)
+        headers.set("x-amz-bucket-arn", Self.bucketARN(ctx.bucket))
         return AWSResponse(headers: headers)
     }
 
@@ -149,6 +152,7 @@ extension S3Service {
             xml.element("Name", b.name)
             xml.element("CreationDate", AWSDate.iso8601(b.created))
             xml.element("BucketRegion", b.region)
+            xml.element("BucketArn", Self.bucketARN(b.name))
             xml.close()
         }
         xml.close()

@@ -126,7 +126,25 @@ extension S3Service {
 
     /// A new object's headers with the bucket's default encryption, when its request names no encryption of its own
     /// (SSE-S3, the default of every bucket, needs no header: answers show AES256 for objects without one).
+    /// SSE-KMS named without a key uses the account's AWS managed key (aws/s3), whose ARN answers then carry.
     func withDefaultEncryption(_ headers: [(String, String)], bucket: String) -> [(String, String)] {
+        var out = withBucketDefaultEncryption(headers, bucket: bucket)
+        if let sse = out.first(where: { $0.0 == "x-amz-server-side-encryption" })?.1, sse.hasPrefix("aws:kms"),
+           !out.contains(where: { $0.0 == "x-amz-server-side-encryption-aws-kms-key-id" }), let b = store.bucket(bucket) {
+            out.append(("x-amz-server-side-encryption-aws-kms-key-id", Self.managedKeyARN(account: b.account, region: b.region)))
+        }
+        return out
+    }
+
+    /// The ARN of the aws/s3 managed key of an account in a region: a key id in KMS's UUID form, stable for both.
+    static func managedKeyARN(account: String, region: String) -> String {
+        let h = Hex.encode(SHA256.hash(Array("cloudless-aws/s3-\(account)-\(region)".utf8)))
+        let id = [h.prefix(8), h.dropFirst(8).prefix(4), h.dropFirst(12).prefix(4), h.dropFirst(16).prefix(4), h.dropFirst(20).prefix(12)]
+            .joined(separator: "-")
+        return "arn:aws:kms:\(region):\(account):key/\(id)"
+    }
+
+    private func withBucketDefaultEncryption(_ headers: [(String, String)], bucket: String) -> [(String, String)] {
         guard !headers.contains(where: { $0.0 == "x-amz-server-side-encryption" }),
               let doc = store.configuration(bucket, .encryption).flatMap({ XMLElement.parse(Array($0.utf8)) }),
               let rule = doc.children("Rule").first, let byDefault = rule.child("ApplyServerSideEncryptionByDefault"),

@@ -22,15 +22,6 @@ extension S3Service {
         ("object-lock", "PutObjectLockConfiguration", "GetObjectLockConfiguration", nil),
     ]
 
-    /// Configurations kept by id (a GET without id lists them), with the root element of S3's list answer.
-    /// None can be stored yet: lists answer empty and a Get by id NoSuchConfiguration.
-    static let configurationLists: [(query: String, name: String, listRoot: String)] = [
-        ("intelligent-tiering", "IntelligentTiering", "ListBucketIntelligentTieringConfigurationsOutput"),
-        ("analytics", "Analytics", "ListBucketAnalyticsConfigurationResult"),
-        ("metrics", "Metrics", "ListMetricsConfigurationsResult"),
-        ("inventory", "Inventory", "ListInventoryConfigurationsResult"),
-    ]
-
     /// The operation a bucket sub-resource request names ("Unknown" for a method the sub-resource has not), or nil
     /// when it names none of those above.
     static func subresourceOperation(_ r: AWSRequest) -> String? {
@@ -42,7 +33,7 @@ extension S3Service {
             default: return "Unknown"
             }
         }
-        if let list = configurationLists.first(where: { r.hasQuery($0.query) }) {
+        if let list = configurationKinds.first(where: { r.hasQuery($0.query) }) {
             switch r.method {
             case .get: return r.hasQuery("id") ? "GetBucket\(list.name)Configuration" : "ListBucket\(list.name)Configurations"
             case .put: return "PutBucket\(list.name)Configuration"
@@ -90,17 +81,7 @@ extension S3Service {
         case "PutBucketReplication": return try await putBucketReplication(ctx)
         case "DeleteBucketReplication": return try await deleteConfiguration(ctx, .replication)
         case "Unknown": throw S3Error.methodNotAllowed(ctx.request.method.rawValue, resource: "BUCKET")
-        default:
-            guard let list = Self.configurationLists.first(where: {
-                op == "ListBucket\($0.name)Configurations" || op == "GetBucket\($0.name)Configuration"
-            }) else { return nil }
-            _ = try await ownedBucket(ctx.bucket, ctx.request)
-            if op.hasPrefix("Get") { throw AWSError("NoSuchConfiguration", "The specified configuration does not exist.", status: .notFound) }
-            var xml = XMLWriter()
-            xml.open(list.listRoot, xmlns: Self.xmlns)
-            xml.element("IsTruncated", false)
-            xml.close()
-            return AWSResponse(xml: xml)
+        default: return try await configurationByID(op, ctx)
         }
     }
 

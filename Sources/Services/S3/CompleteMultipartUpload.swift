@@ -13,6 +13,10 @@ extension S3Service {
         guard let doc = XMLElement.parse(Array(body.readableBytesView)), doc.name == "CompleteMultipartUpload" else {
             throw S3Error.malformedXML()
         }
+        // The complete request may restate the checksum type; it must be the one the upload was created with.
+        if let type = r.header("x-amz-checksum-type")?.uppercased(), let created = upload.checksumType, type != created {
+            throw S3Error.invalidRequest("The upload was created using the \(created) checksum mode. The complete request must use the same checksum mode.")
+        }
         var requested: [(number: Int, etag: String, checksum: String?)] = []
         for p in doc.children("Part") {
             guard let n = p.value("PartNumber").flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
@@ -25,7 +29,7 @@ extension S3Service {
         }
         for i in 1..<max(requested.count, 1) where requested[i].number <= requested[i - 1].number {
             throw AWSError("InvalidPartOrder",
-                           "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
+                           "The list of parts was not in ascending order. Parts must be ordered by part number.")
         }
         let stored = Dictionary(uniqueKeysWithValues: try await store.parts(upload.uploadID).map { ($0.partNumber, $0) })
         var chosen: [UploadedPart] = []
@@ -36,7 +40,7 @@ extension S3Service {
                     .with("UploadId", upload.uploadID).with("PartNumber", String(want.number)).with("ETag", want.etag)
             }
             if i < requested.count - 1 && part.size < Self.minPartSize {
-                throw AWSError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.")
+                throw AWSError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")
                     .with("ProposedSize", String(part.size)).with("MinSizeAllowed", String(Self.minPartSize))
                     .with("PartNumber", String(want.number)).with("ETag", part.etag)
             }

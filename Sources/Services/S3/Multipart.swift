@@ -37,11 +37,8 @@ extension S3Service {
         if let alg = algorithm {
             let crc = alg == .crc32 || alg == .crc32c || alg == .crc64nvme
             if type == nil { type = alg == .crc64nvme ? "FULL_OBJECT" : "COMPOSITE" }
-            if type == "FULL_OBJECT" && !crc {
-                throw S3Error.invalidRequest("The \(alg.rawValue) algorithm does not support the FULL_OBJECT checksum type.")
-            }
-            if type == "COMPOSITE" && alg == .crc64nvme {
-                throw S3Error.invalidRequest("The CRC64NVME algorithm does not support the COMPOSITE checksum type.")
+            if (type == "FULL_OBJECT" && !crc) || (type == "COMPOSITE" && alg == .crc64nvme) {
+                throw S3Error.invalidRequest("The \(type ?? "") checksum type cannot be used with the \(alg.rawValue.lowercased()) checksum algorithm.")
             }
         }
         let upload = MultipartUpload(
@@ -102,7 +99,7 @@ extension S3Service {
         }
         var h = HTTPFields()
         h.set("ETag", body.etag)
-        h.set("x-amz-server-side-encryption", "AES256")
+        Self.setEncryption(&h, from: upload.headers)
         if let (alg, value) = body.verified {
             h.set(alg.headerName, Data(value).base64EncodedString())
         } else if requested != nil {
@@ -165,6 +162,7 @@ extension S3Service {
             throw error
         }
         var h = HTTPFields()
+        Self.setEncryption(&h, from: upload.headers)
         if source.versionID != "null" { h.set("x-amz-copy-source-version-id", source.versionID) }
         var xml = XMLWriter()
         xml.open("CopyPartResult", xmlns: Self.xmlns)

@@ -89,10 +89,9 @@ extension S3Service {
         xml.element("Bucket", ctx.bucket)
         xml.element("KeyMarker", enc(keyMarker))
         xml.element("UploadIdMarker", uploadIDMarker)
-        if truncated {
-            xml.element("NextKeyMarker", enc(lastKey ?? ""))
-            xml.element("NextUploadIdMarker", lastID ?? "")
-        }
+        // AWS answers both next markers on every page: where the page ended (empty when it listed nothing).
+        xml.element("NextKeyMarker", enc(lastKey ?? ""))
+        xml.element("NextUploadIdMarker", lastID ?? "")
         if !prefix.isEmpty { xml.element("Prefix", enc(prefix)) }
         if !delimiter.isEmpty { xml.element("Delimiter", enc(delimiter)) }
         if let encoding { xml.element("EncodingType", encoding) }

@@ -63,6 +63,7 @@ public struct S3Service: AWSService {
 
     func route(_ request: AWSRequest, _ address: S3Address) async throws -> AWSResponse {
         let op = Self.operation(request, address)
+        try checkExpectedBucketOwner(request, bucket: address.bucket)
         guard let bucket = address.bucket else {
             if op == "ListBuckets" { return try await listBuckets(request) }
             throw S3Error.methodNotAllowed(request.method.rawValue, resource: "SERVICE")
@@ -92,7 +93,7 @@ public struct S3Service: AWSService {
             case "ListParts": return try await listParts(ctx)
             case "GetObjectAcl": return try await getObjectAcl(ctx)
             case "PutObjectAcl": return try await putObjectAcl(ctx)
-            default: throw AWSError.notImplemented(op)
+            default: throw Self.unserved(op, request, resource: "OBJECT")
             }
         }
         let ctx = BucketContext(request: request, bucket: bucket)
@@ -118,7 +119,7 @@ public struct S3Service: AWSService {
         case "PostObject": return try await postObject(ctx)
         default:
             if let response = try await bucketSubresource(op, ctx) { return response }
-            throw AWSError.notImplemented(op)
+            throw Self.unserved(op, request, resource: "BUCKET")
         }
     }
 
@@ -131,6 +132,7 @@ public struct S3Service: AWSService {
     static func operation(_ r: AWSRequest, _ a: S3Address) -> String {
         let m = r.method
         guard a.bucket != nil else { return m == .get ? "ListBuckets" : "Unknown" }
+        if let op = unservedOperation(r, object: a.key != nil) { return op }
         if a.key != nil {
             switch m {
             case .put:
@@ -157,8 +159,7 @@ public struct S3Service: AWSService {
             case .post:
                 if r.hasQuery("uploads") { return "CreateMultipartUpload" }
                 if r.hasQuery("uploadId") { return "CompleteMultipartUpload" }
-                if r.hasQuery("restore") { return "RestoreObject" }
-                return "PostObject"
+                return "Unknown"
             default: return "Unknown"
             }
         }
@@ -166,6 +167,7 @@ public struct S3Service: AWSService {
         switch m {
         case .put:
             if r.hasQuery("notification") { return "PutBucketNotificationConfiguration" }
+            if namesSubresource(r) { return "Unknown" }
             return "CreateBucket"
         case .get:
             if r.hasQuery("location") { return "GetBucketLocation" }
@@ -175,11 +177,7 @@ public struct S3Service: AWSService {
             if r.queryValue("list-type") == "2" { return "ListObjectsV2" }
             return "ListObjects"
         case .head: return "HeadBucket"
-        case .delete:
-            if r.query.isEmpty || r.query.allSatisfy({ $0.0.hasPrefix("X-Amz-") || $0.0 == "AWSAccessKeyId" || $0.0 == "Signature" || $0.0 == "Expires" }) {
-                return "DeleteBucket"
-            }
-            return "DeleteBucket." + (r.query.first?.0 ?? "")
+        case .delete: return namesSubresource(r) ? "Unknown" : "DeleteBucket"
         case .post:
             if r.hasQuery("delete") { return "DeleteObjects" }
             return "PostObject"
