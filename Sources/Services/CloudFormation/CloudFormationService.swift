@@ -206,25 +206,11 @@ public struct CloudFormationService: AWSService {
         }
         let body = p["UsePreviousTemplate"]?.lowercased() == "true" ? s.templateBody : try await templateBody(p, caller)
         let template = try Template(body: body)
-        var given: [String: String] = [:]
-        let previous = s.parameterValues
-        for m in Self.structures(p, "Parameters") {
-            guard let k = m["ParameterKey"] else { continue }
-            if m["UsePreviousValue"]?.lowercased() == "true" {
-                guard let v = previous[k] else {
-                    throw CFNError.validation("Invalid input for parameter key \(k). Cannot specify usePreviousValue as true for a parameter key not in the previous template")
-                }
-                given[k] = v
-            } else {
-                given[k] = m["ParameterValue"] ?? ""
-            }
-        }
-        let values = try template.resolveParameters(given)
+        let values = try template.resolveParameters(try Self.givenParameters(p, previous: s.parameterValues))  // ChangeSets.swift
         try TemplateRules.check(template, values, account: s.account, region: s.region, stackName: s.name, stackId: s.id)  // Rules.swift
         try Capabilities.check(body: body, template: template, given: Self.list(p, "Capabilities"), direct: true)
         let parameters = values.sorted { $0.key < $1.key }.map { StackParameter(key: $0.key, value: $0.value) }
-        let hasTags = p.keys.contains { $0 == "Tags" || $0.hasPrefix("Tags.member.") }
-        let tags = hasTags ? Self.structures(p, "Tags").compactMap { m in m["Key"].map { StackParameter(key: $0, value: m["Value"] ?? "") } } : s.tags
+        let tags = Self.tags(p) ?? s.tags
         let policies = try await updatePolicies(p, caller, template, stackId: s.id)  // StackPolicy.swift
         if body == s.templateBody && parameters == s.parameters && tags == s.tags {
             throw CFNError.noUpdates
