@@ -7,7 +7,7 @@ import Testing
 // AWS::IAM::Role, AWS::IAM::ManagedPolicy and AWS::IAM::Policy through the provider, read back through IAM's own
 // operations (their Query answers).
 
-@Suite final class IAMCloudFormationTests {
+@Suite final class IAMCloudFormationTests: IAMCloudFormationHarness {
     let folder = NSTemporaryDirectory() + "iam-cfn-tests-" + UUID().uuidString
     let caller = IAMService.Caller(account: "123456789012", accessKeyID: nil, now: 1_780_000_000)
     let trust: JSON = .object(["Version": .string("2012-10-17"), "Statement": .array([.object([
@@ -15,29 +15,6 @@ import Testing
     ])])])
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
-
-    func service() throws -> IAMService {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return try IAMService(directory: folder, clock: EmulatorClock())
-    }
-
-    func call(_ iam: IAMService, _ action: String, _ parameters: [String: String]) throws -> String {
-        var xml = XMLWriter(declaration: false)
-        try iam.perform(action, IAMInput(parameters), caller, version: "2010-05-08")?(&xml)
-        return String(buffer: xml.buffer)
-    }
-
-    func request(_ type: String, _ logicalId: String, _ properties: [String: JSON]) -> ResourceRequest {
-        ResourceRequest(account: "123456789012", region: "us-east-1", stackName: "app",
-                        stackId: "arn:aws:cloudformation:us-east-1:123456789012:stack/app/1", logicalId: logicalId, type: type,
-                        properties: properties, tags: ["aws:cloudformation:stack-name": "app", "env": "dev"])
-    }
-
-    func allow(_ action: String) -> JSON {
-        .object(["Version": .string("2012-10-17"), "Statement": .array([.object([
-            "Effect": .string("Allow"), "Action": .string(action), "Resource": .string("*"),
-        ])])])
-    }
 
     @Test func roleCreateUpdateDelete() async throws {
         let iam = try service()
