@@ -170,6 +170,8 @@ struct Serve: AsyncParsableCommand {
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // The ECS scheduler starts once the port is known: tasks are given it in AWS_ENDPOINT_URL.
             Task { await ecs.startScheduler() }
+            // Event notifications a crash left in S3's outbox are delivered again (NotificationOutbox.swift).
+            s3.startNotificationDelivery()
             // Target tracking and scheduled actions, on the emulator's clock (tests sweep at once:
             // POST /_cloudless/application-autoscaling/evaluate).
             Task.detached(priority: .background) {

@@ -26,6 +26,8 @@ public protocol QueueEventSink: Sendable {
 
     /// Send one event message to the queue as `principal` (the queue's delay and size limit apply).
     /// `traceHeader` is the triggering request's X-Amzn-Trace-Id, kept as the message's AWSTraceHeader.
+    /// Once this returns, the message is committed to the queue's database (an `EventOutbox` deletes its row then).
+    /// A 4xx AWSError is a refusal for good (no such queue, message too large); anything else may be retried.
     func deliver(_ body: String, toQueueARN queueARN: String, from principal: ServicePrincipal, traceHeader: String?,
                  attributes: [String: EventMessageAttribute]) throws
 }

@@ -3,20 +3,39 @@ import Foundation
 
 /// Where an asynchronous invocation's outcome goes: the OnSuccess / OnFailure destination of the event invoke
 /// config (an SQS queue or another function) with AWS's invocation record, and a failed event to the function's
-/// dead-letter queue.
+/// dead-letter queue. The messages are staged in Lambda's outbox in the transaction that removes the invocation
+/// (`complete`), so a crash between the two loses neither: the outbox delivers them after a restart.
 extension LambdaService {
-    func finished(_ e: AsyncInvocation, _ f: LambdaFunction, _ config: FunctionConfig, condition: String, response: [UInt8]?,
+    /// The invocation is over: remove it and stage its outcome's messages in one transaction, then deliver them.
+    func complete(_ e: AsyncInvocation, _ f: LambdaFunction, _ config: FunctionConfig, condition: String, response: [UInt8]?,
                   functionError: String?) {
+        let messages = outcomeMessages(e, f, config, condition: condition, response: response, functionError: functionError)
+        do {
+            let staged = try store.db.writeNow { db in
+                try db.execute(sql: "DELETE FROM async_invocation WHERE id = ?", arguments: [e.id])
+                return try destinations.stage(messages, db)
+            }
+            destinations.deliver(staged)
+        } catch {
+            // Nothing changed: the invocation stays queued and is attempted again.
+            logger.warning("Lambda asynchronous invocation not completed", metadata: ["function": "\(f.arn)", "error": "\(error)"])
+        }
+    }
+
+    func outcomeMessages(_ e: AsyncInvocation, _ f: LambdaFunction, _ config: FunctionConfig, condition: String, response: [UInt8]?,
+                         functionError: String?) -> [OutboxMessage] {
+        var messages: [OutboxMessage] = []
         let settings = f.eventInvokeConfigs?[e.qualifier ?? "$LATEST"]
         let success = condition == "Success"
         if let destination = success ? settings?.OnSuccess : settings?.OnFailure {
             let record = Self.invocationRecord(e, f, config, condition: condition, response: response, functionError: functionError,
                                                timestamp: clock.now())
-            send(record, to: destination, from: f)
+            if let m = message(record, to: destination, from: f) { messages.append(m) }
         }
-        if !success, let dlq = config.DeadLetterTargetArn {
-            sendToDeadLetterQueue(e, dlq, response: response, from: f)
+        if !success, let dlq = config.DeadLetterTargetArn, let m = deadLetterMessage(e, dlq, response: response, from: f) {
+            messages.append(m)
         }
+        return messages
     }
 
     /// The record AWS sends to a destination (version 1.0): the request, the condition, and the function's answer.
@@ -44,37 +63,31 @@ extension LambdaService {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Deliver a record: a queue gets a message, a function an asynchronous invocation. Other services are not
-    /// served by Cloudless, so their records are logged and dropped.
-    func send(_ record: String, to destination: String, from f: LambdaFunction) {
+    /// A record for a destination: a queue gets a message, a function an asynchronous invocation. Other services
+    /// are not served by Cloudless, so their records are logged and dropped.
+    func message(_ record: String, to destination: String, from f: LambdaFunction) -> OutboxMessage? {
         let service = destination.split(separator: ":", omittingEmptySubsequences: false).dropFirst(2).first ?? ""
-        do {
-            switch service {
-            case "sqs":
-                guard let queueEvents else { throw LambdaError.invalid("SQS is not served") }
-                try queueEvents.deliver(record, toQueueARN: destination, from: .lambda, traceHeader: nil)
-            case "lambda":
-                try invokeAsync(functionARN: destination, payload: Array(record.utf8), from: .lambda)
-            default:
-                throw LambdaError.invalid("Cloudless does not serve the destination's service")
-            }
-        } catch {
-            logger.warning("Lambda destination not delivered", metadata: ["function": "\(f.arn)", "destination": "\(destination)", "error": "\(error)"])
+        switch service {
+        case "sqs": return OutboxMessage(.queue, target: destination, body: record, principal: .lambda)
+        case "lambda": return OutboxMessage(.function, target: destination, body: record, principal: .lambda)
+        default:
+            logger.warning("Lambda destination not delivered: Cloudless does not serve the destination's service",
+                           metadata: ["function": "\(f.arn)", "destination": "\(destination)"])
+            return nil
         }
     }
 
     /// The original event, with the error in message attributes, as Lambda sends it to a dead-letter queue.
-    func sendToDeadLetterQueue(_ e: AsyncInvocation, _ arn: String, response: [UInt8]?, from f: LambdaFunction) {
+    func deadLetterMessage(_ e: AsyncInvocation, _ arn: String, response: [UInt8]?, from f: LambdaFunction) -> OutboxMessage? {
         let message = response.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }?["errorMessage"] as? String
         var attributes = ["RequestID": EventMessageAttribute("String", e.requestID), "ErrorCode": EventMessageAttribute("Number", "200")]
         if let message { attributes["ErrorMessage"] = EventMessageAttribute("String", message) }
-        do {
-            guard let queueEvents, arn.contains(":sqs:") else { throw LambdaError.invalid("Cloudless does not serve the dead-letter target's service") }
-            try queueEvents.deliver(String(decoding: e.payload, as: UTF8.self), toQueueARN: arn, from: .lambda, traceHeader: nil,
-                                    attributes: attributes)
-        } catch {
-            logger.warning("Lambda dead-letter message not delivered", metadata: ["function": "\(f.arn)", "target": "\(arn)", "error": "\(error)"])
+        guard arn.contains(":sqs:") else {
+            logger.warning("Lambda dead-letter message not delivered: Cloudless does not serve the dead-letter target's service",
+                           metadata: ["function": "\(f.arn)", "target": "\(arn)"])
+            return nil
         }
+        return OutboxMessage(.queue, target: arn, body: String(decoding: e.payload, as: UTF8.self), principal: .lambda, attributes: attributes)
     }
 }
 

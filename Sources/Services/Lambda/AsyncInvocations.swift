@@ -150,8 +150,7 @@ extension LambdaService {
         let maxRetries = settings?.MaximumRetryAttempts ?? EventInvokeConfig.defaultRetries
         let now = clock.now()
         if now - e.received > maxAge {
-            remove(e.id)
-            return finished(e, f, selected, condition: "EventAgeExceeded", response: e.lastResponse, functionError: e.lastError)
+            return complete(e, f, selected, condition: "EventAgeExceeded", response: e.lastResponse, functionError: e.lastError)
         }
         let config = Self.routed(f, selected, alias)
         let invoked = f.arn + (e.qualifier.map { ":\($0)" } ?? "")
@@ -159,10 +158,9 @@ extension LambdaService {
         do {
             let result = try await run(f, config, payload: e.payload, clientContext: e.clientContext, invokedARN: invoked, requestID: e.requestID)
             if case .response(let bytes) = result.outcome {
-                remove(e.id)
                 var done = e
                 done.attempts += 1
-                return finished(done, f, config, condition: "Success", response: bytes, functionError: nil)
+                return complete(done, f, config, condition: "Success", response: bytes, functionError: nil)
             }
             document = Self.errorDocument(result, config)
         } catch let error as AWSError where error.code == "TooManyRequestsException" {
@@ -177,8 +175,7 @@ extension LambdaService {
         var done = e
         done.attempts = attempts
         if attempts > maxRetries {
-            remove(e.id)
-            return finished(done, f, config, condition: "RetriesExhausted", response: document, functionError: "Unhandled")
+            return complete(done, f, config, condition: "RetriesExhausted", response: document, functionError: "Unhandled")
         }
         let delay: Double = attempts == 1 ? 60 : 120
         reschedule(e.id, due: min(clock.now() + delay, e.received + maxAge + 0.001), attempts: attempts, error: "Unhandled", response: document)

@@ -94,6 +94,8 @@ struct FunctionAlias: Codable, Sendable {
 
 /// `lambda.sqlite`: one row per function with its whole state as JSON; code packages live in `lambda/code/`.
 final class FunctionStore: Sendable {
+    /// Lambda's `EventOutbox` table: destination and dead-letter messages not yet delivered.
+    static let destinationOutbox = "destination_outbox"
     let db: DatabasePool
     let codeDirectory: String
 
@@ -190,6 +192,7 @@ final class FunctionStore: Sendable {
                 );
                 """)
         }
+        m.registerMigration("destination outbox") { db in try EventOutbox.createTable(db, name: Self.destinationOutbox) }
         return m
     }
 
@@ -224,7 +227,7 @@ final class FunctionStore: Sendable {
         try db.writeNow { db in
             try db.execute(sql: """
                 DELETE FROM function; DELETE FROM event_source_mapping; DELETE FROM function_url; DELETE FROM layer;
-                DELETE FROM layer_version; DELETE FROM async_invocation; DELETE FROM code_signing_config;
+                DELETE FROM layer_version; DELETE FROM async_invocation; DELETE FROM code_signing_config; DELETE FROM \(Self.destinationOutbox);
                 """)
         }
     }

@@ -23,6 +23,8 @@ public struct LambdaService: AWSService {
     let dispatcher = AsyncDispatcher()
     /// SQS, for destinations and dead-letter queues of asynchronous invocations.
     let queueEvents: (any QueueEventSink)?
+    /// Destination and dead-letter messages of finished asynchronous invocations not yet delivered (AsyncDestinations.swift).
+    let destinations: EventOutbox
 
     /// The REST paths Lambda is reached on (for the gateway's identification of unsigned requests).
     public static let pathPrefixes = [
@@ -45,8 +47,14 @@ public struct LambdaService: AWSService {
                             logger: logger)
         self.clock = clock
         self.logger = logger
+        // Records for another function are queued through Lambda itself, connected once it exists.
+        let functions = FunctionEventRelay()
+        destinations = EventOutbox(db: store.db, table: FunctionStore.destinationOutbox, clock: clock, logger: logger,
+                                   queues: queueEvents, functions: functions)
+        functions.connect(self)
         try resumePollers()
         startAsyncDispatcher()
+        destinations.start()
     }
 
     public func reset() async throws {
@@ -74,6 +82,7 @@ public struct LambdaService: AWSService {
     public func shutdown() async {
         pollers.stopAll()
         dispatcher.stop()
+        destinations.stop()
         await pool.stopAll()
     }
 

@@ -96,7 +96,7 @@ extension S3Service {
         let chosenBlobs = Set(chosen.map(\.blob))
         let ifNoneMatch = r.header("if-none-match")
         // One transaction: the object appears and the upload disappears together; the part files become the object's.
-        let freed = try store.db.writeNow { db -> [String] in
+        let (freed, staged) = try store.db.writeNow { db -> ([String], EventOutbox.Staged) in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM upload WHERE upload_id = ?)", arguments: [upload.uploadID]) == true else {
                 throw S3Error.noSuchUpload(upload.uploadID)
             }
@@ -107,10 +107,11 @@ extension S3Service {
             }
             let partBlobs = try S3Store.removeUpload(upload.uploadID, db)
             let replaced = try S3Store.putVersion(object, versioning: bucket.versioning, db)
-            return partBlobs.filter { !chosenBlobs.contains($0) } + replaced
+            return (partBlobs.filter { !chosenBlobs.contains($0) } + replaced,
+                    try stageCreated("ObjectCreated:CompleteMultipartUpload", object, bucket: bucket, request: r, db))
         }
         store.blobs.remove(freed)
-        publishCreated("ObjectCreated:CompleteMultipartUpload", object, bucket: bucket, request: r)
+        outbox.deliver(staged)
 
         var h = HTTPFields()
         Self.setEncryption(&h, from: upload.headers)

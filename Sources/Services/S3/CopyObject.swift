@@ -125,8 +125,7 @@ extension S3Service {
             etag: etag, lastModified: now, headers: headers, metadata: metadata, tags: tags, storageClass: storageClass,
             checksumAlgorithm: checksumAlgorithm, checksumValue: checksumValue, checksumType: checksumType, parts: [],
             segments: segments, owner: r.caller.accountID)
-        try await commit(object, bucket: bucket, request: r, newBlobs: segments.map(\.id))
-        publishCreated("ObjectCreated:Copy", object, bucket: bucket, request: r)
+        try await commit(object, bucket: bucket, request: r, newBlobs: segments.map(\.id), event: "ObjectCreated:Copy")
 
         var h = HTTPFields()
         if source.versionID != "null" { h.set("x-amz-copy-source-version-id", source.versionID) }

@@ -44,7 +44,7 @@ extension S3Service {
         let bypass = try Self.bypassGovernance(r, bucket: bucket)
         let now = wallSeconds(), lockNow = clock.now()
         let ifMatch = r.header("if-match")
-        let (outcome, freed) = try store.db.writeNow { db in
+        let (outcome, freed, staged) = try store.db.writeNow { db -> (DeleteOutcome, [String], EventOutbox.Staged) in
             if let ifMatch {
                 let current = try String.fetchOne(
                     db, sql: "SELECT etag FROM object WHERE bucket = ? AND key = ? AND is_latest = 1 AND is_delete_marker = 0",
@@ -53,10 +53,11 @@ extension S3Service {
                 if !ETag.matches(ifMatch, current) { throw S3Error.preconditionFailed("If-Match") }
             }
             if let versionID { try Self.checkDeletable(bucket: bucket, key: ctx.key, versionID: versionID, now: lockNow, bypass: bypass, db) }
-            return try Self.delete(bucket: bucket, key: ctx.key, versionID: versionID, now: now, owner: r.caller.accountID, db)
+            let (outcome, freed) = try Self.delete(bucket: bucket, key: ctx.key, versionID: versionID, now: now, owner: r.caller.accountID, db)
+            return (outcome, freed, try stageRemoved(outcome, key: ctx.key, requestedVersion: versionID, bucket: bucket, request: r, db))
         }
         store.blobs.remove(freed)
-        publishRemoved(outcome, key: ctx.key, requestedVersion: versionID, bucket: bucket, request: r)
+        outbox.deliver(staged)
         var h = HTTPFields()
         if outcome.deleteMarker { h.set("x-amz-delete-marker", "true") }
         if let v = outcome.versionID, bucket.versioning != nil || versionID != nil { h.set("x-amz-version-id", v) }
@@ -79,8 +80,9 @@ extension S3Service {
         let bypass = try Self.bypassGovernance(r, bucket: bucket)
         let now = wallSeconds(), lockNow = clock.now()
         let toDelete = targets
-        let (freed, results) = try store.db.writeNow { db -> ([String], [(String, String?, Result<DeleteOutcome, AWSError>)]) in
+        let (freed, results, staged) = try store.db.writeNow { db -> ([String], [(String, String?, Result<DeleteOutcome, AWSError>)], EventOutbox.Staged) in
             var freed: [String] = []
+            var staged = EventOutbox.Staged()
             var results: [(String, String?, Result<DeleteOutcome, AWSError>)] = []
             for (key, version) in toDelete {
                 if key.utf8.count > 1024 {
@@ -104,15 +106,12 @@ extension S3Service {
                 let (outcome, f) = try Self.delete(bucket: bucket, key: key, versionID: version, now: now, owner: r.caller.accountID, db)
                 freed += f
                 results.append((key, version, .success(outcome)))
+                staged.append(try stageRemoved(outcome, key: key, requestedVersion: version, bucket: bucket, request: r, db))
             }
-            return (freed, results)
+            return (freed, results, staged)
         }
         store.blobs.remove(freed)
-        for (key, version, result) in results {
-            if case .success(let outcome) = result {
-                publishRemoved(outcome, key: key, requestedVersion: version, bucket: bucket, request: r)
-            }
-        }
+        outbox.deliver(staged)
         var xml = XMLWriter()
         xml.open("DeleteResult", xmlns: Self.xmlns)
         for (key, version, result) in results {

@@ -59,16 +59,17 @@ extension S3Service {
                 let due = rule.expiredObjectDeleteMarker
                     || rule.expirationDays.map { LifecycleConfiguration.dueDate(from: o.lastModified, days: $0) <= now } == true
                 guard due else { continue }
-                let freed = try store.db.writeNow { db -> [String]? in
+                let removed = try store.db.writeNow { db -> ([String], EventOutbox.Staged)? in
                     // Only a marker with nothing behind it is "expired".
                     guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM object WHERE bucket = ? AND key = ?",
                                            arguments: [bucket.name, S3Store.keyData(o.key)]) == 1 else { return nil }
-                    return try S3Store.deleteVersion(bucket: bucket.name, key: o.key, versionID: o.versionID, db)
+                    return (try S3Store.deleteVersion(bucket: bucket.name, key: o.key, versionID: o.versionID, db),
+                            try stageEvent("LifecycleExpiration:Delete", bucket: bucket, key: o.key, versionID: o.versionID, origin: .lifecycle(), db))
                 }
-                if let freed {
+                if let (freed, staged) = removed {
                     store.blobs.remove(freed)
                     result.deleteMarkersRemoved += 1
-                    publish("LifecycleExpiration:Delete", bucket: bucket, key: o.key, versionID: o.versionID, origin: .lifecycle())
+                    outbox.deliver(staged)
                 }
                 continue
             }
@@ -76,17 +77,20 @@ extension S3Service {
             let due = rule.expirationDays.map { LifecycleConfiguration.dueDate(from: o.lastModified, days: $0) } ?? rule.expirationDate!
             guard due <= now else { continue }
             let wall = wallSeconds()
-            let deleted = try store.db.writeNow { db -> (DeleteOutcome, [String])? in
+            let deleted = try store.db.writeNow { db -> ([String], EventOutbox.Staged)? in
                 // The version must still be the latest (a write may have come meanwhile).
                 guard try Bool.fetchOne(db, sql: "SELECT is_latest FROM object WHERE id = ?", arguments: [o.id]) == true else { return nil }
-                return try Self.delete(bucket: bucket, key: o.key, versionID: nil, now: wall, owner: bucket.account, db)
+                let (outcome, freed) = try Self.delete(bucket: bucket, key: o.key, versionID: nil, now: wall, owner: bucket.account, db)
+                // A versioned bucket keeps the object behind a new delete marker; otherwise it is gone.
+                let staged = try stageEvent(
+                    outcome.deleteMarker ? "LifecycleExpiration:DeleteMarkerCreated" : "LifecycleExpiration:Delete", bucket: bucket,
+                    key: o.key, versionID: outcome.deleteMarker ? outcome.deleteMarkerVersionID : o.versionID, origin: .lifecycle(), db)
+                return (freed, staged)
             }
-            if let (outcome, freed) = deleted {
+            if let (freed, staged) = deleted {
                 store.blobs.remove(freed)
                 result.expired += 1
-                // A versioned bucket keeps the object behind a new delete marker; otherwise it is gone.
-                publish(outcome.deleteMarker ? "LifecycleExpiration:DeleteMarkerCreated" : "LifecycleExpiration:Delete", bucket: bucket,
-                        key: o.key, versionID: outcome.deleteMarker ? outcome.deleteMarkerVersionID : o.versionID, origin: .lifecycle())
+                outbox.deliver(staged)
             }
         }
     }
@@ -106,16 +110,19 @@ extension S3Service {
                 doomed.append(o)
             }
             if doomed.isEmpty { continue }
-            let freed = try store.db.writeNow { db -> [String] in
+            let (freed, staged) = try store.db.writeNow { db -> ([String], EventOutbox.Staged) in
                 var freed: [String] = []
-                for o in doomed { freed += try S3Store.deleteVersion(bucket: bucket.name, key: key, versionID: o.versionID, db) }
-                return freed
+                var staged = EventOutbox.Staged()
+                for o in doomed {
+                    freed += try S3Store.deleteVersion(bucket: bucket.name, key: key, versionID: o.versionID, db)
+                    staged.append(try stageEvent("LifecycleExpiration:Delete", bucket: bucket, key: key, versionID: o.versionID,
+                                                 origin: .lifecycle(), db))
+                }
+                return (freed, staged)
             }
             store.blobs.remove(freed)
             result.noncurrentExpired += doomed.count
-            for o in doomed {
-                publish("LifecycleExpiration:Delete", bucket: bucket, key: key, versionID: o.versionID, origin: .lifecycle())
-            }
+            outbox.deliver(staged)
         }
     }
 

@@ -241,8 +241,7 @@ extension S3Service {
             tags: upload.tags, storageClass: upload.storageClass, checksumAlgorithm: algorithm, checksumValue: checksumBase64,
             checksumType: "FULL_OBJECT", parts: [], segments: [BlobSegment(id: upload.writer.id, size: upload.size)],
             owner: bucket.account)
-        try await commit(object, bucket: bucket, request: r, newBlobs: [upload.writer.id])
-        publishCreated("ObjectCreated:Post", object, bucket: bucket, request: r)
+        try await commit(object, bucket: bucket, request: r, newBlobs: [upload.writer.id], event: "ObjectCreated:Post")
 
         // Path-style forms post to /bucket; virtual-hosted ones to / on the bucket's host.
         let encodedKey = Percent.encode(upload.key, keepSlash: true)

@@ -38,8 +38,7 @@ extension S3Service {
             storageClass: storageClass, checksumAlgorithm: body.checksumAlgorithm, checksumValue: body.checksumBase64,
             checksumType: "FULL_OBJECT", parts: [], segments: [BlobSegment(id: body.blob.id, size: body.size)],
             owner: r.caller.accountID)
-        try await commit(object, bucket: bucket, request: r, newBlobs: [body.blob.id])
-        publishCreated("ObjectCreated:Put", object, bucket: bucket, request: r)
+        try await commit(object, bucket: bucket, request: r, newBlobs: [body.blob.id], event: "ObjectCreated:Put")
 
         var h = HTTPFields()
         h.set("ETag", body.etag)
@@ -54,12 +53,12 @@ extension S3Service {
     }
 
     /// Commit a new latest version (checking the bucket still exists and the write conditions), then free
-    /// the blobs it replaced. On failure the new blobs are removed.
-    func commit(_ object: ObjectVersion, bucket: Bucket, request r: AWSRequest, newBlobs: [String]) async throws {
+    /// the blobs it replaced and deliver its `event` (staged in the same transaction). On failure the new blobs are removed.
+    func commit(_ object: ObjectVersion, bucket: Bucket, request r: AWSRequest, newBlobs: [String], event: String) async throws {
         let ifNoneMatch = r.header("if-none-match")
         let ifMatch = r.header("if-match")
         do {
-            let freed = try store.db.writeNow { db -> [String] in
+            let (freed, staged) = try store.db.writeNow { db -> ([String], EventOutbox.Staged) in
                 guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM bucket WHERE name = ?)"),
                                         arguments: [bucket.name]) == true else {
                     throw S3Error.noSuchBucket(bucket.name)
@@ -74,9 +73,11 @@ extension S3Service {
                         if !ETag.matches(ifMatch, current) { throw S3Error.preconditionFailed("If-Match") }
                     }
                 }
-                return try S3Store.putVersion(object, versioning: bucket.versioning, db)
+                return (try S3Store.putVersion(object, versioning: bucket.versioning, db),
+                        try stageCreated(event, object, bucket: bucket, request: r, db))
             }
             store.blobs.remove(freed)
+            outbox.deliver(staged)
         } catch {
             store.blobs.remove(newBlobs)
             throw error

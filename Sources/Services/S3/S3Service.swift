@@ -17,6 +17,8 @@ public struct S3Service: AWSService {
     let queueEvents: (any QueueEventSink)?
     /// Lambda, as the destination of event notifications (nil when the emulator serves no Lambda).
     let functionEvents: (any FunctionEventSink)?
+    /// Event notifications not yet delivered (`NotificationOutbox.swift`).
+    let outbox: EventOutbox
 
     static let xmlns = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -28,6 +30,7 @@ public struct S3Service: AWSService {
         self.postSecrets = postSecrets
         self.queueEvents = queueEvents
         self.functionEvents = functionEvents
+        outbox = Self.notificationOutbox(store, clock: clock, logger: logger, queueEvents: queueEvents, functionEvents: functionEvents)
     }
 
     /// Remove crash leftovers; call once at start (in the background: it scans the blob folder).

@@ -126,6 +126,7 @@ final class S3Store: Sendable {
             // walk this index instead of sorting thousands of versions.
             try db.execute(sql: "CREATE INDEX object_key_versions ON object(bucket, key, id DESC)")
         }
+        m.registerMigration("notification outbox") { db in try EventOutbox.createTable(db, name: NotificationOutbox.table) }
         return m
     }
 
@@ -149,7 +150,7 @@ final class S3Store: Sendable {
             var ids: [String] = []
             for s in try String.fetchAll(db, sql: "SELECT blobs FROM object") { ids += BlobSegment.decode(s).map(\.id) }
             ids += try String.fetchAll(db, sql: "SELECT blob FROM part")
-            try db.execute(sql: "DELETE FROM part; DELETE FROM upload; DELETE FROM object; DELETE FROM bucket_config; DELETE FROM bucket;")
+            try db.execute(sql: "DELETE FROM part; DELETE FROM upload; DELETE FROM object; DELETE FROM bucket_config; DELETE FROM bucket; DELETE FROM \(NotificationOutbox.table);")
             return ids
         }
         bucketCache.withLock { $0.removeAll() }
