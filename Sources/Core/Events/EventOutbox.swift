@@ -187,13 +187,16 @@ public final class EventOutbox: Sendable {
     private func run() async {
         var lastScan = -Double.infinity
         while !Task.isCancelled {
+            // Busy (events being delivered): delete every 50 ms, which bounds what a crash sends twice; idle: wake
+            // less often.
+            let busy = state.withLock { !$0.delivered.isEmpty || !$0.claimed.isEmpty }
             flush()
             let now = clock.now()
             if state.withLock({ $0.marks != $0.scanned }), now - lastScan >= 1 || now < lastScan {
                 lastScan = now
                 deliverDue()
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Task.sleep(for: .milliseconds(busy ? 50 : 250))
         }
         flush()
     }
