@@ -221,6 +221,7 @@ struct Serve: AsyncParsableCommand {
         config.maximumCancellationDuration = .seconds(2)
         defer { supervisor.killAll() }  // no function instance outlives the emulator
         try await ServiceGroup(configuration: config).run()
+        s3.stopNotificationDelivery()  // delivered rows deleted now: a clean stop sends nothing twice
         await lambda.shutdown()
         await ecs.shutdown()
     }

@@ -169,6 +169,15 @@ private func queued(_ body: String) -> OutboxMessage {
         #expect(try outbox.count() == 0)
     }
 
+    @Test func aCleanStopDeletesWhatWasDelivered() throws {
+        let f = try Fixture()
+        defer { f.cleanUp() }
+        f.outbox.start()
+        f.outbox.deliver(try f.write("a", [queued("once")]))
+        f.outbox.stop()
+        #expect(try f.rows() == 0)
+    }
+
     @Test func theLoopDeliversLeftoversAndDeletesThem() async throws {
         let f = try Fixture()
         defer { f.cleanUp() }

@@ -128,3 +128,31 @@ def test_every_acknowledged_put_has_its_event_after_kill_9():
     finally:
         server.kill9()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_a_clean_stop_sends_nothing_twice():
+    """SIGTERM: the outbox deletes what it delivered before the process ends, so the next start re-sends nothing."""
+    data_dir = tempfile.mkdtemp(prefix="cloudless-s3-notify-stop-")
+    server = Server(data_dir=data_dir).start()
+    try:
+        sqs, s3 = _client(server.endpoint, "sqs"), _client(server.endpoint, "s3")
+        url = sqs.create_queue(QueueName="events")["QueueUrl"]
+        s3.create_bucket(Bucket="stop")
+        s3.put_bucket_notification_configuration(Bucket="stop", NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:events", "Events": ["s3:ObjectCreated:*"]}]})
+        sqs.purge_queue(QueueUrl=url)
+        keys = {f"k{n}" for n in range(20)}
+        for k in keys:
+            s3.put_object(Bucket="stop", Key=k, Body=b"x")
+        assert server.stop() == 0
+        server = Server(data_dir=data_dir, port=server.port).start()
+        seen = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600, WaitTimeSeconds=2).get("Messages", [])
+            if not got:
+                break
+            seen += [json.loads(m["Body"])["Records"][0]["s3"]["object"]["key"] for m in got]
+        assert sorted(seen) == sorted(keys)
+    finally:
+        server.kill9()
+        shutil.rmtree(data_dir, ignore_errors=True)

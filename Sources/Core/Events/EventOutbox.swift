@@ -141,7 +141,9 @@ public final class EventOutbox: Sendable {
             state.withLock { $0.delivered.append(id) }
             return true
         } catch let error as AWSError where error.status.code < 500 {
-            logger.debug("event not delivered", metadata: ["target": "\(m.target)", "error": "\(error)"])
+            // S3 loses such events quietly, as AWS does; a lost Lambda destination record is worth a warning.
+            logger.log(level: m.principal == .s3 ? .debug : .warning, "event not delivered",
+                       metadata: ["target": "\(m.target)", "error": "\(error)"])
             state.withLock { $0.delivered.append(id) }
             return true
         } catch {
@@ -180,8 +182,10 @@ public final class EventOutbox: Sendable {
         old?.cancel()
     }
 
+    /// Stop the loop and delete what was delivered (a clean stop re-delivers nothing at the next start).
     public func stop() {
         state.withLock { s in s.task?.cancel(); s.task = nil }
+        flush()
     }
 
     private func run() async {

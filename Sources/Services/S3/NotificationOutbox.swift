@@ -20,6 +20,6 @@ extension S3Service {
     /// batches. Call once the server listens.
     public func startNotificationDelivery() { outbox.start() }
 
-    /// Stop the loop (tests; a clean shutdown loses nothing either way).
+    /// Stop the loop and delete what was delivered (a clean shutdown; without it the next start sends those again).
     public func stopNotificationDelivery() { outbox.stop() }
 }
