@@ -244,3 +244,16 @@ def test_hash_floor_and_pss_of_this_process():
     assert f["passes"] == 3 and len(f["ms_all"]) == 3 and f["ms"] > 0 and f["bytes"] == run.MiB
     assert f["ms"] == pytest.approx(sorted(f["ms_all"])[1])
     assert 0 < run.tree_pss_bytes(os.getpid()) <= run.tree_rss_bytes(os.getpid()) * 1.01
+
+
+def test_arguments():
+    assert run.parse_args([]).only == ["cloudless", "moto", "localstack"]
+    assert run.parse_args(["--check"]).only == ["cloudless"]
+    assert run.parse_args(["--check", "--only", "cloudless,moto"]).only == ["cloudless", "moto"]
+    assert run.parse_args(["--readme"]).readme == run.README_PATH
+    assert run.parse_args(["--readme", "/tmp/R.md"]).readme == "/tmp/R.md"
+    assert not run.OPS["s3_list_versions_page"].default and run.OPS["s3_put_1k"].default
+    run.parse_args([]).__class__  # help text must format (a stray % breaks --help)
+    with pytest.raises(SystemExit) as e:
+        run.parse_args(["--help"])
+    assert e.value.code == 0
