@@ -408,7 +408,8 @@ def make_specs(args):
         "moto": ServerSpec(
             name="moto", health_path="/moto-api/",
             command=lambda port, d: [os.path.join(peers, "start-moto.sh"), str(port)],
-            check=check_moto, start_timeout=60),
+            check=check_moto, start_timeout=60,
+            note="in memory, no data folder: its two start rows measure the same start"),
         "localstack": ServerSpec(
             name="localstack", health_path="/_localstack/health",
             command=lambda port, d: [os.path.join(peers, "start-localstack.sh"), str(port), d],
