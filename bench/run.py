@@ -1074,8 +1074,14 @@ def target_text(spec, row, res):
     return f"≤ {spec['max_x_floor']:g} × floor" + (f" = {row.fmt(limit)}" if limit else "")
 
 
-def holds_text(spec):
+def holds_text(spec, rows=None, server="cloudless"):
+    """The `holds` note of a target, the values of its `see` rows in this run (server's column), its profile."""
     holds = (spec or {}).get("holds") or "not stated in bench/targets.json"
+    by_id = {r.id: r for r in rows or []}
+    seen = [f"{by_id[i].label}: {by_id[i].fmt(by_id[i].vals[server])}" for i in (spec or {}).get("see", [])
+            if i in by_id and by_id[i].vals.get(server) is not None]
+    if seen:
+        holds += " [this run: " + "; ".join(seen) + "]"
     if spec and spec.get("profile"):
         holds += f" (profile: `{spec['profile']}`)"
     return holds
@@ -1123,7 +1129,7 @@ def markdown_table(results, order, targets=None, rows=None, detail=True):
                     cell += " ✓"
                 else:
                     cell += " ✗"
-                    holds = holds_text(spec)
+                    holds = holds_text(spec, rows)
             cells.append(cell)
         target = target_text(spec, row, cl) if spec else ""
         lines.append(f"| {row.label} | {target} | " + " | ".join(cells) + f" | {holds} |")
@@ -1141,7 +1147,7 @@ def targets_summary(rows, results, targets):
         if ok is None:
             lines.append(f"  - not measured: {row.label}")
         elif not ok:
-            lines.append(f"  - ✗ {row.label}: {row.fmt(v)} > {row.fmt(limit)} — {holds_text(targets.get(row.id))}")
+            lines.append(f"  - ✗ {row.label}: {row.fmt(v)} > {row.fmt(limit)} — {holds_text(targets.get(row.id), rows)}")
     return lines
 
 

@@ -15,7 +15,8 @@ import run  # noqa: E402
 TARGETS = {
     "start_existing_ms": {"max": 20, "holds": "opening databases"},
     "start_fresh_ms": {"max": 30},
-    "idle_rss_mib": {"max": 20, "holds": "thread pools", "profile": "bench/profiles/idle.txt"},
+    "idle_rss_mib": {"max": 20, "holds": "thread pools", "profile": "bench/profiles/idle.txt",
+                     "see": ["idle_pss_mib", "no_such_row"]},
     "s3_put_1k_cpu_ms": {"max": 0.3},
     "s3_put_64m_cpu_ms": {"max_x_floor": 1.2, "holds": "CRC32 and copies"},
     "s3_put_64m_x_floor": {"max": 1.2},
@@ -71,7 +72,8 @@ def test_table_marks_targets_and_states_what_holds_them():
     fresh = lines["start → first answer, fresh data folder (best of 3)"]
     assert "45.0 ms ✗" in fresh and "not stated in bench/targets.json" in fresh
     rss = lines["idle RSS (1 s after ready)"]
-    assert "30.0 MiB ✗" in rss and "thread pools (profile: `bench/profiles/idle.txt`)" in rss
+    assert "30.0 MiB ✗" in rss
+    assert "thread pools [this run: idle PSS (smaps_rollup): 15.0 MiB] (profile: `bench/profiles/idle.txt`)" in rss
     assert "0.250 ms ✓" in lines["server CPU / S3 PutObject 1 KiB, signed"]
     # the 64 MiB target is relative to the floor measured in the same run, for Cloudless's column
     put = lines["server CPU / S3 PutObject 64 MiB"]
@@ -207,6 +209,8 @@ def test_checked_in_targets_and_baseline_are_consistent():
     for fid, spec in targets.items():
         assert fid in ids, f"bench/targets.json: {fid} is no row of bench/run.py"
         assert ("max" in spec) != ("max_x_floor" in spec), fid
+        for see in spec.get("see", []):
+            assert see in ids, f"bench/targets.json: {fid} sees {see}, no row of bench/run.py"
         if spec.get("profile"):
             assert os.path.exists(os.path.join(run.REPO, spec["profile"])), spec["profile"]
     for fid in ("start_existing_ms", "start_fresh_ms", "idle_rss_mib", "s3_put_1k_cpu_ms", "s3_get_1k_cpu_ms",
