@@ -188,7 +188,7 @@ def test_readme_block_and_the_real_readme_markers():
                                          "loadavg_start": 3.25},
            "servers": results(), "skipped": {"localstack": "exited with code 1 before ready; log tail:\n  x"}}
     block = run.readme_block(doc, TARGETS)
-    assert "2026-12-07 10:00" in block and "release build at commit abcdef1234" in block and "load average 3.2" in block
+    assert "2026-12-07 10:00" in block and "release build `/r/.build/release/cloudless`, repository at commit abcdef1234" in block and "load average 3.2" in block
     assert "| metric | target | Cloudless | moto | what holds it |" in block
     assert "- LocalStack: skipped — exited with code 1 before ready; log tail:" in block
     assert "p50 wall" not in block
