@@ -1195,6 +1195,22 @@ def compare(base, cur, tolerance=TOLERANCE, partial=False):
     return out
 
 
+def best_figures(a, b):
+    """Per figure, the better of two runs' values (lower or higher as the figure says); figures measured on a
+    different basis are not mixed. --check uses it to confirm a regression with another run: interference from
+    other loads only ever makes a figure worse, so a real regression survives the best of two runs."""
+    out = dict(a)
+    for fid, f in b.items():
+        o = out.get(fid)
+        if o is None or o.get("value") is None:
+            out[fid] = f
+        elif f.get("value") is None or f.get("basis") != o.get("basis"):
+            continue
+        elif (f["better"] == "lower" and f["value"] < o["value"]) or (f["better"] == "higher" and f["value"] > o["value"]):
+            out[fid] = f
+    return out
+
+
 def check_failed(cmp):
     return [r for r in cmp if r["status"] in ("regressed", "missing")]
 
@@ -1301,6 +1317,9 @@ def parse_args(argv=None):
     p.add_argument("--check", action="store_true",
                    help=f"compare this run's Cloudless figures with bench/baseline.json; exit 1 if one is worse by "
                         f"more than {TOLERANCE * 100:.0f} %% (or was not measured). Runs Cloudless only unless --only is given")
+    p.add_argument("--check-retries", type=int, default=2,
+                   help="with --check: when a figure is worse, run again (up to this many times) and keep each "
+                        "figure's best before failing (default 2)")
     a = p.parse_args(argv)
     if a.only is None:
         a.only = "cloudless" if a.check else "cloudless,moto,localstack"
@@ -1388,6 +1407,7 @@ def run_servers(args, specs):
 def main(argv=None):
     args = parse_args(argv)
     targets = load_targets(args.targets)
+    specs = None
     if args.from_json:
         with open(args.from_json) as f:
             doc = json.load(f)
@@ -1455,9 +1475,21 @@ def main(argv=None):
     if args.check:
         with open(args.baseline) as f:
             base = json.load(f)
-        cmp = compare(base["figures"], figures(rows), partial=bool(args.ops))
+        figs = figures(rows)
+        cmp = compare(base["figures"], figs, partial=bool(args.ops))
+        runs = 1
+        while check_failed(cmp) and not args.from_json and runs <= args.check_retries and not doc.get("interrupted"):
+            log(f"--check: {len(check_failed(cmp))} figure(s) worse than the baseline; another run to confirm "
+                f"({runs + 1} of at most {args.check_retries + 1}), keeping each figure's best")
+            again = run_servers(args, specs)
+            if again.get("interrupted"):
+                break
+            figs = best_figures(figs, figures(build_rows(again["servers"])))
+            cmp = compare(base["figures"], figs, partial=bool(args.ops))
+            runs += 1
         print()
-        print(f"### --check against {os.path.relpath(args.baseline)} (run of {base.get('started')})")
+        print(f"### --check against {os.path.relpath(args.baseline)} (run of {base.get('started')})"
+              + (f": each figure the best of {runs} runs" if runs > 1 else ""))
         print()
         print(check_table(cmp))
         print()

@@ -262,3 +262,14 @@ def test_arguments():
     with pytest.raises(SystemExit) as e:
         run.parse_args(["--help"])
     assert e.value.code == 0
+
+
+def test_best_figures_keeps_the_better_value_of_two_runs():
+    a = {"t": fig(10.0), "rps": fig(100.0, "higher"), "size": fig(60.0, basis="package"), "only_a": fig(1.0)}
+    b = {"t": fig(8.0), "rps": fig(90.0, "higher"), "size": fig(50.0, basis="given binary"), "only_b": fig(2.0)}
+    best = run.best_figures(a, b)
+    assert best["t"]["value"] == 8.0 and best["rps"]["value"] == 100.0
+    assert best["size"]["value"] == 60.0  # not mixed across bases
+    assert best["only_a"]["value"] == 1.0 and best["only_b"]["value"] == 2.0
+    base = {"t": fig(7.0)}
+    assert run.check_failed(run.compare(base, a)) and not run.check_failed(run.compare(base, run.best_figures(a, b)))
