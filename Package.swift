@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
+        // The commit the binary is built from (`cloudless --version`), written at build time by the plugin.
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool(), exclude: ["write-commit.sh"]),
+        .target(name: "BuildInfo", path: "Sources/BuildInfo", swiftSettings: strict, plugins: ["BuildInfoPlugin"]),
         // libcrypto (MD5/SHA/HMAC) and zlib (CRC32) from the system: seconds to build, unlike swift-crypto.
         .systemLibrary(
             name: "CCloudless",
@@ -133,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "ApplicationAutoScaling", "CloudFormation", "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
+                "ApplicationAutoScaling", "BuildInfo", "CloudFormation", "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Core
 import Foundation
 
@@ -26,7 +27,7 @@ struct CloudlessCommand: AsyncParsableCommand {
               --credentials <k:s,...>  credentials for --strict-auth (CLOUDLESS_CREDENTIALS, default test:test)
               --ecs-images <file>      what ECS container images run as local processes (CLOUDLESS_ECS_IMAGES)
             """,
-        version: InternalEndpoints.version,
+        version: "cloudless \(InternalEndpoints.version) (commit \(BuildInfo.commit))",
         subcommands: [Serve.self],
         defaultSubcommand: Serve.self)
 }

@@ -1,5 +1,6 @@
 import ApplicationAutoScaling
 import ArgumentParser
+import BuildInfo
 import CloudFormation
 import Core
 import Foundation
@@ -162,7 +163,7 @@ struct Serve: AsyncParsableCommand {
         let started = ContinuousClock.now
         let gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,
-            internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started), logger: logger)
+            internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit), logger: logger)
         let folder = dataDir
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
             endpoint.set(host: host, port: bound)

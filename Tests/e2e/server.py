@@ -30,7 +30,8 @@ class Server:
     # Every server and data folder of the session, for the check after the suite that nothing they started lives on.
     started = []
 
-    def __init__(self, data_dir=None, args=(), env=None, port=None):
+    def __init__(self, data_dir=None, args=(), env=None, port=None, command=None):
+        self.command = list(command or [])  # what runs the binary instead of binary_path() (test_package.py)
         self.port = port or free_port()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="cloudless-e2e-")
         self.args = list(args)
@@ -47,7 +48,7 @@ class Server:
         env.update(self.env)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [binary_path(), "serve", "--port", str(self.port), "--data-dir", self.data_dir, *self.args],
+            [*(self.command or [binary_path()]), "serve", "--port", str(self.port), "--data-dir", self.data_dir, *self.args],
             stdout=self.log, stderr=subprocess.STDOUT, env=env,
         )
         Server.started.append(self)

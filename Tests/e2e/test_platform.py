@@ -6,6 +6,7 @@ Tests that need particular options start their own server; the others use the se
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -220,6 +221,17 @@ def test_help_mentions_every_option():
     assert p.returncode == 0, p.stderr
     missing = [o for o in OPTIONS + ENDPOINTS if o not in "".join((p.stdout + p.stderr).split())]
     assert not missing, f"serve --help does not mention {missing}"
+
+
+def test_version_names_the_commit(endpoint):
+    """`cloudless --version`: the version and the commit it was built from, the same as the health endpoint says
+    (test_package.py checks the commit against git for a fresh build)."""
+    p = subprocess.run([binary_path(), "--version"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    m = re.fullmatch(r"cloudless (\d+\.\d+\.\d+) \(commit ([0-9a-f]{7,40}(?:-dirty)?|unknown)\)\n", p.stdout)
+    assert m, p.stdout
+    _, _, health = get_json(endpoint + "/_cloudless/health")
+    assert (health["version"], health["commit"]) == (m.group(1), m.group(2))
 
 
 @pytest.mark.parametrize("args", [["serve", "--port", "not-a-number"], ["serve", "--no-such-option"],

@@ -9,11 +9,15 @@ public struct InternalEndpoints: Sendable {
     let services: [any AWSService]
     let clock: EmulatorClock
     let startedAt: ContinuousClock.Instant
+    /// The commit the binary was built from (BuildInfo, which only the executable imports: a new commit then
+    /// recompiles no service).
+    let commit: String
 
-    public init(services: [any AWSService], clock: EmulatorClock, startedAt: ContinuousClock.Instant) {
+    public init(services: [any AWSService], clock: EmulatorClock, startedAt: ContinuousClock.Instant, commit: String = "unknown") {
         self.services = services
         self.clock = clock
         self.startedAt = startedAt
+        self.commit = commit
     }
 
     func handle(method: HTTPRequest.Method, path: String, body: RequestBody) async -> Response? {
@@ -22,7 +26,7 @@ public struct InternalEndpoints: Sendable {
             let uptime = ContinuousClock.now - startedAt
             let seconds = Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18
             let list = services.map { "\(JSONString.quote($0.signingName)):\"running\"" }.joined(separator: ",")
-            return json("{\"status\":\"ok\",\"version\":\"\(Self.version)\",\"uptime\":\((seconds * 1000).rounded() / 1000),\"services\":{\(list)}}")
+            return json("{\"status\":\"ok\",\"version\":\"\(Self.version)\",\"commit\":\(JSONString.quote(commit)),\"uptime\":\((seconds * 1000).rounded() / 1000),\"services\":{\(list)}}")
         case (.get, "/_localstack/health"), (.head, "/_localstack/health"):
             let list = services.map { "\(JSONString.quote($0.signingName)):\"running\"" }.joined(separator: ",")
             return json("{\"services\":{\(list)},\"edition\":\"community\",\"version\":\"cloudless-\(Self.version)\"}")
