@@ -270,6 +270,7 @@ public struct ECSResources: ResourceProvider {
     }
 
     func call(_ request: ResourceRequest, _ operation: String, _ body: [String: JSON]) async throws -> [String: JSON] {
+        if operation != "DescribeServices" { service.logger.debug("ECS: CloudFormation (\(request.stackName) \(request.logicalId)) calls \(operation)") }
         let r = InternalCall.request(account: request.account, region: request.region,
                                      target: "AmazonEC2ContainerServiceV20141113.\(operation)", body: .object(body))
         return try await InternalCall.json(try await service.handle(r))

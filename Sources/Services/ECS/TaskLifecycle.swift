@@ -53,7 +53,7 @@ extension Scheduler {
             definition = nil
         }
         let runtime = self.runtime
-        logger.debug("ECS: task \(e.task.id) preparing")
+        logger.debug("ECS: task \(e.task.id) preparing (\(e.task.group ?? "-"), \(e.task.taskDefinitionArn.split(separator: "/").last ?? ""))")
         Task {
             let result: Result<TaskRun, LaunchFailure>
             if let definition {
