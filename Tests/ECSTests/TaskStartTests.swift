@@ -100,10 +100,34 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try await createService("steady", script: "exec sleep 60")
         try await pass { await liveTask()?.lastStatus == "RUNNING" }
-        let started = ContinuousClock.now
+        let arn = try #require(await liveTask()?.taskArn)
+        let since = try #require(await ecs.scheduler.tasks[arn]?.run?.runningSince)
         try await pass { try await deployment("steady").rolloutState == "COMPLETED" }
-        #expect(ContinuousClock.now - started >= .seconds(Scheduler.settleSeconds) - .milliseconds(50))
+        #expect(ContinuousClock.now - since >= .seconds(Scheduler.settleSeconds))
         #expect(try await deployment("steady").failedTasks == 0)
         await ecs.shutdown()
+    }
+
+    /// A container an earlier run started in the instant before its lifeline knew of it (a kill -9 between
+    /// posix_spawn and the hold) is killed when ECS loads on the same data folder: it belongs to no live task.
+    @Test func aContainerAnEarlierRunLeftBehindIsKilledAtLoad() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let orphan = Process()
+        orphan.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        orphan.arguments = ["30"]
+        orphan.environment = ["HOME": directory + "/ecs/tasks/0123456789abcdef", "PATH": "/usr/bin:/bin"]
+        let bystander = Process()
+        bystander.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        bystander.arguments = ["30"]
+        bystander.environment = ["HOME": directory + "-other/ecs/tasks/0123456789abcdef", "PATH": "/usr/bin:/bin"]
+        try orphan.run()
+        try bystander.run()
+        defer { bystander.terminate() }
+        try await Task.sleep(for: .milliseconds(100))
+        try await ecs.load()
+        for _ in 0..<100 where orphan.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!orphan.isRunning)
+        #expect(orphan.terminationStatus == SIGKILL)
+        #expect(bystander.isRunning)
     }
 }
