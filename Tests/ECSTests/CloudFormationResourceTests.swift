@@ -94,4 +94,34 @@ import Testing
         #expect(gone?["status"] == .string("INACTIVE"))
         try await provider.delete(request("AWS::ECS::TaskDefinition", [:]), state: second)
     }
+
+    /// A service that never becomes stable fails its create once the stabilization timeout has passed on the
+    /// emulator's clock (tests move it), with NotStabilized, instead of holding the stack until real time runs out.
+    @Test func aServiceThatNeverStabilizesFailsAfterTheTimeoutOnTheEmulatorsClock() async throws {
+        let cluster = try await provider.create(request("AWS::ECS::Cluster", [:]))
+        let td = try await provider.create(request("AWS::ECS::TaskDefinition", [
+            "Family": .string("never"), "NetworkMode": .string("awsvpc"), "RequiresCompatibilities": .array([.string("FARGATE")]),
+            "Cpu": .string("256"), "Memory": .string("512"),
+            "ContainerDefinitions": .array([.object(["Name": .string("app"), "Image": .string("img:1")])]),
+        ]))
+        // The scheduler's loop is not running here: its task never starts, so the service never becomes stable.
+        let create = Task {
+            try await provider.create(request("AWS::ECS::Service", [
+                "Cluster": .string(cluster.ref), "TaskDefinition": .string(td.ref), "DesiredCount": .number(1),
+                "LaunchType": .string("FARGATE"),
+                "NetworkConfiguration": .object(["AwsvpcConfiguration": .object(["Subnets": .array([.string("subnet-12345678")])])]),
+            ]))
+        }
+        try await Task.sleep(for: .milliseconds(600))
+        ecs.clock.advance(by: 601)
+        let started = ContinuousClock.now
+        do {
+            _ = try await create.value
+            Issue.record("a service that never became stable was created")
+        } catch let e as AWSError {
+            #expect(e.code == "NotStabilized")
+            #expect(e.message.contains("did not stabilize in time"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
 }

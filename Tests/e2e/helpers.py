@@ -16,7 +16,9 @@ def make_client(endpoint, service="s3", addressing="path", access_key="test", se
     """A boto3 client for `endpoint` that never retries. `cfg` goes to botocore's Config; an `s3`
     entry there is merged over the addressing style."""
     cfg["s3"] = {"addressing_style": addressing, **cfg.get("s3", {})}
-    config = Config(retries={"max_attempts": 1}, **cfg)
+    # total_max_attempts counts the first attempt: botocore's max_attempts counts retries, so 1 sent a request twice
+    # when the connection died (a call in flight at a kill -9 then reached the restarted server a second time).
+    config = Config(retries={"total_max_attempts": 1}, **cfg)
     return boto3.client(service, endpoint_url=endpoint, config=config, region_name=region,
                         aws_access_key_id=access_key, aws_secret_access_key=secret)
 

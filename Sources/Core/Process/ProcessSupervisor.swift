@@ -87,10 +87,14 @@ public final class ProcessSupervisor: Sendable {
         if let namespace = networkNamespace {
             // A child is born in its creating thread's network namespace: spawn from the namespace thread, moved inside.
             let handle = namespace.handle
+            let lifeline = self.lifeline
             do {
                 spawned = try NamespaceThread.shared.run {
                     try handle.enter()
-                    return Self.launch(executable, argv, envp, directory, writeEnd)
+                    let spawned = Self.launch(executable, argv, envp, directory, writeEnd)
+                    // At once, on this thread: the caller may wait long (a loaded host) before it runs again.
+                    if spawned.rc == 0 { lifeline.hold(spawned.pid) }
+                    return spawned
                 }
             } catch {
                 close(readEnd)
@@ -99,6 +103,7 @@ public final class ProcessSupervisor: Sendable {
             }
         } else {
             spawned = Self.launch(executable, argv, envp, directory, writeEnd)
+            if spawned.rc == 0 { lifeline.hold(spawned.pid) }
         }
         let pid = spawned.pid
         close(writeEnd)
@@ -106,7 +111,6 @@ public final class ProcessSupervisor: Sendable {
             close(readEnd)
             throw ProcessError.spawnFailed(executable, spawned.rc)
         }
-        lifeline.hold(pid)
         let process = SupervisedProcess(pid: pid, outputFD: readEnd)
         live.withLock { $0[pid] = process }
 

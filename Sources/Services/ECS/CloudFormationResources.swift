@@ -177,8 +177,8 @@ public struct ECSResources: ResourceProvider {
         } catch let e as AWSError where e.code == "ServiceNotActiveException" {
             // Already DRAINING (a delete a restart interrupted): its cluster can go only once it is INACTIVE.
         }
-        let deadline = ContinuousClock.now + stabilizationTimeout
-        while ContinuousClock.now < deadline {
+        let deadline = StabilizationDeadline(stabilizationTimeout, clock: self.service.clock)
+        while !deadline.passed {
             let out = try await call(request, "DescribeServices", ["cluster": cluster, "services": .array([service])])
             guard let s = out["services"]?.array?.first, s["status"]?.string != "INACTIVE" else { return }
             try await Task.sleep(for: .milliseconds(250))
@@ -188,9 +188,9 @@ public struct ECSResources: ResourceProvider {
 
     /// Wait until the service has one deployment, completed, with every desired task running.
     func waitStable(_ request: ResourceRequest, cluster: String, service: String) async throws {
-        let deadline = ContinuousClock.now + stabilizationTimeout
+        let deadline = StabilizationDeadline(stabilizationTimeout, clock: self.service.clock)
         var last = ""
-        while ContinuousClock.now < deadline {
+        while !deadline.passed {
             let out = try await call(request, "DescribeServices", ["cluster": .string(cluster), "services": .array([.string(service)])])
             if let s = out["services"]?.array?.first {
                 let deployments = s["deployments"]?.array ?? []
@@ -270,6 +270,7 @@ public struct ECSResources: ResourceProvider {
     }
 
     func call(_ request: ResourceRequest, _ operation: String, _ body: [String: JSON]) async throws -> [String: JSON] {
+        if operation != "DescribeServices" { service.logger.debug("ECS: CloudFormation (\(request.stackName) \(request.logicalId)) calls \(operation)") }
         let r = InternalCall.request(account: request.account, region: request.region,
                                      target: "AmazonEC2ContainerServiceV20141113.\(operation)", body: .object(body))
         return try await InternalCall.json(try await service.handle(r))
@@ -278,6 +279,22 @@ public struct ECSResources: ResourceProvider {
     static func unsupported(_ type: String) -> AWSError {
         AWSError("InvalidRequest", "Resource type \(type) is not served by ECS.")
     }
+}
+
+/// The end of a wait for a service: `timeout` of real time or of the emulator's clock, whichever ends first, so that a
+/// test moving the clock sees a service that never stabilizes fail as it would after AWS's timeout.
+struct StabilizationDeadline {
+    let realEnd: ContinuousClock.Instant
+    let emulatorEnd: Double
+    let clock: EmulatorClock
+
+    init(_ timeout: Duration, clock: EmulatorClock) {
+        realEnd = ContinuousClock.now + timeout
+        emulatorEnd = clock.now() + Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        self.clock = clock
+    }
+
+    var passed: Bool { ContinuousClock.now >= realEnd || clock.now() >= emulatorEnd }
 }
 
 extension ECSService {

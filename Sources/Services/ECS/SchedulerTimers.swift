@@ -24,8 +24,10 @@ extension Scheduler {
                     at(c.nextHealthCheck)
                 }
             }
-            if e.task.lastStatus == "RUNNING", e.meta.runsProcesses, !e.meta.hasHealthChecks, !e.meta.becameHealthy {
-                at((e.task.startedAt ?? now) + Self.settleSeconds)
+            if e.task.lastStatus == "RUNNING", e.meta.runsProcesses, !e.meta.hasHealthChecks, !e.meta.becameHealthy,
+               let remaining = settleRemaining(e) {
+                // Settling is real time; the emulator's clock runs at least as fast, so this moment is never late.
+                at(now + max(0, remaining))
             }
             if e.task.healthStatus == "UNHEALTHY", let arn = e.meta.serviceArn, let s = services[arn] {
                 at((e.task.startedAt ?? now) + Double(s.service.healthCheckGracePeriodSeconds ?? 0))

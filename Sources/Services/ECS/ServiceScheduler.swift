@@ -21,6 +21,7 @@ extension Scheduler {
     }
 
     func addEvent(_ e: inout ServiceEntry, _ message: String, now: Double) {
+        logger.debug("ECS: \(message)")
         e.service.events.insert(ServiceEvent(id: UUID().uuidString.lowercased(), createdAt: ECSTime.round(now), message: message), at: 0)
         if e.service.events.count > 100 { e.service.events.removeLast(e.service.events.count - 100) }
     }
@@ -53,6 +54,7 @@ extension Scheduler {
             if !stopped.isEmpty { addEvent(&e, "(service \(name)) has stopped \(stopped.count) running tasks: \(stopped.map { "(task \($0))" }.joined(separator: " ")).", now: now) }
             if serviceTasks(arn).allSatisfy({ $0.task.isStopped }) {
                 e.service.status = "INACTIVE"
+                logger.debug("ECS: (service \(name)) is INACTIVE")
                 e.service.runningCount = 0
                 e.service.pendingCount = 0
                 for i in e.service.deployments.indices { e.service.deployments[i].runningCount = 0; e.service.deployments[i].pendingCount = 0 }

@@ -28,6 +28,9 @@ extension Scheduler {
         let after = (e.task.lastStatus, e.task.healthStatus, e.task.desiredStatus, e.task.containers.map(\.lastStatus))
         tasks[arn] = e
         let changed = before != after
+        if before.0 != after.0 || before.2 != after.2 {
+            logger.debug("ECS: task \(e.task.id) \(before.0) → \(after.0) (desired \(after.2))")
+        }
         if changed {
             e.task.version += 1
             tasks[arn] = e
@@ -50,6 +53,7 @@ extension Scheduler {
             definition = nil
         }
         let runtime = self.runtime
+        logger.debug("ECS: task \(e.task.id) preparing (\(e.task.group ?? "-"), \(e.task.taskDefinitionArn.split(separator: "/").last ?? ""))")
         Task {
             let result: Result<TaskRun, LaunchFailure>
             if let definition {
@@ -65,6 +69,7 @@ extension Scheduler {
 
     func prepared(_ arn: String, _ result: Result<TaskRun, LaunchFailure>) {
         preparing.remove(arn)
+        logger.debug("ECS: task \(arn.split(separator: "/").last ?? "") prepared: \((try? result.get()).map { _ in "ready" } ?? "failed")")
         guard var e = tasks[arn], !e.task.isStopped else { return }
         let now = clock.now()
         switch result {
@@ -133,6 +138,7 @@ extension Scheduler {
                     Task { await self.containerExited(arn, name, code) }
                 }
                 run.containers[i].process = process
+                logger.debug("ECS: task \(e.task.id) container \(name) started \(process.map { "pid \($0.pid)" } ?? "simulated")")
                 run.containers[i].state = .running
                 run.containers[i].startedAt = now
                 if let check = c.spec.healthCheck {
@@ -145,14 +151,15 @@ extension Scheduler {
                 fail(container: c.spec.name, in: &e, run: &run, reason: "CannotStartContainerError: \(error)", now: now)
             }
         }
-        e.run = run
         if e.task.lastStatus != "RUNNING" && e.task.desiredStatus == "RUNNING"
             && run.containers.allSatisfy({ $0.state != .waiting }) {
+            run.runningSince = .now
             e.task.lastStatus = "RUNNING"
             e.task.startedAt = ECSTime.round(now)
             e.task.connectivity = "CONNECTED"
             e.task.connectivityAt = ECSTime.round(now)
         }
+        e.run = run
     }
 
     enum DependencyVerdict { case go, wait, never }
@@ -197,6 +204,7 @@ extension Scheduler {
     // MARK: Exits and health
 
     func containerExited(_ arn: String, _ name: String, _ code: Int32) {
+        logger.debug("ECS: task \(arn.split(separator: "/").last ?? "") container \(name) exited \(code)")
         guard var e = tasks[arn], var run = e.run, let i = run.index(of: name) else { return }
         run.containers[i].state = .exited(code)
         run.containers[i].process = nil
@@ -277,10 +285,20 @@ extension Scheduler {
     static let settleSeconds = 1.0
 
     /// Healthy as a service counts it: RUNNING, and HEALTHY when it has health checks (else RUNNING for a moment).
+    /// The moment is real time: moving the emulator's clock does not make a process live longer, and a task that
+    /// crashes at start must not count as healthy because a test moved the clock while its exit was on its way.
     func isHealthy(_ e: TaskEntry) -> Bool {
         guard e.task.lastStatus == "RUNNING" && e.task.desiredStatus == "RUNNING" else { return false }
         if e.meta.hasHealthChecks { return e.task.healthStatus == "HEALTHY" }
-        return !e.meta.runsProcesses || clock.now() - (e.task.startedAt ?? 0) >= Self.settleSeconds
+        guard e.meta.runsProcesses else { return true }
+        return settleRemaining(e).map { $0 <= 0 } ?? false
+    }
+
+    /// Seconds of real time until a RUNNING task with processes has settled; nil without a run (not started here).
+    func settleRemaining(_ e: TaskEntry) -> Double? {
+        guard let since = e.run?.runningSince else { return nil }
+        let lived = ContinuousClock.now - since
+        return Self.settleSeconds - (Double(lived.components.seconds) + Double(lived.components.attoseconds) / 1e18)
     }
 
     // MARK: Stopping

@@ -51,6 +51,8 @@ struct TaskRun: Sendable {
     var network: NetworkNamespace?
     /// The first StopTask signal (real time), for SIGKILL after each container's stopTimeout.
     var stopSignalledAt: ContinuousClock.Instant?
+    /// When the task reached RUNNING, in real time: how long its processes have lived (`Scheduler.isHealthy`).
+    var runningSince: ContinuousClock.Instant?
 
     func index(of name: String) -> Int? { containers.firstIndex { $0.spec.name == name } }
 }
