@@ -89,6 +89,17 @@ import Testing
         #expect(journal.all == ["fails", "works", "fails", "works"])
     }
 
+    @Test func aClockMovedBackStallsNoJob() async {
+        let (s, clock) = scheduler()
+        s.every(10, "j") {}
+        clock.advance(by: 1000)
+        #expect(await s.runDue() == ["j"])  // next due 1010 s ahead
+        clock.resetOffset()  // back by 1000 s: due again within 10 s, not 1010
+        #expect(await s.runDue() == [])
+        clock.advance(by: 10)
+        #expect(await s.runDue() == ["j"])
+    }
+
     @Test func wallClockJobsIgnoreClockMoves() async {
         let (s, clock) = scheduler()
         s.every(0.2, "wall", pace: .wallClock) {}

@@ -80,6 +80,7 @@ public final class ProcessSupervisor: Sendable {
                       networkNamespace: NetworkNamespace? = nil,
                       output: @escaping @Sendable (String) -> Void,
                       onExit: @escaping @Sendable (Int32) -> Void) throws -> SupervisedProcess {
+        let lifeline = self.lifeline  // the first spawn starts the watcher before its child, never after
         var fds: [Int32] = [0, 0]
         guard cloudless_pipe_cloexec(&fds) == 0 else { throw ProcessError.spawnFailed(executable, errno) }
         let (readEnd, writeEnd) = (fds[0], fds[1])

@@ -28,6 +28,9 @@ public final class BackgroundScheduler: Sendable {
         let interval: Double?
         let pace: Pace
         var due: Double
+        /// The farthest ahead `due` may lie: the interval (or the delay of a job that runs once). A clock moved back
+        /// (`POST /_cloudless/reset` undoes every advance) brings later due times back within it.
+        let span: Double
         var running = false
         let work: @Sendable () async throws -> Void
     }
@@ -56,13 +59,14 @@ public final class BackgroundScheduler: Sendable {
     @discardableResult
     public func every(_ interval: Double, _ name: String, pace: Pace = .emulatorClock,
                       _ work: @escaping @Sendable () async throws -> Void) -> JobID {
-        add(Job(name: name, interval: max(interval, 0.001), pace: pace, due: now(pace) + interval, work: work))
+        add(Job(name: name, interval: max(interval, 0.001), pace: pace, due: now(pace) + interval, span: max(interval, 0.001),
+                work: work))
     }
 
     /// Run `work` once, `delay` seconds from now on the emulator's clock.
     @discardableResult
     public func once(after delay: Double, _ name: String, _ work: @escaping @Sendable () async throws -> Void) -> JobID {
-        add(Job(name: name, interval: nil, pace: .emulatorClock, due: clock.now() + delay, work: work))
+        add(Job(name: name, interval: nil, pace: .emulatorClock, due: clock.now() + delay, span: max(delay, 0), work: work))
     }
 
     /// Remove a job: it never starts again (a run under way finishes).
@@ -135,6 +139,10 @@ public final class BackgroundScheduler: Sendable {
     func takeDue() -> [(Int, Job)] {
         let emulated = now(.emulatorClock), wall = now(.wallClock)
         return state.withLock { s in
+            for (id, job) in s.jobs {
+                let limit = (job.pace == .wallClock ? wall : emulated) + job.span
+                if job.due > limit { s.jobs[id]?.due = limit }
+            }
             let due = s.jobs.compactMap { id, job -> (id: Int, job: Job, late: Double)? in
                 let late = (job.pace == .wallClock ? wall : emulated) - job.due
                 return !job.running && late >= 0 ? (id, job, late) : nil
