@@ -197,6 +197,8 @@ struct Serve: AsyncParsableCommand {
         config.maximumCancellationDuration = .seconds(2)
         defer { supervisor.killAll() }  // no function instance outlives the emulator
         try await ServiceGroup(configuration: config).run()
+        backgroundLoop.cancel()
+        await backgroundLoop.value  // no sweep still runs when the data folder is removed (--ephemeral)
         await lambda.shutdown()
         await ecs.shutdown()
     }

@@ -132,6 +132,21 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 1)
     }
 
+    @Test func theLoopEndsAfterTheJobsUnderWay() async {
+        let (s, _) = scheduler()
+        let finished = Mutex(false)
+        s.once(after: 0, "slow") {
+            let until = Date().addingTimeInterval(0.2)
+            while Date() < until { try? await Task.sleep(for: .milliseconds(10)) }
+            finished.withLock { $0 = true }
+        }
+        let loop = Task { await s.run() }
+        try? await Task.sleep(for: .milliseconds(50))
+        loop.cancel()
+        await loop.value
+        #expect(finished.withLock { $0 })
+    }
+
     @Test func aJobNeverOverlapsItself() async {
         let (s, _) = scheduler()
         let running = Mutex(0)

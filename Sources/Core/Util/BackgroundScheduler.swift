@@ -81,14 +81,17 @@ public final class BackgroundScheduler: Sendable {
         }
     }
 
-    /// The loop: until the calling task is cancelled.
+    /// The loop: until the calling task is cancelled; then it returns once the jobs under way have ended (they are
+    /// cancelled too), so nothing of theirs runs after it (an ephemeral data folder is removed next).
     public func run() async {
         await withTaskCancellationHandler {
-            while !Task.isCancelled {
-                for (id, job) in takeDue() {
-                    Task { await self.execute(id, job) }
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    for (id, job) in takeDue() {
+                        group.addTask { await self.execute(id, job) }
+                    }
+                    await sleep(nextDelay())
                 }
-                await sleep(nextDelay())
             }
         } onCancel: {
             wake()
