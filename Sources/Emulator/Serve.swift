@@ -190,6 +190,9 @@ struct Serve: AsyncParsableCommand {
         background.every(30, "Lambda idle instance reaper") { await lambda.reapIdleInstances() }
         let backgroundLoop = Task { await background.run() }
         defer { backgroundLoop.cancel() }
+        // The services stay alive until an ephemeral folder is gone: a database closed (its service released) during
+        // the removal deletes its -wal file under it, and the removal stops half way.
+        defer { withExtendedLifetime((services, background)) { if ephemeral { try? FileManager.default.removeItem(atPath: folder) } } }
         // SIGTERM/SIGINT: stop accepting, let in-flight requests finish for a few seconds, then cancel them
         // (a client stuck mid-upload must not keep the process alive; its half object is discarded).
         var config = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
