@@ -165,6 +165,7 @@ struct Serve: AsyncParsableCommand {
             services: services, identification: identification, auth: auth, clock: clock,
             internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit), logger: logger)
         let folder = dataDir
+        let background = BackgroundScheduler(clock: clock, logger: logger)
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
             endpoint.set(host: host, port: bound)
             cloudFormation.serverListening()
@@ -173,48 +174,28 @@ struct Serve: AsyncParsableCommand {
             Task { await ecs.startScheduler() }
             // Event notifications a crash left in S3's outbox are delivered again (NotificationOutbox.swift).
             s3.startNotificationDelivery()
-            // Target tracking and scheduled actions, on the emulator's clock (tests sweep at once:
-            // POST /_cloudless/application-autoscaling/evaluate).
-            Task.detached(priority: .background) {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(5))
-                    await appAutoScaling.evaluate()
-                }
-            }
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
-            Task.detached(priority: .background) {
-                if let removed = try? s3.sweepOrphans(startedAt: startedAt), removed > 0 {
-                    logger.notice("removed \(removed) orphaned blob files from an earlier crash")
-                }
-            }
-            // Scheduled work on the emulator's clock: secret deletions whose recovery window ended, due rotations.
-            Task.detached(priority: .background) {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
-                    _ = try? await secretsManager.sweep()
-                }
-            }
-            // S3 lifecycle rules, applied at the emulator's clock (tests run a sweep at once: POST /_cloudless/s3/lifecycle/run).
-            Task.detached(priority: .background) {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(60))
-                    do { _ = try await s3.sweepLifecycle() } catch { logger.error("S3 lifecycle sweep failed: \(error)") }
-                }
-            }
-            // Log events past their group's retention: reads already skip them; this frees their space.
-            Task.detached(priority: .background) {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(10))
-                    do { try logs.sweep() } catch { logger.error("CloudWatch Logs retention sweep failed: \(error)") }
-                }
-            }
-            Task.detached(priority: .background) {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(30))
-                    await lambda.reapIdleInstances()
-                }
+            background.once(after: 0, "S3 orphaned blob sweep") {
+                let removed = try s3.sweepOrphans(startedAt: startedAt)
+                if removed > 0 { logger.notice("removed \(removed) orphaned blob files from an earlier crash") }
             }
         }
+        // Periodic work, on one loop: on the emulator's clock unless said otherwise (POST /_cloudless/clock runs what
+        // falls due at once).
+        // Target tracking and scheduled actions. This one and the lifecycle sweep are paced by real time: tests move the
+        // clock, then run them on demand, and a run woken by the move would race theirs.
+        background.every(5, "Application Auto Scaling evaluation", pace: .wallClock) { _ = await appAutoScaling.evaluate() }
+        // Secret deletions whose recovery window ended, due rotations.
+        background.every(1, "Secrets Manager sweep") { _ = try await secretsManager.sweep() }
+        background.every(60, "S3 lifecycle sweep", pace: .wallClock) { _ = try await s3.sweepLifecycle() }
+        // Log events past their group's retention: reads already skip them; this frees their space.
+        background.every(10, "CloudWatch Logs retention sweep") { try logs.sweep() }
+        background.every(30, "Lambda idle instance reaper") { await lambda.reapIdleInstances() }
+        let backgroundLoop = Task { await background.run() }
+        defer { backgroundLoop.cancel() }
+        // The services stay alive until an ephemeral folder is gone: a database closed (its service released) during
+        // the removal deletes its -wal file under it, and the removal stops half way.
+        defer { withExtendedLifetime((services, background)) { if ephemeral { try? FileManager.default.removeItem(atPath: folder) } } }
         // SIGTERM/SIGINT: stop accepting, let in-flight requests finish for a few seconds, then cancel them
         // (a client stuck mid-upload must not keep the process alive; its half object is discarded).
         var config = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -223,6 +204,8 @@ struct Serve: AsyncParsableCommand {
         defer { supervisor.killAll() }  // no function instance outlives the emulator
         try await ServiceGroup(configuration: config).run()
         s3.stopNotificationDelivery()  // delivered rows deleted now: a clean stop sends nothing twice
+        backgroundLoop.cancel()
+        await backgroundLoop.value  // no sweep still runs when the data folder is removed (--ephemeral)
         await lambda.shutdown()
         await ecs.shutdown()
     }

@@ -348,6 +348,34 @@ private func readAll(_ store: BlobStore, _ id: String) throws -> [UInt8] {
         }
     }
 
+    @Test func aNewDatabaseIsInWALModeWithNothingLeftOfItsStart() throws {
+        try withTempDir { dir in
+            let path = dir + "/t.sqlite"
+            let pool = try ServiceDatabase.open(path: path, migrator: Self.migrator())
+            #expect(try pool.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
+                == ["grdb_migrations", "item"])
+            #expect(try pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 1)
+            try pool.write { try $0.execute(sql: "INSERT INTO item (name) VALUES ('kept')") }
+            try pool.close()
+            let again = try ServiceDatabase.open(path: path, migrator: Self.migrator())
+            defer { try? again.close() }
+            #expect(try again.read { try String.fetchAll($0, sql: "SELECT name FROM item ORDER BY id") } == ["seed", "kept"])
+        }
+    }
+
+    @Test func aZeroLengthFileIsCreatedAfresh() throws {
+        // What a crash during the very first start can leave: an empty file (and maybe a WAL beside it).
+        try withTempDir { dir in
+            let path = dir + "/t.sqlite"
+            #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+            #expect(FileManager.default.createFile(atPath: path + "-wal", contents: Data(repeating: 7, count: 4096)))
+            let pool = try ServiceDatabase.open(path: path, migrator: Self.migrator())
+            defer { try? pool.close() }
+            #expect(try pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+            #expect(try pool.read { try String.fetchAll($0, sql: "SELECT name FROM item") } == ["seed"])
+        }
+    }
+
     @Test func openFailsWhereNoFileCanBe() throws {
         try withTempDir { dir in
             _ = #expect(throws: (any Error).self) {

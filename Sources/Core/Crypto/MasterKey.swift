@@ -63,15 +63,20 @@ public struct MasterKey: Sendable {
         return key
     }
 
-    /// Write through a temporary file and rename, so a crash never leaves half a key.
+    /// Write through a temporary file and rename, so a crash never leaves half a key. One fsync: FileManager's
+    /// createFile would add a temporary file and an fsync of its own.
     static func writeAtomically(_ text: String, to path: String, mode: Int) throws {
         let tmp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+        let bytes = Array(text.utf8)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count, synced, rename(tmp, path) == 0 else {
+            unlink(tmp)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
-        let fd = open(tmp, O_RDONLY)
-        if fd >= 0 { fsync(fd); close(fd) }
-        guard rename(tmp, path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
     }
 
     /// A fresh data key sealed under this master key: (the key, the wrapped key to store).

@@ -61,10 +61,12 @@ public enum ProcessError: Error, CustomStringConvertible {
 /// Starts processes and remembers the live ones, so none outlives the emulator (`killAll` at shutdown).
 public final class ProcessSupervisor: Sendable {
     private let live = Mutex<[pid_t: SupervisedProcess]>([:])
-    let lifeline: Lifeline
+    private let ownLifeline: Lifeline?
+    /// The shared watcher starts with the first process, not with the emulator: nothing to spawn before the first request.
+    var lifeline: Lifeline { ownLifeline ?? .shared }
 
-    public convenience init() { self.init(lifeline: .shared) }
-    init(lifeline: Lifeline) { self.lifeline = lifeline }
+    public convenience init() { self.init(lifeline: nil) }
+    init(lifeline: Lifeline?) { ownLifeline = lifeline }
 
     public var liveCount: Int { live.withLock { $0.count } }
 
@@ -78,6 +80,7 @@ public final class ProcessSupervisor: Sendable {
                       networkNamespace: NetworkNamespace? = nil,
                       output: @escaping @Sendable (String) -> Void,
                       onExit: @escaping @Sendable (Int32) -> Void) throws -> SupervisedProcess {
+        let lifeline = self.lifeline  // the first spawn starts the watcher before its child, never after
         var fds: [Int32] = [0, 0]
         guard cloudless_pipe_cloexec(&fds) == 0 else { throw ProcessError.spawnFailed(executable, errno) }
         let (readEnd, writeEnd) = (fds[0], fds[1])

@@ -17,7 +17,9 @@ enum Runtimes {
         for (name, text) in [("bootstrap.py", PythonBootstrap.source), ("bootstrap.js", NodeBootstrap.source)] {
             let path = "\(folder)/\(name)"
             if FileManager.default.contents(atPath: path) != Data(text.utf8) {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                // Renamed into place but not synced: every start checks the files again and rewrites a lost one.
+                try Data(text.utf8).write(to: URL(fileURLWithPath: path + ".tmp"))
+                guard rename(path + ".tmp", path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
             }
         }
     }

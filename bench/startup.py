@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Cloudless start-up and idle memory (issue 14: start in <= 20 ms, idle in <= 20 MiB).
+
+Starts the binary N times with a fresh data folder and N times with an existing one (made by a previous start),
+measures wall time from just before the spawn to the first 200 on /_cloudless/health (a bare GET on a raw socket,
+polled every 0.5 ms), the server's CPU time (utime+stime) at that moment, and, 1 s after the last start became
+ready, its memory from /proc (VmRSS, and Pss, Private_Dirty, Private_Clean, Shared_* from smaps_rollup) and its
+thread count. Prints a markdown table; --json writes every round. A script, not a test: nothing fails.
+
+    python3 bench/startup.py                                   # .build-boot/.build static release if present
+    python3 bench/startup.py --bin .build/release/cloudless --starts 20
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def default_bin():
+    for rel in (".build-boot/release/cloudless", ".build/release/cloudless", ".build/debug/cloudless"):
+        p = os.path.join(REPO, rel)
+        if os.path.exists(p):
+            return p
+    sys.exit("no cloudless binary: build one or pass --bin")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def health(port):
+    """True once GET /_cloudless/health answers 200."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(f"GET /_cloudless/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+            buf = b""
+            while b"\r\n" not in buf:
+                chunk = s.recv(256)
+                if not chunk:
+                    break
+                buf += chunk
+            return re.match(rb"HTTP/1\.[01] 200", buf) is not None
+    except OSError:
+        return False
+
+
+def cpu_ms(pid):
+    """The process's CPU time: its live threads' run time in ns (schedstat), else utime+stime in 10 ms ticks."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        return total / 1e6
+    except OSError:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / CLK_TCK  # utime, stime (fields 14, 15)
+
+
+def memory(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "Threads"):
+                out[k] = int(v.split()[0])
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("Pss", "Private_Dirty", "Private_Clean", "Shared_Clean", "Shared_Dirty", "Anonymous"):
+                out[k] = int(v.split()[0])
+    return out  # kB, except Threads
+
+
+class Run:
+    def __init__(self, binary, data_dir, extra_env):
+        self.binary, self.data_dir, self.env = binary, data_dir, dict(os.environ, **extra_env)
+        self.port = free_port()
+        self.proc = None
+
+    def start(self, timeout=30):
+        argv = [self.binary, "serve", "--port", str(self.port), "--data-dir", self.data_dir, "--log-level", "error"]
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, env=self.env, start_new_session=True)
+        while not health(self.port):
+            if self.proc.poll() is not None:
+                sys.exit(f"cloudless exited with {self.proc.returncode} before ready")
+            if time.perf_counter() - t0 > timeout:
+                sys.exit("cloudless not ready in time")
+            time.sleep(0.0005)
+        ready_ms = (time.perf_counter() - t0) * 1000
+        return ready_ms, cpu_ms(self.proc.pid)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def version_ms(binary, n):
+    best = None
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run([binary, "--version"], stdout=subprocess.DEVNULL, check=True)
+        d = (time.perf_counter() - t0) * 1000
+        best = d if best is None else min(best, d)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=None, help="the cloudless binary (default: a release build if present)")
+    ap.add_argument("--starts", type=int, default=10, help="starts per kind (fresh, existing); default 10")
+    ap.add_argument("--idle", type=float, default=1.0, help="seconds after ready before memory is read")
+    ap.add_argument("--json", default=None, help="write every round to this file")
+    args = ap.parse_args()
+    binary = os.path.abspath(args.bin or default_bin())
+    work = tempfile.mkdtemp(prefix="cloudless-startup-")
+    rounds = {"fresh": [], "existing": []}
+    mem = None
+    try:
+        existing = os.path.join(work, "existing")
+        r = Run(binary, existing, {})
+        r.start()
+        r.stop()  # the existing folder now holds every database, the master key, WAL files checkpointed
+        for i in range(args.starts):
+            for kind in ("fresh", "existing"):
+                folder = existing if kind == "existing" else os.path.join(work, f"fresh-{i}")
+                r = Run(binary, folder, {})
+                try:
+                    rounds[kind].append(r.start())
+                    if kind == "existing" and i == args.starts - 1:
+                        time.sleep(args.idle)
+                        mem = memory(r.proc.pid)
+                finally:
+                    r.stop()
+                if kind == "fresh":
+                    shutil.rmtree(folder, ignore_errors=True)
+        ver = version_ms(binary, args.starts)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    def row(name, values, fmt, target=""):
+        print(f"| {name} | {target} | " + " | ".join(fmt(v) for v in values) + " |")
+
+    size = os.path.getsize(binary) / 2**20
+    print(f"binary: {binary} ({size:.0f} MiB), {args.starts} starts each\n")
+    print("| metric | target | best | median | worst |")
+    print("|---|---|---|---|---|")
+    for kind, target in (("existing", "≤ 20 ms"), ("fresh", "≤ 30 ms")):
+        walls = sorted(w for w, _ in rounds[kind])
+        cpus = sorted(c for _, c in rounds[kind])
+        row(f"start → first 200, {kind} folder (wall)", [walls[0], statistics.median(walls), walls[-1]],
+            lambda v: f"{v:.1f} ms", target)
+        row(f"server CPU at ready, {kind} folder", [cpus[0], statistics.median(cpus), cpus[-1]], lambda v: f"{v:.1f} ms")
+    print(f"| `--version` (wall) | | {ver:.1f} ms | | |")
+    print()
+    print(f"idle, {args.idle:g} s after ready (existing folder):\n")
+    print("| VmRSS | Pss | Private_Dirty | Private_Clean | Shared_Clean | Anonymous | threads |")
+    print("|---|---|---|---|---|---|---|")
+    mib = lambda k: f"{mem[k] / 1024:.1f} MiB"
+    print(f"| {mib('VmRSS')} (target ≤ 20 MiB) | {mib('Pss')} | {mib('Private_Dirty')} | {mib('Private_Clean')} | "
+          f"{mib('Shared_Clean')} | {mib('Anonymous')} | {mem['Threads']} |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"binary": binary, "rounds": rounds, "memory_kB": mem, "version_ms": ver}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
