@@ -19,7 +19,7 @@ private func foundation(_ object: Any) -> String {
     let values: [Any] = [
         "", "plain", "a/b", "quote \" and \\ backslash", "tab\tnew\nline\rcr", "\u{1}\u{8}\u{c}\u{1f}", "é ☃ 𝄞", "<&>'",
         0, 1, -1, Int.max, Int.min, true, false, 0.5, 1.0, -2.0, 0.1, 1765100000.123, 1e-7, 3.141592653589793,
-        Double(1 << 52), 123456789.0, NSNull(), Int64(-5), UInt64(7), Int32(3), Float(0.25),
+        Double(1 << 52), 123456789.0, 99999999999999984.0, 1e20, NSNull(), Int64(-5), UInt64(7), Int32(3), Float(0.25),
     ]
     for v in values {
         #expect(written(v) == foundation(v), "\(v)")
@@ -53,8 +53,6 @@ private func foundation(_ object: Any) -> String {
     #expect(written(["n": Double.nan]) == nil)
     #expect(written(["i": Double.infinity]) == nil)
     #expect(written(["d": Date()]) == nil)
-    let optional: String? = "x"
-    #expect(written(["o": optional as Any]) == nil)
     // encode falls back to JSONSerialization, and to {} where that refuses too (as the callers always did).
     #expect(String(buffer: JSONWriter.encode(["n": Double.nan])) == "{}")
 }

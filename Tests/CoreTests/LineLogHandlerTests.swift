@@ -72,6 +72,6 @@ private func dropTime(_ line: String) -> Substring {
     }
     let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
     #expect(lines.count == 2)
-    #expect(lines.first.map(dropTime) == "info t: k=v [CoreTests] first")
-    #expect(lines.last.map(dropTime) == "warning t: k=v x=1 [CoreTests] second")
+    #expect(lines.first.map { String(dropTime(String($0))) } == "info t: k=v [CoreTests] first")
+    #expect(lines.last.map { String(dropTime(String($0))) } == "warning t: k=v x=1 [CoreTests] second")
 }

@@ -102,7 +102,8 @@ public enum JSONWriter {
     /// Integral values as integers (`5`, not `5.0`), others in their shortest form, as JSONSerialization writes them.
     private static func writeDouble(_ d: Double, into out: inout ByteBuffer) -> Bool {
         guard d.isFinite else { return false }
-        if d == d.rounded(.towardZero), abs(d) < 1e15 {
+        // Exact integers print as integers; larger values in the shortest form with an exponent, as JSONSerialization.
+        if d == d.rounded(.towardZero), abs(d) <= 9_007_199_254_740_992 {
             out.writeString(String(Int64(d)))
         } else {
             out.writeString(d.description)
