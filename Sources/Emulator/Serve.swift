@@ -97,11 +97,8 @@ struct Serve: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         defer { if ephemeral { try? FileManager.default.removeItem(atPath: dataDir) } }
 
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
+        // StreamLogHandler's line, written without its per-line localtime and per-change metadata rendering.
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
         var log = Logger(label: "cloudless")
         log.logLevel = level
         let logger = log

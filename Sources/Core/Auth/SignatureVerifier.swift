@@ -54,7 +54,7 @@ public struct SignatureVerifier: Sendable {
                 headers: headerList(headers, host: host), signedHeaders: auth.signedHeaders,
                 payloadHash: hash, service: auth.service)
             let scope = "\(auth.date)/\(auth.region)/\(auth.service)/aws4_request"
-            let key = SigV4.signingKey(secret: secret, date: auth.date, region: auth.region, service: auth.service)
+            let key = SigningKeyCache.key(secret: secret, date: auth.date, region: auth.region, service: auth.service)
             let sts = SigV4.stringToSign(amzDate: amzDate, scope: scope, canonicalRequest: canonical)
             guard constantTimeEqual(SigV4.signature(signingKey: key, stringToSign: sts), auth.signature) else {
                 throw AWSError.signatureDoesNotMatch()
@@ -71,7 +71,7 @@ public struct SignatureVerifier: Sendable {
             let c = p.credential
             let unsignedQuery = query.filter { $0.0 != "X-Amz-Signature" }
             let scope = "\(c.date)/\(c.region)/\(c.service)/aws4_request"
-            let key = SigV4.signingKey(secret: secret, date: c.date, region: c.region, service: c.service)
+            let key = SigningKeyCache.key(secret: secret, date: c.date, region: c.region, service: c.service)
             func matches(_ payloadHash: String) -> Bool {
                 let canonical = SigV4.canonicalRequest(
                     method: method.rawValue, rawPath: rawPath, query: unsignedQuery,

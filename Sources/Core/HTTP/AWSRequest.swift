@@ -46,10 +46,7 @@ public struct AWSRequest: Sendable {
         query.contains(where: { $0.0 == name })
     }
 
-    public func header(_ name: String) -> String? {
-        guard let field = HTTPField.Name(name) else { return nil }
-        return headers[field]
-    }
+    public func header(_ name: String) -> String? { headers.value(name) }
 
     /// Host without the port.
     public var hostName: String {
@@ -113,9 +110,18 @@ extension HTTPFields {
         if let n = HTTPField.Name(name) { self[n] = value }
     }
 
+    /// The value of a header by name (any case), several fields joined as `self[name]` joins them. Scans the fields
+    /// instead of making an `HTTPField.Name` (validated, lowercased) and joining even a single value into a new
+    /// string: services look up a dozen headers per request.
     public func value(_ name: String) -> String? {
-        guard let n = HTTPField.Name(name) else { return nil }
-        return self[n]
+        let key = name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? name.lowercased() : name
+        var first: String?
+        var rest: [String] = []
+        for f in self where f.name.canonicalName == key {
+            if first == nil { first = f.value } else { rest.append(f.value) }
+        }
+        guard let first, !rest.isEmpty else { return first }
+        return ([first] + rest).joined(separator: key == "cookie" ? "; " : ", ")
     }
 }
 

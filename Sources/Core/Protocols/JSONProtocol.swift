@@ -22,8 +22,7 @@ public enum JSONProtocol {
 
     /// A JSON answer with the protocol's content type.
     public static func response(_ object: [String: Any], contentType: String = "application/x-amz-json-1.0") -> AWSResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
-        var response = AWSResponse(bytes: ByteBuffer(bytes: data))
+        var response = AWSResponse(bytes: JSONWriter.encode(object))
         response.headers[.contentType] = contentType
         return response
     }

@@ -63,8 +63,7 @@ public enum RestJSON {
     public static func response(_ object: [String: Any]?, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> AWSResponse {
         var h = headers
         guard let object else { return AWSResponse(status: status, headers: h) }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
         h[.contentType] = "application/json"
-        return AWSResponse(status: status, headers: h, bytes: ByteBuffer(bytes: data))
+        return AWSResponse(status: status, headers: h, bytes: JSONWriter.encode(object))
     }
 }

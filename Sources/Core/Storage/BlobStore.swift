@@ -159,10 +159,11 @@ public final class BlobWriter: @unchecked Sendable {
         if doSync { fsync(fd) }
         Glibc.close(fd)
         fd = -1
+        // The rename says whether the `blobs/<xx>` folder exists yet (saves a lookup per object).
+        if rename(tmpPath, finalPath) == 0 { return }
+        guard errno == ENOENT else { throw BlobError.io("rename", errno) }
         let dir = String(finalPath[..<finalPath.lastIndex(of: "/")!])
-        if access(dir, F_OK) != 0 {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if rename(tmpPath, finalPath) != 0 { throw BlobError.io("rename", errno) }
     }
 

@@ -5,8 +5,11 @@ import HTTPTypes
 
 extension S3Service {
     /// The canonical user id S3 shows as Owner: stable per account.
+    /// Canonical user ids by account (a SHA-256 per object write otherwise).
+    static let canonicalUserIDs = DecodedCache<String>()
+
     static func canonicalUserID(_ account: String) -> String {
-        Hex.encode(SHA256.hash(Array("cloudless-owner-\(account)".utf8)))
+        canonicalUserIDs.value(for: account) { Hex.encode(SHA256.hash(Array("cloudless-owner-\($0)".utf8))) }
     }
 
     static func writeOwner(_ xml: inout XMLWriter, account: String, element: String = "Owner") {

@@ -162,6 +162,25 @@ enum Conditionals {
 /// overwrite or delete meanwhile (which unlinks them) cannot cut the body short.
 enum ObjectBody {
     static let chunk = 256 * 1024
+    /// Bodies up to this size are read before the answer starts and leave with its head in one write; a streamed
+    /// body costs a write and a wake-up for each of head, body and end.
+    static let inline = 256 * 1024
+
+    static func read(_ pieces: [(BlobReader, Int, Int)], length: Int) throws -> ResponseBody {
+        var buffer = ByteBufferAllocator().buffer(capacity: length)
+        for (reader, from, count) in pieces {
+            defer { reader.close() }
+            var done = 0
+            while done < count {
+                let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count - done) { ptr in
+                    try reader.read(into: ptr, at: from + done, max: count - done)
+                }
+                if n == 0 { throw BlobError.truncated }
+                done += n
+            }
+        }
+        return ResponseBody(byteBuffer: buffer)
+    }
 
     static func stream(_ segments: [BlobSegment], from start: Int, length: Int, blobs: BlobStore) throws -> ResponseBody {
         var pieces: [(BlobReader, Int, Int)] = []  // reader, offset in blob, bytes
@@ -176,6 +195,7 @@ enum ObjectBody {
             }
             offset = segEnd
         }
+        if length <= inline { return try read(pieces, length: length) }
         let readers = pieces
         return ResponseBody(contentLength: length) { writer in
             for (reader, from, count) in readers {

@@ -125,8 +125,11 @@ final class QueueStore: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Attribute and tag maps as decoded from their JSON columns (read on every send and receive).
+    static let decoded = DecodedCache<[String: String]>()
+
     static func decode(_ text: String) -> [String: String] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]) ?? [:]
+        decoded.value(for: text) { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]) ?? [:] }
     }
 
     static func queue(_ row: Row) -> Queue {

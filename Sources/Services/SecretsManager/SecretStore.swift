@@ -113,9 +113,12 @@ final class SecretStore: Sendable {
     }
 
     static let columns = "arn, account, region, name, created, deleted, purge_at, primary_arn, record"
+    /// Records and stage lists as decoded from their JSON columns (read on every GetSecretValue).
+    static let records = DecodedCache<SecretRecord>()
+    static let stageLists = DecodedCache<[String]>()
 
     static func secret(_ row: Row) throws -> Secret {
-        let record = try JSONDecoder().decode(SecretRecord.self, from: Data((row[8] as String).utf8))
+        let record = try records.value(for: row[8]) { try JSONDecoder().decode(SecretRecord.self, from: Data($0.utf8)) }
         return Secret(arn: row[0], account: row[1], region: row[2], name: row[3], created: row[4], deleted: row[5], purgeAt: row[6],
                       primaryARN: row[7], record: record)
     }
@@ -155,7 +158,7 @@ final class SecretStore: Sendable {
     static let versionColumns = "version_id, created, last_accessed, stages, is_binary, wrapped_key, sealed"
 
     static func version(_ row: Row) -> SecretVersion {
-        let stages = (try? JSONDecoder().decode([String].self, from: Data((row[3] as String).utf8))) ?? []
+        let stages = stageLists.value(for: row[3]) { (try? JSONDecoder().decode([String].self, from: Data($0.utf8))) ?? [] }
         return SecretVersion(versionID: row[0], created: row[1], lastAccessed: row[2], stages: stages, isBinary: row[4],
                              wrappedKey: [UInt8](row[5] as Data), sealed: [UInt8](row[6] as Data))
     }
