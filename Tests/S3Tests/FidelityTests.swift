@@ -12,20 +12,6 @@ import Testing
 
 private func xml(_ s: String) -> XMLElement { XMLElement.parse(Array(s.utf8))! }
 
-private func request(_ method: HTTPRequest.Method, _ path: String, query: String = "", headers: [(String, String)] = [],
-                     body: String = "") -> AWSRequest {
-    var h = HTTPFields()
-    for (k, v) in headers { h.set(k, v) }
-    let bytes = ByteBuffer(string: body)
-    let stream = AsyncStream<ByteBuffer> { c in
-        if bytes.readableBytes > 0 { c.yield(bytes) }
-        c.finish()
-    }
-    return AWSRequest(method: method, rawPath: path, rawQuery: query, query: Percent.parseQuery(query) ?? [], headers: h,
-                      host: "127.0.0.1:4566", body: RequestBody(asyncSequence: stream),
-                      caller: CallerIdentity(accountID: "000000000000", region: "us-east-1", accessKeyID: "test"), requestID: "REQ1")
-}
-
 private func withService(_ body: (S3Service) async throws -> Void) async throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cloudless-fidelity-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: dir) }

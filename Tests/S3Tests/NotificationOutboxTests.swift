@@ -27,20 +27,6 @@ private final class FlakySink: QueueEventSink {
     var bodies: [String] { sent.withLock { $0 } }
 }
 
-private func request(_ method: HTTPRequest.Method, _ path: String, query: String = "", headers: [(String, String)] = [],
-                     body: String = "") -> AWSRequest {
-    var h = HTTPFields()
-    for (k, v) in headers { h.set(k, v) }
-    let bytes = ByteBuffer(string: body)
-    let stream = AsyncStream<ByteBuffer> { c in
-        if bytes.readableBytes > 0 { c.yield(bytes) }
-        c.finish()
-    }
-    return AWSRequest(method: method, rawPath: path, rawQuery: query, query: Percent.parseQuery(query) ?? [], headers: h,
-                      host: "127.0.0.1:4566", body: RequestBody(asyncSequence: stream),
-                      caller: CallerIdentity(accountID: "000000000000", region: "us-east-1", accessKeyID: "test"), requestID: "REQ1")
-}
-
 private let configuration = """
     <NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><QueueConfiguration><Id>q</Id>\
     <Queue>\(queueARN)</Queue><Event>s3:ObjectCreated:*</Event><Event>s3:ObjectRemoved:*</Event></QueueConfiguration>\
