@@ -123,17 +123,27 @@ public final class ProcessSupervisor: Sendable {
             defer { drained.signal() }
             var pending = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 16_384)
+            // Wait for bytes with poll, and say "reading" before taking them out of the pipe: settleOutput then always
+            // sees unread bytes either in the pipe or as a read under way (setting the flag after `read` returned left
+            // a moment where a line was neither, and it fell out of its invocation's log).
+            var ready = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
             while true {
-                let n = read(readEnd, &buffer, buffer.count)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
+                let polled = poll(&ready, 1, -1)
+                if polled < 0 && errno == EINTR { continue }
+                if polled < 0 { break }
                 process.reading.withLock { $0 = true }
-                defer { process.reading.withLock { $0 = false } }
-                pending += buffer[0..<n]
-                while let nl = pending.firstIndex(of: 10) {
-                    output(String(decoding: pending[..<nl], as: UTF8.self))
-                    pending.removeSubrange(...nl)
+                let n = read(readEnd, &buffer, buffer.count)
+                let readError = errno
+                if n > 0 {
+                    pending += buffer[0..<n]
+                    while let nl = pending.firstIndex(of: 10) {
+                        output(String(decoding: pending[..<nl], as: UTF8.self))
+                        pending.removeSubrange(...nl)
+                    }
                 }
+                process.reading.withLock { $0 = false }
+                if n < 0 && readError == EINTR { continue }
+                if n <= 0 { break }
             }
             if !pending.isEmpty { output(String(decoding: pending, as: UTF8.self)) }
             close(readEnd)
