@@ -19,7 +19,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,11 +29,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import flamegraph  # noqa: E402
+import run  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-CREDS = dict(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
-BUCKET = "cloudless-profile"
-KiB, MiB = 1024, 1024 * 1024
+KiB = 1024
 
 
 def log(msg):
@@ -65,98 +63,34 @@ def cpu_delta_ms(before, after):
     return dc / 1e6
 
 
-class Ctx:
-    def __init__(self, endpoint, port):
-        import boto3
-        from botocore.config import Config
-        self.endpoint, self.port, self.state = endpoint, port, {}
-        cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, read_timeout=120)
-        self.clients = {n: boto3.client(n, endpoint_url=endpoint, config=cfg, **CREDS)
-                        for n in ("s3", "sqs", "secretsmanager")}
-        self.s3 = self.clients["s3"]
-
-    def bucket(self):
-        if "bucket" not in self.state:
-            self.s3.create_bucket(Bucket=BUCKET)
-            self.state["bucket"] = BUCKET
-        return BUCKET
-
-
-def setup_1k(ctx):
-    ctx.bucket()
-    ctx.state["body_1k"] = os.urandom(KiB)
-    ctx.s3.put_object(Bucket=BUCKET, Key="get-1k", Body=ctx.state["body_1k"])
-
-
-def put_1k(ctx, i):
-    ctx.s3.put_object(Bucket=BUCKET, Key=f"put-1k/{i}", Body=ctx.state["body_1k"])
-
-
-def get_1k(ctx, i):
-    if len(ctx.s3.get_object(Bucket=BUCKET, Key="get-1k")["Body"].read()) != KiB:
-        raise RuntimeError("short GetObject")
-
-
+# The operations are bench/run.py's (the same calls its table measures); only the kept-alive unsigned GET is ours.
 def setup_unsigned(ctx):
-    setup_1k(ctx)
+    run._setup_1k(ctx)
     ctx.state["conn"] = http.client.HTTPConnection("127.0.0.1", ctx.port)
 
 
 def get_1k_unsigned(ctx, i):
     c = ctx.state["conn"]
-    c.request("GET", f"/{BUCKET}/get-1k")
+    c.request("GET", f"/{run.BUCKET}/get-1k")
     r = c.getresponse()
     if r.status != 200 or len(r.read()) != KiB:
         raise RuntimeError(f"unsigned GET answered {r.status}")
 
 
-def setup_64m(ctx):
-    ctx.bucket()
-    ctx.state.setdefault("body_64m", os.urandom(64 * MiB))
-
-
-def put_64m(ctx, i):
-    ctx.s3.put_object(Bucket=BUCKET, Key="big-64m", Body=ctx.state["body_64m"])
-
-
-def setup_sqs(ctx):
-    ctx.state["queue_url"] = ctx.clients["sqs"].create_queue(QueueName="profile-queue")["QueueUrl"]
-
-
-def sqs_send(ctx, i):
-    ctx.clients["sqs"].send_message(QueueUrl=ctx.state["queue_url"], MessageBody=f"message {i} " + "x" * 200)
-
-
-def setup_secret(ctx):
-    ctx.clients["secretsmanager"].create_secret(
-        Name="profile/secret", SecretString='{"username": "app", "password": "' + "x" * 40 + '"}')
-
-
-def secrets_get(ctx, i):
-    if "SecretString" not in ctx.clients["secretsmanager"].get_secret_value(SecretId="profile/secret"):
-        raise RuntimeError("no SecretString")
-
-
 # name -> (label, setup, call, n, rounds, perf n)
 OPS = {
-    "s3_put_1k": ("signed S3 PutObject 1 KiB (boto3)", setup_1k, put_1k, 450, 3, 1500),
-    "s3_get_1k": ("signed S3 GetObject 1 KiB (boto3)", setup_1k, get_1k, 450, 3, 1500),
+    "s3_put_1k": ("signed S3 PutObject 1 KiB (boto3)", run._setup_1k, run._put_1k, 450, 3, 1500),
+    "s3_get_1k": ("signed S3 GetObject 1 KiB (boto3)", run._setup_1k, run._get_1k, 450, 3, 1500),
     "s3_get_1k_unsigned": ("unsigned S3 GetObject 1 KiB (http.client, kept alive)", setup_unsigned, get_1k_unsigned,
                            1500, 3, 5000),
-    "sqs_send": ("SQS SendMessage (boto3, JSON protocol)", setup_sqs, sqs_send, 450, 3, 1500),
-    "secrets_get": ("Secrets Manager GetSecretValue (boto3)", setup_secret, secrets_get, 450, 3, 1500),
-    "s3_put_64m": ("S3 PutObject 64 MiB (boto3)", setup_64m, put_64m, 5, 5, 6),
+    "sqs_send": ("SQS SendMessage (boto3, JSON protocol)", run._setup_sqs, run._sqs_send, 450, 3, 1500),
+    "secrets_get": ("Secrets Manager GetSecretValue (boto3)", run._setup_secrets, run._secrets_get, 450, 3, 1500),
+    "s3_put_64m": ("S3 PutObject 64 MiB (boto3)", run._setup_64m, run._put_64m, 5, 5, 6),
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(binary, data_dir, strict):
-    port = free_port()
+    port = run.free_port()
     argv = [binary, "serve", "--port", str(port), "--data-dir", data_dir]
     if strict:
         argv.append("--strict-auth")
@@ -228,9 +162,7 @@ def profile(ctx, pid, name, label, call, n, tag, out_dir, offset, call_graph):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default_bin = next((os.path.join(REPO, d, "release", "cloudless") for d in (".build-cpu", ".build")
-                        if os.path.exists(os.path.join(REPO, d, "release", "cloudless"))), None)
-    p.add_argument("--bin", default=default_bin)
+    p.add_argument("--bin", default=run.default_cloudless_bin())
     p.add_argument("--ops", default=",".join(OPS))
     p.add_argument("--n", type=int, help="calls per operation (default: per operation)")
     p.add_argument("--perf", action="store_true", help="also record flame graphs")
@@ -249,7 +181,8 @@ def main(argv=None):
     proc, port = start_server(a.bin, data, a.strict_auth)
     rows = []
     try:
-        ctx = Ctx(f"http://127.0.0.1:{port}", port)
+        ctx = run.Ctx(f"http://127.0.0.1:{port}")
+        ctx.port = port
         for name in a.ops.split(","):
             label, setup, call, n, rounds, perf_n = OPS[name]
             n = a.n or n

@@ -7,16 +7,14 @@ polled every 0.5 ms), the server's CPU time (utime+stime) at that moment, and, 1
 ready, its memory from /proc (VmRSS, and Pss, Private_Dirty, Private_Clean, Shared_* from smaps_rollup) and its
 thread count. Prints a markdown table; --json writes every round. A script, not a test: nothing fails.
 
-    python3 bench/startup.py                                   # .build-boot/.build static release if present
+    python3 bench/startup.py                                   # bench/run.py's default binary (a release build if present)
     python3 bench/startup.py --bin .build/release/cloudless --starts 20
 """
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,36 +23,13 @@ import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def default_bin():
-    for rel in (".build-boot/release/cloudless", ".build/release/cloudless", ".build/debug/cloudless"):
-        p = os.path.join(REPO, rel)
-        if os.path.exists(p):
-            return p
-    sys.exit("no cloudless binary: build one or pass --bin")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402
 
 
 def health(port):
-    """True once GET /_cloudless/health answers 200."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            s.sendall(f"GET /_cloudless/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
-            buf = b""
-            while b"\r\n" not in buf:
-                chunk = s.recv(256)
-                if not chunk:
-                    break
-                buf += chunk
-            return re.match(rb"HTTP/1\.[01] 200", buf) is not None
-    except OSError:
-        return False
+    """True once GET /_cloudless/health answers 200 (bench/run.py's bare raw-socket GET)."""
+    return run.http_status(port, "/_cloudless/health") == 200
 
 
 def cpu_ms(pid):
@@ -89,7 +64,7 @@ def memory(pid):
 class Run:
     def __init__(self, binary, data_dir, extra_env):
         self.binary, self.data_dir, self.env = binary, data_dir, dict(os.environ, **extra_env)
-        self.port = free_port()
+        self.port = run.free_port()
         self.proc = None
 
     def start(self, timeout=30):
@@ -133,7 +108,7 @@ def main():
     ap.add_argument("--idle", type=float, default=1.0, help="seconds after ready before memory is read")
     ap.add_argument("--json", default=None, help="write every round to this file")
     args = ap.parse_args()
-    binary = os.path.abspath(args.bin or default_bin())
+    binary = os.path.abspath(args.bin or run.default_cloudless_bin())
     work = tempfile.mkdtemp(prefix="cloudless-startup-")
     rounds = {"fresh": [], "existing": []}
     mem = None
