@@ -1,0 +1,111 @@
+"""The course labs under fixtures/labs/ (S3 backup, SQS dead-letter queue, Secrets Manager rotation), each run whole
+by its run.sh against a fresh server with the aws CLI v2 (Debian's), one of them again with the v1 CLI on the same
+server (so it also shows the lab can be run twice), then checked from outside with boto3."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import make_client, tool_env
+from server import REPO, Server
+
+LABS = os.path.join(REPO, "fixtures", "labs")
+V2 = "/usr/bin/aws"
+V1 = f"{sys.executable} -m awscli"
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server().start()
+    yield s
+    s.stop()
+
+
+def play(lab, server, tmp_path, cli):
+    """Run fixtures/labs/<lab>/run.sh with `cli` and no AWS_* variable of ours but the endpoint (run.sh sets its own
+    dummy keys and region); returns its output, stdout and stderr interleaved."""
+    config = tmp_path / "aws-config"
+    config.write_text("")
+    env = tool_env("AWS_", AWS_ENDPOINT_URL=server.endpoint, AWS_CLI=cli, LAB_WORK=str(tmp_path / "work"),
+                   AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(config),
+                   AWS_EC2_METADATA_DISABLED="true")
+    run = subprocess.run([os.path.join(LABS, lab, "run.sh")], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, timeout=240)
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert run.stdout.rstrip().endswith("lab complete"), run.stdout[-2000:]
+    return run.stdout
+
+
+def test_s3_backup_lab_with_the_cli_v2(server, tmp_path):
+    out = play("s3-backup", server, tmp_path, V2)
+    assert "OK       backup/dump/orders.db   12582912 bytes" in out and "(3 parts of 5 MiB)" in out
+    s3 = make_client(server.endpoint)
+    key = "backup/documents/notes.txt"
+    versions = s3.list_object_versions(Bucket="cloudless-lab-backup", Prefix=key)
+    # The original, the mistaken overwrite, the restored copy of the original; and the mistaken delete's marker.
+    assert [v["Size"] for v in versions["Versions"]] == [29, 35, 29]
+    assert len(versions["DeleteMarkers"]) == 1 and not versions["DeleteMarkers"][0]["IsLatest"]
+    current = s3.get_object(Bucket="cloudless-lab-backup", Key=key)
+    assert current["Body"].read() == b"Shopping list\n- milk\n- bread\n"
+    assert current["VersionId"] == versions["Versions"][0]["VersionId"]
+    dump = s3.head_object(Bucket="cloudless-lab-backup", Key="backup/dump/orders.db", ChecksumMode="ENABLED")
+    assert dump["ETag"].endswith('-3"') and dump["ChecksumSHA256"].endswith("-3")
+
+
+def sqs_state(server):
+    sqs = make_client(server.endpoint, "sqs")
+    urls = {n: sqs.get_queue_url(QueueName=n)["QueueUrl"] for n in ("lab-orders", "lab-orders-dlq")}
+    attrs = {n: sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["All"])["Attributes"] for n, u in urls.items()}
+    tasks = sqs.list_message_move_tasks(SourceArn=attrs["lab-orders-dlq"]["QueueArn"], MaxResults=10)["Results"]
+    return attrs, tasks
+
+
+def test_sqs_dead_letter_lab_with_the_cli_v2(server, tmp_path):
+    out = play("sqs-dead-letter", server, tmp_path, V2)
+    assert out.count("FAILED    message") == 3 and "processed order 1005: 2 x lamp" in out
+    attrs, tasks = sqs_state(server)
+    policy = json.loads(attrs["lab-orders"]["RedrivePolicy"])
+    assert policy["deadLetterTargetArn"] == attrs["lab-orders-dlq"]["QueueArn"] and int(policy["maxReceiveCount"]) == 3
+    for a in attrs.values():
+        assert (a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
+    # The dead-letter queue held the poison message: the move task took exactly one back.
+    assert [(t["Status"], t["ApproximateNumberOfMessagesMoved"]) for t in tasks] == [("COMPLETED", 1)]
+
+
+def test_sqs_dead_letter_lab_again_with_the_cli_v1(server, tmp_path):
+    """The same lab on the same server: its queues exist and are emptied first; the v1 CLI has
+    `sqs start-message-move-task`, so the redrive goes through the CLI this time."""
+    out = play("sqs-dead-letter", server, tmp_path, V1)
+    assert "emptied queue lab-orders-dlq" in out
+    assert "$ aws sqs start-message-move-task" in out and "the move task (status, messages moved): COMPLETED 1" in out
+    attrs, tasks = sqs_state(server)
+    assert [(t["Status"], t["ApproximateNumberOfMessagesMoved"]) for t in tasks] == [("COMPLETED", 1)] * 2
+    for a in attrs.values():
+        assert (a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
+
+
+def test_secrets_rotation_lab_with_the_cli_v2(server, tmp_path):
+    out = play("secrets-rotation", server, tmp_path, V2)
+    assert "login refused" in out and ", 0 failed" in out
+    sm = make_client(server.endpoint, "secretsmanager")
+    d = sm.describe_secret(SecretId="lab/orders-db")
+    assert d["RotationEnabled"] and "LastRotatedDate" in d
+    stages = d["VersionIdsToStages"]
+    current = sm.get_secret_value(SecretId="lab/orders-db")
+    previous = sm.get_secret_value(SecretId="lab/orders-db", VersionStage="AWSPREVIOUS")
+    # AWSCURRENT is the version the rotation made (not the one create-secret made), with another password.
+    assert sorted(stages.values()) == [["AWSCURRENT"], ["AWSPREVIOUS"]]
+    assert current["VersionId"] != previous["VersionId"] and stages[current["VersionId"]] == ["AWSCURRENT"]
+    new, old = json.loads(current["SecretString"]), json.loads(previous["SecretString"])
+    assert new["password"] != old["password"] and new["host"] == str(tmp_path / "work" / "orders.db")
+    # The database itself now takes the new password and refuses the old one.
+    sys.path.insert(0, os.path.join(LABS, "secrets-rotation"))
+    try:
+        import db
+    finally:
+        sys.path.pop(0)
+    db.connect(new["host"], "app", new["password"]).close()
+    with pytest.raises(db.AccessDenied):
+        db.connect(old["host"], "app", old["password"])
