@@ -127,6 +127,84 @@ final class RecordingRotator: SecretRotator {
     }
 }
 
+/// A rotation function stand-in that records, at each step, what `probe` says about the version being rotated.
+final class ProbingRotator: SecretRotator {
+    let probe = Mutex<(@Sendable (String, String) -> String)?>(nil)
+    let seen = Mutex<[String]>([])
+    func canInvoke(functionARN: String) async -> Bool { true }
+    func invoke(functionARN: String, step: RotationStep, secretARN: String, clientRequestToken: String) async throws {
+        let probe = probe.withLock { $0 }
+        seen.withLock { $0.append("\(step.rawValue): \(probe?(secretARN, clientRequestToken) ?? "")") }
+    }
+}
+
+/// AWS labels a rotation's new version id AWSPENDING before the first step; it has no value until createSecret puts one.
+@Suite struct PendingVersionTests {
+    static let arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf"
+
+    /// A service holding one secret whose AWSCURRENT version "v1" is "s3cret", due to rotate in a day.
+    static func service(_ rotator: some SecretRotator, clock: EmulatorClock, in dir: String) throws -> SecretsManagerService {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let service = try SecretsManagerService(directory: dir, clock: clock, masterKey: MasterKey(bytes: randomBytes(count: 32)),
+                                                rotator: rotator, logger: Logger(label: "test"))
+        let now = clock.now()
+        var record = SecretRecord(lastChanged: now)
+        record.rotationEnabled = true
+        record.rotationLambdaARN = "arn:aws:lambda:us-east-1:000000000000:function:rotator"
+        record.rotationRules = RotationRules(AutomaticallyAfterDays: 1)
+        record.nextRotation = now + 86_400
+        let secret = Secret(arn: arn, account: "000000000000", region: "us-east-1", name: "db", created: now, deleted: nil,
+                            purgeAt: nil, primaryARN: nil, record: record)
+        var v1 = service.seal(SecretValue(bytes: Array("s3cret".utf8), isBinary: false), arn: arn, versionID: "v1", now: now)
+        v1.stages = ["AWSCURRENT"]
+        try service.store.db.writeNow { db in
+            try SecretStore.save(secret, db)
+            try SecretStore.saveVersion(v1, arn: arn, db)
+        }
+        return service
+    }
+
+    @Test func theFirstStepFindsTheTokenPendingWithoutAValue() async throws {
+        let dir = NSTemporaryDirectory() + "cloudless-sm-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = EmulatorClock()
+        let rotator = ProbingRotator()
+        let service = try Self.service(rotator, clock: clock, in: dir)
+        rotator.probe.withLock {
+            $0 = { arn, token in
+                let versions = (try? service.store.db.readNow { db in try SecretStore.versions(arn: arn, db) }) ?? []
+                let stages = versions.first { $0.versionID == token }?.stages ?? []
+                let readable = (try? SecretsManagerService.selectValue(versions, versionID: token, stage: "AWSPENDING")) != nil
+                return "\(stages) readable=\(readable)"
+            }
+        }
+        clock.advance(by: 86_401)
+        #expect(try await service.sweep() == 1)
+        #expect(rotator.seen.withLock { $0.first } == "createSecret: [\"AWSPENDING\"] readable=false")
+    }
+
+    @Test func aValuePutWithThePendingTokenFillsThePendingVersion() throws {
+        let dir = NSTemporaryDirectory() + "cloudless-sm-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = EmulatorClock()
+        let service = try Self.service(RecordingRotator(), clock: clock, in: dir)
+        let value = SecretValue(bytes: Array("n3w".utf8), isBinary: false)
+        try service.store.db.writeNow { db in
+            try service.labelPending("t1", arn: Self.arn, now: clock.now() + 1, db)
+            let versions = try SecretStore.versions(arn: Self.arn, db)
+            #expect(versions.map(\.stages) == [["AWSCURRENT"], ["AWSPENDING"]])
+            #expect(throws: AWSError.self) { try SecretsManagerService.selectValue(versions, versionID: "t1", stage: "AWSPENDING") }
+            #expect(throws: AWSError.self) { try SecretsManagerService.selectValue(versions, versionID: nil, stage: "AWSPENDING") }
+            var secret = try #require(try SecretStore.byARN(Self.arn, db))
+            let put = try service.putVersion(value, token: "t1", stages: ["AWSPENDING"], secret: &secret, now: clock.now() + 2, db)
+            #expect(put.0 == "t1" && put.1 == ["AWSPENDING"])
+            let after = try SecretStore.versions(arn: Self.arn, db)
+            #expect(try service.open(SecretsManagerService.selectValue(after, versionID: "t1", stage: "AWSPENDING"), arn: Self.arn) == value)
+            #expect(after.map(\.stages) == [["AWSCURRENT"], ["AWSPENDING"]])
+        }
+    }
+}
+
 @Suite struct SealingTests {
     @Test func valuesAreBoundToTheirSecretAndVersion() throws {
         let dir = NSTemporaryDirectory() + "cloudless-sm-" + UUID().uuidString

@@ -67,3 +67,37 @@ def test_a_failing_rotation_function_leaves_the_current_value(endpoint):
     assert (value["VersionId"], value["SecretString"]) == (first, "keep")
     assert "LastRotatedDate" not in sm.describe_secret(SecretId=name)
     lam.delete_function(FunctionName=fn)
+
+
+def test_the_new_version_is_pending_without_a_value_from_rotate_secret_on(endpoint):
+    """As AWS does: RotateSecret labels the new version id AWSPENDING before the first step, with no value until
+    createSecret puts one (AWS's rotation templates check the label and probe GetSecretValue for the value). A
+    rotation that failed leaves it, and the next RotateSecret with another token is refused."""
+    from botocore.exceptions import ClientError
+    lam = make_client(endpoint, "lambda")
+    sm = make_client(endpoint, "secretsmanager")
+    fn = "pendingrotator-" + uuid.uuid4().hex[:8]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("rotate.py", "def handler(event, context):\n    raise RuntimeError('cannot rotate')\n")
+    arn = lam.create_function(FunctionName=fn, Runtime="python3.12", Role="arn:aws:iam::000000000000:role/rotation",
+                              Handler="rotate.handler", Code={"ZipFile": code.getvalue()})["FunctionArn"]
+    name = "pending/" + uuid.uuid4().hex[:8]
+    first = sm.create_secret(Name=name, SecretString="keep")["VersionId"]
+    token = sm.rotate_secret(SecretId=name, RotationLambdaARN=arn)["VersionId"]
+    assert sm.describe_secret(SecretId=name)["VersionIdsToStages"] == {first: ["AWSCURRENT"], token: ["AWSPENDING"]}
+    for kw in ({"VersionId": token, "VersionStage": "AWSPENDING"}, {"VersionStage": "AWSPENDING"}):
+        try:
+            sm.get_secret_value(SecretId=name, **kw)
+            raise AssertionError(f"the pending version has a value ({kw})")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "ResourceNotFoundException", e.response
+    time.sleep(2)
+    assert sm.get_secret_value(SecretId=name)["VersionId"] == first
+    try:
+        sm.rotate_secret(SecretId=name, ClientRequestToken=str(uuid.uuid4()))
+        raise AssertionError("a second rotation started while the first is unfinished")
+    except ClientError as e:
+        assert (e.response["Error"]["Code"], e.response["Error"]["Message"]) == (
+            "InvalidRequestException", "A previous rotation isn't complete. That rotation will be reattempted.")
+    lam.delete_function(FunctionName=fn)

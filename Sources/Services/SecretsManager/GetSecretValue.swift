@@ -19,6 +19,16 @@ extension SecretsManagerService {
         return v
     }
 
+    /// The version a read selects, which must have a value: a rotation's pending version has none until its
+    /// createSecret step puts one, and reading it is "not found" (what that step probes for).
+    static func selectValue(_ versions: [SecretVersion], versionID: String?, stage: String?) throws -> SecretVersion {
+        let v = try select(versions, versionID: versionID, stage: stage)
+        guard v.hasValue else {
+            throw versionID.map { SecretsError.versionNotFound(id: $0) } ?? SecretsError.versionNotFound(stage: stage ?? "AWSCURRENT")
+        }
+        return v
+    }
+
     /// Midnight UTC of a moment: LastAccessedDate is kept to the day.
     static func day(_ t: Double) -> Double { (t / 86_400).rounded(.down) * 86_400 }
 
@@ -26,7 +36,7 @@ extension SecretsManagerService {
     func value(of s: Secret, versionID: String?, stage: String?, now: Double, _ db: Database) throws -> [String: Any] {
         if s.isDeleted { throw SecretsError.markedForDeletion() }
         let arn = versionsARN(of: s)
-        let v = try Self.select(try SecretStore.versions(arn: arn, db), versionID: versionID, stage: stage)
+        let v = try Self.selectValue(try SecretStore.versions(arn: arn, db), versionID: versionID, stage: stage)
         var out: [String: Any] = ["ARN": s.arn, "Name": s.name, "VersionId": v.versionID, "VersionStages": v.stages, "CreatedDate": v.created]
         try open(v, arn: arn).output(into: &out)
         let today = Self.day(now)
@@ -53,7 +63,7 @@ extension SecretsManagerService {
             let s = try secret(id, r, db)
             if s.isDeleted { throw SecretsError.markedForDeletion() }
             let arn = versionsARN(of: s)
-            let v = try Self.select(try SecretStore.versions(arn: arn, db), versionID: versionID, stage: stage)
+            let v = try Self.selectValue(try SecretStore.versions(arn: arn, db), versionID: versionID, stage: stage)
             guard v.lastAccessed == day, s.primaryARN != nil || s.record.lastAccessed == day else { return nil }
             var out: [String: Any] = ["ARN": s.arn, "Name": s.name, "VersionId": v.versionID, "VersionStages": v.stages, "CreatedDate": v.created]
             try open(v, arn: arn).output(into: &out)
@@ -130,7 +140,7 @@ extension SecretsManagerService: SecretResolver {
             guard let s, (s.purgeAt ?? .infinity) > clock.now() else { throw SecretsError.notFound() }
             if s.isDeleted { throw SecretsError.markedForDeletion() }
             let arn = versionsARN(of: s)
-            let v = try Self.select(try SecretStore.versions(arn: arn, db), versionID: reference.versionID, stage: reference.versionStage)
+            let v = try Self.selectValue(try SecretStore.versions(arn: arn, db), versionID: reference.versionID, stage: reference.versionStage)
             let value = try open(v, arn: arn)
             let text = value.isBinary ? Data(value.bytes).base64EncodedString() : String(decoding: value.bytes, as: UTF8.self)
             guard let key = reference.jsonKey else { return text }

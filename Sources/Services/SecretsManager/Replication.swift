@@ -100,7 +100,7 @@ extension SecretsManagerService {
             replica.record.lastChanged = now
             replica.primaryARN = nil
             for v in try SecretStore.versions(arn: primaryARN, db) {
-                var copy = seal(try open(v, arn: primaryARN), arn: replica.arn, versionID: v.versionID, now: v.created)
+                var copy = v.hasValue ? seal(try open(v, arn: primaryARN), arn: replica.arn, versionID: v.versionID, now: v.created) : v
                 copy.stages = v.stages
                 copy.lastAccessed = v.lastAccessed
                 try SecretStore.saveVersion(copy, arn: replica.arn, db)

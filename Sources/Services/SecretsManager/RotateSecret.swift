@@ -34,6 +34,7 @@ extension SecretsManagerService {
             s.record.nextRotation = s.record.rotationRules.flatMap { RotationSchedule.next(after: now, $0) }
             s.record.lastChanged = now
             try SecretStore.save(s, db)
+            if immediately { try labelPending(token, arn: s.arn, now: now, db) }
             return s
         }
         var out: [String: Any] = ["ARN": secret.arn, "Name": secret.name]
@@ -43,6 +44,21 @@ extension SecretsManagerService {
             Task { await service.rotate(arn: secret.arn, function: function, token: token) }
         }
         return out
+    }
+
+    /// Before the first step, as AWS does: the new version id exists, labelled AWSPENDING, without a value (rotation
+    /// functions written from AWS's templates refuse a token that is not AWSPENDING, and probe GetSecretValue for it).
+    /// A version that already has this id (a retried rotation) is left as it is.
+    func labelPending(_ token: String, arn: String, now: Double, _ db: Database) throws {
+        var versions = try SecretStore.versions(arn: arn, db)
+        guard !versions.contains(where: { $0.versionID == token }) else { return }
+        versions.append(SecretVersion.pending(token, now: now))
+        let changed = Self.attach(["AWSPENDING"], to: token, in: &versions)
+        for v in versions where changed.contains(v.versionID) {
+            if v.versionID == token { try SecretStore.saveVersion(v, arn: arn, db) } else {
+                try SecretStore.setStages(v.stages, arn: arn, versionID: v.versionID, db)
+            }
+        }
     }
 
     /// Run the four steps; on success the secret records LastRotatedDate and its next rotation.
@@ -88,10 +104,10 @@ extension SecretsManagerService {
     @discardableResult
     public func sweep() async throws -> Int {
         let now = clock.now()
-        let due = try store.db.writeNow { db -> [(String, String)] in
+        let due = try store.db.writeNow { db -> [(String, String, String)] in
             try purgeDue(db)
             let rows = try Row.fetchAll(db, sql: "SELECT \(SecretStore.columns) FROM secret WHERE deleted IS NULL AND primary_arn IS NULL")
-            var out: [(String, String)] = []
+            var out: [(String, String, String)] = []
             for row in rows {
                 var s = try SecretStore.secret(row)
                 guard s.record.rotationEnabled == true, let next = s.record.nextRotation, next <= now,
@@ -99,12 +115,17 @@ extension SecretsManagerService {
                 // Push the next date forward first, so a slow rotation is not started twice.
                 s.record.nextRotation = s.record.rotationRules.flatMap { RotationSchedule.next(after: now, $0) }
                 try SecretStore.save(s, db)
-                out.append((s.arn, function))
+                // An unfinished rotation is attempted again with its own token, as AWS does; else a new one.
+                let unfinished = try SecretStore.versions(arn: s.arn, db)
+                    .first { $0.stages.contains("AWSPENDING") && !$0.stages.contains("AWSCURRENT") }
+                let token = unfinished?.versionID ?? UUID().uuidString.lowercased()
+                try labelPending(token, arn: s.arn, now: now, db)
+                out.append((s.arn, function, token))
             }
             return out
         }
-        for (arn, function) in due {
-            await rotate(arn: arn, function: function, token: UUID().uuidString.lowercased())
+        for (arn, function, token) in due {
+            await rotate(arn: arn, function: function, token: token)
         }
         return due.count
     }

@@ -68,6 +68,14 @@ struct SecretVersion: Sendable {
     var isBinary: Bool
     var wrappedKey: [UInt8]
     var sealed: [UInt8]
+
+    /// The version a rotation labels AWSPENDING before its createSecret step stores a value (as AWS does): an id and
+    /// stages, no value yet.
+    static func pending(_ versionID: String, now: Double) -> SecretVersion {
+        SecretVersion(versionID: versionID, created: now, lastAccessed: nil, stages: [], isBinary: false, wrappedKey: [], sealed: [])
+    }
+
+    var hasValue: Bool { !sealed.isEmpty }
 }
 
 /// `secretsmanager.sqlite`: secrets and their versions. Values exist here only as AES-256-GCM ciphertext.

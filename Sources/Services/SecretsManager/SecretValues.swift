@@ -76,7 +76,7 @@ extension SecretsManagerService {
                     throw SecretsError.invalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.")
                 }
                 // A retried CreateSecret (same token, same value) answers as the first one did.
-                if let token, let value, let v = try SecretStore.versions(arn: existing.arn, db).first(where: { $0.versionID == token }) {
+                if let token, let value, let v = try SecretStore.versions(arn: existing.arn, db).first(where: { $0.versionID == token && $0.hasValue }) {
                     if try open(v, arn: existing.arn) == value { return ["ARN": existing.arn, "Name": name, "VersionId": token] }
                 }
                 throw AWSError("ResourceExistsException", "The operation failed because the secret \(name) already exists.")
@@ -107,6 +107,9 @@ extension SecretsManagerService {
     func putVersion(_ value: SecretValue, token: String, stages requested: [String]?, secret: inout Secret, now: Double,
                     _ db: Database) throws -> (String, [String]) {
         var versions = try SecretStore.versions(arn: secret.arn, db)
+        // The version a rotation made for this token has no value yet: this call gives it one.
+        let pending = versions.first(where: { $0.versionID == token && !$0.hasValue })
+        versions.removeAll { $0.versionID == pending?.versionID }
         if let existing = versions.first(where: { $0.versionID == token }) {
             // Same token: a retry is a no-op when the value matches; otherwise versions are immutable.
             guard try open(existing, arn: secret.arn) == value else {
@@ -120,6 +123,7 @@ extension SecretsManagerService {
         }
         if stages.count > 20 { throw SecretsError.invalidParameter("A version can have at most 20 staging labels.") }
         var v = seal(value, arn: secret.arn, versionID: token, now: now)
+        v.stages = pending?.stages ?? []
         versions.append(v)
         let changed = Self.attach(stages, to: token, in: &versions)
         v.stages = versions.last!.stages
