@@ -63,10 +63,13 @@ Resources:
           def handler(event, context):
               arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
               versions = sm.describe_secret(SecretId=arn)["VersionIdsToStages"]
-              if step == "createSecret" and "AWSPENDING" not in versions.get(token, []):
+              if step == "createSecret":
                   current = sm.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
-                  sm.put_secret_value(SecretId=arn, ClientRequestToken=token, SecretString=current + "-rotated",
-                                      VersionStages=["AWSPENDING"])
+                  try:  # the AWSPENDING version RotateSecret made has no value until this step
+                      sm.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
+                  except sm.exceptions.ResourceNotFoundException:
+                      sm.put_secret_value(SecretId=arn, ClientRequestToken=token, SecretString=current + "-rotated",
+                                          VersionStages=["AWSPENDING"])
               elif step == "finishSecret":
                   current = next(v for v, stages in versions.items() if "AWSCURRENT" in stages)
                   if current != token:
