@@ -1,6 +1,7 @@
 """The course labs under fixtures/labs/ (S3 backup, SQS dead-letter queue, Secrets Manager rotation), each run whole
 by its run.sh against a fresh server with the aws CLI v2 (Debian's), one of them again with the v1 CLI on the same
 server (so it also shows the lab can be run twice), then checked from outside with boto3."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -101,11 +102,9 @@ def test_secrets_rotation_lab_with_the_cli_v2(server, tmp_path):
     new, old = json.loads(current["SecretString"]), json.loads(previous["SecretString"])
     assert new["password"] != old["password"] and new["host"] == str(tmp_path / "work" / "orders.db")
     # The database itself now takes the new password and refuses the old one.
-    sys.path.insert(0, os.path.join(LABS, "secrets-rotation"))
-    try:
-        import db
-    finally:
-        sys.path.pop(0)
+    spec = importlib.util.spec_from_file_location("lab_db", os.path.join(LABS, "secrets-rotation", "db.py"))
+    db = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(db)
     db.connect(new["host"], "app", new["password"]).close()
     with pytest.raises(db.AccessDenied):
         db.connect(old["host"], "app", old["password"])
