@@ -138,6 +138,16 @@ final class ProbingRotator: SecretRotator {
     }
 }
 
+/// A rotation function stand-in whose createSecret step always fails; records the tokens it was given.
+final class FailingRotator: SecretRotator {
+    let tokens = Mutex<[String]>([])
+    func canInvoke(functionARN: String) async -> Bool { true }
+    func invoke(functionARN: String, step: RotationStep, secretARN: String, clientRequestToken: String) async throws {
+        tokens.withLock { $0.append(clientRequestToken) }
+        throw AWSError("ServiceException", "cannot rotate")
+    }
+}
+
 /// AWS labels a rotation's new version id AWSPENDING before the first step; it has no value until createSecret puts one.
 @Suite struct PendingVersionTests {
     static let arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf"
@@ -181,6 +191,22 @@ final class ProbingRotator: SecretRotator {
         clock.advance(by: 86_401)
         #expect(try await service.sweep() == 1)
         #expect(rotator.seen.withLock { $0.first } == "createSecret: [\"AWSPENDING\"] readable=false")
+    }
+
+    @Test func aScheduledRotationReattemptsAnUnfinishedOneWithItsToken() async throws {
+        let dir = NSTemporaryDirectory() + "cloudless-sm-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = EmulatorClock()
+        let rotator = FailingRotator()
+        let service = try Self.service(rotator, clock: clock, in: dir)
+        clock.advance(by: 86_401)
+        #expect(try await service.sweep() == 1)
+        clock.advance(by: 86_401)
+        #expect(try await service.sweep() == 1)
+        let tokens = rotator.tokens.withLock { $0 }
+        #expect(tokens.count == 2 && tokens[0] == tokens[1])
+        let stages = try service.store.db.readNow { db in try SecretStore.versions(arn: Self.arn, db).map(\.stages) }
+        #expect(stages == [["AWSCURRENT"], ["AWSPENDING"]])
     }
 
     @Test func aValuePutWithThePendingTokenFillsThePendingVersion() throws {
