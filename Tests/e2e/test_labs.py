@@ -76,13 +76,17 @@ def test_sqs_dead_letter_lab_with_the_cli_v2(server, tmp_path):
 
 
 def test_sqs_dead_letter_lab_again_with_the_cli_v1(server, tmp_path):
-    """The same lab on the same server: its queues exist and are emptied first; the v1 CLI has
-    `sqs start-message-move-task`, so the redrive goes through the CLI this time."""
+    """The same lab with the v1 CLI, which has `sqs start-message-move-task`, so the redrive goes through the CLI this
+    time; after the v2 test on the same server its queues exist already and are emptied first."""
+    try:
+        before = len(sqs_state(server)[1])
+    except Exception:  # run alone: no queues yet
+        before = 0
     out = play("sqs-dead-letter", server, tmp_path, V1)
-    assert "emptied queue lab-orders-dlq" in out
+    assert ("emptied queue lab-orders-dlq" in out) == (before > 0)
     assert "$ aws sqs start-message-move-task" in out and "the move task (status, messages moved): COMPLETED 1" in out
     attrs, tasks = sqs_state(server)
-    assert [(t["Status"], t["ApproximateNumberOfMessagesMoved"]) for t in tasks] == [("COMPLETED", 1)] * 2
+    assert [(t["Status"], t["ApproximateNumberOfMessagesMoved"]) for t in tasks] == [("COMPLETED", 1)] * (before + 1)
     for a in attrs.values():
         assert (a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
 
