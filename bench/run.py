@@ -465,6 +465,7 @@ class Op:
     setup: Optional[Callable] = None   # (ctx) -> None, before warm-up
     servers: Optional[tuple] = None    # run on these servers only (None: all); targets are in bench/targets.json
     default: bool = True               # False: only when named in --ops (long set-ups outside issue 14's figures)
+    client: str = "boto3"              # what makes the calls (the p50 wall row says it)
 
 
 def _setup_1k(ctx):
@@ -757,10 +758,10 @@ OPS = {
     "floor_sts": Op("STS GetCallerIdentity, signed (boto3; no storage)", _sts_identity, n=450, quick_n=60),
     "floor_health_paced": Op("unsigned GET /_cloudless/health, one kept-alive connection, paced like the boto3 calls",
                              lambda ctx, i: _health(ctx, i, True), n=450, quick_n=60,
-                             setup=lambda ctx: _setup_health(ctx, True), servers=("cloudless",)),
+                             setup=lambda ctx: _setup_health(ctx, True), servers=("cloudless",), client="raw socket"),
     "floor_health": Op("unsigned GET /_cloudless/health, one kept-alive connection, back to back",
                        lambda ctx, i: _health(ctx, i, False), n=450, quick_n=60,
-                       setup=lambda ctx: _setup_health(ctx, False), servers=("cloudless",)),
+                       setup=lambda ctx: _setup_health(ctx, False), servers=("cloudless",), client="raw socket"),
 }
 
 
@@ -1112,7 +1113,7 @@ def build_rows(results):
             rows.append(Row("s3_put_64m_x_floor", "S3 PutObject 64 MiB: server CPU ÷ floor", ratio, err(["ops", name]),
                             fmt=fmt_x, unit="×"))
     for name, op in OPS.items():
-        rows.append(Row(f"{name}_wall_p50_ms", f"p50 wall time / {op.label} (boto3)", get(["ops", name, "wall_ms_p50"]),
+        rows.append(Row(f"{name}_wall_p50_ms", f"p50 wall time / {op.label} ({op.client})", get(["ops", name, "wall_ms_p50"]),
                         err(["ops", name]), better=None, detail=True))
     rows.append(Row("sqs_wake_p50_ms", "SQS long-poll wake latency p50 (send answered → receive answered)",
                     get(["sqs_wake", "p50_ms"]), err(["sqs_wake"])))
