@@ -35,10 +35,13 @@ let package = Package(
             path: "Sources/CCloudless",
             providers: [.apt(["libssl-dev", "zlib1g-dev"])]
         ),
+        // CRC-32 by carry-less multiplication (PCLMULQDQ intrinsics; Swift has no access to them), zlib's as fallback.
+        .target(name: "CCRC32", path: "Sources/CCRC32"),
         .target(
             name: "Core",
             dependencies: [
                 "CCloudless",
+                "CCRC32",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -465,6 +465,7 @@ class Op:
     setup: Optional[Callable] = None   # (ctx) -> None, before warm-up
     servers: Optional[tuple] = None    # run on these servers only (None: all); targets are in bench/targets.json
     default: bool = True               # False: only when named in --ops (long set-ups outside issue 14's figures)
+    client: str = "boto3"              # what makes the calls (the p50 wall row says it)
 
 
 def _setup_1k(ctx):
@@ -647,6 +648,85 @@ def _secrets_get(ctx, i):
         raise RuntimeError("GetSecretValue returned no SecretString")
 
 
+# Floors of the per-request rows (issue 14): what a request costs the server with no storage behind it, measured
+# like the ops above. boto3 spends ~3 ms of its own CPU between calls, so the server idles and is woken for each
+# request (and its caches go cold); the paced health GET shows that cost without SigV4, JSON or SQLite, the
+# back-to-back one without the wake-ups.
+
+def _sts_identity(ctx, i):
+    r = ctx.client("sts").get_caller_identity()
+    if not r.get("Account"):
+        raise RuntimeError("GetCallerIdentity returned no Account")
+
+
+class KeptAliveGet:
+    """Unsigned GETs of one path over one kept-alive raw socket (no http.client: the client's own cost stays small)."""
+
+    def __init__(self, port, path):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+        self.buf = b""
+
+    def get(self):
+        self.sock.sendall(self.request)
+        while b"\r\n\r\n" not in self.buf:
+            self._recv()
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        m = re.match(rb"HTTP/1\.1 (\d{3})", head)
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        if not m or not length:
+            raise RuntimeError(f"unexpected answer: {head[:200]!r}")
+        n = int(length.group(1))
+        while len(self.buf) < n:
+            self._recv()
+        self.buf = self.buf[n:]
+        return int(m.group(1))
+
+    def _recv(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("connection closed")
+        self.buf += chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def boto3_pace_s(ctx):
+    """The interval between two boto3 calls in this run: the median wall time of the STS floor's calls (measured
+    here with 30 calls if that op did not run)."""
+    if "boto3_pace_s" not in ctx.state:
+        lat = []
+        for i in range(30):
+            t = time.perf_counter()
+            _sts_identity(ctx, i)
+            lat.append(time.perf_counter() - t)
+        ctx.state["boto3_pace_s"] = statistics.median(lat[5:])
+    return ctx.state["boto3_pace_s"]
+
+
+def _setup_health(ctx, paced):
+    key = "health_paced" if paced else "health"
+    if key not in ctx.state:
+        port = int(ctx.endpoint.rsplit(":", 1)[1])
+        ctx.state[key] = KeptAliveGet(port, "/_cloudless/health")
+        ctx.state[key + "_pace_s"] = boto3_pace_s(ctx) if paced else 0.0
+        ctx.state[key + "_next"] = 0.0
+        ctx.state.setdefault("op_extra", {})["floor_" + key] = {"pace_ms": ctx.state[key + "_pace_s"] * 1e3}
+
+
+def _health(ctx, i, paced):
+    key = "health_paced" if paced else "health"
+    # Paced: spin (as boto3 computes) until one boto3 interval after the previous request started.
+    while time.perf_counter() < ctx.state[key + "_next"]:
+        pass
+    ctx.state[key + "_next"] = time.perf_counter() + ctx.state[key + "_pace_s"]
+    status = ctx.state[key].get()
+    if status != 200:
+        raise RuntimeError(f"GET /_cloudless/health answered {status}")
+
+
 OPS = {
     "s3_put_1k": Op("S3 PutObject 1 KiB, signed", _put_1k, n=450, quick_n=60, setup=_setup_1k),
     "s3_get_1k": Op("S3 GetObject 1 KiB, signed", _get_1k, n=450, quick_n=60, setup=_setup_1k),
@@ -674,6 +754,14 @@ OPS = {
     # Secrets Manager (issue 4)
     "secrets_create": Op("Secrets Manager CreateSecret", _secrets_create, n=300, quick_n=40, setup=_setup_secrets),
     "secrets_get": Op("Secrets Manager GetSecretValue", _secrets_get, n=450, quick_n=60, setup=_setup_secrets),
+    # Floors of the per-request rows (measured last, so the rows above are measured as before).
+    "floor_sts": Op("STS GetCallerIdentity, signed (boto3; no storage)", _sts_identity, n=450, quick_n=60),
+    "floor_health_paced": Op("unsigned GET /_cloudless/health, one kept-alive connection, paced like the boto3 calls",
+                             lambda ctx, i: _health(ctx, i, True), n=450, quick_n=60,
+                             setup=lambda ctx: _setup_health(ctx, True), servers=("cloudless",), client="raw socket"),
+    "floor_health": Op("unsigned GET /_cloudless/health, one kept-alive connection, back to back",
+                       lambda ctx, i: _health(ctx, i, False), n=450, quick_n=60,
+                       setup=lambda ctx: _setup_health(ctx, False), servers=("cloudless",), client="raw socket"),
 }
 
 
@@ -876,6 +964,9 @@ def bench_server(spec, args, workdir, res):
                 t = time.perf_counter()
                 r = measure_op(srv, ctx, op, n)
                 r["elapsed_s"] = time.perf_counter() - t
+                r.update(ctx.state.get("op_extra", {}).get(name, {}))
+                if name == "floor_sts":
+                    ctx.state["boto3_pace_s"] = r["wall_ms_p50"] / 1e3
                 res["ops"][name] = r
                 log(f"  [{spec.name}] {op.label}: server CPU {r['server_cpu_ms_per_op']:.3f} ms/op, "
                     f"client CPU {r['client_cpu_ms_per_op']:.2f} ms/op, p50 wall "
@@ -1011,7 +1102,8 @@ def build_rows(results):
         if name == "s3_put_64m":
             rows.append(Row("floor_64m_ms", "floor: one MD5 + one SHA-256 pass over the 64 MiB body (hashlib, CPU)",
                             get(["floor_64m", "ms"]), better=None))
-        rows.append(Row(f"{name}_cpu_ms", f"server CPU / {op.label}", get(["ops", name, "server_cpu_ms_per_op"]),
+        floor = "floor: " if name.startswith("floor_") else ""
+        rows.append(Row(f"{name}_cpu_ms", f"{floor}server CPU / {op.label}", get(["ops", name, "server_cpu_ms_per_op"]),
                         err(["ops", name])))
         if name == "s3_put_64m":
             ratio = {}
@@ -1021,7 +1113,7 @@ def build_rows(results):
             rows.append(Row("s3_put_64m_x_floor", "S3 PutObject 64 MiB: server CPU ÷ floor", ratio, err(["ops", name]),
                             fmt=fmt_x, unit="×"))
     for name, op in OPS.items():
-        rows.append(Row(f"{name}_wall_p50_ms", f"p50 wall time / {op.label} (boto3)", get(["ops", name, "wall_ms_p50"]),
+        rows.append(Row(f"{name}_wall_p50_ms", f"p50 wall time / {op.label} ({op.client})", get(["ops", name, "wall_ms_p50"]),
                         err(["ops", name]), better=None, detail=True))
     rows.append(Row("sqs_wake_p50_ms", "SQS long-poll wake latency p50 (send answered → receive answered)",
                     get(["sqs_wake", "p50_ms"]), err(["sqs_wake"])))

@@ -273,3 +273,110 @@ def test_best_figures_keeps_the_better_value_of_two_runs():
     assert best["only_a"]["value"] == 1.0 and best["only_b"]["value"] == 2.0
     base = {"t": fig(7.0)}
     assert run.check_failed(run.compare(base, a)) and not run.check_failed(run.compare(base, run.best_figures(a, b)))
+
+
+def test_floor_rows_of_the_per_request_rows():
+    r = results()
+    for name, v in (("s3_get_1k", 0.3), ("floor_sts", 0.2), ("floor_health_paced", 0.18), ("floor_health", 0.085)):
+        r["cloudless"]["ops"][name] = {"server_cpu_ms_per_op": v, "wall_ms_p50": 3.0}
+    rows = {row.id: row for row in run.build_rows(r)}
+    ids = [row.id for row in run.build_rows(r)]
+    assert rows["floor_sts_cpu_ms"].label == "floor: server CPU / STS GetCallerIdentity, signed (boto3; no storage)"
+    assert rows["floor_health_paced_cpu_ms"].label.startswith("floor: server CPU / unsigned GET /_cloudless/health")
+    assert "paced like the boto3 calls" in rows["floor_health_paced_cpu_ms"].label
+    assert "back to back" in rows["floor_health_cpu_ms"].label
+    assert rows["floor_health_cpu_ms"].vals["cloudless"] == 0.085 and rows["floor_health_cpu_ms"].better == "lower"
+    # measured after the rows they are the floor of, so those are measured as before
+    assert ids.index("secrets_get_cpu_ms") < ids.index("floor_sts_cpu_ms") < ids.index("floor_health_paced_cpu_ms") \
+        < ids.index("floor_health_cpu_ms")
+    assert list(run.OPS)[-3:] == ["floor_sts", "floor_health_paced", "floor_health"]
+    assert run.OPS["floor_health"].servers == ("cloudless",) and run.OPS["floor_sts"].servers is None
+    # a per-request row's holds quotes them
+    text = run.markdown_table(r, ["cloudless", "moto"], {"s3_get_1k_cpu_ms": {
+        "max": 0.2, "holds": "wake-ups", "see": ["floor_sts_cpu_ms", "floor_health_paced_cpu_ms", "floor_health_cpu_ms"]}})
+    line = table_lines(text)["server CPU / S3 GetObject 1 KiB, signed"]
+    assert "0.300 ms ✗" in line and "wake-ups [this run:" in line
+    assert "0.200 ms" in line and "0.180 ms" in line and "0.085 ms" in line
+
+
+def test_checked_in_per_request_targets_see_their_floors():
+    targets = run.load_targets()
+    for fid in ("s3_put_1k_cpu_ms", "s3_get_1k_cpu_ms", "sqs_send_cpu_ms", "secrets_get_cpu_ms"):
+        for floor in ("floor_sts_cpu_ms", "floor_health_paced_cpu_ms", "floor_health_cpu_ms"):
+            assert floor in targets[fid].get("see", []), f"{fid} does not quote {floor}"
+
+
+class _KeptAliveServer:
+    """A loopback HTTP/1.1 server answering every GET on one connection with a fixed body."""
+
+    def __init__(self, body=b'{"status":"ok"}', status=200):
+        import socket
+        import threading
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.requests = 0
+        self.answer = (f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                       .encode() + body)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        conn, _ = self.listener.accept()
+        buf = b""
+        with conn:
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+                while b"\r\n\r\n" in buf:
+                    _, _, buf = buf.partition(b"\r\n\r\n")
+                    self.requests += 1
+                    # the answer in two pieces: the client must wait for the whole body
+                    conn.sendall(self.answer[:-3])
+                    conn.sendall(self.answer[-3:])
+
+    def close(self):
+        self.listener.close()
+
+
+def test_kept_alive_get_reads_whole_answers_on_one_connection():
+    srv = _KeptAliveServer()
+    try:
+        c = run.KeptAliveGet(srv.port, "/_cloudless/health")
+        assert [c.get() for _ in range(5)] == [200] * 5
+        assert srv.requests == 5 and c.buf == b""
+        c.close()
+    finally:
+        srv.close()
+
+
+def test_health_floor_paces_its_requests_like_boto3():
+    import time
+    srv = _KeptAliveServer()
+    try:
+        ctx = run.Ctx(f"http://127.0.0.1:{srv.port}")
+        ctx.state["boto3_pace_s"] = 0.004
+        run._setup_health(ctx, True)
+        t = time.perf_counter()
+        for i in range(6):
+            run._health(ctx, i, True)
+        # five intervals of 4 ms between six requests
+        assert time.perf_counter() - t >= 5 * 0.004
+        assert ctx.state["op_extra"]["floor_health_paced"] == {"pace_ms": pytest.approx(4.0)}
+        ctx.state["health_paced"].close()
+        run._setup_health(ctx, False)
+        assert ctx.state["health_pace_s"] == 0.0
+    finally:
+        srv.close()
+
+
+def test_health_floor_fails_on_an_error_status():
+    srv = _KeptAliveServer(status=503)
+    try:
+        ctx = run.Ctx(f"http://127.0.0.1:{srv.port}")
+        run._setup_health(ctx, False)
+        with pytest.raises(RuntimeError, match="503"):
+            run._health(ctx, 0, False)
+    finally:
+        srv.close()

@@ -1,7 +1,12 @@
+import CCRC32
 import CCloudless
 
-/// CRC-32 (ISO-HDLC; zlib's crc32), S3's `x-amz-checksum-crc32`.
+/// CRC-32 (ISO-HDLC; zlib's crc32), S3's `x-amz-checksum-crc32` (boto3's default checksum). Runs of 64 bytes and
+/// more go through carry-less multiplication (CCRC32) when the CPU has it, the rest through zlib.
 public struct CRC32: Sendable, Hashable {
+    /// Whether `update` folds with PCLMULQDQ (checked once, with cpuid).
+    public static let usesCarrylessMultiplication = cloudless_crc32_fold_available() != 0
+
     /// The finished checksum of everything fed so far.
     public private(set) var value: UInt32
 
@@ -11,6 +16,20 @@ public struct CRC32: Sendable, Hashable {
     public init(value: UInt32) { self.value = value }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var start = base.assumingMemoryBound(to: UInt8.self)
+        var count = bytes.count
+        if count >= 64 && CRC32.usesCarrylessMultiplication {
+            let folded = count & ~15
+            value = ~cloudless_crc32_fold(~value, start, folded)
+            start += folded
+            count -= folded
+        }
+        CRC32.zlibUpdate(&value, UnsafeRawBufferPointer(start: start, count: count))
+    }
+
+    /// zlib's table-driven CRC-32 alone (the fallback; also what the tests compare the folding with).
+    public static func zlibUpdate(_ value: inout UInt32, _ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         value = UInt32(truncatingIfNeeded: crc32_z(UInt(value), base.assumingMemoryBound(to: UInt8.self), bytes.count))
     }

@@ -17,10 +17,29 @@ public enum HTTPServer {
         return Application(
             responder: gateway,
             server: HTTPServerBuilder { responder in
-                EventLoopBoundChannel(inner: HTTP1Channel(responder: responder, configuration: channelConfiguration))
+                EventLoopBoundChannel(inner: LargeReadChannel(inner: HTTP1Channel(responder: responder, configuration: channelConfiguration)))
             },
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+}
+
+/// Lets a connection's reads grow to 1 MiB while a large body streams in (NIO stops at 64 KiB): a 64 MiB upload
+/// then takes 64 reads, pipeline passes and file writes instead of 1024. Small requests keep small buffers (the
+/// allocator doubles only after a read fills its buffer, and halves again after two short reads).
+struct LargeReadChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Inner.Value
+    static var maximumRead: Int { 1 << 20 }
+    let inner: Inner
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.setOption(ChannelOptions.recvAllocator,
+                          value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: Self.maximumRead))
+            .flatMap { inner.setup(channel: channel, logger: logger) }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
     }
 }

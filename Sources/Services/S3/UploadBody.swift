@@ -83,10 +83,7 @@ enum UploadBody {
         let checked = verify.flatMap { $0 == algorithm ? nil : $0 }
         let writer = try store.create()
         do {
-            var md5 = MD5()
-            var hasher = ChecksumHasher(algorithm: algorithm)
-            var checkHasher = checked.map { ChecksumHasher(algorithm: $0) }
-            var sha = payloadSHA256.map { _ in SHA256() }
+            var digests = BodyDigests(algorithm: algorithm, check: checked, sha256: payloadSHA256 != nil)
             var received = 0
             var trailers: [(String, String)] = []
             if chunked {
@@ -99,9 +96,7 @@ enum UploadBody {
                     for try await buffer in r.body {
                         try buffer.withUnsafeReadableBytes { raw in
                             try decoder.feed(raw) { data in
-                                md5.update(data)
-                                hasher.update(data)
-                                checkHasher?.update(data)
+                                digests.update(data)
                                 try writer.write(data)
                             }
                         }
@@ -116,10 +111,7 @@ enum UploadBody {
             } else {
                 for try await buffer in r.body {
                     try buffer.withUnsafeReadableBytes { raw in
-                        md5.update(raw)
-                        hasher.update(raw)
-                        checkHasher?.update(raw)
-                        sha?.update(raw)
+                        digests.update(raw)
                         try writer.write(raw)
                     }
                     received += buffer.readableBytes
@@ -127,14 +119,14 @@ enum UploadBody {
                 }
                 if let declaredLength, declaredLength != received { throw S3Error.incompleteBody() }
             }
-            let digest = md5.finalize()
+            let digest = digests.md5.finalize()
             if let contentMD5, contentMD5 != digest { throw S3Error.badDigest() }
-            if let payloadSHA256, let sha, sha.finalize() != payloadSHA256 {
+            if let payloadSHA256, let sha = digests.sha256, sha.finalize() != payloadSHA256 {
                 throw AWSError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.")
                     .with("ClientComputedContentSHA256", Hex.encode(payloadSHA256)).with("S3ComputedContentSHA256", Hex.encode(sha.finalize()))
             }
-            let checksum = hasher.finalize()
-            let verified = checked.map { ($0, checkHasher!.finalize()) }
+            let checksum = digests.checksum.finalize()
+            let verified = checked.map { ($0, digests.check!.finalize()) }
             for (alg, value) in [(algorithm, checksum)] + (verified.map { [$0] } ?? []) {
                 let claimed = r.header(alg.headerName) ?? trailers.first(where: { $0.0.lowercased() == alg.headerName })?.1
                 guard let claimed else { continue }
