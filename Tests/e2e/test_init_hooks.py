@@ -98,3 +98,8 @@ def test_a_missing_init_folder_stops_the_start(tmp_path):
     p = subprocess.run([binary_path(), "serve", "--port", "0", "--ephemeral", "--init-dir", str(tmp_path / "none")],
                        capture_output=True, text=True, timeout=60, env=dict(os.environ))
     assert p.returncode != 0 and "does not exist" in p.stderr
+
+
+def test_without_init_dir_init_is_done_from_the_start(endpoint):
+    assert requests.get(endpoint + "/_cloudless/health", timeout=5).json()["init"] == "done"
+    assert requests.get(endpoint + "/_localstack/init/ready", timeout=5).json() == {"completed": True, "scripts": []}
