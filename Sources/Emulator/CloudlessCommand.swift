@@ -26,6 +26,8 @@ struct CloudlessCommand: AsyncParsableCommand {
               --strict-auth            verify request signatures (CLOUDLESS_STRICT_AUTH=1)
               --credentials <k:s,...>  credentials for --strict-auth (CLOUDLESS_CREDENTIALS, default test:test)
               --ecs-images <file>      what ECS container images run as local processes (CLOUDLESS_ECS_IMAGES)
+              --faults <file>          fault rules installed at start (CLOUDLESS_FAULTS)
+              --init-dir <path>        scripts run once the server is ready (CLOUDLESS_INIT_DIR)
             """,
         version: "cloudless \(InternalEndpoints.version) (commit \(BuildInfo.commit))",
         subcommands: [Serve.self],

@@ -23,10 +23,11 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Every option also reads an environment variable: CLOUDLESS_HOST, CLOUDLESS_PORT, CLOUDLESS_DATA_DIR, \
             CLOUDLESS_EPHEMERAL, CLOUDLESS_ACCOUNT_ID, CLOUDLESS_REGION, CLOUDLESS_LOG_LEVEL, CLOUDLESS_STRICT_AUTH, \
-            CLOUDLESS_CREDENTIALS, CLOUDLESS_ECS_IMAGES, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
+            CLOUDLESS_CREDENTIALS, CLOUDLESS_ECS_IMAGES, CLOUDLESS_FAULTS, CLOUDLESS_INIT_DIR, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
             on first start). A command-line option wins over the variable.
             Internal endpoints: GET /_cloudless/health, GET /_localstack/health (for tools written for LocalStack), \
-            POST /_cloudless/reset (empty all state), POST /_cloudless/clock {"advance": seconds} (the emulator's clock, \
+            POST /_cloudless/reset (empty all state), GET/POST/PATCH/DELETE /_cloudless/faults (fault rules), \
+            GET /_localstack/init (init hooks), POST /_cloudless/clock {"advance": seconds} (the emulator's clock, \
             which expiries, retries, schedules and timeouts follow), POST /_cloudless/s3/lifecycle/run (apply lifecycle \
             rules now), /_cloudless/website/<bucket>/ (a bucket's website), GET /_cloudless/lambda/code/<sha256> \
             (GetFunction's Code.Location), POST /_cloudless/ecs/metrics (set a task's CPU and memory readings), \
@@ -65,6 +66,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("ecs-images"), help: "JSON file saying what a container image runs as a local process (CLOUDLESS_ECS_IMAGES): {\"<image pattern>\": {\"entryPoint\": [...], \"command\": [...], \"workingDirectory\": \"...\"}}.")
     var ecsImages: String?
+
+    @Option(name: .customLong("faults"), help: "JSON file of fault rules installed at start (CLOUDLESS_FAULTS), as POST /_cloudless/faults takes them.")
+    var faultsFile: String?
+
+    @Option(name: .customLong("init-dir"), help: "Folder whose *.sh and *.py scripts run, in name order, once the server is ready (CLOUDLESS_INIT_DIR).")
+    var initDir: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -158,9 +165,19 @@ struct Serve: AsyncParsableCommand {
         identification.queryVersions[CloudFormationService.apiVersion] = "cloudformation"
         identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
         let started = ContinuousClock.now
+        // Fault rules from --faults, and the init hooks of --init-dir (a bad file or a missing folder stops the start).
+        let faults = FaultInjector(services: Set(services.map(\.signingName)))
+        if let file = faultsFile ?? env["CLOUDLESS_FAULTS"] {
+            do { faults.replace(try FaultRule.parse(Data(contentsOf: URL(fileURLWithPath: file)), services: faults.services)) } catch {
+                throw ValidationError("--faults \(file): \((error as? FaultRuleError)?.message ?? error.localizedDescription)")
+            }
+        }
+        let hooks = try (initDir ?? env["CLOUDLESS_INIT_DIR"]).map { try InitHooks(directory: $0) }
+        let hookCredentials = creds
         let gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,
-            internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit), logger: logger)
+            internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit,
+                                                 faults: faults, initProgress: hooks?.progress ?? InitProgress()), logger: logger)
         let folder = dataDir
         let background = BackgroundScheduler(clock: clock, logger: logger)
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
@@ -171,6 +188,7 @@ struct Serve: AsyncParsableCommand {
             Task { await ecs.startScheduler() }
             // Event notifications a crash left in S3's outbox are delivered again (NotificationOutbox.swift).
             s3.startNotificationDelivery()
+            hooks?.start(host: host, port: bound, credentials: hookCredentials, region: region, supervisor: supervisor, logger: logger)
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
             background.once(after: 0, "S3 orphaned blob sweep") {
                 let removed = try s3.sweepOrphans(startedAt: startedAt)

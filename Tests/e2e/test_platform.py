@@ -24,14 +24,14 @@ from helpers import make_client as client
 from server import Server, binary_path, free_port
 
 OPTIONS = ["--host", "--port", "--data-dir", "--ephemeral", "--account-id", "--region", "--log-level",
-           "--strict-auth", "--credentials", "--ecs-images"]
+           "--strict-auth", "--credentials", "--ecs-images", "--faults", "--init-dir"]
 # What `cloudless --help` says it serves, and the internal endpoints `serve --help` documents.
 SERVICES = ["S3", "SQS", "Secrets Manager", "Lambda", "ECS", "Application Auto Scaling", "CloudFormation", "SAM", "IAM",
             "STS", "CloudWatch Logs"]
 ENDPOINTS = ["/_cloudless/health", "/_localstack/health", "/_cloudless/reset", "/_cloudless/clock",
              "/_cloudless/s3/lifecycle/run", "/_cloudless/website/", "/_cloudless/lambda/code/", "/_cloudless/ecs/metrics",
              "/_cloudless/application-autoscaling/evaluate", "/_cloudless/ecs/metadata/", "/_cloudless/ecs/credentials/",
-             "/_cloudless/cloudformation/callback/"]
+             "/_cloudless/cloudformation/callback/", "/_cloudless/faults", "/_localstack/init"]
 
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy

@@ -68,10 +68,14 @@ public struct Gateway: HTTPResponder {
                                                     service: &service) {
                 response = await s.hostedResponse(r)
             } else {
-                let awsRequest = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
+                var awsRequest = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
                                                    service: &service)
                 guard let resolved = service else { throw AWSError.internalError() }
                 op = resolved.operationName(for: awsRequest)
+                // Fault rules (FaultInjector): one atomic load when none is installed.
+                if internalEndpoints.faults.isActive {
+                    try await internalEndpoints.faults.apply(to: &awsRequest, service: resolved.signingName, operation: &op)
+                }
                 response = try await resolved.handle(awsRequest)
             }
         } catch let error as AWSError {
