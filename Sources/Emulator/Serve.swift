@@ -103,6 +103,14 @@ struct Serve: AsyncParsableCommand {
         log.logLevel = level
         let logger = log
 
+        // The nine databases open on background threads, in the order the services below take them, while those are
+        // built one after another (each init waits for its own database, or opens it itself if no thread has begun).
+        for openAhead in [IAMService.openDatabaseAhead, SQSService.openDatabaseAhead, S3Service.openDatabaseAhead,
+                          LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead,
+                          SecretsManagerService.openDatabaseAhead, ECSService.openDatabaseAhead,
+                          ApplicationAutoScalingService.openDatabaseAhead, CloudFormationService.openDatabaseAhead] {
+            openAhead(dataDir)
+        }
         let clock = EmulatorClock()
         let startedAt = Date().timeIntervalSince1970
         // Access keys issued through IAM sign requests too (--strict-auth) and act in the account that issued them.
