@@ -128,6 +128,7 @@ def test_moving_the_clock_ends_a_recovery_window_at_once(own_server):
 def test_every_service_finds_its_own_data_after_kill_9_with_the_databases_opened_side_by_side(tmp_path):
     """The nine databases open on background threads at start: each service must get its own, with what it committed."""
     data_dir = str(tmp_path / "data")
+    os.mkdir(data_dir)
     server = Server(data_dir=data_dir).start()
     try:
         e = server.endpoint
