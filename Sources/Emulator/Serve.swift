@@ -67,6 +67,27 @@ struct Serve: AsyncParsableCommand {
     var ecsImages: String?
 
     func run() async throws {
+        try await ServeOptions(host: host, port: port, dataDir: dataDir, ephemeral: ephemeral, accountID: accountID,
+                               region: region, logLevel: logLevel, strictAuth: strictAuth, credentials: credentials,
+                               ecsImages: ecsImages).run()
+    }
+}
+
+/// What `serve` runs, from its options: read by ArgumentParser (`Serve`) or, for the usual command line, by
+/// `QuickServeArguments` (main.swift).
+struct ServeOptions {
+    var host: String?
+    var port: Int?
+    var dataDir: String?
+    var ephemeral = false
+    var accountID: String?
+    var region: String?
+    var logLevel: String?
+    var strictAuth = false
+    var credentials: String?
+    var ecsImages: String?
+
+    func run() async throws {
         let env = ProcessInfo.processInfo.environment
         func flag(_ name: String) -> Bool { ["1", "true", "yes", "on"].contains((env[name] ?? "").lowercased()) }
         let host = self.host ?? env["CLOUDLESS_HOST"] ?? "127.0.0.1"

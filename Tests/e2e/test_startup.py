@@ -172,3 +172,26 @@ def test_a_database_that_cannot_be_opened_stops_the_start_with_its_error(tmp_pat
         assert make_client(server.endpoint, "logs").describe_log_groups()["logGroups"] == []
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("value", ["70000", "shouting"])
+def test_the_usual_command_line_and_argument_parsers_forms_fail_alike(tmp_path, value):
+    """`serve --opt value` is read without ArgumentParser (QuickServeArguments); `--opt=value` goes through it. A bad
+    value gets the same message and exit code either way."""
+    option = "--port" if value == "70000" else "--log-level"
+    outs = []
+    for form in ([option, value], [f"{option}={value}"]):
+        p = subprocess.run([binary_path(), "serve", "--data-dir", str(tmp_path), *form], capture_output=True,
+                           text=True, timeout=30)
+        outs.append((p.returncode, p.stderr))
+    assert outs[0] == outs[1]
+    assert outs[0][0] == 64 and outs[0][1].startswith("Error: ")
+
+
+def test_the_usual_command_line_and_argument_parsers_forms_start_alike(tmp_path):
+    for form in (["--account-id", "123456789012", "--ephemeral"], ["--account-id=123456789012", "--ephemeral"]):
+        server = Server(data_dir=str(tmp_path), args=form).start()
+        try:
+            assert make_client(server.endpoint, "sts").get_caller_identity()["Account"] == "123456789012"
+        finally:
+            assert server.stop() == 0
