@@ -9,12 +9,17 @@ thread count. Prints a markdown table; --json writes every round. A script, not 
 
     python3 bench/startup.py                                   # bench/run.py's default binary (a release build if present)
     python3 bench/startup.py --bin .build/release/cloudless --starts 20
+    python3 bench/startup.py --bin NEW --before OLD --starts 10     # both in one run, in turn
+
+A third kind starts on the existing folder and polls a real S3 ListBuckets instead of the health check: work moved
+after the port opens must not just move the cost to the first request.
 """
 import argparse
 import json
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +35,28 @@ import run  # noqa: E402
 def health(port):
     """True once GET /_cloudless/health answers 200 (bench/run.py's bare raw-socket GET)."""
     return run.http_status(port, "/_cloudless/health") == 200
+
+
+def list_buckets(port, timeout=1.0):
+    """True once S3 ListBuckets answers 200: a real request through the gateway, S3 and s3.sqlite (signed in form only:
+    the server checks signatures only under --strict-auth)."""
+    date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    auth = (f"AWS4-HMAC-SHA256 Credential=test/{date[:8]}/us-east-1/s3/aws4_request, "
+            f"SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={'0' * 64}")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nx-amz-date: {date}\r\n"
+                      f"x-amz-content-sha256: UNSIGNED-PAYLOAD\r\nAuthorization: {auth}\r\n"
+                      f"Connection: close\r\n\r\n".encode())
+            buf = b""
+            while b"</ListAllMyBucketsResult>" not in buf:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+            return buf.startswith(b"HTTP/1.1 200") and b"</ListAllMyBucketsResult>" in buf
+    except OSError:
+        return False
 
 
 def cpu_ms(pid):
@@ -67,12 +94,12 @@ class Run:
         self.port = run.free_port()
         self.proc = None
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, ready=health):
         argv = [self.binary, "serve", "--port", str(self.port), "--data-dir", self.data_dir, "--log-level", "error"]
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, env=self.env, start_new_session=True)
-        while not health(self.port):
+        while not ready(self.port):
             if self.proc.poll() is not None:
                 sys.exit(f"cloudless exited with {self.proc.returncode} before ready")
             if time.perf_counter() - t0 > timeout:
@@ -101,63 +128,96 @@ def version_ms(binary, n):
     return best
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", default=None, help="the cloudless binary (default: a release build if present)")
-    ap.add_argument("--starts", type=int, default=10, help="starts per kind (fresh, existing); default 10")
-    ap.add_argument("--idle", type=float, default=1.0, help="seconds after ready before memory is read")
-    ap.add_argument("--json", default=None, help="write every round to this file")
-    args = ap.parse_args()
-    binary = os.path.abspath(args.bin or run.default_cloudless_bin())
+KINDS = (("existing", "≤ 20 ms"), ("fresh", "≤ 30 ms"), ("existing-s3", ""))
+
+
+def measure(binary, starts, idle):
+    """Every round of one binary: fresh and existing folders to the first health 200, and an existing folder to the
+    first S3 ListBuckets 200 (deferred work must not just move the cost to the first request)."""
     work = tempfile.mkdtemp(prefix="cloudless-startup-")
-    rounds = {"fresh": [], "existing": []}
+    rounds = {kind: [] for kind, _ in KINDS}
     mem = None
     try:
         existing = os.path.join(work, "existing")
         r = Run(binary, existing, {})
         r.start()
         r.stop()  # the existing folder now holds every database, the master key, WAL files checkpointed
-        for i in range(args.starts):
-            for kind in ("fresh", "existing"):
-                folder = existing if kind == "existing" else os.path.join(work, f"fresh-{i}")
+        for i in range(starts):
+            for kind, _ in KINDS:
+                folder = os.path.join(work, f"fresh-{i}") if kind == "fresh" else existing
                 r = Run(binary, folder, {})
                 try:
-                    rounds[kind].append(r.start())
-                    if kind == "existing" and i == args.starts - 1:
-                        time.sleep(args.idle)
+                    rounds[kind].append(r.start(ready=list_buckets if kind == "existing-s3" else health))
+                    if kind == "existing" and i == starts - 1:
+                        time.sleep(idle)
                         mem = memory(r.proc.pid)
                 finally:
                     r.stop()
                 if kind == "fresh":
                     shutil.rmtree(folder, ignore_errors=True)
-        ver = version_ms(binary, args.starts)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return rounds, mem
 
+
+def report(binary, starts, rounds, mem, ver, idle):
     def row(name, values, fmt, target=""):
         print(f"| {name} | {target} | " + " | ".join(fmt(v) for v in values) + " |")
 
     size = os.path.getsize(binary) / 2**20
-    print(f"binary: {binary} ({size:.0f} MiB), {args.starts} starts each\n")
+    print(f"binary: {binary} ({size:.0f} MiB), {starts} starts each\n")
     print("| metric | target | best | median | worst |")
     print("|---|---|---|---|---|")
-    for kind, target in (("existing", "≤ 20 ms"), ("fresh", "≤ 30 ms")):
+    for kind, target in KINDS:
         walls = sorted(w for w, _ in rounds[kind])
         cpus = sorted(c for _, c in rounds[kind])
-        row(f"start → first 200, {kind} folder (wall)", [walls[0], statistics.median(walls), walls[-1]],
-            lambda v: f"{v:.1f} ms", target)
-        row(f"server CPU at ready, {kind} folder", [cpus[0], statistics.median(cpus), cpus[-1]], lambda v: f"{v:.1f} ms")
+        what = ("start → first S3 ListBuckets 200, existing folder" if kind == "existing-s3"
+                else f"start → first 200, {kind} folder")
+        row(f"{what} (wall)", [walls[0], statistics.median(walls), walls[-1]], lambda v: f"{v:.1f} ms", target)
+        row(f"server CPU at that answer, {kind.replace('-s3', '')} folder", [cpus[0], statistics.median(cpus), cpus[-1]],
+            lambda v: f"{v:.1f} ms")
     print(f"| `--version` (wall) | | {ver:.1f} ms | | |")
     print()
-    print(f"idle, {args.idle:g} s after ready (existing folder):\n")
+    print(f"idle, {idle:g} s after ready (existing folder):\n")
     print("| VmRSS | Pss | Private_Dirty | Private_Clean | Shared_Clean | Anonymous | threads |")
     print("|---|---|---|---|---|---|---|")
     mib = lambda k: f"{mem[k] / 1024:.1f} MiB"
     print(f"| {mib('VmRSS')} (target ≤ 20 MiB) | {mib('Pss')} | {mib('Private_Dirty')} | {mib('Private_Clean')} | "
           f"{mib('Shared_Clean')} | {mib('Anonymous')} | {mem['Threads']} |")
+    print()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=None, help="the cloudless binary (default: a release build if present)")
+    ap.add_argument("--before", default=None, help="a second binary, measured in the same run, batch by batch in turn")
+    ap.add_argument("--starts", type=int, default=10, help="starts per kind (fresh, existing, existing to ListBuckets)")
+    ap.add_argument("--idle", type=float, default=1.0, help="seconds after ready before memory is read")
+    ap.add_argument("--json", default=None, help="write every round to this file")
+    args = ap.parse_args()
+    binaries = [os.path.abspath(args.bin or run.default_cloudless_bin())]
+    if args.before:
+        binaries.insert(0, os.path.abspath(args.before))
+    # In turn, a few starts at a time: both binaries see the same load when the machine is shared.
+    results = {b: ({kind: [] for kind, _ in KINDS}, None) for b in binaries}
+    batch = 2 if args.before else args.starts
+    done = 0
+    while done < args.starts:
+        n = min(batch, args.starts - done)
+        for b in binaries:
+            rounds, mem = measure(b, n, args.idle)
+            for kind in rounds:
+                results[b][0][kind].extend(rounds[kind])
+            results[b] = (results[b][0], mem)
+        done += n
+    out = {}
+    for b in binaries:
+        ver = version_ms(b, args.starts)
+        report(b, args.starts, results[b][0], results[b][1], ver, args.idle)
+        out[b] = {"rounds": results[b][0], "memory_kB": results[b][1], "version_ms": ver}
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"binary": binary, "rounds": rounds, "memory_kB": mem, "version_ms": ver}, f, indent=1)
+            json.dump(out, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,27 @@ struct Serve: AsyncParsableCommand {
     var initDir: String?
 
     func run() async throws {
+        try await ServeOptions(host: host, port: port, dataDir: dataDir, ephemeral: ephemeral, accountID: accountID,
+                               region: region, logLevel: logLevel, strictAuth: strictAuth, credentials: credentials,
+                               ecsImages: ecsImages).run()
+    }
+}
+
+/// What `serve` runs, from its options: read by ArgumentParser (`Serve`) or, for the usual command line, by
+/// `QuickServeArguments` (main.swift).
+struct ServeOptions {
+    var host: String?
+    var port: Int?
+    var dataDir: String?
+    var ephemeral = false
+    var accountID: String?
+    var region: String?
+    var logLevel: String?
+    var strictAuth = false
+    var credentials: String?
+    var ecsImages: String?
+
+    func run() async throws {
         let env = ProcessInfo.processInfo.environment
         func flag(_ name: String) -> Bool { ["1", "true", "yes", "on"].contains((env[name] ?? "").lowercased()) }
         let host = self.host ?? env["CLOUDLESS_HOST"] ?? "127.0.0.1"
@@ -110,6 +131,14 @@ struct Serve: AsyncParsableCommand {
         log.logLevel = level
         let logger = log
 
+        // The nine databases open on background threads, in the order the services below take them, while those are
+        // built one after another (each init waits for its own database, or opens it itself if no thread has begun).
+        for openAhead in [IAMService.openDatabaseAhead, SQSService.openDatabaseAhead, S3Service.openDatabaseAhead,
+                          LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead,
+                          SecretsManagerService.openDatabaseAhead, ECSService.openDatabaseAhead,
+                          ApplicationAutoScalingService.openDatabaseAhead, CloudFormationService.openDatabaseAhead] {
+            openAhead(dataDir)
+        }
         let clock = EmulatorClock()
         let startedAt = Date().timeIntervalSince1970
         // Access keys issued through IAM sign requests too (--strict-auth) and act in the account that issued them.

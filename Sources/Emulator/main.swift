@@ -12,6 +12,11 @@ import Glibc
 _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 
 Task.detached {
+    // The usual `serve` command line skips ArgumentParser's reflection (QuickServeArguments); errors read the same.
+    if let options = QuickServeArguments.parse(Array(CommandLine.arguments.dropFirst())) {
+        do { try await options.run() } catch { CloudlessCommand.exit(withError: error) }
+        exit(0)
+    }
     await CloudlessCommand.main()
     exit(0)
 }

@@ -123,3 +123,75 @@ def test_moving_the_clock_ends_a_recovery_window_at_once(own_server):
     while any(s["Name"] == "short-lived" for s in sm.list_secrets(IncludePlannedDeletion=True)["SecretList"]):
         assert time.time() < deadline, "the secret outlived its recovery window"
         time.sleep(0.05)
+
+
+def test_every_service_finds_its_own_data_after_kill_9_with_the_databases_opened_side_by_side(tmp_path):
+    """The nine databases open on background threads at start: each service must get its own, with what it committed."""
+    data_dir = str(tmp_path / "data")
+    os.mkdir(data_dir)
+    server = Server(data_dir=data_dir).start()
+    try:
+        e = server.endpoint
+        make_client(e, "s3").create_bucket(Bucket="side-by-side")
+        make_client(e, "sqs").create_queue(QueueName="side-by-side")
+        make_client(e, "secretsmanager").create_secret(Name="side-by-side", SecretString="kept")
+        make_client(e, "logs").create_log_group(logGroupName="side-by-side")
+        make_client(e, "iam").create_user(UserName="side-by-side")
+        make_client(e, "ecs").create_cluster(clusterName="side-by-side")
+    finally:
+        server.stop(sig=signal.SIGKILL)
+    for _ in range(2):  # twice: the second start opens databases the first one reopened
+        server = Server(data_dir=data_dir).start()
+        try:
+            e = server.endpoint
+            assert [b["Name"] for b in make_client(e, "s3").list_buckets()["Buckets"]] == ["side-by-side"]
+            assert make_client(e, "sqs").list_queues()["QueueUrls"][0].endswith("/side-by-side")
+            assert make_client(e, "secretsmanager").get_secret_value(SecretId="side-by-side")["SecretString"] == "kept"
+            assert [g["logGroupName"] for g in make_client(e, "logs").describe_log_groups()["logGroups"]] == ["side-by-side"]
+            assert [u["UserName"] for u in make_client(e, "iam").list_users()["Users"]] == ["side-by-side"]
+            clusters = make_client(e, "ecs").describe_clusters(clusters=["side-by-side"])["clusters"]
+            assert [c["status"] for c in clusters] == ["ACTIVE"]
+        finally:
+            server.stop(sig=signal.SIGKILL)
+
+
+def test_a_database_that_cannot_be_opened_stops_the_start_with_its_error(tmp_path):
+    """A failure on a background opener is the start's failure, as when the databases opened one after another."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "logs.sqlite").write_bytes(b"this is not an SQLite database, " * 256)
+    port = free_port()
+    proc = subprocess.run([binary_path(), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0
+    assert "not a database" in proc.stderr + proc.stdout
+    # Nothing else was harmed: with the bad file gone, the folder starts.
+    (data_dir / "logs.sqlite").unlink()
+    server = Server(data_dir=str(data_dir)).start()
+    try:
+        assert make_client(server.endpoint, "logs").describe_log_groups()["logGroups"] == []
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("value", ["70000", "shouting"])
+def test_the_usual_command_line_and_argument_parsers_forms_fail_alike(tmp_path, value):
+    """`serve --opt value` is read without ArgumentParser (QuickServeArguments); `--opt=value` goes through it. A bad
+    value gets the same message and exit code either way."""
+    option = "--port" if value == "70000" else "--log-level"
+    outs = []
+    for form in ([option, value], [f"{option}={value}"]):
+        p = subprocess.run([binary_path(), "serve", "--data-dir", str(tmp_path), *form], capture_output=True,
+                           text=True, timeout=30)
+        outs.append((p.returncode, p.stderr))
+    assert outs[0] == outs[1]
+    assert outs[0][0] == 64 and outs[0][1].startswith("Error: ")
+
+
+def test_the_usual_command_line_and_argument_parsers_forms_start_alike(tmp_path):
+    for form in (["--account-id", "123456789012", "--ephemeral"], ["--account-id=123456789012", "--ephemeral"]):
+        server = Server(data_dir=str(tmp_path), args=form).start()
+        try:
+            assert make_client(server.endpoint, "sts").get_caller_identity()["Account"] == "123456789012"
+        finally:
+            assert server.stop() == 0

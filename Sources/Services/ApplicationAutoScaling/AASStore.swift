@@ -79,8 +79,10 @@ final class AASStore: Sendable {
     let db: DatabasePool
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: directory + "/application-autoscaling.sqlite", migrator: Self.migrator)
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
     }
+
+    static func path(_ directory: String) -> String { directory + "/application-autoscaling.sqlite" }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()

@@ -20,6 +20,12 @@ public struct CloudFormationService: AWSService {
     /// Custom resources' ResponseURLs and wait condition handles (Callbacks.swift).
     let callbacks: Callbacks
 
+    /// Start opening `cloudformation.sqlite` on a background thread while the other services are built; `init` takes it
+    /// (`ServiceDatabase.openAhead`) and finds a reader open: it reads at init.
+    public static func openDatabaseAhead(directory: String) {
+        ServiceDatabase.openAhead(path: StackStore.path(directory), migrator: StackStore.migrator, warmReader: true)
+    }
+
     public init(directory: String, clock: EmulatorClock, providers: ResourceProviders, objects: (any ObjectSource)? = nil,
                 functions: (any FunctionEventSink)? = nil, secrets: (any SecretResolver)? = nil,
                 endpoint: ServerEndpoint? = nil, logger: Logger) throws {

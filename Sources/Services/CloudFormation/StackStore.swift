@@ -136,8 +136,10 @@ final class StackStore: Sendable {
     let db: DatabasePool
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: directory + "/cloudformation.sqlite", migrator: Self.migrator)
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
     }
+
+    static func path(_ directory: String) -> String { directory + "/cloudformation.sqlite" }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()

@@ -17,6 +17,16 @@ public struct ECSService: AWSService {
     let clock: EmulatorClock
     let logger: Logger
 
+    /// Start opening `ecs.sqlite` on a background thread while the other services are built; `init` takes it
+    /// (`ServiceDatabase.openAhead`) and finds a reader open: it reads at init. The scan for containers an earlier run
+    /// left starts too (`LeftoverScan`): `load()` waits for it.
+    public static func openDatabaseAhead(directory: String) {
+        ServiceDatabase.openAhead(path: ECSStore.path(directory), migrator: ECSStore.migrator, warmReader: true)
+        LeftoverScan.start(inside: taskFolder(directory))
+    }
+
+    static func taskFolder(_ directory: String) -> String { directory + "/ecs/tasks" }
+
     /// `images`: the `--ecs-images` file (what an image runs as a local process), or nil.
     /// `roleCredentials`: where the keys handed to tasks' roles are kept, which the gateway also consults.
     public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
@@ -25,7 +35,7 @@ public struct ECSService: AWSService {
         let map = try images.map { try ImageMap(file: $0) } ?? ImageMap()
         secretLink = SecretResolverLink()
         runtime = TaskRuntime(supervisor: supervisor, logs: logs, secrets: secretLink, objects: objects, endpoint: endpoint,
-                              images: map, directory: directory + "/ecs/tasks", clock: clock, roleCredentials: roleCredentials,
+                              images: map, directory: Self.taskFolder(directory), clock: clock, roleCredentials: roleCredentials,
                               logger: logger)
         scheduler = Scheduler(store: store, clock: clock, runtime: runtime, logger: logger)
         self.roleCredentials = roleCredentials

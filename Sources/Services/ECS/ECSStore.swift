@@ -8,8 +8,10 @@ final class ECSStore: Sendable {
     let db: DatabasePool
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: directory + "/ecs.sqlite", migrator: Self.migrator)
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
     }
+
+    static func path(_ directory: String) -> String { directory + "/ecs.sqlite" }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()

@@ -72,7 +72,7 @@ actor Scheduler {
     /// and their services replace them.
     func load() throws {
         // Containers an earlier run started in the instant before its lifeline knew them (a kill -9 mid-spawn).
-        let leftovers = Leftovers.kill(environment: "HOME", inside: runtime.directory)
+        let leftovers = LeftoverScan.take(inside: runtime.directory) ?? LeftoverScan.run(inside: runtime.directory)
         if !leftovers.isEmpty { logger.notice("ECS: killed \(leftovers.count) container processes left by an earlier run") }
         let (svcRows, taskRows) = try store.db.readNow { db in
             (try Row.fetchAll(db, sql: "SELECT account, region, doc, state FROM service"),

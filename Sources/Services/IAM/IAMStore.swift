@@ -8,8 +8,10 @@ final class IAMStore: Sendable {
     let db: DatabasePool
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: directory + "/iam.sqlite", migrator: Self.migrator)
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
     }
+
+    static func path(_ directory: String) -> String { directory + "/iam.sqlite" }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()

@@ -100,11 +100,13 @@ final class FunctionStore: Sendable {
     let codeDirectory: String
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: directory + "/lambda.sqlite", migrator: Self.migrator)
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
         codeDirectory = directory + "/lambda"
         try FileManager.default.createDirectory(atPath: codeDirectory + "/code", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: codeDirectory + "/unpacked", withIntermediateDirectories: true)
     }
+
+    static func path(_ directory: String) -> String { directory + "/lambda.sqlite" }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()

@@ -34,6 +34,12 @@ public struct LambdaService: AWSService {
         "/2020-04-22/code-signing-configs", "/2020-06-30/functions",
     ]
 
+    /// Start opening `lambda.sqlite` on a background thread while the other services are built; `init` takes it
+    /// (`ServiceDatabase.openAhead`) and finds a reader open: it reads at init.
+    public static func openDatabaseAhead(directory: String) {
+        ServiceDatabase.openAhead(path: FunctionStore.path(directory), migrator: FunctionStore.migrator, warmReader: true)
+    }
+
     public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
                 objects: (any ObjectSource)? = nil, queues: (any QueueConsumer)? = nil, queueEvents: (any QueueEventSink)? = nil,
                 logger: Logger) throws {

@@ -61,8 +61,10 @@ final class LogStore: Sendable {
     let db: DatabasePool
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: directory + "/logs.sqlite", migrator: Self.migrator)
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
     }
+
+    static func path(_ directory: String) -> String { directory + "/logs.sqlite" }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()

@@ -12,6 +12,12 @@ public struct LogsService: AWSService, LogSink {
     let clock: EmulatorClock
     let logger: Logger
 
+    /// Start opening `logs.sqlite` on a background thread while the other services are built; `init` takes it
+    /// (`ServiceDatabase.openAhead`).
+    public static func openDatabaseAhead(directory: String) {
+        ServiceDatabase.openAhead(path: LogStore.path(directory), migrator: LogStore.migrator, warmReader: false)
+    }
+
     public init(directory: String, clock: EmulatorClock, logger: Logger) throws {
         store = try LogStore(directory: directory)
         self.clock = clock

@@ -14,7 +14,7 @@ final class S3Store: Sendable {
 
     init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        db = try ServiceDatabase.open(path: directory + "/s3.sqlite", migrator: Self.migrator)
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
         blobs = try BlobStore(root: directory + "/s3")
         let all = try db.readNow { db in
             try Row.fetchAll(db, sql: "SELECT * FROM bucket").map { row in
@@ -42,6 +42,8 @@ final class S3Store: Sendable {
     func modifyCached(_ name: String, _ change: (inout Bucket) -> Void) {
         bucketCache.withLock { if var b = $0[name] { change(&b); $0[name] = b } }
     }
+
+    static func path(_ directory: String) -> String { directory + "/s3.sqlite" }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()

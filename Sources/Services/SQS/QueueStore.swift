@@ -24,8 +24,10 @@ final class QueueStore: Sendable {
     let db: DatabasePool
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: directory + "/sqs.sqlite", migrator: Self.migrator)
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
     }
+
+    static func path(_ directory: String) -> String { directory + "/sqs.sqlite" }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()

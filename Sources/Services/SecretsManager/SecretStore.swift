@@ -83,8 +83,10 @@ final class SecretStore: Sendable {
     let db: DatabasePool
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: directory + "/secretsmanager.sqlite", migrator: Self.migrator)
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
     }
+
+    static func path(_ directory: String) -> String { directory + "/secretsmanager.sqlite" }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
