@@ -5,7 +5,7 @@
 /// option or a port that is not a number) is nil, and ArgumentParser reads it, with its own messages.
 enum QuickServeArguments {
     static let valueOptions: Set<String> = ["--host", "--port", "--data-dir", "--account-id", "--region", "--log-level",
-                                            "--credentials", "--ecs-images"]
+                                            "--credentials", "--ecs-images", "--faults", "--init-dir"]
     static let flags: Set<String> = ["--ephemeral", "--strict-auth"]
 
     static func parse(_ arguments: [String]) -> ServeOptions? {
@@ -32,6 +32,7 @@ enum QuickServeArguments {
                             ephemeral: set.contains("--ephemeral"), accountID: values["--account-id"],
                             region: values["--region"], logLevel: values["--log-level"],
                             strictAuth: set.contains("--strict-auth"), credentials: values["--credentials"],
-                            ecsImages: values["--ecs-images"])
+                            ecsImages: values["--ecs-images"], faultsFile: values["--faults"],
+                            initDir: values["--init-dir"])
     }
 }

@@ -76,7 +76,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         try await ServeOptions(host: host, port: port, dataDir: dataDir, ephemeral: ephemeral, accountID: accountID,
                                region: region, logLevel: logLevel, strictAuth: strictAuth, credentials: credentials,
-                               ecsImages: ecsImages).run()
+                               ecsImages: ecsImages, faultsFile: faultsFile, initDir: initDir).run()
     }
 }
 
@@ -93,6 +93,8 @@ struct ServeOptions {
     var strictAuth = false
     var credentials: String?
     var ecsImages: String?
+    var faultsFile: String?
+    var initDir: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
