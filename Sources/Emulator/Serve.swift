@@ -2,6 +2,7 @@ import ApplicationAutoScaling
 import ArgumentParser
 import BuildInfo
 import CloudFormation
+import Console
 import Core
 import Foundation
 import Hummingbird
@@ -158,9 +159,12 @@ struct Serve: AsyncParsableCommand {
         identification.queryVersions[CloudFormationService.apiVersion] = "cloudformation"
         identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
         let started = ContinuousClock.now
-        let gateway = Gateway(
+        var gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,
             internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit), logger: logger)
+        // The console (/_cloudless/console/) and the request log it shows (/_cloudless/requests).
+        gateway.requestLog = RequestLog()
+        gateway.routes = [gateway.requestLog!, Console(strictAuth: strict, defaultAccount: account, defaultRegion: region)]
         let folder = dataDir
         let background = BackgroundScheduler(clock: clock, logger: logger)
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
