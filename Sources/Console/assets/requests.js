@@ -21,7 +21,7 @@ UI.start(async (content) => {
     if (errors.checked) p.set("errors", "1");
     return p;
   };
-  const row = (e) => h("tr", { class: e.status >= 400 ? "error" : "" }, [UI.date(e.time).slice(11), e.service, e.operation, e.account, e.region,
+  const row = (e) => h("tr", { class: e.status >= 400 ? "failed" : null }, [UI.date(e.time).slice(11), e.service, e.operation, e.account, e.region,
     e.accessKeyId, String(e.status), String(e.durationMs), e.errorCode].map((c) => h("td", {}, c)));
   let source = null;
   async function load() {

@@ -10,7 +10,7 @@ const UI = (() => {
       else if (k === "dataset") Object.assign(e.dataset, v);
       else e.setAttribute(k, v === true ? "" : v);
     }
-    for (const c of children.flat()) if (c != null && c !== false) e.append(c instanceof Node ? c : String(c));
+    for (const c of children.flat(Infinity)) if (c != null && c !== false) e.append(c instanceof Node ? c : String(c));
     return e;
   }
   function table(columns, rows, empty = "None.") {
