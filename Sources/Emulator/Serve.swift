@@ -31,7 +31,9 @@ struct Serve: AsyncParsableCommand {
             which expiries, retries, schedules and timeouts follow), POST /_cloudless/s3/lifecycle/run (apply lifecycle \
             rules now), /_cloudless/website/<bucket>/ (a bucket's website), GET /_cloudless/lambda/code/<sha256> \
             (GetFunction's Code.Location), POST /_cloudless/ecs/metrics (set a task's CPU and memory readings), \
-            POST /_cloudless/application-autoscaling/evaluate (run scaling policies now); and what Cloudless hands \
+            POST /_cloudless/application-autoscaling/evaluate (run scaling policies now), /_cloudless/console/ (the console), \
+            GET /_cloudless/requests[/stream] (the last requests, JSON or server-sent events), \
+            GET /_cloudless/sqs/peek/<account>/<region>/<queue> (messages, nothing received); and what Cloudless hands \
             out itself: /_cloudless/ecs/metadata/... and /_cloudless/ecs/credentials/... (ECS tasks), \
             /_cloudless/cloudformation/callback/... (custom resources' ResponseURL, wait condition handles) and the \
             Lambda Runtime API (/2018-06-01/runtime/...) for function processes.

@@ -70,7 +70,7 @@ def load(browser, url, name):
     """Open a page, wait until it has drawn (no 'Loading…' left), check it reported no error, keep a screenshot."""
     browser.errors.clear()
     browser.goto(url)
-    browser.wait("!document.querySelector('#content').innerText.includes('Loading…')")
+    browser.wait("!!(document.body.dataset.ready || document.querySelector('#needs-sign-in'))")
     time.sleep(0.2)  # let late answers land before the screenshot and the error check
     browser.screenshot(os.path.join(ARTIFACTS, f"{name}.png"))
     assert browser.js("document.querySelectorAll('#content .error').length") == 0, browser.js("document.body.innerText")
@@ -271,3 +271,100 @@ def test_strict_auth_sign_in_checks_the_secret(browser, local_strict_server):
         browser.js("sessionStorage.clear()")
     finally:
         make_client(endpoint).delete_bucket(Bucket="console-strict")
+
+
+def test_lambda_invoke_shows_result_and_log_tail(browser, endpoint, fns):
+    name = fns.create(tag="console", handler="handler.echo")["FunctionName"]
+    fns.lam.publish_version(FunctionName=name)
+    fns.lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    load(browser, f"{endpoint}/_cloudless/console/lambda?function={name}", "lambda-function")
+    text = browser.js("document.body.innerText")
+    assert "live" in text and "handler.echo" in text
+    browser.fill("#payload", '{"from": "console"}')
+    browser.js("document.querySelector('#qualifier').value = 'live'")
+    browser.click("#invoke")
+    out = browser.wait("document.querySelector('#invoke-output') && document.querySelector('#invoke-output').textContent", timeout=30)
+    assert json.loads(out) == {"from": "console"}
+    log = browser.js("document.querySelector('#invoke-log').textContent")
+    assert "START RequestId" in log and "REPORT RequestId" in log
+    assert "1" == browser.js("document.querySelector('#invoke-result').innerText.match(/Version\\s+(\\S+)/)[1]")
+    browser.screenshot(os.path.join(ARTIFACTS, "lambda-invoked.png"))
+    assert page_errors(browser) == []
+
+
+def test_cloudformation_stack_with_resources_and_events(browser, endpoint, seeded):
+    cfn = make_client(endpoint, "cloudformation")
+    name = "console-" + seeded["tag"]
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps({"Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+                                                                "Outputs": {"Url": {"Value": {"Ref": "Queue"}}}}))
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 0.5, "MaxAttempts": 60})
+        load(browser, f"{endpoint}/_cloudless/console/cloudformation", "cloudformation-stacks")
+        assert name in browser.js("document.body.innerText")
+        load(browser, f"{endpoint}/_cloudless/console/cloudformation?stack={name}", "cloudformation-stack")
+        browser.wait("document.body.innerText.includes('AWS::SQS::Queue')")
+        text = browser.js("document.body.innerText")
+        assert "CREATE_COMPLETE" in text and "Url = " in text
+        assert page_errors(browser) == []
+    finally:
+        cfn.delete_stack(StackName=name)
+
+
+def test_iam_page_lists_roles_users_and_policies(browser, endpoint, seeded):
+    iam = make_client(endpoint, "iam")
+    user, policy = f"console-{seeded['tag']}", f"console-{seeded['tag']}"
+    iam.create_user(UserName=user)
+    arn = iam.create_policy(PolicyName=policy, PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))["Policy"]["Arn"]
+    try:
+        load(browser, f"{endpoint}/_cloudless/console/iam", "iam-listed")
+        text = browser.js("document.body.innerText")
+        assert f"role/console-{seeded['tag']}" in text and f"user/{user}" in text and arn in text
+        # The page's Query calls carry Action in the URL, so the request log names them.
+        logged = requests.get(f"{endpoint}/_cloudless/requests", params={"service": "iam"}, timeout=10).json()["requests"]
+        assert {"ListRoles", "ListUsers", "ListPolicies"} <= {e["operation"] for e in logged}
+    finally:
+        iam.delete_user(UserName=user)
+        iam.delete_policy(PolicyArn=arn)
+
+
+@pytest.fixture(scope="module")
+def ecs_server(tmp_path_factory):
+    """A server of its own whose image map runs a container as a shell that logs and sleeps."""
+    folder = tmp_path_factory.mktemp("console-ecs")
+    images = folder / "images.json"
+    images.write_text(json.dumps({"console-sleeper": {"entryPoint": ["sh", "-c", "echo hello-from-ecs; exec sleep 120"]}}))
+    from server import Server
+    s = Server(args=["--ecs-images", str(images)]).start()
+    yield s
+    s.stop()
+
+
+def test_ecs_cluster_page_shows_services_tasks_and_logs(browser, ecs_server):
+    endpoint = ecs_server.endpoint
+    ecs = make_client(endpoint, "ecs")
+    ecs.create_cluster(clusterName="console")
+    ecs.register_task_definition(
+        family="console-app", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        executionRoleArn="arn:aws:iam::000000000000:role/exec",
+        containerDefinitions=[{"name": "app", "image": "console-sleeper", "essential": True, "logConfiguration": {
+            "logDriver": "awslogs", "options": {"awslogs-group": "/ecs/console", "awslogs-region": "us-east-1",
+                                                "awslogs-stream-prefix": "ecs", "awslogs-create-group": "true"}}}])
+    ecs.create_service(cluster="console", serviceName="web", taskDefinition="console-app", desiredCount=1, launchType="FARGATE",
+                       networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-12345678"]}})
+    try:
+        load(browser, f"{endpoint}/_cloudless/console/ecs?cluster=console", "ecs-cluster")
+        # Counts and events update in place (the page polls): wait for the task to run and the steady state event.
+        browser.wait("document.body.innerText.includes('RUNNING / RUNNING')", timeout=30)
+        browser.wait("document.body.innerText.includes('has reached a steady state')", timeout=30)
+        browser.wait("Array.from(document.querySelectorAll('button')).some(b => b.textContent === 'Logs')")
+        browser.js("Array.from(document.querySelectorAll('button')).find(b => b.textContent === 'Logs').click()")
+        browser.wait("document.body.innerText.includes('hello-from-ecs')", timeout=20)
+        browser.screenshot(os.path.join(ARTIFACTS, "ecs-cluster-logs.png"))
+        assert "PRIMARY" in browser.js("document.body.innerText")
+        assert page_errors(browser) == []
+    finally:
+        ecs.delete_service(cluster="console", service="web", force=True)
+        deadline = time.time() + 30
+        while time.time() < deadline and ecs.list_tasks(cluster="console")["taskArns"]:
+            time.sleep(0.2)

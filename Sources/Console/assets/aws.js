@@ -121,8 +121,10 @@ const AWS = (() => {
   const versions = { iam: "2010-05-08", sts: "2011-06-15", cloudformation: "2010-05-15" };
   // A Query call answering an XML document: query("iam", "ListRoles", {MaxItems: 100}).
   async function query(service, action, params = {}, creds = null) {
-    const form = new URLSearchParams(Object.assign({ Action: action, Version: versions[service] }, params)).toString();
-    const r = await send(service, { method: "POST", path: "/", body: form, creds,
+    // Action and Version ride in the URL (Query merges URL and form parameters): the request log then names the
+    // operation, which the gateway reads without reading bodies.
+    const form = new URLSearchParams(params).toString();
+    const r = await send(service, { method: "POST", path: "/", query: [["Action", action], ["Version", versions[service]]], body: form, creds,
       headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" } });
     if (!r.ok) throw await xmlError(r);
     return xml(await r.text());

@@ -121,7 +121,9 @@ const UI = (() => {
       content.replaceChildren(h("p", { id: "needs-sign-in" }, "This server runs with --strict-auth: sign in with an access key and its secret."));
       return;
     }
-    Promise.resolve().then(() => render(content, s)).catch((e) => content.replaceChildren(errorBox(e)));
+    // data-ready: when the first drawing ended (ms since navigation), for tests and measurements.
+    Promise.resolve().then(() => render(content, s)).catch((e) => content.replaceChildren(errorBox(e)))
+      .finally(() => { document.body.dataset.ready = String(Math.round(performance.now())); });
   }
 
   // Save a Response's body as a file (signed downloads cannot be plain links).
