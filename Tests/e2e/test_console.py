@@ -273,13 +273,16 @@ def test_strict_auth_sign_in_checks_the_secret(browser, local_strict_server):
         make_client(endpoint).delete_bucket(Bucket="console-strict")
 
 
-def test_lambda_invoke_shows_result_and_log_tail(browser, endpoint, fns):
+def test_lambda_invoke_shows_result_and_log_tail(browser, endpoint, fns, seeded):
     name = fns.create(tag="console", handler="handler.echo")["FunctionName"]
     fns.lam.publish_version(FunctionName=name)
     fns.lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    dlq_arn = seeded["sqs"].get_queue_attributes(QueueUrl=seeded["dlq"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    mapping = fns.lam.create_event_source_mapping(EventSourceArn=dlq_arn, FunctionName=name, Enabled=False)["UUID"]
     load(browser, f"{endpoint}/_cloudless/console/lambda?function={name}", "lambda-function")
     text = browser.js("document.body.innerText")
-    assert "live" in text and "handler.echo" in text
+    assert "live" in text and "handler.echo" in text and mapping in text and dlq_arn in text
+    fns.lam.delete_event_source_mapping(UUID=mapping)
     browser.fill("#payload", '{"from": "console"}')
     browser.js("document.querySelector('#qualifier').value = 'live'")
     browser.click("#invoke")
@@ -360,6 +363,9 @@ def test_ecs_cluster_page_shows_services_tasks_and_logs(browser, ecs_server):
         browser.wait("Array.from(document.querySelectorAll('button')).some(b => b.textContent === 'Logs')")
         browser.js("Array.from(document.querySelectorAll('button')).find(b => b.textContent === 'Logs').click()")
         browser.wait("document.body.innerText.includes('hello-from-ecs')", timeout=20)
+        # The chosen task's logs stay on screen while the page refreshes.
+        time.sleep(2.5)
+        assert "hello-from-ecs" in browser.js("document.body.innerText")
         browser.screenshot(os.path.join(ARTIFACTS, "ecs-cluster-logs.png"))
         assert "PRIMARY" in browser.js("document.body.innerText")
         assert page_errors(browser) == []
@@ -368,3 +374,55 @@ def test_ecs_cluster_page_shows_services_tasks_and_logs(browser, ecs_server):
         deadline = time.time() + 30
         while time.time() < deadline and ecs.list_tasks(cluster="console")["taskArns"]:
             time.sleep(0.2)
+
+
+def test_download_and_delete_through_the_page(browser, endpoint, seeded, tmp_path):
+    bucket, s3 = seeded["bucket"], seeded["s3"]
+    s3.put_object(Bucket=bucket, Key="dl/file.txt", Body=b"download me")
+    browser.call("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    load(browser, f"{endpoint}/_cloudless/console/s3?bucket={bucket}&prefix=dl/", "s3-download")
+    browser.js("Array.from(document.querySelectorAll('button')).find(b => b.textContent === 'Download').click()")
+    deadline = time.time() + 15
+    while time.time() < deadline and not (tmp_path / "file.txt").exists():
+        time.sleep(0.1)
+    assert (tmp_path / "file.txt").read_bytes() == b"download me"
+    # Delete asks for confirmation (the test's browser accepts it), then the object is gone.
+    browser.js("Array.from(document.querySelectorAll('button')).find(b => b.textContent === 'Delete').click()")
+    browser.wait_event("Page.loadEventFired")
+    with pytest.raises(Exception):
+        s3.head_object(Bucket=bucket, Key="dl/file.txt")
+    versions = s3.list_object_versions(Bucket=bucket, Prefix="dl/")
+    assert [m["Key"] for m in versions["DeleteMarkers"]] == ["dl/file.txt"]  # versioned bucket: a delete marker
+    assert page_errors(browser) == []
+
+
+def test_purge_through_the_page(browser, endpoint, seeded):
+    sqs = seeded["sqs"]
+    queue = sqs.create_queue(QueueName="console-purge-" + seeded["tag"])["QueueUrl"]
+    try:
+        for i in range(3):
+            sqs.send_message(QueueUrl=queue, MessageBody=f"m{i}")
+        load(browser, f"{endpoint}/_cloudless/console/sqs?queue={queue}", "sqs-before-purge")
+        assert browser.js("document.querySelector('#peek').innerText.includes('m2')")
+        browser.click("#purge")
+        browser.wait("document.querySelector('#peek').innerText.includes('The queue is empty.')")
+        assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", []) == []
+        assert page_errors(browser) == []
+    finally:
+        sqs.delete_queue(QueueUrl=queue)
+
+
+def test_open_event_stream_does_not_hold_shutdown():
+    """SIGTERM ends the request log's event stream at once: a browser left on the request log page must not keep
+    the server alive for its whole grace period (3 s)."""
+    from server import Server
+    s = Server().start()
+    try:
+        with requests.get(f"{s.endpoint}/_cloudless/requests/stream", stream=True, timeout=10) as stream:
+            assert next(stream.iter_lines(decode_unicode=True)).startswith(":")
+            started = time.monotonic()
+            s.stop()
+            assert s.proc.returncode == 0
+            assert time.monotonic() - started < 1.5
+    finally:
+        s.stop()

@@ -21,6 +21,19 @@ const AWS = (() => {
     }
     return out;
   }
+  // Signing keys by secret, day, region and service: four HMACs saved on every request after the first.
+  const keys = new Map();
+  async function signingKey(secret, day, region, service) {
+    const id = [secret, day, region, service].join("\n");
+    if (!keys.has(id)) {
+      keys.set(id, (async () => {
+        let key = await hmac("AWS4" + secret, day);
+        for (const part of [region, service, "aws4_request"]) key = await hmac(key, part);
+        return key;
+      })());
+    }
+    return keys.get(id);
+  }
   function amzDate(d) { return d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, ""); }
 
   // The session: account and region from the switcher; the key is the account (a 12-digit access key acts in that
@@ -66,9 +79,7 @@ const AWS = (() => {
     const canonical = [method, canonicalPath, q, names.map((n) => n + ":" + canonicalHeaders[n] + "\n").join(""), names.join(";"), payloadHash].join("\n");
     const scope = `${day}/${c.region}/${service}/aws4_request`;
     const toSign = ["AWS4-HMAC-SHA256", date, scope, await sha256(canonical)].join("\n");
-    let key = await hmac("AWS4" + c.secretAccessKey, day);
-    for (const part of [c.region, service, "aws4_request"]) key = await hmac(key, part);
-    const signature = hex(await hmac(key, toSign));
+    const signature = hex(await hmac(await signingKey(c.secretAccessKey, day, c.region, service), toSign));
     h["authorization"] = `AWS4-HMAC-SHA256 Credential=${c.accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
     return fetch(path + (q ? "?" + q : ""), { method, headers: h, body, cache: "no-store" });
   }

@@ -18,6 +18,7 @@ UI.start(async (content) => {
   const logs = section("Task logs", h("p", { class: "muted" }, "Choose a task's “Logs”."));
   content.replaceChildren(h("p", {}, UI.link("All clusters", {}), " / ", h("strong", {}, cluster)), services, tasks, logs);
   const definitions = new Map();
+  let selected = null;
   UI.poll(async () => {
     const serviceArns = (await ecs("ListServices", { cluster, maxResults: 100 })).serviceArns || [];
     const list = serviceArns.length ? (await ecs("DescribeServices", { cluster, services: serviceArns })).services : [];
@@ -31,7 +32,8 @@ UI.start(async (content) => {
     tasks.replaceChildren(h("h2", {}, "Tasks"), table(["Task", "Group", "Last / desired", "Health", "Containers", ""], described.map((t) =>
       [t.taskArn.split("/").pop(), t.group || "", `${t.lastStatus} / ${t.desiredStatus}`, t.healthStatus || "",
         h("span", {}, (t.containers || []).map((c) => h("div", {}, `${c.name}: ${c.lastStatus}${c.healthStatus ? " (" + c.healthStatus + ")" : ""}${c.exitCode != null ? " exit " + c.exitCode : ""}`))),
-        button("Logs", async () => showLogs(t))]), "No tasks."));
+        button("Logs", async () => { selected = t; await showLogs(t); })]), "No tasks."));
+    if (selected) await showLogs(selected);  // the chosen task's logs follow along
   }, 2000, (e) => services.replaceChildren(UI.errorBox(e)));
 
   async function showLogs(task) {

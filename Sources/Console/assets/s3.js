@@ -12,16 +12,14 @@ UI.start(async (content, session) => {
   const config = section("Configuration", h("p", { class: "muted" }, "Loading…"));
   const browse = section(versions ? "Versions" : "Objects");
   content.append(config, browse);
-  const pairs = [];
-  for (const [sub, label] of [["location", "Location"], ["versioning", "Versioning"], ["encryption", "Encryption"], ["tagging", "Tags"],
-    ["cors", "CORS"], ["lifecycle", "Lifecycle"], ["policy", "Policy"], ["notification", "Notifications"], ["website", "Website"]]) {
+  // All asked at once, drawn when the last answers (the listing below does not wait for them).
+  const configuration = Promise.all([["location", "Location"], ["versioning", "Versioning"], ["encryption", "Encryption"], ["tagging", "Tags"],
+    ["cors", "CORS"], ["lifecycle", "Lifecycle"], ["policy", "Policy"], ["notification", "Notifications"], ["website", "Website"]].map(async ([sub, label]) => {
     try {
-      const r = await AWS.s3("GET", bucket, null, { query: [[sub, ""]] });
-      const t = await r.text();
-      pairs.push([label, sub === "policy" ? h("pre", {}, t) : h("pre", {}, summarize(t))]);
-    } catch (e) { pairs.push([label, h("span", { class: "muted" }, e.code || e.message)]); }
-  }
-  config.replaceChildren(h("h2", {}, "Configuration"), kv(pairs));
+      const t = await (await AWS.s3("GET", bucket, null, { query: [[sub, ""]] })).text();
+      return [label, sub === "policy" ? h("pre", {}, t) : h("pre", {}, summarize(t))];
+    } catch (e) { return [label, h("span", { class: "muted" }, e.code || e.message)]; }
+  })).then((pairs) => config.replaceChildren(h("h2", {}, "Configuration"), kv(pairs)));
 
   // Upload into the current prefix.
   const file = h("input", { type: "file", id: "upload-file" });
@@ -60,6 +58,7 @@ UI.start(async (content, session) => {
           }, { class: "danger" }))]);
     }
     browse.append(prefixes(d), table(["Key", "Version", "Size", "", "Modified", ""], rows, "No versions under this prefix."));
+    await configuration;
     return;
   }
   let token = null;
@@ -81,6 +80,7 @@ UI.start(async (content, session) => {
     token = AWS.text(listing.documentElement, "NextContinuationToken");
   } while (token && rows.length < 5000);
   browse.append(table(["Key", "Size", "Modified", "Class", ""], rows, "No objects under this prefix."));
+  await configuration;
 
   function prefixes(d) {
     const list = AWS.all(d, "CommonPrefixes").map((p) => AWS.text(p, "Prefix"));

@@ -55,7 +55,7 @@ public struct Gateway: HTTPResponder {
             if let r = await internalEndpoints.handle(method: request.method, path: String(rawPath), body: request.body) {
                 return r
             }
-            for routes in routes { if let r = await routes.response(to: request, path: rawPath, query: rawQuery) { return r } }
+            for route in routes { if let r = await route.response(to: request, path: rawPath, query: rawQuery) { return r } }
             for s in services.values where rawPath.hasPrefix("/_cloudless/\(s.signingName)/") {
                 let body = (try? await request.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []
                 if let r = await s.internalResponse(method: request.method, path: String(rawPath), body: body) {

@@ -2,6 +2,7 @@ public import Hummingbird
 import Foundation
 import HTTPTypes
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// The last requests the gateway answered, for the console and `GET /_cloudless/requests`: service, operation, caller,
@@ -115,12 +116,25 @@ extension RequestLog: InternalRoutes {
         let lastID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }
         let start = lastID ?? (query.contains("after=") ? filter.after : nextSequence - 1)
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            var seen = start
-            // A comment first, so the browser's EventSource opens at once.
-            try await writer.write(ByteBuffer(string: ": cloudless request log\n\n"))
-            var idle = 0
-            while !Task.isCancelled {
-                let fresh = self.entries(after: seen)
+            try await self.stream(to: &writer, filter: filter, after: start)
+        })
+    }
+
+    /// Writes entries as they come, polling the ring every 250 ms (the recording path stays a lock and a slot).
+    /// A stream never ends by itself: on SIGTERM it ends at once instead of holding the server's graceful shutdown
+    /// for its whole grace period (a browser's EventSource reconnects to the next server).
+    private func stream(to writer: inout any ResponseBodyWriter, filter: Filter, after start: Int) async throws {
+        final class Stop: Sendable {
+            let flag = Mutex(false)
+        }
+        let stop = Stop()
+        var seen = start
+        // A comment first, so the browser's EventSource opens at once.
+        try await writer.write(ByteBuffer(string: ": cloudless request log\n\n"))
+        var idle = 0
+        try await withGracefulShutdownHandler {
+            while !Task.isCancelled && !stop.flag.withLock({ $0 }) {
+                let fresh = entries(after: seen)
                 if let last = fresh.last { seen = last.seq }
                 let lines = fresh.filter(filter.matches).map { "id: \($0.seq)\ndata: \(Self.json($0))\n\n" }.joined()
                 if !lines.isEmpty {
@@ -133,7 +147,9 @@ extension RequestLog: InternalRoutes {
                 }
                 try await Task.sleep(for: .milliseconds(250))
             }
-            try await writer.finish(nil)
-        })
+        } onGracefulShutdown: {
+            stop.flag.withLock { $0 = true }
+        }
+        try await writer.finish(nil)
     }
 }
