@@ -426,3 +426,28 @@ def test_open_event_stream_does_not_hold_shutdown():
             assert time.monotonic() - started < 1.5
     finally:
         s.stop()
+
+
+def test_move_task_started_from_the_dead_letter_queue_page(browser, endpoint, seeded):
+    sqs, tag = seeded["sqs"], seeded["tag"]
+    dlq = sqs.create_queue(QueueName=f"console-mdlq-{tag}")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    source = sqs.create_queue(QueueName=f"console-msrc-{tag}", Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})["QueueUrl"]
+    try:
+        sqs.send_message(QueueUrl=source, MessageBody="dead letter")
+        assert sqs.receive_message(QueueUrl=source, VisibilityTimeout=0)["Messages"]
+        assert sqs.receive_message(QueueUrl=source, VisibilityTimeout=0).get("Messages", []) == []  # moved to the DLQ
+        load(browser, f"{endpoint}/_cloudless/console/sqs?queue={dlq}", "sqs-dlq-before-move")
+        assert "dead letter" in browser.js("document.querySelector('#peek').innerText")
+        browser.js("Array.from(document.querySelectorAll('button')).find(b => b.textContent === 'Start a move task').click()")
+        browser.wait("document.body.innerText.includes('COMPLETED') || document.body.innerText.includes('RUNNING')")
+        deadline = time.time() + 15
+        got = []
+        while time.time() < deadline and not got:
+            got = sqs.receive_message(QueueUrl=source, WaitTimeSeconds=1).get("Messages", [])
+        assert [m["Body"] for m in got] == ["dead letter"]
+        assert page_errors(browser) == []
+    finally:
+        sqs.delete_queue(QueueUrl=source)
+        sqs.delete_queue(QueueUrl=dlq)
