@@ -29,6 +29,12 @@ let package = Package(
         // The commit the binary is built from (`cloudless --version`), written at build time by the plugin.
         .plugin(name: "BuildInfoPlugin", capability: .buildTool(), exclude: ["write-commit.sh"]),
         .target(name: "BuildInfo", path: "Sources/BuildInfo", swiftSettings: strict, plugins: ["BuildInfoPlugin"]),
+        // The console's pages (Sources/Console/assets), embedded into the binary by the plugin.
+        .plugin(name: "ConsoleAssetsPlugin", capability: .buildTool(), exclude: ["embed-assets.sh"]),
+        .target(name: "Console", dependencies: ["Core", .product(name: "Hummingbird", package: "hummingbird"),
+                                                .product(name: "HTTPTypes", package: "swift-http-types"),
+                                                .product(name: "NIOCore", package: "swift-nio")],
+                path: "Sources/Console", exclude: ["assets"], swiftSettings: strict, plugins: ["ConsoleAssetsPlugin"]),
         // libcrypto (MD5/SHA/HMAC) and zlib (CRC32) from the system: seconds to build, unlike swift-crypto.
         .systemLibrary(
             name: "CCloudless",
@@ -49,6 +55,8 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The request log's event stream ends on graceful shutdown (RequestLog.swift).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/Core",
             swiftSettings: strict
@@ -139,7 +147,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "ApplicationAutoScaling", "BuildInfo", "CloudFormation", "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
+                "ApplicationAutoScaling", "BuildInfo", "CloudFormation", "Console", "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -151,6 +159,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CoreTests", dependencies: ["Core"], path: "Tests/CoreTests", swiftSettings: strict),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Core"], path: "Tests/ConsoleTests", swiftSettings: strict),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "Core"], path: "Tests/SQSTests", swiftSettings: strict),
         .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "Core"], path: "Tests/SecretsManagerTests", swiftSettings: strict),
         .testTarget(name: "IAMTests", dependencies: ["IAM", "Core"], path: "Tests/IAMTests", swiftSettings: strict),

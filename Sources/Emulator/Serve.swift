@@ -2,6 +2,7 @@ import ApplicationAutoScaling
 import ArgumentParser
 import BuildInfo
 import CloudFormation
+import Console
 import Core
 import Foundation
 import Hummingbird
@@ -31,7 +32,9 @@ struct Serve: AsyncParsableCommand {
             which expiries, retries, schedules and timeouts follow), POST /_cloudless/s3/lifecycle/run (apply lifecycle \
             rules now), /_cloudless/website/<bucket>/ (a bucket's website), GET /_cloudless/lambda/code/<sha256> \
             (GetFunction's Code.Location), POST /_cloudless/ecs/metrics (set a task's CPU and memory readings), \
-            POST /_cloudless/application-autoscaling/evaluate (run scaling policies now); and what Cloudless hands \
+            POST /_cloudless/application-autoscaling/evaluate (run scaling policies now), /_cloudless/console/ (the console), \
+            GET /_cloudless/requests[/stream] (the last requests, JSON or server-sent events), \
+            GET /_cloudless/sqs/peek/<account>/<region>/<queue> (messages, nothing received); and what Cloudless hands \
             out itself: /_cloudless/ecs/metadata/... and /_cloudless/ecs/credentials/... (ECS tasks), \
             /_cloudless/cloudformation/callback/... (custom resources' ResponseURL, wait condition handles) and the \
             Lambda Runtime API (/2018-06-01/runtime/...) for function processes.
@@ -205,10 +208,13 @@ struct ServeOptions {
         }
         let hooks = try (initDir ?? env["CLOUDLESS_INIT_DIR"]).map { try InitHooks(directory: $0) }
         let hookCredentials = creds
-        let gateway = Gateway(
+        var gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,
             internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit,
                                                  faults: faults, initProgress: hooks?.progress ?? InitProgress()), logger: logger)
+        // The console (/_cloudless/console/) and the request log it shows (/_cloudless/requests).
+        gateway.requestLog = RequestLog()
+        gateway.routes = [gateway.requestLog!, Console(strictAuth: strict, defaultAccount: account, defaultRegion: region)]
         let folder = dataDir
         let background = BackgroundScheduler(clock: clock, logger: logger)
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in

@@ -19,6 +19,9 @@ public struct Gateway: HTTPResponder {
     let logger: Logger
     /// Total size of request headers AWS accepts before `RequestHeaderSectionTooLarge`.
     let maxHeaderBytes = 8192
+    /// The console's ring of recent requests (RequestLog.swift) and routes served outside Core (the console's pages).
+    public var requestLog: RequestLog?
+    public var routes: [any InternalRoutes] = []
 
     public init(services: [any AWSService], identification: ServiceIdentification, auth: AuthSettings, clock: EmulatorClock,
                 internalEndpoints: InternalEndpoints, logger: Logger) {
@@ -52,6 +55,7 @@ public struct Gateway: HTTPResponder {
             if let r = await internalEndpoints.handle(method: request.method, path: String(rawPath), body: request.body) {
                 return r
             }
+            for route in routes { if let r = await route.response(to: request, path: rawPath, query: rawQuery) { return r } }
             for s in services.values where rawPath.hasPrefix("/_cloudless/\(s.signingName)/") {
                 let body = (try? await request.body.collect(upTo: 1 << 20)).map { Array($0.readableBytesView) } ?? []
                 if let r = await s.internalResponse(method: request.method, path: String(rawPath), body: body) {
@@ -63,6 +67,7 @@ public struct Gateway: HTTPResponder {
         var service: (any AWSService)? = services["s3"]
         var op = "-"
         var response: AWSResponse
+        var caller: CallerIdentity?, errorCode: String?
         do {
             if let (s, r) = try await hostedRequest(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
                                                     service: &service) {
@@ -71,6 +76,7 @@ public struct Gateway: HTTPResponder {
                 var awsRequest = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
                                                    service: &service)
                 guard let resolved = service else { throw AWSError.internalError() }
+                caller = awsRequest.caller
                 op = resolved.operationName(for: awsRequest)
                 // Fault rules (FaultInjector): one atomic load when none is installed.
                 if internalEndpoints.faults.isActive {
@@ -79,6 +85,7 @@ public struct Gateway: HTTPResponder {
                 response = try await resolved.handle(awsRequest)
             }
         } catch let error as AWSError {
+            errorCode = error.code
             response = render(error, for: request, service: service, requestID: requestID)
         } catch {
             logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
@@ -86,6 +93,8 @@ public struct Gateway: HTTPResponder {
         }
         stamp(&response.headers, requestID: requestID, service: service)
         let elapsed = ContinuousClock.now - started
+        requestLog?.record(method: request.method.rawValue, service: service?.signingName ?? "-", operation: op, caller: caller,
+                           status: response.status.code, duration: elapsed, errorCode: errorCode)
         if logger.logLevel <= .info {
             let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
             logger.info("\(request.method.rawValue) \(service?.signingName ?? "-") \(op) \(response.status.code) \(String(format2: ms))ms")
