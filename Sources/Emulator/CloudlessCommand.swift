@@ -26,8 +26,11 @@ struct CloudlessCommand: AsyncParsableCommand {
               --strict-auth            verify request signatures (CLOUDLESS_STRICT_AUTH=1)
               --credentials <k:s,...>  credentials for --strict-auth (CLOUDLESS_CREDENTIALS, default test:test)
               --ecs-images <file>      what ECS container images run as local processes (CLOUDLESS_ECS_IMAGES)
+              --snapshot <name>        start from a saved snapshot (CLOUDLESS_SNAPSHOT)
+
+            `cloudless snapshot save|restore|list|delete` talks to a running server (see `cloudless snapshot --help`).
             """,
         version: "cloudless \(InternalEndpoints.version) (commit \(BuildInfo.commit))",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, SnapshotCommand.self],
         defaultSubcommand: Serve.self)
 }

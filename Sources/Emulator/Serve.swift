@@ -23,10 +23,11 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Every option also reads an environment variable: CLOUDLESS_HOST, CLOUDLESS_PORT, CLOUDLESS_DATA_DIR, \
             CLOUDLESS_EPHEMERAL, CLOUDLESS_ACCOUNT_ID, CLOUDLESS_REGION, CLOUDLESS_LOG_LEVEL, CLOUDLESS_STRICT_AUTH, \
-            CLOUDLESS_CREDENTIALS, CLOUDLESS_ECS_IMAGES, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
+            CLOUDLESS_CREDENTIALS, CLOUDLESS_ECS_IMAGES, CLOUDLESS_SNAPSHOT, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
             on first start). A command-line option wins over the variable.
             Internal endpoints: GET /_cloudless/health, GET /_localstack/health (for tools written for LocalStack), \
-            POST /_cloudless/reset (empty all state), POST /_cloudless/clock {"advance": seconds} (the emulator's clock, \
+            POST /_cloudless/reset (empty all state), \
+            GET /_cloudless/snapshots, POST /_cloudless/snapshots/<name>[/restore], DELETE /_cloudless/snapshots/<name>, POST /_cloudless/clock {"advance": seconds} (the emulator's clock, \
             which expiries, retries, schedules and timeouts follow), POST /_cloudless/s3/lifecycle/run (apply lifecycle \
             rules now), /_cloudless/website/<bucket>/ (a bucket's website), GET /_cloudless/lambda/code/<sha256> \
             (GetFunction's Code.Location), POST /_cloudless/ecs/metrics (set a task's CPU and memory readings), \
@@ -66,6 +67,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("ecs-images"), help: "JSON file saying what a container image runs as a local process (CLOUDLESS_ECS_IMAGES): {\"<image pattern>\": {\"entryPoint\": [...], \"command\": [...], \"workingDirectory\": \"...\"}}.")
     var ecsImages: String?
 
+    @Option(help: "Start from the snapshot of this name in the data folder (CLOUDLESS_SNAPSHOT; see `cloudless snapshot`).")
+    var snapshot: String?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         func flag(_ name: String) -> Bool { ["1", "true", "yes", "on"].contains((env[name] ?? "").lowercased()) }
@@ -96,6 +100,8 @@ struct Serve: AsyncParsableCommand {
         dataDir = URL(fileURLWithPath: dataDir).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         defer { if ephemeral { try? FileManager.default.removeItem(atPath: dataDir) } }
+        // `--snapshot NAME`: its files replace the state before any service opens it.
+        if let name = snapshot ?? env["CLOUDLESS_SNAPSHOT"] { try SnapshotStore.installAtStart(folder: dataDir, name: name) }
 
         // StreamLogHandler's line, written without its per-line localtime and per-change metadata rendering.
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
@@ -158,9 +164,12 @@ struct Serve: AsyncParsableCommand {
         identification.queryVersions[CloudFormationService.apiVersion] = "cloudformation"
         identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
         let started = ContinuousClock.now
+        var internalEndpoints = InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit)
+        internalEndpoints.snapshots = SnapshotStore(folder: dataDir, gate: SnapshotGate(), participants: services.compactMap { $0 as? any SnapshotParticipant },
+                                                    linkedFolders: [S3Service.snapshotFolder], version: InternalEndpoints.version)
         let gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,
-            internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit), logger: logger)
+            internalEndpoints: internalEndpoints, logger: logger)
         let folder = dataDir
         let background = BackgroundScheduler(clock: clock, logger: logger)
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in

@@ -64,15 +64,17 @@ public struct Gateway: HTTPResponder {
         var op = "-"
         var response: AWSResponse
         do {
-            if let (s, r) = try await hostedRequest(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
-                                                    service: &service) {
-                response = await s.hostedResponse(r)
-            } else {
+            // Held shared while the service works: a snapshot save or restore never sees half a request.
+            response = try await snapshotGated {
+                if let (s, r) = try await hostedRequest(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
+                                                        service: &service) {
+                    return await s.hostedResponse(r)
+                }
                 let awsRequest = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
                                                    service: &service)
                 guard let resolved = service else { throw AWSError.internalError() }
                 op = resolved.operationName(for: awsRequest)
-                response = try await resolved.handle(awsRequest)
+                return try await resolved.handle(awsRequest)
             }
         } catch let error as AWSError {
             response = render(error, for: request, service: service, requestID: requestID)

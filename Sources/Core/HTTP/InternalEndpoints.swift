@@ -12,6 +12,8 @@ public struct InternalEndpoints: Sendable {
     /// The commit the binary was built from (BuildInfo, which only the executable imports: a new commit then
     /// recompiles no service).
     let commit: String
+    /// `/_cloudless/snapshots…` (SnapshotEndpoints.swift) and the gate the gateway holds around requests.
+    public var snapshots: SnapshotStore?
 
     public init(services: [any AWSService], clock: EmulatorClock, startedAt: ContinuousClock.Instant, commit: String = "unknown") {
         self.services = services
@@ -55,7 +57,7 @@ public struct InternalEndpoints: Sendable {
             clock.advance(by: seconds)
             return json("{\"now\":\(clock.now()),\"offset\":\(clock.currentOffset)}")
         default:
-            return nil
+            return await snapshots?.handle(method: method, path: path)
         }
     }
 
