@@ -186,6 +186,21 @@ private func until(_ condition: () -> Bool) async {
         #expect(try pool.readNow { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item") } == 1)
     }
 
+    @Test func aCrashMidSaveLeavesTheOlderSnapshotAndNoHalfOne() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pool = try ServiceDatabase.open(path: dir + "/svc.sqlite", migrator: Self.migrator())
+        let store = SnapshotStore(folder: dir, gate: SnapshotGate(), participants: [], linkedFolders: [], version: "test")
+        try await store.save("x")
+        // As a crash between moving the older one aside and renaming the new one in would leave them.
+        #expect(rename(store.snapshotsFolder + "/x", store.snapshotsFolder + "/.old-1") == 0)
+        try FileManager.default.createDirectory(atPath: store.snapshotsFolder + "/.tmp-2", withIntermediateDirectories: true)
+        let again = SnapshotStore(folder: dir, gate: SnapshotGate(), participants: [], linkedFolders: [], version: "test")
+        #expect(again.list().map(\.manifest.name) == ["x"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.snapshotsFolder) == ["x"])
+        try pool.close()
+    }
+
     @Test func installAtStartReplacesTheFiles() async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -53,6 +53,17 @@ public final class SnapshotStore: Sendable {
         self.participants = participants
         self.linkedFolders = linkedFolders
         self.version = version
+        // What a crash left mid-save, mid-replace or mid-delete (never a snapshot: those have plain names).
+        // A snapshot moved aside for its replacement goes back when the replacement never arrived.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: snapshotsFolder)) ?? [] where name.hasPrefix(".") {
+            let path = snapshotsFolder + "/" + name
+            if name.hasPrefix(".old-"), let data = FileManager.default.contents(atPath: path + "/manifest.json"),
+               let m = try? JSONDecoder().decode(SnapshotManifest.self, from: data), SnapshotName.problem(m.name) == nil,
+               rename(path, snapshotsFolder + "/" + m.name) == 0 {
+                continue
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
     }
 
     // MARK: Save
