@@ -131,7 +131,8 @@ private func until(_ condition: () -> Bool) async {
     }
 }
 
-@Suite struct SnapshotStoreTests {
+/// Serialized: a store makes its gate the one background work holds (one per process).
+@Suite(.serialized) struct SnapshotStoreTests {
     static func migrator(_ extra: Bool = false) -> DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, value TEXT)") }
@@ -199,6 +200,29 @@ private func until(_ condition: () -> Bool) async {
         #expect(again.list().map(\.manifest.name) == ["x"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: store.snapshotsFolder) == ["x"])
         try pool.close()
+    }
+
+    @Test func backgroundWorkWaitsForASaveInProgress() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = SnapshotStore(folder: dir, gate: SnapshotGate(), participants: [], linkedFolders: [], version: "test")
+        let log = Log()
+        let release = Mutex(false)
+        let save = Task {
+            await store.gate.exclusive {
+                log.add("save in")
+                while !release.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(1)) }
+                log.add("save out")
+            }
+        }
+        await until { store.gate.counts.writer }
+        let sweep = Task { await SnapshotGate.background { log.add("sweep") } }
+        await until { store.gate.counts.waitingReaders == 1 }
+        #expect(log.all == ["save in"])
+        release.withLock { $0 = true }
+        await save.value
+        await sweep.value
+        #expect(log.all == ["save in", "save out", "sweep"])
     }
 
     @Test func installAtStartReplacesTheFiles() async throws {

@@ -23,6 +23,17 @@ public final class SnapshotGate: Sendable {
 
     public init() {}
 
+    /// The gate of the server in this process, for background work (`background`); set by `SnapshotStore`.
+    private static let serving = Mutex<SnapshotGate?>(nil)
+    static func serve(_ gate: SnapshotGate) { serving.withLock { $0 = gate } }
+
+    /// Run background work that writes (a sweep, an ECS scheduler pass, an asynchronous invocation) holding the
+    /// server's gate shared, as a request does: it falls wholly before or after a save or restore.
+    public static func background<T>(_ body: () async throws -> T) async rethrows -> T {
+        guard let gate = serving.withLock({ $0 }) else { return try await body() }
+        return try await gate.shared(body)
+    }
+
     /// Run `body` holding the gate shared (one API request).
     public func shared<T>(_ body: () async throws -> T) async rethrows -> T {
         await acquireShared()

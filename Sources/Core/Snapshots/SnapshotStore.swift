@@ -53,6 +53,7 @@ public final class SnapshotStore: Sendable {
         self.participants = participants
         self.linkedFolders = linkedFolders
         self.version = version
+        SnapshotGate.serve(gate)
         // What a crash left mid-save, mid-replace or mid-delete (never a snapshot: those have plain names).
         // A snapshot moved aside for its replacement goes back when the replacement never arrived.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: snapshotsFolder)) ?? [] where name.hasPrefix(".") {
