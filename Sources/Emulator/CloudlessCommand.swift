@@ -28,8 +28,11 @@ struct CloudlessCommand: AsyncParsableCommand {
               --ecs-images <file>      what ECS container images run as local processes (CLOUDLESS_ECS_IMAGES)
               --faults <file>          fault rules installed at start (CLOUDLESS_FAULTS)
               --init-dir <path>        scripts run once the server is ready (CLOUDLESS_INIT_DIR)
+              --snapshot <name>        start from a saved snapshot (CLOUDLESS_SNAPSHOT)
+
+            `cloudless snapshot save|restore|list|delete` talks to a running server (see `cloudless snapshot --help`).
             """,
         version: "cloudless \(InternalEndpoints.version) (commit \(BuildInfo.commit))",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, SnapshotCommand.self],
         defaultSubcommand: Serve.self)
 }

@@ -5,7 +5,8 @@
 /// option or a port that is not a number) is nil, and ArgumentParser reads it, with its own messages.
 enum QuickServeArguments {
     static let valueOptions: Set<String> = ["--host", "--port", "--data-dir", "--account-id", "--region", "--log-level",
-                                            "--credentials", "--ecs-images", "--faults", "--init-dir"]
+                                            "--credentials", "--ecs-images", "--faults", "--init-dir",
+                                            "--snapshot"]
     static let flags: Set<String> = ["--ephemeral", "--strict-auth"]
 
     static func parse(_ arguments: [String]) -> ServeOptions? {
@@ -33,6 +34,6 @@ enum QuickServeArguments {
                             region: values["--region"], logLevel: values["--log-level"],
                             strictAuth: set.contains("--strict-auth"), credentials: values["--credentials"],
                             ecsImages: values["--ecs-images"], faultsFile: values["--faults"],
-                            initDir: values["--init-dir"])
+                            initDir: values["--init-dir"], snapshot: values["--snapshot"])
     }
 }

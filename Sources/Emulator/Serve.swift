@@ -24,11 +24,12 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Every option also reads an environment variable: CLOUDLESS_HOST, CLOUDLESS_PORT, CLOUDLESS_DATA_DIR, \
             CLOUDLESS_EPHEMERAL, CLOUDLESS_ACCOUNT_ID, CLOUDLESS_REGION, CLOUDLESS_LOG_LEVEL, CLOUDLESS_STRICT_AUTH, \
-            CLOUDLESS_CREDENTIALS, CLOUDLESS_ECS_IMAGES, CLOUDLESS_FAULTS, CLOUDLESS_INIT_DIR, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
+            CLOUDLESS_CREDENTIALS, CLOUDLESS_ECS_IMAGES, CLOUDLESS_FAULTS, CLOUDLESS_INIT_DIR, CLOUDLESS_SNAPSHOT, CLOUDLESS_MASTER_KEY (64 hex characters; else master.key in the data folder, created \
             on first start). A command-line option wins over the variable.
             Internal endpoints: GET /_cloudless/health, GET /_localstack/health (for tools written for LocalStack), \
             POST /_cloudless/reset (empty all state), GET/POST/PATCH/DELETE /_cloudless/faults (fault rules), \
-            GET /_localstack/init (init hooks), POST /_cloudless/clock {"advance": seconds} (the emulator's clock, \
+            GET /_localstack/init (init hooks), \
+            GET /_cloudless/snapshots, POST /_cloudless/snapshots/<name>[/restore], DELETE /_cloudless/snapshots/<name>, POST /_cloudless/clock {"advance": seconds} (the emulator's clock, \
             which expiries, retries, schedules and timeouts follow), POST /_cloudless/s3/lifecycle/run (apply lifecycle \
             rules now), /_cloudless/website/<bucket>/ (a bucket's website), GET /_cloudless/lambda/code/<sha256> \
             (GetFunction's Code.Location), POST /_cloudless/ecs/metrics (set a task's CPU and memory readings), \
@@ -76,10 +77,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("init-dir"), help: "Folder whose *.sh and *.py scripts run, in name order, once the server is ready (CLOUDLESS_INIT_DIR).")
     var initDir: String?
 
+    @Option(help: "Start from the snapshot of this name in the data folder (CLOUDLESS_SNAPSHOT; see `cloudless snapshot`).")
+    var snapshot: String?
+
     func run() async throws {
         try await ServeOptions(host: host, port: port, dataDir: dataDir, ephemeral: ephemeral, accountID: accountID,
                                region: region, logLevel: logLevel, strictAuth: strictAuth, credentials: credentials,
-                               ecsImages: ecsImages, faultsFile: faultsFile, initDir: initDir).run()
+                               ecsImages: ecsImages, faultsFile: faultsFile, initDir: initDir, snapshot: snapshot).run()
     }
 }
 
@@ -98,6 +102,7 @@ struct ServeOptions {
     var ecsImages: String?
     var faultsFile: String?
     var initDir: String?
+    var snapshot: String?
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -129,6 +134,8 @@ struct ServeOptions {
         dataDir = URL(fileURLWithPath: dataDir).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         defer { if ephemeral { try? FileManager.default.removeItem(atPath: dataDir) } }
+        // `--snapshot NAME`: its files replace the state before any service opens it.
+        if let name = snapshot ?? env["CLOUDLESS_SNAPSHOT"] { try SnapshotStore.installAtStart(folder: dataDir, name: name) }
 
         // StreamLogHandler's line, written without its per-line localtime and per-change metadata rendering.
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
@@ -208,10 +215,13 @@ struct ServeOptions {
         }
         let hooks = try (initDir ?? env["CLOUDLESS_INIT_DIR"]).map { try InitHooks(directory: $0) }
         let hookCredentials = creds
+        var internalEndpoints = InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit,
+                                                  faults: faults, initProgress: hooks?.progress ?? InitProgress())
+        internalEndpoints.snapshots = SnapshotStore(folder: dataDir, gate: SnapshotGate(), participants: services.compactMap { $0 as? any SnapshotParticipant },
+                                                    linkedFolders: [S3Service.snapshotFolder], version: InternalEndpoints.version)
         var gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,
-            internalEndpoints: InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit,
-                                                 faults: faults, initProgress: hooks?.progress ?? InitProgress()), logger: logger)
+            internalEndpoints: internalEndpoints, logger: logger)
         // The console (/_cloudless/console/) and the request log it shows (/_cloudless/requests).
         gateway.requestLog = RequestLog()
         gateway.routes = [gateway.requestLog!, Console(strictAuth: strict, defaultAccount: account, defaultRegion: region)]

@@ -69,10 +69,12 @@ public struct Gateway: HTTPResponder {
         var response: AWSResponse
         var caller: CallerIdentity?, errorCode: String?
         do {
-            if let (s, r) = try await hostedRequest(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
-                                                    service: &service) {
-                response = await s.hostedResponse(r)
-            } else {
+            // Held shared while the service works: a snapshot save or restore never sees half a request.
+            response = try await snapshotGated {
+                if let (s, r) = try await hostedRequest(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
+                                                        service: &service) {
+                    return await s.hostedResponse(r)
+                }
                 var awsRequest = try await prepare(request, rawPath: String(rawPath), rawQuery: String(rawQuery), requestID: requestID,
                                                    service: &service)
                 guard let resolved = service else { throw AWSError.internalError() }
@@ -82,7 +84,7 @@ public struct Gateway: HTTPResponder {
                 if internalEndpoints.faults.isActive {
                     try await internalEndpoints.faults.apply(to: &awsRequest, service: resolved.signingName, operation: &op)
                 }
-                response = try await resolved.handle(awsRequest)
+                return try await resolved.handle(awsRequest)
             }
         } catch let error as AWSError {
             errorCode = error.code

@@ -16,6 +16,8 @@ public struct InternalEndpoints: Sendable {
     public let faults: FaultInjector
     /// The init hooks' progress (`init` in the health report, `/_localstack/init`).
     let initProgress: InitProgress
+    /// `/_cloudless/snapshots…` (SnapshotEndpoints.swift) and the gate the gateway holds around requests.
+    public var snapshots: SnapshotStore?
 
     public init(services: [any AWSService], clock: EmulatorClock, startedAt: ContinuousClock.Instant, commit: String = "unknown",
                 faults: FaultInjector? = nil, initProgress: InitProgress = InitProgress()) {
@@ -72,7 +74,7 @@ public struct InternalEndpoints: Sendable {
             }
             return json(answer)
         default:
-            return nil
+            return await snapshots?.handle(method: method, path: path)
         }
     }
 

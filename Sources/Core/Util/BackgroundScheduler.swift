@@ -157,7 +157,7 @@ public final class BackgroundScheduler: Sendable {
 
     private func execute(_ id: Int, _ job: Job) async {
         do {
-            try await job.work()
+            try await SnapshotGate.background { try await job.work() }  // never half inside a snapshot
         } catch {
             logger.error("\(job.name) failed: \(error)")
         }

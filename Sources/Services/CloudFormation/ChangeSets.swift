@@ -351,7 +351,7 @@ extension CloudFormationService {
             try store.save(s)
             await engine.start(s.id, .update)
         }
-        await engine.wait(s.id, seconds: Self.answerWait)
+        await SnapshotGate.outside { await engine.wait(s.id, seconds: Self.answerWait) }
         return { _ in }  // an empty <ExecuteChangeSetResult/>
     }
 

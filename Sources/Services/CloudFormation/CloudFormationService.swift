@@ -200,7 +200,7 @@ public struct CloudFormationService: AWSService {
         try store.save(options, stackId: id)
         try store.save(s)
         await engine.start(id, .create)
-        await engine.wait(id, seconds: Self.answerWait)
+        await SnapshotGate.outside { await engine.wait(id, seconds: Self.answerWait) }
         return { $0.element("StackId", id) }
     }
 
@@ -234,7 +234,7 @@ public struct CloudFormationService: AWSService {
         s.status = "UPDATE_IN_PROGRESS"
         try store.save(s)
         await engine.start(s.id, .update)
-        await engine.wait(s.id, seconds: Self.answerWait)
+        await SnapshotGate.outside { await engine.wait(s.id, seconds: Self.answerWait) }
         return { [id = s.id] in $0.element("StackId", id) }
     }
 
@@ -251,7 +251,7 @@ public struct CloudFormationService: AWSService {
         s.status = "DELETE_IN_PROGRESS"
         try store.save(s)
         await engine.start(s.id, .delete)
-        await engine.wait(s.id, seconds: Self.answerWait)
+        await SnapshotGate.outside { await engine.wait(s.id, seconds: Self.answerWait) }
         return nil
     }
 

@@ -36,7 +36,7 @@ extension CloudFormationService {
         s.statusReason = nil
         try store.save(s)
         await engine.start(s.id, .continueRollback(skip: skip))
-        await engine.wait(s.id, seconds: Self.answerWait)
+        await SnapshotGate.outside { await engine.wait(s.id, seconds: Self.answerWait) }
         return { _ in }  // an empty <ContinueUpdateRollbackResult/>
     }
 
@@ -50,7 +50,7 @@ extension CloudFormationService {
         s.statusReason = nil
         try store.save(s)
         await engine.start(s.id, .rollback(retainExceptOnCreate: p["RetainExceptOnCreate"]?.lowercased() == "true"))
-        await engine.wait(s.id, seconds: Self.answerWait)
+        await SnapshotGate.outside { await engine.wait(s.id, seconds: Self.answerWait) }
         return { [id = s.id] in $0.element("StackId", id) }
     }
 }

@@ -107,7 +107,7 @@ actor Scheduler {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                await self.passIfNeeded()
+                await SnapshotGate.background { await self.passIfNeeded() }  // a pass falls between snapshots
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }

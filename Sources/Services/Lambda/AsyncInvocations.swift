@@ -118,7 +118,7 @@ extension LambdaService {
                 let due = (try? service.dueInvocations()) ?? []
                 for invocation in due where service.dispatcher.claim(invocation.id) {
                     Task {
-                        await service.attempt(invocation)
+                        await SnapshotGate.background { await service.attempt(invocation) }
                         service.dispatcher.finish(invocation.id)
                         service.dispatcher.wake()
                     }
@@ -156,7 +156,10 @@ extension LambdaService {
         let invoked = f.arn + (e.qualifier.map { ":\($0)" } ?? "")
         let document: [UInt8]
         do {
-            let result = try await run(f, config, payload: e.payload, clientContext: e.clientContext, invokedARN: invoked, requestID: e.requestID)
+            // Out of the snapshot gate while the function runs.
+            let result = try await SnapshotGate.outside {
+                try await run(f, config, payload: e.payload, clientContext: e.clientContext, invokedARN: invoked, requestID: e.requestID)
+            }
             if case .response(let bytes) = result.outcome {
                 var done = e
                 done.attempts += 1

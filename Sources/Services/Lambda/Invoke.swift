@@ -43,7 +43,8 @@ extension LambdaService {
         config = Self.routed(f, config, alias)
         // The ARN the handler sees is the one it was invoked by (alias or version qualifier included).
         let invoked = f.arn + (qualifier.map { ":\($0)" } ?? "")
-        let result = try await run(f, config, payload: payload, clientContext: clientContext, invokedARN: invoked)
+        // Out of the snapshot gate while the function runs: it may call back into Cloudless.
+        let result = try await SnapshotGate.outside { try await run(f, config, payload: payload, clientContext: clientContext, invokedARN: invoked) }
         var headers = HTTPFields()
         // The invocation's request id is the answer's request id, as in AWS.
         headers[HTTPField.Name("x-amzn-RequestId")!] = result.requestID

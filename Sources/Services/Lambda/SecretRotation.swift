@@ -25,7 +25,8 @@ extension LambdaService: SecretRotator {
         let event: [String: Any] = ["Step": step.rawValue, "SecretId": secretARN, "ClientRequestToken": clientRequestToken,
                                     "RotationToken": UUID().uuidString.lowercased()]
         let payload = try JSONSerialization.data(withJSONObject: event)
-        let result = try await run(f, config, payload: [UInt8](payload), clientContext: nil)
+        // Out of the snapshot gate while the function runs: it may call back into Cloudless.
+        let result = try await SnapshotGate.outside { try await run(f, config, payload: [UInt8](payload), clientContext: nil) }
         if case .response = result.outcome { return }
         throw AWSError("RotationFailed", "The rotation function failed at step \(step.rawValue).")
     }

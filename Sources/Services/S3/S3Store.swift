@@ -16,6 +16,11 @@ final class S3Store: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
         blobs = try BlobStore(root: directory + "/s3")
+        bucketCache = Mutex(try Self.loadBuckets(db))
+    }
+
+    /// Every bucket with its configuration documents, from the database (at start, after a snapshot's restore).
+    static func loadBuckets(_ db: DatabasePool) throws -> [String: Bucket] {
         let all = try db.readNow { db in
             try Row.fetchAll(db, sql: "SELECT * FROM bucket").map { row in
                 var b = Self.bucket(row)
@@ -30,7 +35,12 @@ final class S3Store: Sendable {
         }
         var buckets = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
         for (bucket, name, document) in documents { buckets[bucket]?.configuration[name] = document }
-        bucketCache = Mutex(buckets)
+        return buckets
+    }
+
+    func reloadBuckets() throws {
+        let buckets = try Self.loadBuckets(db)
+        bucketCache.withLock { $0 = buckets }
     }
 
     func cached(_ name: String) -> Bucket? { bucketCache.withLock { $0[name] } }

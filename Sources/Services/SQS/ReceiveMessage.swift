@@ -63,7 +63,8 @@ extension SQSService {
                 try Double.fetchOne(db.cachedStatement(sql: "SELECT MIN(visible_at) FROM message WHERE queue = ?"), arguments: [q.key])
             }
             let until = min(deadline, next.map { Swift.max($0, now + 0.001) } ?? deadline)
-            await signals.wait(q.key, seen: seen, seconds: until - now)
+            // Out of the snapshot gate while waiting: a long poll does not hold a snapshot back.
+            await SnapshotGate.outside { await signals.wait(q.key, seen: seen, seconds: until - now) }
             if Task.isCancelled { return [:] }
         }
     }
