@@ -380,3 +380,137 @@ def processes_under(data_dir):
             if cwd.startswith(root + "/"):
                 out.append(int(entry))
     return out
+
+
+# --- background writers: event pipelines, stack operations, long polls ------------------------------------------
+
+# The function of the pipeline: each S3 notification it is given becomes a marker object `<key>` in the done bucket.
+FORWARD = b'''
+import json
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        for r in json.loads(record["body"]).get("Records", []):
+            s3.put_object(Bucket=r["s3"]["bucket"]["name"] + "-done", Key=r["s3"]["object"]["key"], Body=b"done")
+    return {}
+'''
+
+
+def pipeline_settled(sqs, url):
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages",
+                                                                  "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+
+def test_notifications_and_an_event_source_agree_with_the_objects_after_save_and_restore(server, sqs):
+    """Objects put into a bucket notify a queue, whose event source mapping's function marks each object done in a
+    second bucket; saves and a restore happen while all of it runs. After the restore and once the pipeline has
+    drained, the marked objects are exactly the objects: no object lost its notification, no marker survived its
+    object."""
+    s3 = make_client(server.endpoint)
+    lam = lambda_client(server.endpoint)
+    bucket = "pipe-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=bucket)
+    s3.create_bucket(Bucket=bucket + "-done")
+    # A short visibility timeout: batches in flight at the save come back soon after the restore.
+    url = sqs.create_queue(QueueName=bucket, Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+    fn = uid("pipe")
+    lam.create_function(FunctionName=fn, Runtime=host_python_runtime(), Role=LAMBDA_ROLE, Handler="forward.handler",
+                        Code={"ZipFile": fixture_zip("python", {"forward.py": FORWARD})}, Timeout=10)
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, BatchSize=5)["UUID"]
+
+    def put(i):
+        s3.put_object(Bucket=bucket, Key=f"k{i}", Body=str(i).encode())
+        time.sleep(0.02)
+    w = Writer(put)
+    w.start()
+    assert wait_for(lambda: all_keys(s3, bucket + "-done"), timeout=15)  # the function runs
+    start = time.monotonic()
+    save(server, "pipeline")
+    end = time.monotonic()
+    time.sleep(0.3)
+    save(server, "pipeline-later")  # a second save under way of the same work, never restored
+    time.sleep(0.3)
+    restore(server, "pipeline")
+    time.sleep(0.3)
+    w.finish()
+    objects = all_keys(s3, bucket)
+    surely, _ = w.bounds(start, end)
+    assert {f"k{i}" for i in range(surely)} <= objects  # what the save surely held came back
+    wait_for(lambda: pipeline_settled(sqs, url), timeout=20, step=0.2)
+    done = all_keys(s3, bucket + "-done")
+    assert done == objects, (sorted(objects - done)[:5], sorted(done - objects)[:5])
+    lam.delete_event_source_mapping(UUID=mapping)
+    lam.delete_function(FunctionName=fn)
+
+
+def test_a_long_poll_waiting_during_a_restore_returns_the_restored_message(server, sqs):
+    url = sqs.create_queue(QueueName="poll-" + uuid.uuid4().hex[:12])["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="saved")
+    save(server, "long-poll")
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)["Messages"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    answer = {}
+
+    def poll():
+        c = make_client(server.endpoint, "sqs")
+        answer["messages"] = c.receive_message(QueueUrl=url, WaitTimeSeconds=20).get("Messages", [])
+        answer["at"] = time.monotonic()
+    t = threading.Thread(target=poll, daemon=True)
+    t.start()
+    time.sleep(0.5)
+    restore(server, "long-poll")
+    restored = time.monotonic()
+    t.join(25)
+    assert [m["Body"] for m in answer["messages"]] == ["saved"]
+    assert answer["at"] - restored < 3  # woken by the restore, not by its 20 s deadline
+
+
+WAITING_STACK = json.dumps({
+    "Resources": {
+        "Early": {"Type": "AWS::SQS::Queue"},
+        "Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"},
+        # Never signalled: it fails after 3 s and the stack rolls back.
+        "Wait": {"Type": "AWS::CloudFormation::WaitCondition", "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": "3"}},
+        "Late": {"Type": "AWS::SQS::Queue", "DependsOn": "Wait"},
+    }})
+
+
+def test_a_stack_operation_running_during_a_restore_writes_nothing_afterwards(server, sqs):
+    cfn = make_client(server.endpoint, "cloudformation")
+    save(server, "no-stack")
+    stack = uid("restored-away")
+    cfn.create_stack(StackName=stack, TemplateBody=WAITING_STACK)
+    assert wait_for(lambda: cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Early")
+                    ["StackResourceDetail"]["ResourceStatus"] == "CREATE_COMPLETE", timeout=10)
+    early = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Early")["StackResourceDetail"]["PhysicalResourceId"]
+    restore(server, "no-stack")
+    # Past the wait condition's timeout and the rollback it would cause: still no stack, no queue of it.
+    time.sleep(4)
+    with pytest.raises(cfn.exceptions.ClientError) as e:
+        cfn.describe_stacks(StackName=stack)
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+    assert stack not in [s["StackName"] for s in cfn.list_stacks()["StackSummaries"]]
+    assert early not in sqs.list_queues().get("QueueUrls", [])
+    assert not [u for u in sqs.list_queues().get("QueueUrls", []) if stack in u]
+
+
+def test_reset_is_exclusive_and_stops_a_waiting_stack_operation(server):
+    cfn = make_client(server.endpoint, "cloudformation")
+    stack = uid("reset-away")
+    cfn.create_stack(StackName=stack, TemplateBody=WAITING_STACK.replace('"Timeout": "3"', '"Timeout": "60"'))
+    assert wait_for(lambda: cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Wait")
+                    ["StackResourceDetail"]["ResourceStatus"] == "CREATE_IN_PROGRESS", timeout=10)
+    started = time.monotonic()
+    r = requests.post(f"{server.endpoint}/_cloudless/reset", timeout=60)
+    assert r.status_code == 200 and r.json() == {"reset": True}
+    assert time.monotonic() - started < 10  # the operation was stopped, not waited for (60 s)
+    time.sleep(1)
+    assert cfn.list_stacks()["StackSummaries"] == []

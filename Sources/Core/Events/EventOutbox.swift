@@ -188,21 +188,33 @@ public final class EventOutbox: Sendable {
         flush()
     }
 
+    /// Before a restore (the gate held exclusively, so no writer holds rows): stop the loop, delete what was
+    /// delivered from the state being replaced, and forget every claim: the restored rows are all the loop's again.
+    public func stopForRestore() {
+        stop()
+        state.withLock { s in s.claimed.removeAll(); s.delivered.removeAll() }
+    }
+
     private func run() async {
         var lastScan = -Double.infinity
         while !Task.isCancelled {
             // Busy (events being delivered): delete every 50 ms, which bounds what a crash sends twice; idle: wake
             // less often.
             let busy = state.withLock { !$0.delivered.isEmpty || !$0.claimed.isEmpty }
-            flush()
-            let now = clock.now()
-            if state.withLock({ $0.marks != $0.scanned }), now - lastScan >= 1 || now < lastScan {
-                lastScan = now
-                deliverDue()
+            // Under the snapshot gate: a retry's delivery into SQS or Lambda and the row's delete fall on the same
+            // side of a save or restore.
+            await SnapshotGate.background {
+                if Task.isCancelled { return }  // stopped (a restore) while waiting for the gate
+                flush()
+                let now = clock.now()
+                if state.withLock({ $0.marks != $0.scanned }), now - lastScan >= 1 || now < lastScan {
+                    lastScan = now
+                    deliverDue()
+                }
             }
             try? await Task.sleep(for: .milliseconds(busy ? 50 : 250))
         }
-        flush()
+        await SnapshotGate.background { flush() }
     }
 
     /// Delete delivered rows, one transaction for all of them.

@@ -41,7 +41,12 @@ public struct InternalEndpoints: Sendable {
             return json("{\"services\":{\(list)},\"edition\":\"community\",\"version\":\"cloudless-\(Self.version)\"}")
         case (.post, "/_cloudless/reset"), (.post, "/_localstack/state/reset"):
             do {
-                for s in services { try await s.reset() }
+                // Exclusive like a restore: no request or background unit of work straddles the reset.
+                if let snapshots {
+                    try await snapshots.replacingState { for s in services { try await s.reset() } }
+                } else {
+                    for s in services { try await s.reset() }
+                }
                 clock.resetOffset()
                 return json("{\"reset\":true}")
             } catch {

@@ -14,6 +14,8 @@ public final class SnapshotGate: Sendable {
         var writer = false
         var waitingWriters: [CheckedContinuation<Void, Never>] = []
         var waitingReaders: [CheckedContinuation<Void, Never>] = []
+        /// Bumped by each restore or reset (`replaceState`), under the exclusive hold.
+        var epoch = 0
     }
     private let state = Mutex(State())
 
@@ -37,9 +39,23 @@ public final class SnapshotGate: Sendable {
     /// Run `body` holding the gate shared (one API request).
     public func shared<T>(_ body: () async throws -> T) async rethrows -> T {
         await acquireShared()
-        let hold = Hold(gate: self)
+        let hold = Hold(gate: self, epoch: epoch)
         defer { hold.end() }
         return try await SnapshotGate.$hold.withValue(hold) { try await body() }
+    }
+
+    /// Record, while holding the gate exclusively, that the state is being replaced (a restore, a reset): work that
+    /// stepped out of the gate before it sees `stateReplaced` when it comes back.
+    public func replaceState() { state.withLock { $0.epoch += 1 } }
+
+    var epoch: Int { state.withLock { $0.epoch } }
+
+    /// True when the state the current unit of work began on (its hold) was replaced by a restore or reset while it
+    /// waited outside the gate: background work then writes nothing of what it learnt from the old state (an
+    /// attempt's outcome, a batch to delete); the restored state has its own copy of the work, done again later.
+    public static var stateReplaced: Bool {
+        guard let hold else { return false }
+        return hold.epoch != hold.gate.epoch
     }
 
     /// Run `body` holding the gate exclusively (a save or a restore): no request runs meanwhile.
@@ -129,10 +145,15 @@ public final class SnapshotGate: Sendable {
     /// still runs, and a hold taken back after the request ended is given up at once.
     final class Hold: Sendable {
         private struct State { var held = true; var active = true }
-        private let gate: SnapshotGate
+        let gate: SnapshotGate
+        /// The gate's epoch when the hold began.
+        let epoch: Int
         private let state = Mutex(State())
 
-        init(gate: SnapshotGate) { self.gate = gate }
+        init(gate: SnapshotGate, epoch: Int) {
+            self.gate = gate
+            self.epoch = epoch
+        }
 
         /// Give the gate up for a wait; false when this task does not hold it.
         func step() -> Bool {

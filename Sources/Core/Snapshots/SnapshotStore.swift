@@ -124,7 +124,7 @@ public final class SnapshotStore: Sendable {
     public func restore(_ name: String) async throws -> SnapshotManifest {
         let (manifest, path) = try find(name)
         for db in manifest.databases { try SnapshotFiles.checkMigrations(snapshot: path + "/" + db, live: folder + "/" + db) }
-        try await gate.exclusive {
+        try await replacingState {
             for p in participants { await p.stopForRestore() }
             var failure: (any Error)?
             do {
@@ -142,6 +142,24 @@ public final class SnapshotStore: Sendable {
             if let failure { throw failure }
         }
         return manifest
+    }
+
+    /// Run `body`, which replaces the whole state (a restore, a reset), with the gate held exclusively: the
+    /// participants pause first, outside the gate (a stack operation may wait for an ECS pass, which needs the gate),
+    /// and work that stepped out of the gate finds `SnapshotGate.stateReplaced` when it comes back.
+    public func replacingState<T>(_ body: () async throws -> T) async throws -> T {
+        for p in participants { await p.pause() }
+        do {
+            let value = try await gate.exclusive {
+                gate.replaceState()
+                return try await body()
+            }
+            for p in participants { await p.unpause() }
+            return value
+        } catch {
+            for p in participants { await p.unpause() }
+            throw error
+        }
     }
 
     /// Copy a snapshot database into the live file through a new connection: the service's own connections stay

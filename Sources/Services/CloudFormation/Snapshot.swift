@@ -1,13 +1,29 @@
 import Core
 
-/// CloudFormation after a snapshot restore: stacks the snapshot caught IN_PROGRESS are finished or rolled back, as
-/// after a restart.
+/// CloudFormation around a restore or a reset. Before the gate is taken, the operations running are cancelled and
+/// waited for (they may wait for an ECS scheduler pass, which needs the gate): whatever a cancelled operation still
+/// writes lands in the state being replaced, never in the restored one. Operations asked for meanwhile are dropped.
+/// After the restore, stacks the snapshot caught IN_PROGRESS are finished or rolled back, as after a restart
+/// (a resource made but not yet recorded is found again by its provider).
 extension CloudFormationService: SnapshotParticipant {
+    public func pause() async { await engine.pause() }
+
     public func resumeAfterRestore() async throws {
         let stuck = try store.inProgress().map(\.id)
-        if !stuck.isEmpty {
-            let engine = self.engine
-            Task { await engine.recover(stuck) }
-        }
+        await engine.unpause()
+        if !stuck.isEmpty { await engine.recover(stuck) }
     }
+
+    public func unpause() async { await engine.unpause() }
+}
+
+extension StackEngine {
+    /// Cancel every running operation and wait for them to end; start none until `unpause`.
+    func pause() async {
+        paused = true
+        for task in running.values { task.cancel() }
+        await settle()
+    }
+
+    func unpause() { paused = false }
 }

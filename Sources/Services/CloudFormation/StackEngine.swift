@@ -32,8 +32,13 @@ actor StackEngine {
         engineProvider(for: type) ?? builtIn.provider(for: type) ?? providers.provider(for: type)
     }
 
+    /// Set while a restore or reset replaces the state (Snapshot.swift): operations started meanwhile are dropped
+    /// (their stacks belong to the state being replaced; one a failed restore leaves IN_PROGRESS is recovered).
+    var paused = false
+
     /// Start an operation on a stack already saved in its `*_IN_PROGRESS` status.
     func start(_ stackId: String, _ operation: Operation) {
+        if paused { return }
         let previous = running[stackId]
         running[stackId] = Task {
             await previous?.value

@@ -160,6 +160,9 @@ extension LambdaService {
             let result = try await SnapshotGate.outside {
                 try await run(f, config, payload: e.payload, clientContext: e.clientContext, invokedARN: invoked, requestID: e.requestID)
             }
+            // Restored or reset meanwhile: the outcome belongs to the old state (a restored copy of the event is
+            // attempted again).
+            if SnapshotGate.stateReplaced { return }
             if case .response(let bytes) = result.outcome {
                 var done = e
                 done.attempts += 1
@@ -170,6 +173,7 @@ extension LambdaService {
             // Throttled: try again shortly, without counting an attempt (AWS retries throttles for up to the maximum age).
             return reschedule(e.id, due: min(now + 1, e.received + maxAge + 0.001), attempts: e.attempts, error: e.lastError, response: e.lastResponse)
         } catch {
+            if SnapshotGate.stateReplaced { return }
             // The function could not start (its runtime is missing, its code unreadable): a failed attempt.
             let failure = error as? AWSError ?? AWSError.internalError()
             document = Self.errorDocument(failure.code, failure.message)

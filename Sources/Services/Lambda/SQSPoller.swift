@@ -9,14 +9,20 @@ extension LambdaService {
         while !Task.isCancelled {
             guard let m = try? store.db.readNow({ db in try Self.mapping(uuid, db) }), m.Enabled, let queues else { return }
             do {
-                var batch = try await queues.receive(queueARN: m.EventSourceArn, max: min(10, m.BatchSize), waitSeconds: 1)
-                if batch.isEmpty { continue }
-                let windowEnd = ContinuousClock.now + .seconds(m.MaximumBatchingWindowInSeconds)
-                while batch.count < m.BatchSize && ContinuousClock.now < windowEnd && !Task.isCancelled {
-                    let more = try await queues.receive(queueARN: m.EventSourceArn, max: min(10, m.BatchSize - batch.count), waitSeconds: 1)
-                    batch += more
+                // One batch holds the snapshot gate shared, as a request does, out of it while the receive waits
+                // and while the function runs: its receive, delete and drops fall on one side of a save or restore.
+                try await SnapshotGate.background {
+                    if Task.isCancelled { return }  // stopped (a restore) while waiting for the gate
+                    var batch = try await queues.receive(queueARN: m.EventSourceArn, max: min(10, m.BatchSize), waitSeconds: 1)
+                    if batch.isEmpty || SnapshotGate.stateReplaced { return }
+                    let windowEnd = ContinuousClock.now + .seconds(m.MaximumBatchingWindowInSeconds)
+                    while batch.count < m.BatchSize && ContinuousClock.now < windowEnd && !Task.isCancelled {
+                        let more = try await queues.receive(queueARN: m.EventSourceArn, max: min(10, m.BatchSize - batch.count), waitSeconds: 1)
+                        if SnapshotGate.stateReplaced { return }  // the batch was received from a state now gone
+                        batch += more
+                    }
+                    try await deliver(batch, mapping: m, queues: queues)
                 }
-                try await deliver(batch, mapping: m, queues: queues)
             } catch {
                 logger.debug("event source mapping poll failed", metadata: ["mapping": "\(uuid)", "error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
@@ -43,7 +49,10 @@ extension LambdaService {
         guard let f = try store.function(account: account, region: region, name: name) else { return }
         let (config, _) = try Self.configuration(f, qualifier: qualifier)
         let payload = try JSONSerialization.data(withJSONObject: ["Records": records], options: [.withoutEscapingSlashes])
-        let result = try await run(f, config, payload: [UInt8](payload), clientContext: nil)
+        let result = try await SnapshotGate.outside { try await run(f, config, payload: [UInt8](payload), clientContext: nil) }
+        // Restored or reset while the function ran: the batch belongs to the old state (the restored queue has
+        // its own copy of what was not yet deleted, which comes back).
+        if SnapshotGate.stateReplaced { return }
         guard case .response(let bytes) = result.outcome else { return }  // failed: the whole batch comes back
         var failed = Set<String>()
         if m.FunctionResponseTypes.contains("ReportBatchItemFailures"),

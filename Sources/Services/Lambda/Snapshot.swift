@@ -8,6 +8,7 @@ extension LambdaService: SnapshotParticipant {
     public func stopForRestore() async {
         pollers.stopAll()
         dispatcher.stop()
+        destinations.stopForRestore()
         await pool.stopAll()
     }
 

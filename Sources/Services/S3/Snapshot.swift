@@ -4,6 +4,7 @@ import Core
 /// before a save (else a restore would send them again).
 extension S3Service: SnapshotParticipant {
     public func prepareSnapshot() async { outbox.flush() }
+    public func stopForRestore() async { outbox.stopForRestore() }
 
     public func resumeAfterRestore() async throws {
         try store.reloadBuckets()

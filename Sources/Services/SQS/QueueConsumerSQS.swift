@@ -29,7 +29,7 @@ extension SQSService: QueueConsumer {
                         messageAttributesJSON: String(decoding: json, as: UTF8.self))
                 }
             }
-            await signals.wait(q.key, seen: seen, seconds: Swift.min(1, deadline - now))
+            await SnapshotGate.outside { await signals.wait(q.key, seen: seen, seconds: Swift.min(1, deadline - now)) }
             if Task.isCancelled { return [] }
         }
     }

@@ -10,11 +10,14 @@ final class QueueSignals: Sendable {
     private struct State {
         var generation: [String: UInt64] = [:]
         var waiters: [String: [UUID: Waiter]] = [:]
+        /// Moves on every `wakeAll`: part of every queue's generation (a queue never signalled has no entry).
+        var all: UInt64 = 0
+        func current(_ queue: String) -> UInt64 { (generation[queue] ?? 0) &+ all }
     }
     private let state = Mutex(State())
 
     func generation(_ queue: String) -> UInt64 {
-        state.withLock { $0.generation[queue] ?? 0 }
+        state.withLock { $0.current(queue) }
     }
 
     /// A message was sent (or made visible): wake every long poll on the queue.
@@ -26,6 +29,16 @@ final class QueueSignals: Sendable {
         for w in woken { w.continuation.resume() }
     }
 
+    /// The queues were replaced (a snapshot restore): wake every long poll on every queue.
+    func wakeAll() {
+        let woken = state.withLock { s -> [Waiter] in
+            s.all &+= 1
+            defer { s.waiters.removeAll() }
+            return s.waiters.values.flatMap(\.values)
+        }
+        for w in woken { w.continuation.resume() }
+    }
+
     /// Wait until the queue's generation moves past `seen`, `seconds` pass, or the task is cancelled.
     func wait(_ queue: String, seen: UInt64, seconds: Double) async {
         guard seconds > 0 else { return }
@@ -33,7 +46,7 @@ final class QueueSignals: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let registered = state.withLock { s -> Bool in
-                    if (s.generation[queue] ?? 0) != seen { return false }
+                    if s.current(queue) != seen { return false }
                     s.waiters[queue, default: [:]][id] = Waiter(continuation: c)
                     return true
                 }
