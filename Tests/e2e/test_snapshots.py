@@ -483,17 +483,28 @@ WAITING_STACK = json.dumps({
     }})
 
 
+def resource_status(cfn, stack, logical):
+    try:
+        return cfn.describe_stack_resource(StackName=stack, LogicalResourceId=logical)["StackResourceDetail"]["ResourceStatus"]
+    except cfn.exceptions.ClientError:
+        return None  # not started yet
+
+
 def test_a_stack_operation_running_during_a_restore_writes_nothing_afterwards(server, sqs):
     cfn = make_client(server.endpoint, "cloudformation")
     save(server, "no-stack")
     stack = uid("restored-away")
-    cfn.create_stack(StackName=stack, TemplateBody=WAITING_STACK)
-    assert wait_for(lambda: cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Early")
-                    ["StackResourceDetail"]["ResourceStatus"] == "CREATE_COMPLETE", timeout=10)
+    # CreateStack answers when its operation ends or after 10 s: the restore comes meanwhile.
+    creating = threading.Thread(target=lambda: make_client(server.endpoint, "cloudformation").create_stack(
+        StackName=stack, TemplateBody=WAITING_STACK), daemon=True)
+    creating.start()
+    assert wait_for(lambda: resource_status(cfn, stack, "Early") == "CREATE_COMPLETE", timeout=10)
+    assert resource_status(cfn, stack, "Wait") == "CREATE_IN_PROGRESS"
     early = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Early")["StackResourceDetail"]["PhysicalResourceId"]
     restore(server, "no-stack")
+    creating.join(15)
     # Past the wait condition's timeout and the rollback it would cause: still no stack, no queue of it.
-    time.sleep(4)
+    time.sleep(3.5)
     with pytest.raises(cfn.exceptions.ClientError) as e:
         cfn.describe_stacks(StackName=stack)
     assert e.value.response["Error"]["Code"] == "ValidationError"
@@ -505,12 +516,14 @@ def test_a_stack_operation_running_during_a_restore_writes_nothing_afterwards(se
 def test_reset_is_exclusive_and_stops_a_waiting_stack_operation(server):
     cfn = make_client(server.endpoint, "cloudformation")
     stack = uid("reset-away")
-    cfn.create_stack(StackName=stack, TemplateBody=WAITING_STACK.replace('"Timeout": "3"', '"Timeout": "60"'))
-    assert wait_for(lambda: cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Wait")
-                    ["StackResourceDetail"]["ResourceStatus"] == "CREATE_IN_PROGRESS", timeout=10)
+    creating = threading.Thread(target=lambda: make_client(server.endpoint, "cloudformation").create_stack(
+        StackName=stack, TemplateBody=WAITING_STACK.replace('"Timeout": "3"', '"Timeout": "60"')), daemon=True)
+    creating.start()
+    assert wait_for(lambda: resource_status(cfn, stack, "Wait") == "CREATE_IN_PROGRESS", timeout=10)
     started = time.monotonic()
     r = requests.post(f"{server.endpoint}/_cloudless/reset", timeout=60)
     assert r.status_code == 200 and r.json() == {"reset": True}
     assert time.monotonic() - started < 10  # the operation was stopped, not waited for (60 s)
+    creating.join(15)
     time.sleep(1)
     assert cfn.list_stacks()["StackSummaries"] == []
