@@ -513,6 +513,22 @@ def test_a_stack_operation_running_during_a_restore_writes_nothing_afterwards(se
     assert not [u for u in sqs.list_queues().get("QueueUrls", []) if stack in u]
 
 
+def test_a_stack_the_snapshot_caught_in_progress_is_rolled_back_after_the_restore(server, sqs):
+    cfn = make_client(server.endpoint, "cloudformation")
+    stack = uid("caught")
+    creating = threading.Thread(target=lambda: make_client(server.endpoint, "cloudformation").create_stack(
+        StackName=stack, TemplateBody=WAITING_STACK.replace('"Timeout": "3"', '"Timeout": "60"')), daemon=True)
+    creating.start()
+    assert wait_for(lambda: resource_status(cfn, stack, "Wait") == "CREATE_IN_PROGRESS", timeout=10)
+    save(server, "caught")
+    restore(server, "caught")  # the operation running now is stopped; the saved one is recovered
+    creating.join(15)
+    assert wait_for(lambda: cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE", timeout=10)
+    early = [e["PhysicalResourceId"] for e in cfn.describe_stack_events(StackName=stack)["StackEvents"]
+             if e["LogicalResourceId"] == "Early" and e["ResourceStatus"] == "DELETE_COMPLETE"]
+    assert early and early[0] not in sqs.list_queues().get("QueueUrls", [])  # nothing orphaned
+
+
 def test_reset_is_exclusive_and_stops_a_waiting_stack_operation(server):
     cfn = make_client(server.endpoint, "cloudformation")
     stack = uid("reset-away")

@@ -10,8 +10,7 @@ extension CloudFormationService: SnapshotParticipant {
 
     public func resumeAfterRestore() async throws {
         let stuck = try store.inProgress().map(\.id)
-        await engine.unpause()
-        if !stuck.isEmpty { await engine.recover(stuck) }
+        await engine.recoverAfterPause(stuck)
     }
 
     public func unpause() async { await engine.unpause() }
@@ -20,10 +19,20 @@ extension CloudFormationService: SnapshotParticipant {
 extension StackEngine {
     /// Cancel every running operation and wait for them to end; start none until `unpause`.
     func pause() async {
-        paused = true
+        paused += 1
         for task in running.values { task.cancel() }
         await settle()
     }
 
-    func unpause() { paused = false }
+    func recoverAfterPause(_ stackIds: [String]) {
+        recoverWhenUnpaused = stackIds  // the latest restored state's (an earlier restore's are gone)
+    }
+
+    func unpause() {
+        paused = max(0, paused - 1)
+        guard paused == 0 else { return }
+        let stuck = recoverWhenUnpaused
+        recoverWhenUnpaused = []
+        recover(stuck)
+    }
 }

@@ -34,11 +34,14 @@ actor StackEngine {
 
     /// Set while a restore or reset replaces the state (Snapshot.swift): operations started meanwhile are dropped
     /// (their stacks belong to the state being replaced; one a failed restore leaves IN_PROGRESS is recovered).
-    var paused = false
+    /// Restores and resets under way (they may overlap: the second pauses before the first unpauses).
+    var paused = 0
+    /// Stacks a restore left IN_PROGRESS, recovered once nothing pauses the engine.
+    var recoverWhenUnpaused: [String] = []
 
     /// Start an operation on a stack already saved in its `*_IN_PROGRESS` status.
     func start(_ stackId: String, _ operation: Operation) {
-        if paused { return }
+        if paused > 0 { return }
         let previous = running[stackId]
         running[stackId] = Task {
             await previous?.value
