@@ -3,7 +3,7 @@ import Core
 /// CloudFormation around a restore or a reset. Before the gate is taken, the operations running are cancelled and
 /// waited for (they may wait for an ECS scheduler pass, which needs the gate): whatever a cancelled operation still
 /// writes lands in the state being replaced, never in the restored one. Operations asked for meanwhile are dropped.
-/// After the restore, stacks the snapshot caught IN_PROGRESS are finished or rolled back, as after a restart
+/// Once unpaused, stacks the restored snapshot caught IN_PROGRESS are finished or rolled back, as after a restart
 /// (a resource made but not yet recorded is found again by its provider).
 extension CloudFormationService: SnapshotParticipant {
     public func pause() async { await engine.pause() }
