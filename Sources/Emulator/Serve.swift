@@ -218,7 +218,8 @@ struct ServeOptions {
         var internalEndpoints = InternalEndpoints(services: services, clock: clock, startedAt: started, commit: BuildInfo.commit,
                                                   faults: faults, initProgress: hooks?.progress ?? InitProgress())
         internalEndpoints.snapshots = SnapshotStore(folder: dataDir, gate: SnapshotGate(), participants: services.compactMap { $0 as? any SnapshotParticipant },
-                                                    linkedFolders: [S3Service.snapshotFolder], version: InternalEndpoints.version)
+                                                    linkedFolders: [S3Service.snapshotFolder], version: InternalEndpoints.version,
+                                                    servesBackgroundWork: true)
         var gateway = Gateway(
             services: services, identification: identification, auth: auth, clock: clock,
             internalEndpoints: internalEndpoints, logger: logger)

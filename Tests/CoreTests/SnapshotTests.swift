@@ -131,7 +131,7 @@ private func until(_ condition: () -> Bool) async {
     }
 }
 
-/// Serialized: a store makes its gate the one background work holds (one per process).
+/// Serialized; each test's background work holds its own store's gate (`SnapshotGate.$scoped`), never another test's.
 @Suite(.serialized) struct SnapshotStoreTests {
     static func migrator(_ extra: Bool = false) -> DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -206,61 +206,67 @@ private func until(_ condition: () -> Bool) async {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = SnapshotStore(folder: dir, gate: SnapshotGate(), participants: [], linkedFolders: [], version: "test")
-        let log = Log()
-        let release = Mutex(false)
-        let save = Task {
-            await store.gate.exclusive {
-                log.add("save in")
-                while !release.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(1)) }
-                log.add("save out")
+        try await SnapshotGate.$scoped.withValue(store.gate) {
+            let log = Log()
+            let release = Mutex(false)
+            let save = Task {
+                await store.gate.exclusive {
+                    log.add("save in")
+                    while !release.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(1)) }
+                    log.add("save out")
+                }
             }
+            await until { store.gate.counts.writer }
+            let sweep = Task { await SnapshotGate.background { log.add("sweep") } }
+            await until { store.gate.counts.waitingReaders == 1 }
+            #expect(log.all == ["save in"])
+            release.withLock { $0 = true }
+            await save.value
+            await sweep.value
+            #expect(log.all == ["save in", "save out", "sweep"])
         }
-        await until { store.gate.counts.writer }
-        let sweep = Task { await SnapshotGate.background { log.add("sweep") } }
-        await until { store.gate.counts.waitingReaders == 1 }
-        #expect(log.all == ["save in"])
-        release.withLock { $0 = true }
-        await save.value
-        await sweep.value
-        #expect(log.all == ["save in", "save out", "sweep"])
     }
 
     @Test func workBackFromOutsideKnowsARestoreOrResetReplacedTheState() async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = SnapshotStore(folder: dir, gate: SnapshotGate(), participants: [], linkedFolders: [], version: "test")
-        let release = Mutex(false)
-        let seen = Mutex<[Bool]>([])
-        let attempt = Task {
-            await SnapshotGate.background {
-                seen.withLock { $0.append(SnapshotGate.stateReplaced) }
-                await SnapshotGate.outside {  // the function runs
-                    while !release.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(1)) }
+        try await SnapshotGate.$scoped.withValue(store.gate) {
+            let release = Mutex(false)
+            let seen = Mutex<[Bool]>([])
+            let attempt = Task {
+                await SnapshotGate.background {
+                    seen.withLock { $0.append(SnapshotGate.stateReplaced) }
+                    await SnapshotGate.outside {  // the function runs
+                        while !release.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(1)) }
+                    }
+                    seen.withLock { $0.append(SnapshotGate.stateReplaced) }
                 }
-                seen.withLock { $0.append(SnapshotGate.stateReplaced) }
             }
+            await until { seen.withLock { $0.count } == 1 && store.gate.counts.readers == 0 }
+            try await store.save("kept")  // a save replaces nothing
+            try await store.replacingState { }
+            release.withLock { $0 = true }
+            await attempt.value
+            #expect(seen.withLock { $0 } == [false, true])
+            // New work starts on the new state.
+            let fresh = await SnapshotGate.background { SnapshotGate.stateReplaced }
+            #expect(!fresh)
+            #expect(!SnapshotGate.stateReplaced)  // no hold: nothing to be stale
         }
-        await until { seen.withLock { $0.count } == 1 && store.gate.counts.readers == 0 }
-        try await store.save("kept")  // a save replaces nothing
-        try await store.replacingState { }
-        release.withLock { $0 = true }
-        await attempt.value
-        #expect(seen.withLock { $0 } == [false, true])
-        // New work starts on the new state.
-        let fresh = await SnapshotGate.background { SnapshotGate.stateReplaced }
-        #expect(!fresh)
-        #expect(!SnapshotGate.stateReplaced)  // no hold: nothing to be stale
     }
 
     @Test func aSaveDoesNotMarkTheStateReplaced() async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = SnapshotStore(folder: dir, gate: SnapshotGate(), participants: [], linkedFolders: [], version: "test")
-        let replaced = await SnapshotGate.background { () async -> Bool in
-            await SnapshotGate.outside { _ = try? await store.save("s") }
-            return SnapshotGate.stateReplaced
+        try await SnapshotGate.$scoped.withValue(store.gate) {
+            let replaced = await SnapshotGate.background { () async -> Bool in
+                await SnapshotGate.outside { _ = try? await store.save("s") }
+                return SnapshotGate.stateReplaced
+            }
+            #expect(!replaced)
         }
-        #expect(!replaced)
     }
 
     /// As CloudFormation: its pause waits for an operation that needs an ECS scheduler pass, which holds the gate.
@@ -282,20 +288,22 @@ private func until(_ condition: () -> Bool) async {
         let log = Log()
         let store = SnapshotStore(folder: dir, gate: SnapshotGate(), participants: [WaitsForGatedWork(log: log)],
                                   linkedFolders: [], version: "test")
-        try await store.save("s")
-        try await store.restore("s")
-        #expect(log.all == ["gated work", "paused", "stop", "resume", "unpaused"])
-        // A reset: the same order; a failure inside still unpauses.
-        struct Failed: Error {}
-        await #expect(throws: Failed.self) {
-            try await store.replacingState {
-                #expect(store.gate.counts.writer)
-                log.add("reset")
-                throw Failed()
+        try await SnapshotGate.$scoped.withValue(store.gate) {
+            try await store.save("s")
+            try await store.restore("s")
+            #expect(log.all == ["gated work", "paused", "stop", "resume", "unpaused"])
+            // A reset: the same order; a failure inside still unpauses.
+            struct Failed: Error {}
+            await #expect(throws: Failed.self) {
+                try await store.replacingState {
+                    #expect(store.gate.counts.writer)
+                    log.add("reset")
+                    throw Failed()
+                }
             }
+            #expect(Array(log.all.suffix(4)) == ["gated work", "paused", "reset", "unpaused"])
+            #expect(!store.gate.counts.writer && store.gate.counts.readers == 0)
         }
-        #expect(Array(log.all.suffix(4)) == ["gated work", "paused", "reset", "unpaused"])
-        #expect(!store.gate.counts.writer && store.gate.counts.readers == 0)
     }
 
     @Test func installAtStartReplacesTheFiles() async throws {

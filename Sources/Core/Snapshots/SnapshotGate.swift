@@ -25,14 +25,18 @@ public final class SnapshotGate: Sendable {
 
     public init() {}
 
-    /// The gate of the server in this process, for background work (`background`); set by `SnapshotStore`.
+    /// The gate of the server in this process, for background work (`background`); set by the server's
+    /// `SnapshotStore` (`servesBackgroundWork`).
     private static let serving = Mutex<SnapshotGate?>(nil)
     static func serve(_ gate: SnapshotGate) { serving.withLock { $0 = gate } }
+    /// A gate for background work started by the current task only: unit tests use it, so that a test's gate never
+    /// becomes the one other tests' background work (running in parallel in the same process) waits on.
+    @TaskLocal static var scoped: SnapshotGate?
 
     /// Run background work that writes (a sweep, an ECS scheduler pass, an asynchronous invocation) holding the
     /// server's gate shared, as a request does: it falls wholly before or after a save or restore.
     public static func background<T>(_ body: () async throws -> T) async rethrows -> T {
-        guard let gate = serving.withLock({ $0 }) else { return try await body() }
+        guard let gate = scoped ?? serving.withLock({ $0 }) else { return try await body() }
         return try await gate.shared(body)
     }
 

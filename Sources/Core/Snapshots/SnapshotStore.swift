@@ -47,13 +47,16 @@ public final class SnapshotStore: Sendable {
     public var snapshotsFolder: String { folder + "/snapshots" }
 
     /// `linkedFolders`: folders under `folder` whose files are immutable and whose names identify their content.
-    public init(folder: String, gate: SnapshotGate, participants: [any SnapshotParticipant], linkedFolders: [String], version: String) {
+    /// `servesBackgroundWork`: the server's store, whose gate every background writer in the process holds
+    /// (`SnapshotGate.background`); one per process.
+    public init(folder: String, gate: SnapshotGate, participants: [any SnapshotParticipant], linkedFolders: [String], version: String,
+                servesBackgroundWork: Bool = false) {
         self.folder = folder
         self.gate = gate
         self.participants = participants
         self.linkedFolders = linkedFolders
         self.version = version
-        SnapshotGate.serve(gate)
+        if servesBackgroundWork { SnapshotGate.serve(gate) }
         // What a crash left mid-save, mid-replace or mid-delete (never a snapshot: those have plain names).
         // A snapshot moved aside for its replacement goes back when the replacement never arrived.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: snapshotsFolder)) ?? [] where name.hasPrefix(".") {
