@@ -72,7 +72,9 @@ public struct LambdaService: AWSService {
     }
 
     /// `GET /_cloudless/lambda/code/<sha256>`: GetFunction's Code.Location, the deployment package.
+    /// `GET /_cloudless/lambda/async-queue/…`: the asynchronous invocation queue (AsyncQueueEndpoint.swift).
     public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? {
+        if path.hasPrefix(Self.asyncQueuePrefix) { return asyncQueueResponse(method: method, path: path) }
         let prefix = "/_cloudless/lambda/code/"
         guard method == .get, path.hasPrefix(prefix) else { return nil }
         let hex = String(path.dropFirst(prefix.count))
