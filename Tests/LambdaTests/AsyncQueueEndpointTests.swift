@@ -88,6 +88,19 @@ private func json(_ r: AWSResponse) async throws -> [String: Any] {
 
             #expect(try queueTable(s) == before)
             #expect(s.dispatcher.running == [try id(s, third)])
+
+            // A finished invocation leaves the list and is counted by its condition.
+            #expect(queue["finished"] as? [String: Int] == [:])
+            let e = try #require(try s.store.db.readNow { db in
+                try Row.fetchOne(db, sql: "SELECT \(AsyncInvocation.columns) FROM async_invocation WHERE request_id = ?", arguments: [second])
+                    .map(AsyncInvocation.init(row:))
+            })
+            s.complete(e, f, AsyncInvocationTests.config(), condition: "RetriesExhausted", response: nil, functionError: "Unhandled")
+            let after = try s.asyncQueue(f, qualifier: nil)
+            #expect(after["finished"] as? [String: Int] == ["RetriesExhausted": 1])
+            #expect((after["counts"] as? [String: Int])?["total"] == 2)
+            try await s.reset()
+            #expect(try s.asyncQueue(f, qualifier: nil)["finished"] as? [String: Int] == [:])
         }
     }
 

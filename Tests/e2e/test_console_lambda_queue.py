@@ -68,6 +68,7 @@ def test_queued_events_show_their_states_and_drain(server, fns, lam):
     assert all(e["attempts"] == 0 for e in seen["invocations"])
     empty = wait_for(lambda: requests.get(url, timeout=10).json(), lambda d: d["counts"]["total"] == 0, timeout=30)
     assert empty["invocations"] == [] and empty["counts"] == {"total": 0, "queued": 0, "running": 0, "waitingToRetry": 0, "retried": 0}
+    assert empty["finished"] == {"Success": 3}  # since the server started, by condition
 
 
 def test_a_failing_event_shows_its_retries_and_the_page_shows_it(server, fns, lam, browser):
@@ -104,7 +105,9 @@ def test_a_failing_event_shows_its_retries_and_the_page_shows_it(server, fns, la
     # The section polls: the last attempt (after two more minutes) empties it on the open page.
     advance(server, 121)
     browser.wait("document.querySelector('#async-rows').innerText.includes('No asynchronous invocation is waiting')", timeout=20)
-    assert "0 queued" in browser.js("document.querySelector('#async-counts').innerText")
+    counts = browser.js("document.querySelector('#async-counts').innerText")
+    assert "0 queued" in counts and "1 out of retries" in counts
+    assert requests.get(url, timeout=10).json()["finished"] == {"RetriesExhausted": 1}
     browser.screenshot(os.path.join(ARTIFACTS, "lambda-async-queue-drained.png"))
     assert page_errors(browser) == []
 

@@ -72,9 +72,10 @@ function asyncQueue(arn) {
   }
   UI.poll(async () => {
     const d = await get("");
-    const n = d.counts;
+    const n = d.counts, f = d.finished || {};
     counts.textContent = `${n.total} queued: ${n.queued} waiting for a first attempt, ${n.running} running, ${n.waitingToRetry} waiting to retry` +
-      (d.truncated ? ` (the oldest ${d.invocations.length} shown)` : "");
+      (d.truncated ? ` (the oldest ${d.invocations.length} shown)` : "") +
+      `. Finished since the server started: ${f.Success || 0} succeeded, ${f.RetriesExhausted || 0} out of retries, ${f.EventAgeExceeded || 0} too old.`;
     rows.replaceChildren(table(["Request id", "Qualifier", "State", "Attempts", "Received", "Next attempt", "Size", "Last error", ""],
       d.invocations.map((e) => [e.requestId, e.qualifier, states[e.state] || e.state, String(e.attempts), UI.date(e.received),
         e.state === "running" ? "now" : `${UI.date(e.nextAttempt)} (${seconds(e.nextAttempt - d.now)})`, UI.size(e.payloadSize),

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import HTTPTypes
 import NIOCore
+import Synchronization
 
 /// The console's look at a function's asynchronous invocation queue (AWS has no API listing it):
 ///
@@ -13,7 +14,8 @@ import NIOCore
 ///   and its last attempt's answer, fetched only when asked, as the console shows a secret's value.
 ///
 /// Reads only: no attempt is claimed, moved or counted. Times are milliseconds on the emulator's clock, with `now`
-/// on the same clock so a page can show "in 58 s".
+/// on the same clock so a page can show "in 58 s". `finished` counts the invocations that left the queue since the
+/// server started, by condition (Success, RetriesExhausted, EventAgeExceeded): memory only, as "recently".
 extension LambdaService {
     static let asyncQueuePrefix = "/_cloudless/lambda/async-queue/"
     /// The list's length; the counts cover every queued invocation.
@@ -84,7 +86,7 @@ extension LambdaService {
             items.append(item)
         }
         return ["function": f.name, "functionArn": f.arn, "now": Self.millis(now), "counts": counts, "invocations": items,
-                "truncated": rows.count > items.count]
+                "truncated": rows.count > items.count, "finished": outcomes.counts(function: f.arn)]
     }
 
     /// One queued invocation with its payload (text, or base64 when not UTF-8) and its last attempt's answer.
@@ -124,4 +126,13 @@ extension LambdaService {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return AWSResponse(status: status, headers: headers, bytes: ByteBuffer(bytes: data))
     }
+}
+
+/// Finished asynchronous invocations per function ARN and condition since the server started: a dictionary bump per
+/// completion, for the console's "recently" (a restart starts again from zero).
+final class AsyncOutcomes: Sendable {
+    private let table = Mutex<[String: [String: Int]]>([:])
+    func record(function arn: String, condition: String) { table.withLock { $0[arn, default: [:]][condition, default: 0] += 1 } }
+    func counts(function arn: String) -> [String: Int] { table.withLock { $0[arn] ?? [:] } }
+    func removeAll() { table.withLock { $0 = [:] } }
 }

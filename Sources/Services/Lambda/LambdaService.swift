@@ -21,6 +21,8 @@ public struct LambdaService: AWSService {
     let queues: (any QueueConsumer)?
     let pollers = MappingPollers()
     let dispatcher = AsyncDispatcher()
+    /// Finished asynchronous invocations since start, for the async-queue endpoint (AsyncQueueEndpoint.swift).
+    let outcomes = AsyncOutcomes()
     /// SQS, for destinations and dead-letter queues of asynchronous invocations.
     let queueEvents: (any QueueEventSink)?
     /// Destination and dead-letter messages of finished asynchronous invocations not yet delivered (AsyncDestinations.swift).
@@ -68,6 +70,7 @@ public struct LambdaService: AWSService {
         dispatcher.stop()
         await pool.stopAll()
         try store.reset()
+        outcomes.removeAll()
         startAsyncDispatcher()
     }
 
