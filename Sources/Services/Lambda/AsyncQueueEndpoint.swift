@@ -64,29 +64,34 @@ extension LambdaService {
             filter += qualifier == "$LATEST" ? " AND (qualifier IS NULL OR qualifier = ?)" : " AND qualifier = ?"
             arguments += [qualifier]
         }
-        let rows = try store.db.readNow { db in
-            try Row.fetchAll(db, sql: """
-                SELECT id, qualifier, request_id, attempts, received, due, length(payload), last_error
-                FROM async_invocation WHERE \(filter) ORDER BY received, id
+        // Counts in SQL, the list cut at `limit`: a long queue costs one scan, not one row object per invocation.
+        let (total, retried, claimed, rows) = try store.db.readNow { db in
+            let all = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM async_invocation WHERE \(filter)",
+                                       arguments: arguments)
+            let claimed = running.isEmpty ? [] : try Int.fetchAll(db, sql: """
+                SELECT attempts FROM async_invocation WHERE \(filter) AND id IN (\(running.map(String.init).joined(separator: ",")))
                 """, arguments: arguments)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT id, qualifier, request_id, attempts, received, due, length(payload), last_error
+                FROM async_invocation WHERE \(filter) ORDER BY received, id LIMIT ?
+                """, arguments: arguments + [limit])
+            return (all?[0] as Int? ?? 0, all?[1] as Int? ?? 0, claimed, rows)
         }
-        var counts = ["total": rows.count, "queued": 0, "running": 0, "waitingToRetry": 0, "retried": 0]
-        var items: [[String: Any]] = []
-        for row in rows {
+        let waitingToRetry = retried - claimed.filter { $0 > 0 }.count
+        let counts = ["total": total, "queued": total - claimed.count - waitingToRetry, "running": claimed.count,
+                      "waitingToRetry": waitingToRetry, "retried": retried]
+        let items: [[String: Any]] = rows.map { row in
             let id: Int64 = row[0], attempts: Int = row[3]
-            let state = Self.queueState(running: running.contains(id), attempts: attempts)
-            counts[state, default: 0] += 1
-            if attempts > 0 { counts["retried", default: 0] += 1 }
-            guard items.count < limit else { continue }
             var item: [String: Any] = [
                 "requestId": row[2] as String, "qualifier": (row[1] as String?) ?? "$LATEST", "attempts": attempts,
-                "received": Self.millis(row[4]), "nextAttempt": Self.millis(row[5]), "state": state, "payloadSize": row[6] as Int,
+                "received": Self.millis(row[4]), "nextAttempt": Self.millis(row[5]),
+                "state": Self.queueState(running: running.contains(id), attempts: attempts), "payloadSize": row[6] as Int,
             ]
             if let error: String = row[7] { item["lastError"] = error }
-            items.append(item)
+            return item
         }
         return ["function": f.name, "functionArn": f.arn, "now": Self.millis(now), "counts": counts, "invocations": items,
-                "truncated": rows.count > items.count, "finished": outcomes.counts(function: f.arn)]
+                "truncated": total > items.count, "finished": outcomes.counts(function: f.arn)]
     }
 
     /// One queued invocation with its payload (text, or base64 when not UTF-8) and its last attempt's answer.
