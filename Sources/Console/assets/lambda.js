@@ -1,5 +1,5 @@
-// Lambda: functions, versions and aliases, invoke with a payload (result and log tail), event source mappings and
-// the asynchronous invocation settings.
+// Lambda: functions, versions and aliases, invoke with a payload (result and log tail), event source mappings, the
+// asynchronous invocation settings and queue.
 "use strict";
 UI.start(async (content) => {
   const { h, table, section, kv, button } = UI;
@@ -44,5 +44,43 @@ UI.start(async (content) => {
     section("Event source mappings", table(["UUID", "Source", "State", "Batch size", "Last result"], mappings.map((m) => [m.UUID, m.EventSourceArn, m.State, String(m.BatchSize), m.LastProcessingResult || ""]))),
     section("Asynchronous invocation", asyncConfig ? kv([["Maximum retries", String(asyncConfig.MaximumRetryAttempts)], ["Maximum event age", String(asyncConfig.MaximumEventAgeInSeconds)],
       ["On success", ((asyncConfig.DestinationConfig || {}).OnSuccess || {}).Destination], ["On failure", ((asyncConfig.DestinationConfig || {}).OnFailure || {}).Destination]])
-      : h("p", { class: "muted" }, "Defaults (2 retries, 6 hours); no destinations.")));
+      : h("p", { class: "muted" }, "Defaults (2 retries, 6 hours); no destinations.")),
+    asyncQueue(c.FunctionArn));
 });
+
+// The asynchronous invocation queue (the internal async-queue endpoint: AWS has no API for it), polled while the
+// page is open. Payloads may hold secrets: the list never has them; "Payload" fetches one on demand.
+function asyncQueue(arn) {
+  const { h, table, section, button } = UI;
+  const [, , , region, account, , name] = arn.split(":");
+  const base = `/_cloudless/lambda/async-queue/${encodeURIComponent(account)}/${encodeURIComponent(region)}/${encodeURIComponent(name)}`;
+  const counts = h("p", { id: "async-counts", class: "muted" }, "Loading…");
+  const rows = h("div", { id: "async-rows" });
+  const detail = h("div", { id: "async-payload" });
+  const states = { queued: "queued", running: "running", waitingToRetry: "waiting to retry" };
+  const seconds = (ms) => (ms >= 0 ? "in " : "") + Math.round(Math.abs(ms) / 1000) + " s" + (ms < 0 ? " ago" : "");
+  async function get(path) {
+    const r = await fetch(base + path, { cache: "no-store" });
+    const d = await r.json();
+    if (!r.ok) throw new Error(d.message || d.error || r.statusText);
+    return d;
+  }
+  async function show(id) {
+    const d = await get("/" + encodeURIComponent(id));
+    detail.replaceChildren(h("h3", {}, "Payload of " + id), h("pre", { id: "async-payload-text" }, d.payload != null ? d.payload : "(base64) " + d.payloadBase64),
+      d.lastResponse ? [h("h3", {}, "Last attempt's answer"), h("pre", {}, d.lastResponse)] : "", button("Hide", async () => detail.replaceChildren()));
+  }
+  UI.poll(async () => {
+    const d = await get("");
+    const n = d.counts, f = d.finished || {};
+    counts.textContent = `${n.total} queued: ${n.queued} waiting for a first attempt, ${n.running} running, ${n.waitingToRetry} waiting to retry` +
+      (d.truncated ? ` (the oldest ${d.invocations.length} shown)` : "") +
+      `. Finished since the server started: ${f.Success || 0} succeeded, ${f.RetriesExhausted || 0} out of retries, ${f.EventAgeExceeded || 0} too old.`;
+    rows.replaceChildren(table(["Request id", "Qualifier", "State", "Attempts", "Received", "Next attempt", "Size", "Last error", ""],
+      d.invocations.map((e) => [e.requestId, e.qualifier, states[e.state] || e.state, String(e.attempts), UI.date(e.received),
+        e.state === "running" ? "now" : `${UI.date(e.nextAttempt)} (${seconds(e.nextAttempt - d.now)})`, UI.size(e.payloadSize),
+        e.lastError || "", button("Payload", () => show(e.requestId), { class: "async-show", dataset: { request: e.requestId } })]),
+      "No asynchronous invocation is waiting."));
+  }, 1000, (e) => { counts.textContent = "Could not read the queue: " + (e.message || e); });
+  return section("Asynchronous queue", counts, rows, detail);
+}

@@ -16,6 +16,7 @@ extension LambdaService {
                 return try destinations.stage(messages, db)
             }
             destinations.deliver(staged)
+            outcomes.record(function: f.arn, condition: condition)
         } catch {
             // Nothing changed: the invocation stays queued and is attempted again.
             logger.warning("Lambda asynchronous invocation not completed", metadata: ["function": "\(f.arn)", "error": "\(error)"])

@@ -21,6 +21,8 @@ public struct LambdaService: AWSService {
     let queues: (any QueueConsumer)?
     let pollers = MappingPollers()
     let dispatcher = AsyncDispatcher()
+    /// Finished asynchronous invocations since start, for the async-queue endpoint (AsyncQueueEndpoint.swift).
+    let outcomes = AsyncOutcomes()
     /// SQS, for destinations and dead-letter queues of asynchronous invocations.
     let queueEvents: (any QueueEventSink)?
     /// Destination and dead-letter messages of finished asynchronous invocations not yet delivered (AsyncDestinations.swift).
@@ -68,11 +70,14 @@ public struct LambdaService: AWSService {
         dispatcher.stop()
         await pool.stopAll()
         try store.reset()
+        outcomes.removeAll()
         startAsyncDispatcher()
     }
 
     /// `GET /_cloudless/lambda/code/<sha256>`: GetFunction's Code.Location, the deployment package.
+    /// `GET /_cloudless/lambda/async-queue/…`: the asynchronous invocation queue (AsyncQueueEndpoint.swift).
     public func internalResponse(method: HTTPRequest.Method, path: String) async -> AWSResponse? {
+        if path.hasPrefix(Self.asyncQueuePrefix) { return asyncQueueResponse(method: method, path: path) }
         let prefix = "/_cloudless/lambda/code/"
         guard method == .get, path.hasPrefix(prefix) else { return nil }
         let hex = String(path.dropFirst(prefix.count))
