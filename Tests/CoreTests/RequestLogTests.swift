@@ -72,4 +72,24 @@ private struct LogWriter: ResponseBodyWriter {
                               body: RequestBody(buffer: ByteBuffer()))
         #expect(await log.response(to: request, path: "/_cloudless/health", query: "") == nil)
     }
+
+    /// A Query form body's Action reaches the request log through the report the gateway attaches, and only then.
+    @Test func queryParametersReportTheFormsAction() async throws {
+        func request(query: [(String, String)], body: String, report: OperationReport?) -> AWSRequest {
+            var r = AWSRequest(method: .post, rawPath: "/", rawQuery: "", query: query, headers: [:], host: "h",
+                               body: RequestBody(buffer: ByteBuffer(string: body)),
+                               caller: CallerIdentity(accountID: "111122223333", region: "us-east-1", accessKeyID: nil), requestID: "R")
+            r.operationReport = report
+            return r
+        }
+        let report = OperationReport()
+        _ = try await QueryProtocol.parameters(request(query: [], body: "Action=ListRoles&Version=2010-05-08", report: report))
+        #expect(report.value == "ListRoles")
+        let none = OperationReport()
+        _ = try await QueryProtocol.parameters(request(query: [], body: "Version=2010-05-08", report: none))
+        #expect(none.value == nil)
+        // Without a report (the gateway named the operation already) nothing is recorded and parsing is unchanged.
+        let params = try await QueryProtocol.parameters(request(query: [("Action", "GetUser")], body: "UserName=a", report: nil))
+        #expect(params["Action"] == "GetUser" && params["UserName"] == "a")
+    }
 }

@@ -268,9 +268,26 @@ def test_strict_auth_sign_in_checks_the_secret(browser, local_strict_server):
         browser.wait("document.body.innerText.includes('console-strict')")  # signed S3 ListBuckets passed
         browser.screenshot(os.path.join(ARTIFACTS, "strict-signed-in.png"))
         assert page_errors(browser) == []
+        # The request log and SQS peek answer signed calls only: the pages sign them (the stream by a presigned URL)
+        # and show the signer's account alone (the refused wrong-secret sign-in above has none).
+        load(browser, f"{endpoint}/_cloudless/console/requests", "strict-requests")
+        browser.wait("document.querySelector('#live-state').textContent === 'live'")
+        sqs = make_client(endpoint, "sqs")
+        queue = sqs.create_queue(QueueName="console-strict")["QueueUrl"]
+        browser.wait("document.querySelector('#request-rows').innerText.includes('CreateQueue')")
+        accounts = browser.js("Array.from(document.querySelectorAll('#request-rows tr')).map((r) => r.children[3].textContent)")
+        assert accounts and set(accounts) == {"000000000000"}
+        assert page_errors(browser) == []
+        sqs.send_message(QueueUrl=queue, MessageBody="peeked under strict auth")
+        load(browser, f"{endpoint}/_cloudless/console/sqs?queue={queue}", "strict-sqs-peek")
+        browser.wait("document.body.innerText.includes('peeked under strict auth')")
+        assert page_errors(browser) == []
         browser.js("sessionStorage.clear()")
     finally:
         make_client(endpoint).delete_bucket(Bucket="console-strict")
+        sqs = make_client(endpoint, "sqs")
+        for url in sqs.list_queues(QueueNamePrefix="console-strict").get("QueueUrls", []):
+            sqs.delete_queue(QueueUrl=url)
 
 
 def test_lambda_invoke_shows_result_and_log_tail(browser, endpoint, fns, seeded):

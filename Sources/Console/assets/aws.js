@@ -58,6 +58,28 @@ const AWS = (() => {
     constructor(code, message, status) { super(message ? code + ": " + message : code); this.code = code; this.status = status; }
   }
 
+  // The query as SigV4 signs it (and as sent): encoded pairs in order.
+  function canonicalQuery(query) {
+    return query.map(([k, v]) => [uriEncode(k), uriEncode(v == null ? "" : String(v))])
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+      .map(([k, v]) => k + "=" + v).join("&");
+  }
+
+  // A GET URL signed in its query (SigV4 query parameters, valid `expires` seconds): for an EventSource, which cannot
+  // send an Authorization header. `service` names the scope; `path` is already URI-encoded.
+  async function presign(service, path, query = [], expires = 300) {
+    const c = session();
+    const date = amzDate(new Date()), day = date.slice(0, 8);
+    const scope = `${day}/${c.region}/${service}/aws4_request`;
+    const q = canonicalQuery(query.concat([["X-Amz-Algorithm", "AWS4-HMAC-SHA256"], ["X-Amz-Credential", `${c.accessKeyId}/${scope}`],
+      ["X-Amz-Date", date], ["X-Amz-Expires", String(expires)], ["X-Amz-SignedHeaders", "host"]]));
+    const canonicalPath = service === "s3" ? path : uriEncode(path, true);
+    const canonical = ["GET", canonicalPath, q, "host:" + location.host + "\n", "host", "UNSIGNED-PAYLOAD"].join("\n");
+    const toSign = ["AWS4-HMAC-SHA256", date, scope, await sha256(canonical)].join("\n");
+    const signature = hex(await hmac(await signingKey(c.secretAccessKey, day, c.region, service), toSign));
+    return path + "?" + q + "&X-Amz-Signature=" + signature;
+  }
+
   // Sign and send one request. `path` is already URI-encoded; `query` is a list of [name, value].
   async function send(service, { method = "GET", path = "/", query = [], headers = {}, body = null, creds = null } = {}) {
     const c = creds || session();
@@ -71,9 +93,7 @@ const AWS = (() => {
     const canonicalHeaders = { host: location.host };
     for (const k of Object.keys(h)) canonicalHeaders[k.toLowerCase()] = String(h[k]).trim().replace(/\s+/g, " ");
     const names = ["host", ...signed].filter((v, i, a) => a.indexOf(v) === i).sort();
-    const q = query.map(([k, v]) => [uriEncode(k), uriEncode(v == null ? "" : String(v))])
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
-      .map(([k, v]) => k + "=" + v).join("&");
+    const q = canonicalQuery(query);
     // S3 signs the path as sent; other services sign it encoded once more.
     const canonicalPath = service === "s3" ? path : uriEncode(path, true);
     const canonical = [method, canonicalPath, q, names.map((n) => n + ":" + canonicalHeaders[n] + "\n").join(""), names.join(";"), payloadHash].join("\n");
@@ -157,5 +177,16 @@ const AWS = (() => {
     return { account: all(d, "Account")[0].textContent, arn: all(d, "Arn")[0].textContent };
   }
 
-  return { send, json, rest, query, s3, s3xml, xml, kids, kid, text, all, whoami, session, saveSession, uriEncode, sha256, AWSError };
+  // A signed GET of one of Cloudless's own endpoints that show account data (the request log, SQS peek): under
+  // --strict-auth they answer only a valid signature, and only with the signer's account.
+  async function internal(path, query = []) {
+    const r = await send("cloudless", { path, query });
+    const t = await r.text();
+    let d = {};
+    try { d = JSON.parse(t); } catch (e) { d = {}; }
+    if (!r.ok) throw new AWSError(d.error || String(r.status), d.message || t.slice(0, 200), r.status);
+    return d;
+  }
+
+  return { send, presign, internal, json, rest, query, s3, s3xml, xml, kids, kid, text, all, whoami, session, saveSession, uriEncode, sha256, AWSError };
 })();

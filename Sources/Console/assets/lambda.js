@@ -53,20 +53,16 @@ UI.start(async (content) => {
 function asyncQueue(arn) {
   const { h, table, section, button } = UI;
   const [, , , region, account, , name] = arn.split(":");
-  const base = `/_cloudless/lambda/async-queue/${encodeURIComponent(account)}/${encodeURIComponent(region)}/${encodeURIComponent(name)}`;
+  const base = `/_cloudless/lambda/async-queue/${AWS.uriEncode(account)}/${AWS.uriEncode(region)}/${AWS.uriEncode(name)}`;
   const counts = h("p", { id: "async-counts", class: "muted" }, "Loading…");
   const rows = h("div", { id: "async-rows" });
   const detail = h("div", { id: "async-payload" });
   const states = { queued: "queued", running: "running", waitingToRetry: "waiting to retry" };
   const seconds = (ms) => (ms >= 0 ? "in " : "") + Math.round(Math.abs(ms) / 1000) + " s" + (ms < 0 ? " ago" : "");
-  async function get(path) {
-    const r = await fetch(base + path, { cache: "no-store" });
-    const d = await r.json();
-    if (!r.ok) throw new Error(d.message || d.error || r.statusText);
-    return d;
-  }
+  // Signed like every console call: under --strict-auth the endpoint answers only a valid key of this account.
+  const get = (path) => AWS.internal(base + path);
   async function show(id) {
-    const d = await get("/" + encodeURIComponent(id));
+    const d = await get("/" + AWS.uriEncode(id));
     detail.replaceChildren(h("h3", {}, "Payload of " + id), h("pre", { id: "async-payload-text" }, d.payload != null ? d.payload : "(base64) " + d.payloadBase64),
       d.lastResponse ? [h("h3", {}, "Last attempt's answer"), h("pre", {}, d.lastResponse)] : "", button("Hide", async () => detail.replaceChildren()));
   }

@@ -26,17 +26,33 @@ UI.start(async (content) => {
   let source = null;
   async function load() {
     if (source) source.close();
+    source = null;
     const p = filter();
     history.replaceState(null, "", location.pathname + (p.toString() ? "?" + p : ""));
-    const r = await fetch("/_cloudless/requests?" + p, { cache: "no-store" });
-    const d = await r.json();
+    // Signed: under --strict-auth the log answers only a valid signature, with the signer's account's requests.
+    const d = await AWS.internal("/_cloudless/requests", [...p.entries()]);
     body.replaceChildren(...d.requests.reverse().slice(0, 500).map(row));
-    p.set("after", String(d.next - 1));
-    source = new EventSource("/_cloudless/requests/stream?" + p);
-    source.onopen = () => { state.textContent = "live"; };
-    source.onerror = () => { state.textContent = "reconnecting…"; };
-    source.onmessage = (m) => {
-      body.prepend(row(JSON.parse(m.data)));
+    await connect(d.next - 1);
+  }
+  // The live part, from after sequence `after`, through a presigned URL (an EventSource cannot send headers).
+  async function connect(after) {
+    const p = filter();
+    p.set("after", String(after));
+    const stream = new EventSource(await AWS.presign("cloudless", "/_cloudless/requests/stream", [...p.entries()]));
+    source = stream;
+    let last = after;
+    stream.onopen = () => { state.textContent = "live"; };
+    stream.onerror = () => {
+      state.textContent = "reconnecting…";
+      // A refused reconnection (the presigned URL expired) closes the source: sign a fresh one from where it stopped.
+      if (stream.readyState === EventSource.CLOSED) {
+        setTimeout(() => { if (source === stream) connect(last).catch((e) => UI.toast(e.message, true)); }, 1000);
+      }
+    };
+    stream.onmessage = (m) => {
+      const e = JSON.parse(m.data);
+      last = e.seq;
+      body.prepend(row(e));
       while (body.children.length > 500) body.lastChild.remove();
     };
   }

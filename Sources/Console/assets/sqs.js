@@ -53,9 +53,8 @@ UI.start(async (content, session) => {
 
   async function peek() {
     const account = url.split("/").slice(-2)[0];
-    const r = await fetch(`/_cloudless/sqs/peek/${encodeURIComponent(account)}/${encodeURIComponent(session.region)}/${encodeURIComponent(name)}`, { cache: "no-store" });
-    const d = await r.json();
-    if (!r.ok) throw new Error(d.error || r.statusText);
+    // Signed: under --strict-auth peek answers only its own account's queues.
+    const d = await AWS.internal(`/_cloudless/sqs/peek/${AWS.uriEncode(account)}/${AWS.uriEncode(session.region)}/${AWS.uriEncode(name)}`);
     peekBox.replaceChildren(table(["Id", "Body", "State", "Receives", "Sent", "Group"], d.messages.map((m) =>
       [m.messageId, h("pre", { class: "message-body" }, m.body), m.state, String(m.receiveCount), UI.date(m.sentTimestamp), m.messageGroupId || ""]), "The queue is empty."));
   }

@@ -1,6 +1,7 @@
 public import HTTPTypes
 public import Hummingbird
 public import NIOCore
+import Synchronization
 
 /// A request after the gateway has found its service and caller: path and query decoded once, here,
 /// so that no service parses HTTP itself.
@@ -20,6 +21,9 @@ public struct AWSRequest: Sendable {
     public var requestID: String
     /// What the signature of the request says, when it was signed (used by streaming chunk verification).
     public var signature: RequestSignature?
+    /// Where a service reports the operation it found in the body (a Query form's `Action`), set by the gateway only
+    /// when `operationName(for:)` could not name it: the request log then names it without reading the body twice.
+    public var operationReport: OperationReport?
 
     public init(
         method: HTTPRequest.Method, rawPath: String, rawQuery: String, query: [(String, String)], headers: HTTPFields,
@@ -58,6 +62,14 @@ public struct AWSRequest: Sendable {
     public func collectBody(limit: Int) async throws -> ByteBuffer {
         try await body.collect(limit: limit)
     }
+}
+
+/// The operation a service found in a request's body, for the request log (see `AWSRequest.operationReport`).
+public final class OperationReport: Sendable {
+    private let name = Mutex<String?>(nil)
+    public init() {}
+    public var value: String? { name.withLock { $0 } }
+    public func report(_ operation: String) { name.withLock { $0 = operation } }
 }
 
 /// Details of a verified (or, without --strict-auth, merely parsed) SigV4 signature that a service may need

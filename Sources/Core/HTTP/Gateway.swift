@@ -52,6 +52,17 @@ public struct Gateway: HTTPResponder {
             rawQuery = ""
         }
         if rawPath.hasPrefix("/_cloudless/") || rawPath.hasPrefix("/_localstack/") {
+            // The request log and SQS peek show account data: with --strict-auth, signed callers see their own only.
+            if InternalAccess.guards(rawPath) {
+                switch await InternalAccess(auth: auth, verifier: verifier, clock: clock).check(request, rawPath: rawPath, rawQuery: rawQuery) {
+                case .denied(let r): return r
+                case .account(let account):
+                    if let log = requestLog, let r = await log.response(to: request, path: rawPath, query: rawQuery, onlyAccount: account) {
+                        return r
+                    }
+                case .anyone: break
+                }
+            }
             if let r = await internalEndpoints.handle(method: request.method, path: String(rawPath), body: request.body) {
                 return r
             }
@@ -68,6 +79,7 @@ public struct Gateway: HTTPResponder {
         var op = "-"
         var response: AWSResponse
         var caller: CallerIdentity?, errorCode: String?
+        var report: OperationReport?
         do {
             // Held shared while the service works: a snapshot save or restore never sees half a request.
             response = try await snapshotGated {
@@ -84,6 +96,11 @@ public struct Gateway: HTTPResponder {
                 if internalEndpoints.faults.isActive {
                     try await internalEndpoints.faults.apply(to: &awsRequest, service: resolved.signingName, operation: &op)
                 }
+                // Unnamed (Action in a Query form body): the service reports what it parses.
+                if op == "-" {
+                    report = OperationReport()
+                    awsRequest.operationReport = report
+                }
                 return try await resolved.handle(awsRequest)
             }
         } catch let error as AWSError {
@@ -93,6 +110,7 @@ public struct Gateway: HTTPResponder {
             logger.error("internal error", metadata: ["error": "\(error)", "request": "\(requestID)"])
             response = render(.internalError(), for: request, service: service, requestID: requestID)
         }
+        if let name = report?.value { op = name }
         stamp(&response.headers, requestID: requestID, service: service)
         let elapsed = ContinuousClock.now - started
         requestLog?.record(method: request.method.rawValue, service: service?.signingName ?? "-", operation: op, caller: caller,

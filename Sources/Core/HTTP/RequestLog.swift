@@ -72,8 +72,11 @@ public final class RequestLog: Sendable {
     /// Query filters: service, operation, account, status (exact), errors=1 (status >= 400), after (sequence).
     struct Filter {
         var service: String?, operation: String?, account: String?, status: Int?, errorsOnly = false, after = -1, limit = 1000
+        /// The signer's account under --strict-auth (InternalAccess): other accounts' entries are never shown.
+        var onlyAccount: String?
 
-        init(query: Substring) {
+        init(query: Substring, onlyAccount: String? = nil) {
+            self.onlyAccount = onlyAccount
             for (k, v) in Percent.parseQuery(String(query), plusIsSpace: true) ?? [] where !v.isEmpty {
                 switch k {
                 case "service": service = v
@@ -91,7 +94,7 @@ public final class RequestLog: Sendable {
         func matches(_ e: Entry) -> Bool {
             (service == nil || e.service == service) && (operation == nil || e.operation == operation)
                 && (account == nil || e.account == account) && (status == nil || e.status == status)
-                && (!errorsOnly || e.status >= 400)
+                && (!errorsOnly || e.status >= 400) && (onlyAccount == nil || e.account == onlyAccount)
         }
     }
 }
@@ -101,8 +104,13 @@ extension RequestLog: InternalRoutes {
     /// `{"requests": [...], "next": <seq>}`, oldest first. `GET /_cloudless/requests/stream` (same filters): server-sent
     /// events, one `data:` line per request as it is answered, starting after `after` (default: from now).
     public func response(to request: Request, path: Substring, query: Substring) async -> Response? {
+        await response(to: request, path: path, query: query, onlyAccount: nil)
+    }
+
+    /// The same, showing only `onlyAccount`'s requests when set (the signer's, under --strict-auth).
+    public func response(to request: Request, path: Substring, query: Substring, onlyAccount: String?) async -> Response? {
         guard request.method == .get, path == "/_cloudless/requests" || path == "/_cloudless/requests/stream" else { return nil }
-        let filter = Filter(query: query)
+        let filter = Filter(query: query, onlyAccount: onlyAccount)
         var headers = HTTPFields()
         headers[.cacheControl] = "no-store"
         if path == "/_cloudless/requests" {

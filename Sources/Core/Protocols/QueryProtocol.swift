@@ -15,6 +15,7 @@ public enum QueryProtocol {
             }
             for (k, v) in items { params[k] = v }
         }
+        if let report = request.operationReport, let action = params["Action"] { report.report(action) }
         return params
     }
 
