@@ -1,9 +1,10 @@
+import Core
 /// The HTML shell of a page: the navigation, the account and region switcher, and the page's script. Everything
 /// else is drawn by the script from the APIs' answers.
 extension Console {
     static func shell(page: String, title: String, strict: Bool, account: String, region: String) -> String {
         let nav = ([("", "Overview")] + pages).map { p in
-            "<a href=\"\(prefix)/\(p.path)\"\(p.path == page ? " class=\"current\" aria-current=\"page\"" : "")>\(escape(p.title))</a>"
+            "<a href=\"\(prefix)/\(p.path)\"\(p.path == page ? " class=\"current\" aria-current=\"page\"" : "")>\(HTML.escape(p.title))</a>"
         }.joined(separator: "")
         let script = page.isEmpty ? "overview" : page
         return """
@@ -12,7 +13,7 @@ extension Console {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title)) · Cloudless console</title>
+            <title>\(HTML.escape(title)) · Cloudless console</title>
             <link rel="icon" href="data:,">
             <link rel="stylesheet" href="\(prefix)/assets/console.css">
             </head>
@@ -22,7 +23,7 @@ extension Console {
             <nav>\(nav)</nav>
             <form id="switcher" autocomplete="off"></form>
             </header>
-            <main id="main"><h1>\(escape(title))</h1><div id="content"><p class="muted">Loading…</p></div></main>
+            <main id="main"><h1>\(HTML.escape(title))</h1><div id="content"><p class="muted">Loading…</p></div></main>
             <div id="toast" role="status" aria-live="polite"></div>
             <script src="\(prefix)/assets/aws.js"></script>
             <script src="\(prefix)/assets/ui.js"></script>
@@ -31,19 +32,5 @@ extension Console {
             </html>
 
             """
-    }
-
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }

@@ -93,6 +93,6 @@ func text(_ response: Response) async throws -> String {
     }
 
     @Test func titlesAreEscaped() {
-        #expect(Console.escape("<a href=\"x\">&</a>") == "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;")
+        #expect(HTML.escape("<a href=\"x\">&</a>") == "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;")
     }
 }

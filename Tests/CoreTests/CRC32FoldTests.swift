@@ -6,22 +6,6 @@ import Testing
 // CRC-32 by carry-less multiplication (Sources/CCRC32) against zlib and against the textbook bit-at-a-time
 // definition. "cross-checked" values were computed with Python's zlib.crc32 over the same bytes.
 
-/// Deterministic pseudo-random bytes (SplitMix64, as in ChecksumTests).
-private func splitMixBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed
-    var out = [UInt8]()
-    out.reserveCapacity(count)
-    while out.count < count {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        for i in 0..<8 where out.count < count { out.append(UInt8(truncatingIfNeeded: z >> (8 * i))) }
-    }
-    return out
-}
-
 /// Reflected CRC-32 (polynomial 0xEDB88320, init and xorout all ones), one bit at a time, from `finished`.
 private func textbookCRC32(_ data: ArraySlice<UInt8>, from finished: UInt32 = 0) -> UInt32 {
     var crc = ~finished
@@ -54,16 +38,16 @@ private func zlibCRC32(_ data: ArraySlice<UInt8>, from finished: UInt32 = 0) -> 
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(CRC32.checksum(Array("The quick brown fox jumps over the lazy dog".utf8)) == 0x414F_A339)
         // Cross-checked, long enough to be folded (64 bytes and more), odd lengths leave a tail for zlib.
-        #expect(CRC32.checksum(splitMixBytes(64, seed: 3)) == 0x3D58_EB67)
-        #expect(CRC32.checksum(splitMixBytes(4096, seed: 4)) == 0x8269_5BE7)
-        #expect(CRC32.checksum(splitMixBytes(100_003, seed: 7)) == 0xF642_636E)
-        #expect(CRC32.checksum(splitMixBytes(1 << 20, seed: 1)) == 0x0F20_6EBA)
+        #expect(CRC32.checksum(pseudoRandomBytes(64, seed: 3)) == 0x3D58_EB67)
+        #expect(CRC32.checksum(pseudoRandomBytes(4096, seed: 4)) == 0x8269_5BE7)
+        #expect(CRC32.checksum(pseudoRandomBytes(100_003, seed: 7)) == 0xF642_636E)
+        #expect(CRC32.checksum(pseudoRandomBytes(1 << 20, seed: 1)) == 0x0F20_6EBA)
         #expect(CRC32.checksum([UInt8](repeating: 0, count: 32)) == 0x190A_55AD)
     }
 
     @Test func foldingEqualsZlibAndTheTextbookDefinition() throws {
         try #require(CRC32.usesCarrylessMultiplication, "this CPU has no PCLMULQDQ: only zlib runs")
-        let data = splitMixBytes(4096 + 15, seed: 42)
+        let data = pseudoRandomBytes(4096 + 15, seed: 42)
         // Every length the folding takes (64, 80, ... multiples of 16), at every alignment of a 16-byte load, from
         // several starting values.
         for length in stride(from: 64, through: 1024, by: 16) {
@@ -86,7 +70,7 @@ private func zlibCRC32(_ data: ArraySlice<UInt8>, from finished: UInt32 = 0) -> 
 
     @Test(arguments: [0, 1, 15, 16, 63, 64, 65, 79, 80, 127, 128, 129, 1000, 4111])
     func updateOfAnyLengthEqualsZlib(length: Int) {
-        let data = splitMixBytes(length, seed: UInt64(length) + 1)
+        let data = pseudoRandomBytes(length, seed: UInt64(length) + 1)
         #expect(CRC32.checksum(data) == zlibCRC32(data[...]))
         #expect(CRC32.checksum(data) == textbookCRC32(data[...]))
         // Continuing from a stored value.
@@ -96,7 +80,7 @@ private func zlibCRC32(_ data: ArraySlice<UInt8>, from finished: UInt32 = 0) -> 
     }
 
     @Test func fragmentsOfAnySizeGiveTheOneShotValue() {
-        let data = splitMixBytes(300_001, seed: 9)
+        let data = pseudoRandomBytes(300_001, seed: 9)
         let whole = CRC32.checksum(data)
         for piece in [1, 17, 63, 64, 65, 4096, 65_536 + 7] {
             var crc = CRC32()

@@ -8,8 +8,8 @@ import Testing
 
 private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
-/// Deterministic pseudo-random bytes (SplitMix64).
-private func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+/// Deterministic pseudo-random bytes (SplitMix64); also used by CRC32FoldTests.
+func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     var state = seed
     var out = [UInt8]()
     out.reserveCapacity(count)

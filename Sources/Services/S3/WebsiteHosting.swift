@@ -122,19 +122,3 @@ extension S3Service {
         return AWSResponse(status: error.status, headers: h, bytes: ByteBuffer(string: html))
     }
 }
-
-enum HTML {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-}
