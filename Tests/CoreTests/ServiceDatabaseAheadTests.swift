@@ -13,18 +13,9 @@ private func withTempDir<T>(_ body: (String) throws -> T) throws -> T {
 }
 
 @Suite struct ServiceDatabaseAheadTests {
-    /// v1 seeds one row; v2 (`extra`) adds a column. Which of them ran tells which migrator opened the database.
-    static func migrator(extra: Bool = false) -> DatabaseMigrator {
-        var m = DatabaseMigrator()
-        m.registerMigration("v1") { db in
-            try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
-            try db.execute(sql: "INSERT INTO item (name) VALUES ('seed')")
-        }
-        if extra {
-            m.registerMigration("v2") { db in try db.execute(sql: "ALTER TABLE item ADD COLUMN size INTEGER NOT NULL DEFAULT 0") }
-        }
-        return m
-    }
+    /// ServiceDatabaseTests' migrator: v1 seeds one row; v2 (`extra`) adds a column. Which of them ran tells which
+    /// migrator opened the database.
+    static func migrator(extra: Bool = false) -> DatabaseMigrator { ServiceDatabaseTests.migrator(extra: extra) }
 
     static func migrations(_ pool: DatabasePool) throws -> [String] {
         try pool.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
