@@ -4,6 +4,8 @@ public enum ServicePrincipal: String, Sendable {
     case s3 = "s3.amazonaws.com"
     case lambda = "lambda.amazonaws.com"
     case cloudFormation = "cloudformation.amazonaws.com"
+    case elasticLoadBalancing = "elasticloadbalancing.amazonaws.com"
+    case codeDeploy = "codedeploy.amazonaws.com"
 }
 
 /// A message attribute of an event message (Lambda's dead-letter messages carry RequestID, ErrorCode, ErrorMessage).
