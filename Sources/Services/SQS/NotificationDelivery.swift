@@ -30,6 +30,8 @@ extension SQSService: QueueEventSink {
         // In AWS, the function's execution role session; one fixed role id stands for it here.
         case .lambda: "AROAZCLOUDLESSLAMBDA"
         case .cloudFormation: "AROAZCLOUDLESSCLOUDFORMATION"
+        case .elasticLoadBalancing: "AROAZCLOUDLESSELB"
+        case .codeDeploy: "AROAZCLOUDLESSCODEDEPLOY"
         }
     }
 
