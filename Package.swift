@@ -139,6 +139,31 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ELBv2",
+            dependencies: [
+                "Core",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Sources/Services/ELBv2",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CodeDeploy",
+            dependencies: [
+                "Core",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            path: "Sources/Services/CodeDeploy",
+            swiftSettings: strict
+        ),
+        .target(
             name: "STS",
             dependencies: ["Core"],
             path: "Sources/Services/STS",
@@ -147,7 +172,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "ApplicationAutoScaling", "BuildInfo", "CloudFormation", "Console", "Core", "ECS", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
+                "ApplicationAutoScaling", "BuildInfo", "CloudFormation", "CodeDeploy", "Console", "Core", "ECS", "ELBv2", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -170,6 +195,8 @@ let package = Package(
                     path: "Tests/ApplicationAutoScalingTests", swiftSettings: strict),
         .testTarget(name: "CloudFormationTests", dependencies: ["CloudFormation", "Core"],
                     path: "Tests/CloudFormationTests", swiftSettings: strict),
+        .testTarget(name: "ELBv2Tests", dependencies: ["ELBv2", "Core"], path: "Tests/ELBv2Tests", swiftSettings: strict),
+        .testTarget(name: "CodeDeployTests", dependencies: ["CodeDeploy", "Core"], path: "Tests/CodeDeployTests", swiftSettings: strict),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),
     ]
 )

@@ -1,0 +1,1 @@
+// The ELBv2 service's files land here (issue 16).
