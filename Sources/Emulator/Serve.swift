@@ -2,6 +2,7 @@ import ApplicationAutoScaling
 import ArgumentParser
 import BuildInfo
 import CloudFormation
+import CodeDeploy
 import Console
 import Core
 import Foundation
@@ -148,7 +149,8 @@ struct ServeOptions {
         for openAhead in [IAMService.openDatabaseAhead, SQSService.openDatabaseAhead, S3Service.openDatabaseAhead,
                           LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead,
                           SecretsManagerService.openDatabaseAhead, ECSService.openDatabaseAhead,
-                          ApplicationAutoScalingService.openDatabaseAhead, CloudFormationService.openDatabaseAhead] {
+                          ApplicationAutoScalingService.openDatabaseAhead, CloudFormationService.openDatabaseAhead,
+                          CodeDeployService.openDatabaseAhead] {
             openAhead(dataDir)
         }
         let clock = EmulatorClock()
@@ -184,6 +186,10 @@ struct ServeOptions {
                                  roleCredentials: taskRoleCredentials, logger: logger)
         ecs.connect(secrets: secretsManager)
         try await ecs.load()
+        // CodeDeploy reads revisions from S3, invokes hooks and shifts aliases in Lambda; the on-premises agent is a
+        // stand-in that fails every event until the local agent (branch cdagent) replaces it.
+        let codeDeploy = try CodeDeployService(directory: dataDir, clock: clock, objects: s3, functions: lambda, aliases: lambda,
+                                               agent: .unavailable, logger: logger)
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
         // CloudFormation drives each service's resource types through Core's ResourceProvider; no service imports another.
@@ -197,7 +203,7 @@ struct ServeOptions {
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
                                                        objects: s3, functions: lambda, secrets: secretsManager,
                                                        endpoint: endpoint, logger: logger)
-        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation,
+        let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
@@ -234,6 +240,7 @@ struct ServeOptions {
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
             // The ECS scheduler starts once the port is known: tasks are given it in AWS_ENDPOINT_URL.
             Task { await ecs.startScheduler() }
+            codeDeploy.start()  // deployments a stop or a crash left unfinished resume
             // Event notifications a crash left in S3's outbox are delivered again (NotificationOutbox.swift).
             s3.startNotificationDelivery()
             hooks?.start(host: host, port: bound, credentials: hookCredentials, region: region, supervisor: supervisor, logger: logger)
@@ -271,5 +278,6 @@ struct ServeOptions {
         await backgroundLoop.value  // no sweep still runs when the data folder is removed (--ephemeral)
         await lambda.shutdown()
         await ecs.shutdown()
+        await codeDeploy.shutdown()
     }
 }

@@ -1,0 +1,236 @@
+import Core
+import Foundation
+import GRDB
+
+/// The Lambda platform: BeforeAllowTraffic (hook) → AllowTraffic (the alias shifted by the configuration's steps)
+/// → AfterAllowTraffic (hook). A hook function is invoked asynchronously and the deployment waits (one hour at
+/// most, on the emulator's clock) for PutLifecycleEventHookExecutionStatus.
+extension CodeDeployService {
+    static let lambdaEvents = ["BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"]
+    static let hookTimeout = 3600.0
+
+    func lambdaStep(_ s: Scope, _ d: Doc) async throws -> DeploymentEngine.Next {
+        let id = d["deploymentId"] as? String ?? ""
+        var st = Self.engineState(d)
+        let phase = st["phase"] as? String ?? "Created"
+        if phase == "Created" {
+            return try await startLambda(s, d)
+        }
+        guard let spec = LambdaAppSpec(doc: st["appSpec"] as? Doc) else {
+            try failDeployment(s, id, code: "INVALID_REVISION", message: "The AppSpec file could not be read.")
+            return .again
+        }
+        let targetID = spec.functionName + ":" + spec.alias
+        let now = clock.now()
+        switch phase {
+        case "BeforeAllowTraffic", "AfterAllowTraffic":
+            let hook = phase == "BeforeAllowTraffic" ? spec.beforeAllowTraffic : spec.afterAllowTraffic
+            guard let hook else {
+                try advance(s, id, targetID, event: phase, to: phase == "BeforeAllowTraffic" ? "AllowTraffic" : "Done")
+                return .again
+            }
+            if let exec = st["hookExecutionId"] as? String {
+                let hookDoc = try store.db.readNow { db in try CodeDeployStore.get("hook", s, exec, db) } ?? [:]
+                if (st["hookInvoked"] as? Bool) != true {
+                    // Invoked after the execution id is recorded: a crash in between invokes it again on restart.
+                    let payload = try JSONSerialization.data(withJSONObject: ["DeploymentId": id, "LifecycleEventHookExecutionId": exec])
+                    do {
+                        try functions.invokeAsync(functionARN: LambdaAppSpec.hookARN(hook, account: s.account, region: s.region),
+                                                  payload: Array(payload), from: .codeDeploy)
+                    } catch {
+                        try failEvent(s, id, targetID, phase, code: "HOOK_EXECUTION_FAILURE",
+                                      message: "The \(phase) hook function \(hook) could not be invoked: \((error as? AWSError)?.message ?? "\(error)")")
+                        return .again
+                    }
+                    try updateEngine(s, id) { $0["hookInvoked"] = true }
+                    return .again
+                }
+                switch hookDoc["status"] as? String {
+                case "Succeeded":
+                    try advance(s, id, targetID, event: phase, to: phase == "BeforeAllowTraffic" ? "AllowTraffic" : "Done")
+                    return .again
+                case "Failed":
+                    try failEvent(s, id, targetID, phase, code: "HOOK_EXECUTION_FAILURE",
+                                  message: "The deployment failed because a validation Lambda function (\(hook)) reported Failed for the \(phase) lifecycle event.")
+                    return .again
+                default:
+                    let deadline = (st["hookStart"] as? Double ?? now) + Self.hookTimeout
+                    if now >= deadline {
+                        try failEvent(s, id, targetID, phase, code: "TIMEOUT",
+                                      message: "The \(phase) hook function \(hook) did not report a status within an hour.")
+                        return .again
+                    }
+                    return .waitUntil(deadline)
+                }
+            }
+            let exec = UUID().uuidString.lowercased()
+            try store.db.writeNow { db in
+                try CodeDeployStore.put("hook", s, exec, parent: id, ["deploymentId": id, "status": "Pending", "lifecycleEventName": phase], db)
+                try updateTarget(s, id, targetID, db) { t in
+                    t["status"] = "InProgress"
+                    Self.setEvent(&t, phase) { $0["status"] = "InProgress"; $0["startTime"] = now }
+                }
+                var dd = try deployment(id, s, db)
+                st["hookExecutionId"] = exec
+                st["hookStart"] = now
+                st["hookInvoked"] = false
+                dd["_engine"] = st
+                try saveDeployment(dd, s, db)
+            }
+            return .again
+        case "AllowTraffic":
+            return try await allowTraffic(s, d, spec, targetID)
+        default:
+            try finish(s, id, status: "Succeeded", code: nil, message: nil)
+            return .again
+        }
+    }
+
+    /// Read and check the AppSpec, record the target, go InProgress.
+    private func startLambda(_ s: Scope, _ d: Doc) async throws -> DeploymentEngine.Next {
+        let id = d["deploymentId"] as? String ?? ""
+        var spec = LambdaAppSpec(doc: Self.engineState(d)["appSpec"] as? Doc)  // a rollback's is given
+        if spec == nil {
+            let bytes: [UInt8]
+            do { bytes = try await revisionBytes(d["revision"] as? Doc ?? [:]) } catch {
+                try failDeployment(s, id, code: "REVISION_MISSING", message: "The revision could not be read: \((error as? AWSError)?.message ?? "\(error)")")
+                return .again
+            }
+            do { spec = try LambdaAppSpec.parse(String(decoding: bytes, as: UTF8.self)) } catch let e as LambdaAppSpec.Invalid {
+                try failDeployment(s, id, code: "INVALID_REVISION", message: e.message)
+                return .again
+            }
+        }
+        guard let spec else { return .again }
+        let functionARN = spec.functionARN(account: s.account, region: s.region)
+        for v in [spec.currentVersion, spec.targetVersion] where await !aliases.versionExists(functionARN: functionARN, version: v) {
+            try failDeployment(s, id, code: "INVALID_LAMBDA_CONFIGURATION", message: "The version \(v) of \(spec.functionName) does not exist.")
+            return .again
+        }
+        do { _ = try await aliases.aliasRouting(aliasARN: spec.aliasARN(account: s.account, region: s.region)) } catch {
+            try failDeployment(s, id, code: "INVALID_LAMBDA_CONFIGURATION", message: "The alias \(spec.alias) of \(spec.functionName) does not exist.")
+            return .again
+        }
+        let now = clock.now()
+        try store.db.writeNow { db in
+            var dd = try deployment(id, s, db)
+            let targetID = spec.functionName + ":" + spec.alias
+            let target: Doc = [
+                "_type": "LambdaTarget", "deploymentId": id, "targetId": targetID, "status": "Pending", "lastUpdatedAt": now,
+                "targetArn": spec.aliasARN(account: s.account, region: s.region),
+                "lambdaFunctionInfo": ["functionName": spec.functionName, "functionAlias": spec.alias, "currentVersion": spec.currentVersion,
+                                       "targetVersion": spec.targetVersion, "targetVersionWeight": 0.0],
+                "lifecycleEvents": Self.lambdaEvents.map { ["lifecycleEventName": $0, "status": "Pending"] },
+            ]
+            try CodeDeployStore.put("target", s, id + "/" + targetID, parent: id, target, db)
+            var st = Self.engineState(dd)
+            st["appSpec"] = spec.asDoc
+            st["phase"] = "BeforeAllowTraffic"
+            dd["_engine"] = st
+            dd["status"] = "InProgress"
+            dd["startTime"] = now
+            try saveDeployment(dd, s, db)
+        }
+        return .again
+    }
+
+    /// Shift the alias by the configuration's steps; each step applied is recorded, so a restart does not repeat it.
+    private func allowTraffic(_ s: Scope, _ d: Doc, _ spec: LambdaAppSpec, _ targetID: String) async throws -> DeploymentEngine.Next {
+        let id = d["deploymentId"] as? String ?? ""
+        let st = Self.engineState(d)
+        let now = clock.now()
+        guard let start = st["trafficStart"] as? Double else {
+            try store.db.writeNow { db in
+                try updateTarget(s, id, targetID, db) { t in
+                    t["status"] = "InProgress"
+                    Self.setEvent(&t, "AllowTraffic") { $0["status"] = "InProgress"; $0["startTime"] = now }
+                }
+                var dd = try deployment(id, s, db)
+                var e = Self.engineState(dd)
+                e["trafficStart"] = now
+                e["trafficStep"] = -1
+                dd["_engine"] = e
+                try saveDeployment(dd, s, db)
+            }
+            return .again
+        }
+        let cfg = try store.db.readNow { db in try self.config(d["deploymentConfigName"] as? String ?? "", s, db) } ?? ["trafficRoutingConfig": ["type": "AllAtOnce"]]
+        let steps = DeploymentConfigs.trafficSteps(cfg)
+        let applied = st["trafficStep"] as? Int ?? -1
+        guard let due = steps.indices.last(where: { start + steps[$0].after <= now }), due > applied else {
+            return .waitUntil(start + steps[min(applied + 1, steps.count - 1)].after)
+        }
+        let weight = steps[due].weight
+        let routing = weight >= 1 ? AliasRouting(version: spec.targetVersion)
+            : AliasRouting(version: spec.currentVersion, additionalVersion: spec.targetVersion, additionalWeight: weight)
+        do { try await aliases.setAliasRouting(aliasARN: spec.aliasARN(account: s.account, region: s.region), routing) } catch {
+            try failEvent(s, id, targetID, "AllowTraffic", code: "INVALID_LAMBDA_CONFIGURATION",
+                          message: "The alias could not be updated: \((error as? AWSError)?.message ?? "\(error)")")
+            return .again
+        }
+        try store.db.writeNow { db in
+            try updateTarget(s, id, targetID, db) { t in
+                var info = t["lambdaFunctionInfo"] as? Doc ?? [:]
+                info["targetVersionWeight"] = weight
+                t["lambdaFunctionInfo"] = info
+            }
+            var dd = try deployment(id, s, db)
+            var e = Self.engineState(dd)
+            e["trafficStep"] = due
+            dd["_engine"] = e
+            try saveDeployment(dd, s, db)
+        }
+        if weight >= 1 { try advance(s, id, targetID, event: "AllowTraffic", to: "AfterAllowTraffic") }
+        return .again
+    }
+
+    /// The event succeeded: record it and move to the next phase (`Done` ends the deployment).
+    func advance(_ s: Scope, _ id: String, _ targetID: String, event: String, to next: String) throws {
+        let now = clock.now()
+        try store.db.writeNow { db in
+            try updateTarget(s, id, targetID, db) { t in
+                t["status"] = next == "Done" ? "Succeeded" : "InProgress"
+                Self.setEvent(&t, event) { e in
+                    e["status"] = "Succeeded"
+                    e["startTime"] = e["startTime"] ?? now
+                    e["endTime"] = now
+                }
+            }
+            var dd = try deployment(id, s, db)
+            var e = Self.engineState(dd)
+            e["phase"] = next
+            e.removeValue(forKey: "hookExecutionId")
+            e.removeValue(forKey: "hookInvoked")
+            e.removeValue(forKey: "hookStart")
+            dd["_engine"] = e
+            try saveDeployment(dd, s, db)
+        }
+    }
+
+    /// A lifecycle event failed: its diagnostics, the target Failed, the deployment Failed (and rolled back if asked).
+    func failEvent(_ s: Scope, _ id: String, _ targetID: String, _ event: String, code: String, message: String) throws {
+        let now = clock.now()
+        try store.db.writeNow { db in
+            try updateTarget(s, id, targetID, db) { t in
+                t["status"] = "Failed"
+                Self.setEvent(&t, event) { e in
+                    e["status"] = "Failed"
+                    e["startTime"] = e["startTime"] ?? now
+                    e["endTime"] = now
+                    e["diagnostics"] = ["errorCode": "UnknownError", "message": message, "scriptName": "", "logTail": ""]
+                }
+            }
+        }
+        try failDeployment(s, id, code: code, message: message)
+    }
+
+    func updateEngine(_ s: Scope, _ id: String, _ change: (inout Doc) -> Void) throws {
+        try store.db.writeNow { db in
+            var dd = try deployment(id, s, db)
+            var e = Self.engineState(dd)
+            change(&e)
+            dd["_engine"] = e
+            try saveDeployment(dd, s, db)
+        }
+    }
+}
