@@ -64,8 +64,8 @@ struct EngineTests {
         try await h.eventually("hook invoked") { !h.functions.invocations.withLock { $0 }.isEmpty }
         let (arn, payload) = h.functions.invocations.withLock { $0[0] }
         #expect(arn == "arn:aws:lambda:us-east-1:000000000000:function:pre")
-        #expect(payload["DeploymentId"] as? String == id)
-        let exec = payload["LifecycleEventHookExecutionId"] as! String
+        #expect(payload["DeploymentId"] == id)
+        let exec = payload["LifecycleEventHookExecutionId"]!
         _ = try h.call(CodeDeployService.putLifecycleEventHookExecutionStatus, ["deploymentId": id, "lifecycleEventHookExecutionId": exec, "status": "Failed"])
         #expect(code { try h.call(CodeDeployService.putLifecycleEventHookExecutionStatus, ["deploymentId": id, "lifecycleEventHookExecutionId": exec, "status": "Succeeded"]) } == "LifecycleEventAlreadyCompletedException")
         try await h.eventually("Failed") { try h.status(id) == "Failed" }
@@ -83,7 +83,7 @@ struct EngineTests {
         try lambdaSetup(h)
         let id = try deploy(h, hooks: true)
         try await h.eventually("hook invoked") { !h.functions.invocations.withLock { $0 }.isEmpty }
-        let exec = h.functions.invocations.withLock { $0[0].1["LifecycleEventHookExecutionId"] as! String }
+        let exec = h.functions.invocations.withLock { $0[0].1["LifecycleEventHookExecutionId"]! }
         _ = try h.call(CodeDeployService.putLifecycleEventHookExecutionStatus, ["deploymentId": id, "lifecycleEventHookExecutionId": exec, "status": "Succeeded"])
         try await h.eventually("10 %") { routing(h)?.additionalWeight == 0.1 }
         h.clock.advance(by: 600)

@@ -21,10 +21,10 @@ final class FakeAliases: FunctionAliasTraffic {
 
 /// Records hook invocations instead of running functions.
 final class FakeFunctions: FunctionEventSink {
-    let invocations = Mutex<[(String, Doc)]>([])
+    let invocations = Mutex<[(String, [String: String])]>([])
     func acceptsEvents(functionARN: String) -> Bool { true }
     func invokeAsync(functionARN: String, payload: [UInt8], from principal: ServicePrincipal) throws {
-        let doc = (try? JSONSerialization.jsonObject(with: Data(payload))) as? Doc ?? [:]
+        let doc = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: String] ?? [:]
         invocations.withLock { $0.append((functionARN, doc)) }
     }
 }
