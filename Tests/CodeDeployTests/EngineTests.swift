@@ -131,10 +131,64 @@ struct EngineTests {
         }
     }
 
-    func serverDeploy(_ h: Harness) throws -> String {
-        try h.call(CodeDeployService.createDeployment, [
-            "applicationName": "web", "deploymentGroupName": "g",
-            "revision": ["revisionType": "AppSpecContent", "appSpecContent": ["content": "version: 0.0\nos: linux\n"]]])["deploymentId"] as! String
+    func serverDeploy(_ h: Harness, content: String = "version: 0.0\nos: linux\n", config: String? = nil) throws -> String {
+        var input: Doc = ["applicationName": "web", "deploymentGroupName": "g",
+                          "revision": ["revisionType": "AppSpecContent", "appSpecContent": ["content": content]],
+                          "autoRollbackConfiguration": ["enabled": true, "events": ["DEPLOYMENT_FAILURE"]]]
+        if let config { input["deploymentConfigName"] = config }
+        return try h.call(CodeDeployService.createDeployment, input)["deploymentId"] as! String
+    }
+
+    @Test func inPlaceRollbackRedeploysTheLastGoodRevision() async throws {
+        let h = try Harness(agent: FakeAgent(failing: ["bad:b": "ValidateService"]))
+        try serverSetup(h, names: ["a", "b", "c"])
+        let good = try serverDeploy(h)
+        try await h.eventually("first Succeeded") { try h.status(good) == "Succeeded" }
+        let bad = try serverDeploy(h, content: "version: 0.0\nos: linux\n# bad\n")
+        try await h.eventually("second Failed") { try h.status(bad) == "Failed" }
+        try await h.eventually("rollback id") { (try h.deployment(bad)["rollbackInfo"] as? Doc)?["rollbackDeploymentId"] != nil }
+        let rb = (try h.deployment(bad)["rollbackInfo"] as? Doc)!["rollbackDeploymentId"] as! String
+        try await h.eventually("rollback Succeeded") { try h.status(rb) == "Succeeded" }
+        let rollback = try h.deployment(rb)
+        #expect(rollback["creator"] as? String == "codeDeployRollback")
+        #expect(((rollback["revision"] as? Doc)?["appSpecContent"] as? Doc)?["content"] as? String == "version: 0.0\nos: linux\n")
+        #expect((rollback["rollbackInfo"] as? Doc)?["rollbackTriggeringDeploymentId"] as? String == bad)
+    }
+
+    @Test func hostCountAsLargeAsTheFleetIsInvalid() async throws {
+        let h = try Harness()
+        try serverSetup(h, names: ["a", "b"])
+        _ = try h.call(CodeDeployService.createDeploymentConfig, ["deploymentConfigName": "two", "minimumHealthyHosts": ["type": "HOST_COUNT", "value": 2]])
+        let id = try serverDeploy(h, config: "two")
+        try await h.eventually("Failed") { try h.status(id) == "Failed" }
+        #expect((try h.deployment(id)["errorInformation"] as? Doc)?["code"] as? String == "HEALTH_CONSTRAINTS_INVALID")
+        #expect(h.agent.calls.withLock { $0.isEmpty })
+    }
+
+    @Test func unreportedHookTimesOutAfterAnHour() async throws {
+        let h = try Harness()
+        try lambdaSetup(h, rollback: false)
+        let id = try deploy(h, hooks: true)
+        try await h.eventually("hook invoked") { !h.functions.invocations.withLock { $0 }.isEmpty }
+        h.clock.advance(by: 3599)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try h.status(id) == "InProgress")
+        h.clock.advance(by: 2)
+        try await h.eventually("Failed") { try h.status(id) == "Failed" }
+        #expect((try h.deployment(id)["errorInformation"] as? Doc)?["code"] as? String == "TIMEOUT")
+        #expect(routing(h) == AliasRouting(version: "1"))
+    }
+
+    @Test func ecsDeploymentsAreRefusedClearly() throws {
+        let h = try Harness()
+        _ = try h.call(CodeDeployService.createApplication, ["applicationName": "svc", "computePlatform": "ECS"])
+        _ = try h.call(CodeDeployService.createDeploymentGroup, [
+            "applicationName": "svc", "deploymentGroupName": "g", "serviceRoleArn": "arn:aws:iam::000000000000:role/r",
+            "ecsServices": [["serviceName": "s", "clusterName": "c"]],
+            "deploymentStyle": ["deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"]])
+        #expect(code { try h.call(CodeDeployService.createDeployment, [
+            "applicationName": "svc", "deploymentGroupName": "g",
+            "revision": ["revisionType": "AppSpecContent", "appSpecContent": ["content": "version: 0.0"]]]) } == "UnsupportedActionForDeploymentTypeException")
     }
 
     @Test func inPlaceOneAtATimeStopsAtTheFirstFailure() async throws {

@@ -42,7 +42,9 @@ final class FakeAgent: ServerAgent {
     init(failing: [String: String] = [:]) { self.failing = failing }
     func run(event: String, context: ServerDeploymentContext) async -> LifecycleEventOutcome {
         calls.withLock { $0.append((context.instanceName, event)) }
-        let failed = failing[context.instanceName] == event
+        // A bundle that says `# bad` fails on every instance `failing` names; otherwise the named event always fails.
+        let bundle = (try? String(contentsOfFile: context.bundlePath, encoding: .utf8)) ?? ""
+        let failed = failing[context.instanceName] == event || (bundle.contains("# bad") && failing["bad:" + context.instanceName] == event)
         return LifecycleEventOutcome(status: failed ? "Failed" : "Succeeded", startTime: 0, endTime: 0,
                                      errorCode: failed ? "ScriptFailed" : nil, scriptName: failed ? "scripts/x.sh" : nil,
                                      message: failed ? "Script at specified location: scripts/x.sh run as user root failed with exit code 1" : nil, logTail: nil)

@@ -34,6 +34,13 @@ extension CodeDeployService {
                 try failDeployment(s, id, code: "NO_INSTANCES", message: "The deployment failed because no instances were found for your deployment group. Check your deployment group settings to make sure the tags for your EC2 instances or Auto Scaling groups correctly identify the instances you want to deploy to, and then try again.")
                 return .again
             }
+            // HOST_COUNT asking for as many healthy instances as there are: no instance could ever be taken down.
+            let config = try store.db.readNow { db in try self.config(d["deploymentConfigName"] as? String ?? "", s, db) } ?? [:]
+            if ((config["minimumHealthyHosts"] as? Doc)?["type"] as? String) == "HOST_COUNT",
+               DeploymentConfigs.minimumHealthy(config, instances: matched.count) >= matched.count {
+                try failDeployment(s, id, code: "HEALTH_CONSTRAINTS_INVALID", message: "The deployment failed because the minimum number of healthy instances required by the deployment configuration (\(DeploymentConfigs.minimumHealthy(config, instances: matched.count))) is not less than the number of instances in the deployment group (\(matched.count)).")
+                return .again
+            }
             // The revision is read once per deployment into a local file the agent unpacks.
             let path = bundlePath(id, revision)
             do {
