@@ -189,7 +189,7 @@ struct ServeOptions {
         // CodeDeploy reads revisions from S3, invokes hooks and shifts aliases in Lambda; the on-premises agent is a
         // stand-in that fails every event until the local agent (branch cdagent) replaces it.
         let codeDeploy = try CodeDeployService(directory: dataDir, clock: clock, objects: s3, functions: lambda, aliases: lambda,
-                                               agent: .unavailable, logger: logger)
+                                               agent: .unavailable, endpoint: endpoint, logger: logger)
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
         // CloudFormation drives each service's resource types through Core's ResourceProvider; no service imports another.

@@ -28,14 +28,14 @@ hooks:
 """
 
 
-def bundle(version, validate_exit):
+def bundle(version, validate_exit, env_file):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("appspec.yml", APPSPEC)
         z.writestr("app/version.txt", version)
         info = zipfile.ZipInfo("scripts/validate.sh")
         info.external_attr = 0o100755 << 16
-        z.writestr(info, f"#!/bin/sh\necho validating {version}\nexit {validate_exit}\n")
+        z.writestr(info, f"#!/bin/sh\necho validating {version}\nenv > {env_file}\nexit {validate_exit}\n")
     return buf.getvalue()
 
 
@@ -65,8 +65,8 @@ def test_one_at_a_time_then_failed_validation_rolls_back(cd, s3, bucket, tmp_pat
                                deploymentConfigName="CodeDeployDefault.OneAtATime",
                                onPremisesInstanceTagFilters=[{"Key": "app", "Value": app, "Type": "KEY_AND_VALUE"}],
                                autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]})
-    s3.put_object(Bucket=bucket, Key="v1.zip", Body=bundle("v1", 0))
-    s3.put_object(Bucket=bucket, Key="v2.zip", Body=bundle("v2", 1))
+    s3.put_object(Bucket=bucket, Key="v1.zip", Body=bundle("v1", 0, tmp_path / "env.txt"))
+    s3.put_object(Bucket=bucket, Key="v2.zip", Body=bundle("v2", 1, tmp_path / "env-v2.txt"))
     rev = lambda key: {"revisionType": "S3", "s3Location": {"bucket": bucket, "key": key, "bundleType": "zip"}}
 
     first = cd.create_deployment(applicationName=app, deploymentGroupName="g", revision=rev("v1.zip"))["deploymentId"]
@@ -75,6 +75,10 @@ def test_one_at_a_time_then_failed_validation_rolls_back(cd, s3, bucket, tmp_pat
     assert info["deploymentOverview"]["Succeeded"] == 3
     for n in names:
         assert (tmp_path / n / "srv" / "app" / "version.txt").read_text() == "v1"
+    # Hook scripts get the agent's variables and Cloudless's endpoint, so the SDK and CLI in them call back here.
+    env = dict(line.split("=", 1) for line in (tmp_path / "env.txt").read_text().splitlines() if "=" in line)
+    assert env["DEPLOYMENT_ID"] == first and env["LIFECYCLE_EVENT"] == "ValidateService" and env["APPLICATION_NAME"] == app
+    assert env["AWS_ENDPOINT_URL"] == cd.meta.endpoint_url and env["AWS_REGION"] == "us-east-1"
 
     second = cd.create_deployment(applicationName=app, deploymentGroupName="g", revision=rev("v2.zip"))["deploymentId"]
     info = wait_status(cd, second)

@@ -17,6 +17,8 @@ public final class CodeDeployService: AWSService, SnapshotParticipant {
     let agent: any ServerAgent
     let directory: String
     let engine: DeploymentEngine
+    /// Cloudless's own address, given to hook scripts in AWS_ENDPOINT_URL.
+    let endpoint: ServerEndpoint?
 
     public static func openDatabaseAhead(directory: String) {
         ServiceDatabase.openAhead(path: CodeDeployStore.path(directory), migrator: CodeDeployStore.migrator, warmReader: false)
@@ -24,13 +26,13 @@ public final class CodeDeployService: AWSService, SnapshotParticipant {
 
     /// `agent`: Cloudless as the on-premises instances' CodeDeploy agent (`LocalServerAgent`).
     public convenience init(directory: String, clock: EmulatorClock, objects: any ObjectSource, functions: any FunctionEventSink,
-                            aliases: any FunctionAliasTraffic, agent: ServerAgentHandle, logger: Logger) throws {
+                            aliases: any FunctionAliasTraffic, agent: ServerAgentHandle, endpoint: ServerEndpoint?, logger: Logger) throws {
         try self.init(directory: directory, clock: clock, objects: objects, functions: functions, aliases: aliases,
-                      serverAgent: agent.agent, logger: logger)
+                      serverAgent: agent.agent, endpoint: endpoint, logger: logger)
     }
 
     init(directory: String, clock: EmulatorClock, objects: any ObjectSource, functions: any FunctionEventSink,
-         aliases: any FunctionAliasTraffic, serverAgent: any ServerAgent, logger: Logger) throws {
+         aliases: any FunctionAliasTraffic, serverAgent: any ServerAgent, endpoint: ServerEndpoint? = nil, logger: Logger) throws {
         store = try CodeDeployStore(directory: directory)
         self.clock = clock
         self.logger = logger
@@ -39,6 +41,7 @@ public final class CodeDeployService: AWSService, SnapshotParticipant {
         self.aliases = aliases
         self.agent = serverAgent
         self.directory = directory
+        self.endpoint = endpoint
         engine = DeploymentEngine(clock: clock)
     }
 

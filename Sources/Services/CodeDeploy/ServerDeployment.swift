@@ -21,6 +21,14 @@ extension CodeDeployService {
         return "YAML"
     }
 
+    /// What hook scripts get besides the agent's variables: SDK calls come back to Cloudless, in the deployment's
+    /// account (a 12-digit access key selects it) and region.
+    func hookEnvironment(_ s: Scope) -> [String: String] {
+        var env = ["AWS_ACCESS_KEY_ID": s.account, "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": s.region, "AWS_DEFAULT_REGION": s.region]
+        if let endpoint { env["AWS_ENDPOINT_URL"] = endpoint.url }
+        return env
+    }
+
     func serverStep(_ s: Scope, _ d: Doc) async throws -> DeploymentEngine.Next {
         let id = d["deploymentId"] as? String ?? ""
         let revision = d["revision"] as? Doc ?? [:]
@@ -111,7 +119,7 @@ extension CodeDeployService {
             deploymentGroupID: g["deploymentGroupId"] as? String ?? "", instanceName: name, instanceRoot: instanceRoot(instance),
             bundlePath: bundlePath(id, revision), bundleType: Self.bundleType(revision),
             lastSuccessfulDeploymentID: instance["_lastSuccessfulDeployment"] as? String,
-            fileExistsBehavior: d["fileExistsBehavior"] as? String ?? "DISALLOW", extraEnvironment: [:])
+            fileExistsBehavior: d["fileExistsBehavior"] as? String ?? "DISALLOW", extraEnvironment: hookEnvironment(s))
         let ignoreStop = d["ignoreApplicationStopFailures"] as? Bool ?? false
         try store.db.writeNow { db in try updateTarget(s, id, name, db) { $0["status"] = "InProgress" } }
         for event in Self.serverEvents {
