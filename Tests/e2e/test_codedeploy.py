@@ -198,6 +198,28 @@ def test_hooks_succeed_and_fail_with_rollback(cd, lam, endpoint):
     assert alias["FunctionVersion"] == "1" and not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
 
 
+def test_lambda_revision_from_s3(cd, lam, s3, bucket):
+    name = "cd-s3-" + uuid.uuid4().hex[:8]
+    two_versions(lam, name)
+    lambda_group(cd, name, config="CodeDeployDefault.LambdaAllAtOnce")
+    s3.put_object(Bucket=bucket, Key="appspec.yaml", Body=app_spec(name).encode())
+    revision = {"revisionType": "S3", "s3Location": {"bucket": bucket, "key": "appspec.yaml", "bundleType": "YAML"}}
+    cd.register_application_revision(applicationName=name, revision=revision, description="first")
+    assert cd.list_application_revisions(applicationName=name)["revisions"] == [revision]
+    assert cd.get_application_revision(applicationName=name, revision=revision)["revisionInfo"]["description"] == "first"
+    dep = cd.create_deployment(applicationName=name, deploymentGroupName="g", revision=revision)["deploymentId"]
+    assert wait_status(cd, dep, {"Succeeded", "Failed"})["status"] == "Succeeded"
+    assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "2"
+    missing = dict(revision, s3Location=dict(revision["s3Location"], key="nope.yaml"))
+    dep = cd.create_deployment(applicationName=name, deploymentGroupName="g", revision=missing)["deploymentId"]
+    info = wait_status(cd, dep, {"Succeeded", "Failed"})
+    assert info["status"] == "Failed" and info["errorInformation"]["code"] == "REVISION_MISSING", info
+    with pytest.raises(ClientError) as e:
+        cd.create_deployment(applicationName=name, deploymentGroupName="g", revision=dict(
+            revision, s3Location=dict(revision["s3Location"], bundleType="zip")))
+    assert code(e) == "InvalidRevisionException"
+
+
 def test_cli_create_and_wait(endpoint, lam, cd):
     name = "cd-cli-" + uuid.uuid4().hex[:8]
     two_versions(lam, name)
