@@ -87,6 +87,21 @@ import Testing
         #expect(pid > 0 && !processAlive(pid))
     }
 
+    @Test func shebangScriptsRunAsThemselvesEvenWhenNotExecutable() async throws {
+        let lab = try AgentLab()
+        let context = try await revision(lab, "d-H11", [
+            "appspec.yml": Self.appSpec("  BeforeInstall:\n    - location: hooks/prepare.py\n    - location: hooks/plain\n"),
+            "hooks/prepare.py": "#!/usr/bin/env python3\nimport os, sys\nprint('python', sys.version_info[0])\n",
+            "hooks/plain": "echo \"bash=${BASH_VERSION:+yes}\"\n",
+        ])
+        let outcome = await lab.agent.run(event: "BeforeInstall", context: context)
+        #expect(outcome.status == "Succeeded", "\(outcome)")
+        let log = lab.scriptsLog("d-H11")
+        #expect(log.contains("Script at specified location: hooks/prepare.py is not executable. Trying to make it executable.\n"))
+        #expect(log.contains("[stdout]python 3\n"))
+        #expect(log.contains("[stdout]bash=yes\n"))
+    }
+
     @Test func missingScriptIsScriptMissing() async throws {
         let lab = try AgentLab()
         let context = try await revision(lab, "d-H5", ["appspec.yml": Self.appSpec("  AfterInstall:\n    - location: scripts/nope.sh\n")])

@@ -73,7 +73,15 @@ struct HookRunner: Sendable {
         guard stat(script, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             return .failed(errorCode: "ScriptMissing", message: "Script does not exist at specified location: \(script)")
         }
-        var command = Self.isExecutableWithShebang(script, mode: info.st_mode) ? [script] : ["/bin/bash", script]
+        // A script with a shebang runs as itself (made executable first, as the agent does); others run with bash.
+        var command = ["/bin/bash", script]
+        if Self.hasShebang(script) {
+            if access(script, X_OK) != 0 {
+                log.header("Script at specified location: \(hook.location) is not executable. Trying to make it executable.")
+                chmod(script, info.st_mode & 0o7777 | 0o111)
+            }
+            if access(script, X_OK) == 0 { command = [script] }
+        }
         if let user = hook.runas, getuid() == 0, user != "root", getpwnam(user) != nil,
            FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") {
             command = ["/usr/sbin/runuser", "-u", user, "--"] + command
@@ -145,8 +153,8 @@ struct HookRunner: Sendable {
         else { log.output(line, stream: "stdout") }
     }
 
-    private static func isExecutableWithShebang(_ path: String, mode: mode_t) -> Bool {
-        guard mode & 0o111 != 0, access(path, X_OK) == 0, let handle = FileHandle(forReadingAtPath: path) else { return false }
+    private static func hasShebang(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
         return (try? handle.read(upToCount: 2)) == Data("#!".utf8)
     }
