@@ -25,7 +25,10 @@ struct HookRunner: Sendable {
         case failed(errorCode: String, message: String)
     }
 
-    /// The wrapper: $1 a nonce for the marker line, then the command.
+    /// The wrapper: $1 a nonce for the marker line, then the command. `read -t` on a pipe nobody writes is a sleep
+    /// without a process; the script's last lines get up to half a second to arrive (about 25 ms when nothing holds
+    /// its output open); the group is looked for in /proc every 2 s (about 0.3 % of a core per live background
+    /// server, measured with 95 processes).
     static let wrapper = #"""
     nonce=$1; shift
     exec {out}> >(while IFS= read -r l || [ -n "$l" ]; do printf '\001O%s\n' "$l"; done)
@@ -35,9 +38,10 @@ struct HookRunner: Sendable {
     "$@" >&$out 2>&$err {out}>&- {err}>&-
     rc=$?
     exec {out}>&- {err}>&-
-    for i in 1 2 3 4 5 6 7 8 9 10; do
+    exec {nap}<> <(:)
+    for i in {1..100}; do
       if ! kill -0 $op 2>/dev/null && ! kill -0 $ep 2>/dev/null; then break; fi
-      sleep 0.05
+      read -t 0.005 -u $nap
     done
     printf '\001X%s %d\n' "$nonce" "$rc"
     exec >/dev/null 2>&1
@@ -54,7 +58,7 @@ struct HookRunner: Sendable {
         alive=1; break
       done
       [ $alive = 1 ] || exit $rc
-      sleep 1
+      read -t 2 -u $nap
     done
     """#
 
