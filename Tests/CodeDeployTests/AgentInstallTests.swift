@@ -97,6 +97,30 @@ import Testing
         #expect(lab.read("/etc/app/app.conf") == "1")
     }
 
+    @Test func aRetryAfterAnInterruptedInstallSucceeds() async throws {
+        let lab = try AgentLab()
+        let files = ["appspec.yml": Self.appSpec(), "web/a.html": "a", "web/b.html": "b", "web/c/d.html": "d", "conf/app.conf": "1"]
+        let context = lab.context("d-I10", bundle: try lab.bundle(try lab.folder(files), type: "zip"))
+        #expect(await lab.agent.run(event: "DownloadBundle", context: context).status == "Succeeded")
+        let archive = lab.layout.archive(groupID: AgentLab.groupID, deploymentID: "d-I10")
+        var interrupted = FileInstaller(layout: lab.layout)
+        interrupted.interruptAfterCopies = 2
+        #expect(throws: AppSpecError.self) {
+            try interrupted.install(appSpec: try LocalServerAgent.appSpec(in: archive), archive: archive,
+                                    groupID: AgentLab.groupID, behavior: "DISALLOW")
+        }
+        #expect(lab.read("/var/www/app/a.html") == "a" && lab.read("/etc/app/app.conf") == nil)
+        // The engine runs Install again (after a restart): the half-copied files are this install's, not conflicts.
+        let retried = await lab.agent.run(event: "Install", context: context)
+        #expect(retried.status == "Succeeded", "\(retried)")
+        #expect(lab.read("/var/www/app/c/d.html") == "d" && lab.read("/etc/app/app.conf") == "1")
+        // And the next revision still removes all of them.
+        let next = try await install(lab, "d-I11", ["appspec.yml": "version: 0.0\nos: linux\n"], last: "d-I10")
+        #expect(next.status == "Succeeded", "\(next)")
+        #expect(!FileManager.default.fileExists(atPath: lab.root + "/var/www/app"))
+        #expect(!FileManager.default.fileExists(atPath: lab.root + "/etc/app"))
+    }
+
     @Test func refusesDestinationsEscapingTheRoot() async throws {
         let lab = try AgentLab()
         let spec = "version: 0.0\nos: linux\nfiles:\n  - source: web\n    destination: /var/../../escaped\n"

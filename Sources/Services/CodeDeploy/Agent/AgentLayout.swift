@@ -22,9 +22,6 @@ struct AgentLayout: Sendable {
     func archive(groupID: String, deploymentID: String) -> String {
         deploymentFolder(groupID: groupID, deploymentID: deploymentID) + "/deployment-archive"
     }
-    func bundleFile(groupID: String, deploymentID: String) -> String {
-        deploymentFolder(groupID: groupID, deploymentID: deploymentID) + "/bundle.tar"
-    }
     func scriptsLog(groupID: String, deploymentID: String) -> String {
         deploymentFolder(groupID: groupID, deploymentID: deploymentID) + "/logs/scripts.log"
     }

@@ -8,6 +8,8 @@ import Foundation
 /// before the first file moves, so a refused Install leaves the instance as it was.
 struct FileInstaller: Sendable {
     let layout: AgentLayout
+    /// Tests only: stop with an error after this many files, as a kill -9 half-way through would.
+    var interruptAfterCopies: Int? = nil
 
     private struct Copy {
         var from: String
@@ -68,6 +70,13 @@ struct FileInstaller: Sendable {
             }
         }
 
+        // Before anything moves, the cleanup file also lists what this install is about to create: after a crash
+        // (kill -9) half-way, the engine's retry removes the partial copy instead of failing on its own files.
+        var planned = folders.flatMap { missingAncestors($0) }
+        planned += copies.filter { !retained.contains($0.to) }.map(\.to)
+        var seenPlanned = previousSet
+        try writeCleanup(previous + planned.filter { seenPlanned.insert($0).inserted }, to: cleanupPath)
+
         // Remove what the previous install left (files first, then its folders if they are empty).
         for path in previous.reversed() {
             var isFolder: ObjCBool = false
@@ -82,15 +91,11 @@ struct FileInstaller: Sendable {
         var installed: [String] = []
         for folder in folders {
             // Record each folder this install creates, parents first, so cleanup removes them children first.
-            var missing: [String] = []
-            var cursor = folder
-            while cursor.count > layout.instanceRoot.count && !fm.fileExists(atPath: cursor) {
-                missing.append(cursor)
-                cursor = (cursor as NSString).deletingLastPathComponent
-            }
+            let missing = missingAncestors(folder)
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            installed += missing.reversed()
+            installed += missing
         }
+        var copied = 0
         for copy in copies {
             if retained.contains(copy.to) { continue }
             let parent = (copy.to as NSString).deletingLastPathComponent
@@ -98,13 +103,13 @@ struct FileInstaller: Sendable {
                 try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
                 installed.append(parent)
             }
+            if let limit = interruptAfterCopies, copied >= limit { throw AppSpecError(message: "Install interrupted (test)") }
+            copied += 1
             if Self.exists(copy.to) { try fm.removeItem(atPath: copy.to) }
             try fm.copyItem(atPath: copy.from, toPath: copy.to)
             installed.append(copy.to)
         }
-        try fm.createDirectory(atPath: layout.instructions, withIntermediateDirectories: true)
-        try (installed.joined(separator: "\n") + (installed.isEmpty ? "" : "\n"))
-            .write(toFile: cleanupPath, atomically: true, encoding: .utf8)
+        try writeCleanup(installed, to: cleanupPath)
         try applyPermissions(appSpec.permissions, installed: installed)
         return installed
     }
@@ -134,6 +139,22 @@ struct FileInstaller: Sendable {
                 }
             }
         }
+    }
+
+    /// `folder` and its ancestors under the root that do not exist yet, parents first.
+    private func missingAncestors(_ folder: String) -> [String] {
+        var missing: [String] = []
+        var cursor = folder
+        while cursor.count > layout.instanceRoot.count && !FileManager.default.fileExists(atPath: cursor) {
+            missing.append(cursor)
+            cursor = (cursor as NSString).deletingLastPathComponent
+        }
+        return missing.reversed()
+    }
+
+    private func writeCleanup(_ paths: [String], to path: String) throws {
+        try FileManager.default.createDirectory(atPath: layout.instructions, withIntermediateDirectories: true)
+        try (paths.joined(separator: "\n") + (paths.isEmpty ? "" : "\n")).write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// A path as the server would show it (without the instance root).
