@@ -102,6 +102,20 @@ import Testing
         #expect(log.contains("[stdout]bash=yes\n"))
     }
 
+    @Test func runasSwitchesUserWhenRunningAsRoot() async throws {
+        let lab = try AgentLab()
+        let context = try await revision(lab, "d-H12", [
+            "appspec.yml": Self.appSpec("  AfterInstall:\n    - location: whoami.sh\n      runas: nobody\n    - location: fail.sh\n      runas: nobody\n"),
+            "whoami.sh": "#!/bin/bash\necho \"user=$(id -un)\"\n",
+            "fail.sh": "#!/bin/bash\nexit 4\n",
+        ])
+        let outcome = await lab.agent.run(event: "AfterInstall", context: context)
+        // As root the script becomes the user; otherwise it runs as Cloudless's own user.
+        let expected = getuid() == 0 ? "nobody" : NSUserName()
+        #expect(lab.scriptsLog("d-H12").contains("[stdout]user=\(expected)\n"))
+        #expect(outcome.message == "Script at specified location: fail.sh run as user nobody failed with exit code 4")
+    }
+
     @Test func missingScriptIsScriptMissing() async throws {
         let lab = try AgentLab()
         let context = try await revision(lab, "d-H5", ["appspec.yml": Self.appSpec("  AfterInstall:\n    - location: scripts/nope.sh\n")])
