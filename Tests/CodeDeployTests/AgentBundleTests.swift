@@ -66,6 +66,29 @@ import Testing
         #expect(outcome.message?.contains("invalid version value (2)") == true)
     }
 
+    /// A bundle whose entry climbs out with `..` is refused, and nothing lands outside the archive.
+    @Test(arguments: ["zip", "tar"])
+    func refusesEntriesEscapingTheArchive(type: String) async throws {
+        let lab = try AgentLab()
+        let path = lab.work + "/evil." + type
+        let script = type == "zip"
+            ? "import zipfile,sys\nwith zipfile.ZipFile(sys.argv[1],'w') as z:\n  z.writestr('appspec.yml','version: 0.0\\nos: linux\\n')\n  z.writestr('../../../escaped.txt','x')\n"
+            : "import tarfile,sys,io\nwith tarfile.open(sys.argv[1],'w') as t:\n  for n,d in [('appspec.yml',b'version: 0.0\\nos: linux\\n'),('../../../escaped.txt',b'x')]:\n    i=tarfile.TarInfo(n); i.size=len(d); t.addfile(i,io.BytesIO(d))\n"
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        python.arguments = ["-c", script, path]
+        try python.run()
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 0)
+        let outcome = await lab.agent.run(event: "DownloadBundle", context: lab.context("d-A8", bundle: path, type: type))
+        #expect(outcome.status == "Failed")
+        #expect(outcome.message?.contains("could not be unpacked") == true)
+        let deploymentRoot = lab.layout.deploymentRoot + "/" + AgentLab.groupID
+        for folder in [deploymentRoot, deploymentRoot + "/d-A8", lab.root, (lab.root as NSString).deletingLastPathComponent] {
+            #expect(!FileManager.default.fileExists(atPath: folder + "/escaped.txt"))
+        }
+    }
+
     @Test func corruptBundleFails() async throws {
         let lab = try AgentLab()
         let path = lab.work + "/broken.tgz"
