@@ -116,6 +116,25 @@ import Testing
         #expect(outcome.message == "Script at specified location: fail.sh run as user nobody failed with exit code 4")
     }
 
+    @Test func cancellingTheEventKillsItsScript() async throws {
+        let lab = try AgentLab()
+        let context = try await revision(lab, "d-H13", [
+            "appspec.yml": Self.appSpec("  BeforeInstall:\n    - location: slow.sh\n"),
+            "slow.sh": "echo $$ > \"$CLOUDLESS_INSTANCE_ROOT/slow.pid\"\nsleep 30\n",
+        ])
+        let started = ContinuousClock.now
+        let event = Task { await lab.agent.run(event: "BeforeInstall", context: context) }
+        while lab.read("/slow.pid") == nil && ContinuousClock.now - started < .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
+        event.cancel()
+        let outcome = await event.value
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(outcome.status == "Failed")
+        #expect(outcome.message == "The deployment was stopped while the script slow.sh ran.")
+        let pid = Int32(lab.read("/slow.pid")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(pid > 0 && !processAlive(pid))
+    }
+
     @Test func missingScriptIsScriptMissing() async throws {
         let lab = try AgentLab()
         let context = try await revision(lab, "d-H5", ["appspec.yml": Self.appSpec("  AfterInstall:\n    - location: scripts/nope.sh\n")])

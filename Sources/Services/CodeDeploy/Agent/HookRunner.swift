@@ -66,6 +66,7 @@ struct HookRunner: Sendable {
         case finished(Int32)
         case exited(Int32)
         case timedOut
+        case cancelled
     }
 
     func run(hook: AppSpec.Hook, script: String, directory: String, environment: [String: String],
@@ -132,7 +133,8 @@ struct HookRunner: Sendable {
                 if let next { first = next; break }
             }
             group.cancelAll()
-            return first ?? .exited(1)
+            // Nothing came: the engine cancelled the event (StopDeployment, shutdown).
+            return first ?? .cancelled
         }
         let user = NSUserName()
         switch event {
@@ -141,6 +143,10 @@ struct HookRunner: Sendable {
             if status == 0 { return .succeeded }
             return .failed(errorCode: "ScriptFailed",
                            message: "Script at specified location: \(hook.location) run as user \(hook.runas ?? user) failed with exit code \(status)")
+        case .cancelled:
+            done.withLock { $0 = true }
+            process.kill()
+            return .failed(errorCode: "UnknownError", message: "The deployment was stopped while the script \(hook.location) ran.")
         case .timedOut:
             // The script and everything it started: the process group.
             done.withLock { $0 = true }
