@@ -11,8 +11,8 @@ final class ScriptLog: Sendable {
     private let scriptsFD: Int32
     private let agentFD: Int32
     private let deploymentID: String
-    private let tail = Mutex<[String]>([])
-    private let tailBytes = Mutex<Int>(0)
+    /// The running script's last tagged lines (about twice the tail's size, trimmed as lines arrive) and their bytes.
+    private let tail = Mutex<(lines: [String], bytes: Int)>(([], 0))
 
     static let tailLimit = 4096
 
@@ -38,20 +38,23 @@ final class ScriptLog: Sendable {
     func output(_ line: String, stream: String) {
         let tagged = "[\(stream)]\(line)"
         write(tagged)
-        tail.withLock { lines in
-            lines.append(tagged)
-            var bytes = lines.reduce(0) { $0 + $1.utf8.count + 1 }
-            while bytes > Self.tailLimit * 2 && lines.count > 1 {
-                bytes -= lines.removeFirst().utf8.count + 1
+        tail.withLock { tail in
+            tail.lines.append(tagged)
+            tail.bytes += tagged.utf8.count + 1
+            var drop = 0
+            while tail.bytes > Self.tailLimit * 2 && tail.lines.count - drop > 1 {
+                tail.bytes -= tail.lines[drop].utf8.count + 1
+                drop += 1
             }
+            if drop > 0 { tail.lines.removeFirst(drop) }
         }
     }
 
-    func resetTail() { tail.withLock { $0.removeAll() } }
+    func resetTail() { tail.withLock { $0 = ([], 0) } }
 
-    /// The last 4 KiB of the script's tagged output, cut at a line start where possible.
+    /// The last 4 KiB of the script's tagged output (the first line may be cut, never a UTF-8 character).
     func logTail() -> String {
-        let text = tail.withLock { $0.map { $0 + "\n" }.joined() }
+        let text = tail.withLock { $0.lines.map { $0 + "\n" }.joined() }
         let bytes = Array(text.utf8)
         guard bytes.count > Self.tailLimit else { return text }
         var start = bytes.count - Self.tailLimit
