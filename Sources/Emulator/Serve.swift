@@ -186,10 +186,10 @@ struct ServeOptions {
                                  roleCredentials: taskRoleCredentials, logger: logger)
         ecs.connect(secrets: secretsManager)
         try await ecs.load()
-        // CodeDeploy reads revisions from S3, invokes hooks and shifts aliases in Lambda; the on-premises agent is a
-        // stand-in that fails every event until the local agent (branch cdagent) replaces it.
+        // CodeDeploy reads revisions from S3, invokes hooks and shifts aliases in Lambda; in-place deployments run on
+        // local folders through the local agent, under the same supervisor as Lambda and ECS.
         let codeDeploy = try CodeDeployService(directory: dataDir, clock: clock, objects: s3, functions: lambda, aliases: lambda,
-                                               agent: .unavailable, endpoint: endpoint, logger: logger)
+                                               agent: .local(supervisor: supervisor, logger: logger), endpoint: endpoint, logger: logger)
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
         // CloudFormation drives each service's resource types through Core's ResourceProvider; no service imports another.

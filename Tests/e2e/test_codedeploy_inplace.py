@@ -1,10 +1,7 @@
 """CodeDeploy in place on local "servers": three on-premises instances (folders named by the tag `cloudless:root`), a
 zip revision in S3 whose appspec.yml installs a file and runs hook scripts, OneAtATime; then a revision whose
 ValidateService fails on the first instance: the deployment fails with HEALTH_CONSTRAINTS, the other instances are
-left Skipped, and the automatic rollback redeploys the first revision.
-
-Needs the on-premises agent (`LocalServerAgent`, branch cdagent): until it is merged the Emulator wires a stand-in
-that fails every lifecycle event, and this module fails."""
+left Skipped, and the automatic rollback redeploys the first revision. The engine drives `LocalServerAgent`."""
 import io
 import time
 import uuid

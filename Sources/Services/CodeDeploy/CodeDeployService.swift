@@ -142,15 +142,8 @@ public struct ServerAgentHandle: Sendable {
 }
 
 extension ServerAgentHandle {
-    /// Until the local agent is wired in: every lifecycle event fails with UnknownError, saying why.
-    public static let unavailable = ServerAgentHandle(agent: UnavailableServerAgent())
-}
-
-/// The stand-in the Emulator passes until `LocalServerAgent` lands: in-place deployments fail visibly.
-struct UnavailableServerAgent: ServerAgent {
-    func run(event: String, context: ServerDeploymentContext) async -> LifecycleEventOutcome {
-        let now = Date().timeIntervalSince1970
-        return LifecycleEventOutcome(status: "Failed", startTime: now, endTime: now, errorCode: "UnknownError", scriptName: nil,
-                                     message: "The on-premises agent is not available in this build of Cloudless.", logTail: "")
+    /// Cloudless as the instances' agent: `LocalServerAgent` runs the events on the instance folders.
+    public static func local(supervisor: ProcessSupervisor, logger: Logger) -> ServerAgentHandle {
+        ServerAgentHandle(agent: LocalServerAgent(supervisor: supervisor, logger: logger))
     }
 }
