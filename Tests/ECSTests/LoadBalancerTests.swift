@@ -256,6 +256,36 @@ actor FakeTargets: LoadBalancerTargets {
         await ecs.shutdown()
     }
 
+    /// New `loadBalancers` on UpdateService make a new deployment: its tasks register in the new target group, the
+    /// old tasks drain from the old one.
+    @Test func changingLoadBalancersRedeploysIntoTheNewTargetGroup() async throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await setUpCluster()
+        try await register("web")
+        let blue = await lb.addGroup("blue")
+        let green = await lb.addGroup("green")
+        try await createService("api", family: "web", group: blue, desired: 1)
+        try await pass { try await serviceRecord("api").deployments.first?.rolloutState == "COMPLETED" }
+        try await call("UpdateService", [
+            "cluster": .string("lb"), "service": .string("api"),
+            "loadBalancers": .array([.object(["targetGroupArn": .string(green), "containerName": .string("web"), "containerPort": .number(8080)])]),
+        ])
+        #expect(try await serviceRecord("api").deployments.count == 2)
+        try await pass {
+            let calls = await lb.calls
+            return calls.contains { $0.hasPrefix("deregister \(blue)") }
+        }
+        #expect(await lb.registered(green).count == 1)
+        await lb.finishDrains()
+        try await pass {
+            let d = try await serviceRecord("api").deployments
+            return d.count == 1 && d[0].rolloutState == "COMPLETED"
+        }
+        #expect(await lb.registered(blue).isEmpty)
+        #expect(await live().count == 1)
+        await ecs.shutdown()
+    }
+
     /// Host and bridge networking: the host's address and the container's host port.
     @Test func bridgeTasksRegisterTheHostPort() async throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -177,7 +177,10 @@ extension ECSService {
             if let execute { e.service.enableExecuteCommand = execute }
             if let managedTags { e.service.enableECSManagedTags = managedTags }
             if let propagate { e.service.propagateTags = propagate }
-            if let lbs = input.json("loadBalancers") { e.service.loadBalancers = lbs }
+            if let lbs = input.json("loadBalancers"), lbs != e.service.loadBalancers {
+                e.service.loadBalancers = lbs
+                redeploy = true  // new tasks register in the new target groups; the old ones drain from the old
+            }
             if let regs = input.json("serviceRegistries") { e.service.serviceRegistries = regs }
             if let pc = input.json("placementConstraints") { e.service.placementConstraints = pc }
             if let ps = input.json("placementStrategy") { e.service.placementStrategy = ps }

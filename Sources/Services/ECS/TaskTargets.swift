@@ -141,6 +141,7 @@ extension Scheduler {
             if targetHealth[group]?.states != states { changed = true }
             targetHealth[group] = (poll, states)
         }
+        drainingSince = drainingSince.filter { tasks[$0.key].map { !$0.task.isStopped } ?? false }
         if changed || !drainingSince.isEmpty { pass() }
     }
 
