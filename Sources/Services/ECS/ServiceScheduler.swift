@@ -69,7 +69,7 @@ extension Scheduler {
             addEvent(&e, "(service \(name)) (task \(t.task.id)) failed container health checks.", now: now)
             stopServiceTask(t.task.taskArn, reason: "Task failed container health checks")
         }
-        replaceTasksFailingTargetHealth(&e, now: now)
+        replaceTasksFailingTargetHealth(&e, all, now: now)  // TaskTargets.swift
         all = serviceTasks(arn).filter { !$0.task.isStopped }
         guard let primary = e.service.deployments.first else { return save(e, ifChangedFrom: before) }
         // Tasks on DRAINING container instances are being replaced: they do not count (drainInstanceTasks stops them).

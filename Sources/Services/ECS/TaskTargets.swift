@@ -98,10 +98,13 @@ extension Scheduler {
 
     /// Tasks whose target a load balancer finds `unhealthy` after the grace period are stopped and replaced (the
     /// stop counts as a failed launch).
-    func replaceTasksFailingTargetHealth(_ e: inout ServiceEntry, now: Double) {
+    func replaceTasksFailingTargetHealth(_ e: inout ServiceEntry, _ candidates: [TaskEntry], now: Double) {
+        guard !targetHealth.isEmpty else { return }  // no target group read yet: nothing to look at
         let grace = Double(e.service.healthCheckGracePeriodSeconds ?? 0)
-        for t in serviceTasks(e.service.serviceArn) where !t.task.isStopped && t.task.desiredStatus == "RUNNING"
-            && t.meta.targetsState == "registered" && now - (t.task.startedAt ?? now) >= grace {
+        // `candidates` may be a moment old: each is read again.
+        for c in candidates {
+            guard let t = tasks[c.task.taskArn], !t.task.isStopped, t.task.desiredStatus == "RUNNING",
+                  t.meta.targetsState == "registered", now - (t.task.startedAt ?? now) >= grace else { continue }
             guard let bad = t.meta.targets?.first(where: { targetHealth[$0.targetGroupArn]?.states[$0.target] == .unhealthy }) else { continue }
             addEvent(&e, "(service \(e.service.serviceName)) (task \(t.task.id)) (port \(bad.port)) is unhealthy in (target-group \(bad.targetGroupArn)) due to (reason Health checks failed).", now: now)
             stopServiceTask(t.task.taskArn, reason: "\(Self.targetHealthStopPrefix) (target-group \(bad.targetGroupArn))")
