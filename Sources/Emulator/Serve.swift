@@ -7,6 +7,7 @@ import Core
 import Foundation
 import Hummingbird
 import ECS
+import ELBv2
 import IAM
 import Lambda
 import Logging
@@ -148,7 +149,8 @@ struct ServeOptions {
         for openAhead in [IAMService.openDatabaseAhead, SQSService.openDatabaseAhead, S3Service.openDatabaseAhead,
                           LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead,
                           SecretsManagerService.openDatabaseAhead, ECSService.openDatabaseAhead,
-                          ApplicationAutoScalingService.openDatabaseAhead, CloudFormationService.openDatabaseAhead] {
+                          ApplicationAutoScalingService.openDatabaseAhead, CloudFormationService.openDatabaseAhead,
+                          ELBv2Service.openDatabaseAhead] {
             openAhead(dataDir)
         }
         let clock = EmulatorClock()
@@ -174,6 +176,9 @@ struct ServeOptions {
         let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: logs,
                                        supervisor: supervisor, objects: s3, queues: sqs, queueEvents: sqs, logger: logger)
         functionEvents.connect(lambda)
+        // Load balancers run their `lambda` targets in Lambda (FunctionInvoker); ECS and CodeDeploy take `elbv2` as
+        // their LoadBalancerTargets.
+        let elbv2 = try ELBv2Service(directory: dataDir, clock: clock, functions: lambda, logger: logger)
         // Rotation functions run in Lambda.
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: lambda, logger: logger)
@@ -198,12 +203,13 @@ struct ServeOptions {
                                                        objects: s3, functions: lambda, secrets: secretsManager,
                                                        endpoint: endpoint, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation,
-                                          STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
+                                          STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
         identification.queryVersions[IAMService.apiVersion] = "iam"
         identification.queryVersions[CloudFormationService.apiVersion] = "cloudformation"
+        identification.queryVersions[ELBv2Service.apiVersion] = "elasticloadbalancing"
         identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
         let started = ContinuousClock.now
         // Fault rules from --faults, and the init hooks of --init-dir (a bad file or a missing folder stops the start).
@@ -225,7 +231,8 @@ struct ServeOptions {
             internalEndpoints: internalEndpoints, logger: logger)
         // The console (/_cloudless/console/) and the request log it shows (/_cloudless/requests).
         gateway.requestLog = RequestLog()
-        gateway.routes = [gateway.requestLog!, Console(strictAuth: strict, defaultAccount: account, defaultRegion: region)]
+        gateway.routes = [gateway.requestLog!, Console(strictAuth: strict, defaultAccount: account, defaultRegion: region),
+                          elbv2.routes]
         let folder = dataDir
         let background = BackgroundScheduler(clock: clock, logger: logger)
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
@@ -236,6 +243,7 @@ struct ServeOptions {
             Task { await ecs.startScheduler() }
             // Event notifications a crash left in S3's outbox are delivered again (NotificationOutbox.swift).
             s3.startNotificationDelivery()
+            await elbv2.start()  // listeners bind their ports, health checks begin
             hooks?.start(host: host, port: bound, credentials: hookCredentials, region: region, supervisor: supervisor, logger: logger)
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
             background.once(after: 0, "S3 orphaned blob sweep") {
@@ -269,6 +277,7 @@ struct ServeOptions {
         s3.stopNotificationDelivery()  // delivered rows deleted now: a clean stop sends nothing twice
         backgroundLoop.cancel()
         await backgroundLoop.value  // no sweep still runs when the data folder is removed (--ephemeral)
+        await elbv2.stop()
         await lambda.shutdown()
         await ecs.shutdown()
     }
