@@ -50,7 +50,8 @@ public struct ELBv2Service: AWSService {
         let answer = try perform(action, ELBv2Input(parameters), caller)
         // Listeners and health checks follow the stored state.
         if !action.hasPrefix("Describe") { await runtime.reconcile() }
-        return QueryProtocol.response(action: action, xmlns: Self.xmlns, requestID: request.requestID, result: answer)
+        // Every ELBv2 operation has an output shape: an empty one still answers `<ActionResult/>`.
+        return QueryProtocol.response(action: action, xmlns: Self.xmlns, requestID: request.requestID, result: answer ?? { _ in })
     }
 
     func perform(_ action: String, _ input: ELBv2Input, _ caller: Caller) throws -> Answer {

@@ -58,7 +58,9 @@ enum Upstream {
                 for try await chunk in body { try await connection.outbound.write(.body(.byteBuffer(chunk))) }
             }
             try await connection.outbound.write(.end(nil))
+            connection.outbound.finish()  // NIO insists that a writer is finished before it goes
         } catch {
+            connection.outbound.finish()
             timer.cancel()
             try? await channel.close()
             throw timedOut.load(ordering: .relaxed) ? Failure.timeout : Failure.connect
@@ -132,6 +134,7 @@ enum HealthChecker {
         let host = tg.targetType == "ip" || IPAddress.isIPv4(t.id) ? t.id : "127.0.0.1"
         if h.protocol == "TCP" {
             guard let c = try? await Upstream.connect(host: host, port: port, timeout: .seconds(Int64(h.timeoutSeconds))) else { return .failed }
+            c.outbound.finish()
             try? await c.channel.close()
             return .success
         }
