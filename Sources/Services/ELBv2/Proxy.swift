@@ -145,6 +145,7 @@ extension DataPlane {
             return Self.plain(.gatewayTimeout, "504 Gateway Time-out")
         } catch {
             ended(tg.arn, target)
+            logger.info("target did not answer", metadata: ["target": "\(host):\(target.port ?? tg.port ?? 80)", "error": "\(error)"])
             return Self.plain(.badGateway, "502 Bad Gateway")
         }
     }

@@ -12,7 +12,7 @@ import Synchronization
 enum Upstream {
     typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    enum Failure: Error { case connect, timeout, protocolError }
+    enum Failure: Error { case connect(String), timeout, protocolError }
 
     static func connect(host: String, port: Int, timeout: TimeAmount) async throws -> Connection {
         do {
@@ -26,7 +26,7 @@ enum Upstream {
                     }
                 }
         } catch {
-            throw Failure.connect
+            throw Failure.connect("\(error)")
         }
     }
 
@@ -63,7 +63,7 @@ enum Upstream {
             connection.outbound.finish()
             timer.cancel()
             try? await channel.close()
-            throw timedOut.load(ordering: .relaxed) ? Failure.timeout : Failure.connect
+            throw timedOut.load(ordering: .relaxed) ? Failure.timeout : Failure.connect("sending the request: \(error)")
         }
         let reader = ResponseReader(connection.inbound.makeAsyncIterator())
         let first: HTTPClientResponsePart?
