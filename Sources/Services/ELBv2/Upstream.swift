@@ -12,7 +12,7 @@ import Synchronization
 enum Upstream {
     typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    enum Failure: Error { case connect(String), timeout, protocolError }
+    enum Failure: Error { case connect(String), sendFailed(String), timeout, protocolError }
 
     static func connect(host: String, port: Int, timeout: TimeAmount) async throws -> Connection {
         do {
@@ -33,9 +33,22 @@ enum Upstream {
     /// Hop-by-hop headers a proxy does not pass on.
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]
 
-    /// The response head and a body that streams from the target; throws `Failure`.
+    /// The response head and a body that streams from the target; throws `Failure`. A request without a body is
+    /// sent once more on a new connection when the first one was closed under it before the request went out.
     static func exchange(host: String, port: Int, method: String, uri: String, headers: HTTPFields, body: RequestBody?,
                          timeoutSeconds: Double) async throws -> AWSResponse {
+        let bodiless = body == nil || (headers.value("content-length").map { $0 == "0" } ?? (headers.value("transfer-encoding") == nil))
+        do {
+            return try await exchangeOnce(host: host, port: port, method: method, uri: uri, headers: headers, body: body,
+                                          timeoutSeconds: timeoutSeconds)
+        } catch Failure.sendFailed where bodiless {
+            return try await exchangeOnce(host: host, port: port, method: method, uri: uri, headers: headers, body: nil,
+                                          timeoutSeconds: timeoutSeconds)
+        }
+    }
+
+    private static func exchangeOnce(host: String, port: Int, method: String, uri: String, headers: HTTPFields, body: RequestBody?,
+                                     timeoutSeconds: Double) async throws -> AWSResponse {
         let connection = try await connect(host: host, port: port, timeout: .seconds(5))
         let channel = connection.channel
         let timedOut = Atomic<Bool>(false)
@@ -63,7 +76,7 @@ enum Upstream {
             connection.outbound.finish()
             timer.cancel()
             try? await channel.close()
-            throw timedOut.load(ordering: .relaxed) ? Failure.timeout : Failure.connect("sending the request: \(error)")
+            throw timedOut.load(ordering: .relaxed) ? Failure.timeout : Failure.sendFailed("\(error)")
         }
         let reader = ResponseReader(connection.inbound.makeAsyncIterator())
         let first: HTTPClientResponsePart?
