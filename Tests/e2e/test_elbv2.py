@@ -467,3 +467,38 @@ def test_a_restart_keeps_everything_and_health_checks_resume(elb, server, target
     server.start()
     healthy(elb, tg, 1)
     assert json.loads(get(bound(server, l_arn), "/after-kill")[2])["target"] == "r"
+
+
+def test_stickiness_cookies_and_the_idle_timeout(elb, server, targets):
+    a, b, c = targets("127.0.0.15", "a"), targets("127.0.0.16", "b"), targets("127.0.0.17", "c")
+    lb = load_balancer(elb, "sticky")
+    tg1, tg2 = target_group(elb, "sticky-1", a.port), target_group(elb, "sticky-2", c.port)
+    elb.register_targets(TargetGroupArn=tg1, Targets=[{"Id": a.host}, {"Id": b.host, "Port": b.port}])
+    elb.register_targets(TargetGroupArn=tg2, Targets=[{"Id": c.host}])
+    elb.modify_target_group_attributes(TargetGroupArn=tg1, Attributes=[{"Key": "stickiness.enabled", "Value": "true"}])
+    l_arn = listener(elb, lb["LoadBalancerArn"], [{"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": tg1, "Weight": 1}, {"TargetGroupArn": tg2, "Weight": 1}],
+        "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 300}}}])
+    healthy(elb, tg1, 2)
+    address = bound(server, l_arn)
+    # Without cookies both groups and both targets of the first get requests.
+    assert {json.loads(get(address)[2])["target"] for _ in range(40)} == {"a", "b", "c"}
+    # The cookies of one answer keep the group (AWSALBTG) and the target (AWSALB).
+    host, port = address.rsplit(":", 1)
+    while True:
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/")
+        r = conn.getresponse()
+        first = json.loads(r.read())["target"]
+        set_cookies = r.msg.get_all("Set-Cookie")
+        conn.close()
+        if first in ("a", "b"):
+            break
+    cookies = dict(c.split(";")[0].split("=", 1) for c in set_cookies)
+    assert set(cookies) == {"AWSALB", "AWSALBTG"}
+    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    assert {json.loads(get(address, "/", {"Cookie": cookie})[2])["target"] for _ in range(20)} == {first}
+    # A target slower than the idle timeout: 504.
+    elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[{"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
+    a.slow_seconds = b.slow_seconds = c.slow_seconds = 2
+    assert get(address, "/slow")[0] == 504
