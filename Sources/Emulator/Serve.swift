@@ -36,7 +36,8 @@ struct Serve: AsyncParsableCommand {
             (GetFunction's Code.Location), POST /_cloudless/ecs/metrics (set a task's CPU and memory readings), \
             POST /_cloudless/application-autoscaling/evaluate (run scaling policies now), /_cloudless/console/ (the console), \
             GET /_cloudless/requests[/stream] (the last requests, JSON or server-sent events), \
-            GET /_cloudless/sqs/peek/<account>/<region>/<queue> (messages, nothing received); and what Cloudless hands \
+            GET /_cloudless/sqs/peek/<account>/<region>/<queue> (messages, nothing received), \
+            GET /_cloudless/elbv2/listeners (where each load balancer listener is bound); and what Cloudless hands \
             out itself: /_cloudless/ecs/metadata/... and /_cloudless/ecs/credentials/... (ECS tasks), \
             /_cloudless/cloudformation/callback/... (custom resources' ResponseURL, wait condition handles) and the \
             Lambda Runtime API (/2018-06-01/runtime/...) for function processes.
