@@ -197,6 +197,8 @@ struct ServeOptions {
         // local folders through the local agent, under the same supervisor as Lambda and ECS.
         let codeDeploy = try CodeDeployService(directory: dataDir, clock: clock, objects: s3, functions: lambda, aliases: lambda,
                                                agent: .local(supervisor: supervisor, logger: logger), endpoint: endpoint, logger: logger)
+        // ECS blue/green deployments drive the service's task sets in ECS and the listeners' weights in ELBv2.
+        codeDeploy.connect(ecs: ecs, loadBalancers: elbv2)
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
         // CloudFormation drives each service's resource types through Core's ResourceProvider; no service imports another.
