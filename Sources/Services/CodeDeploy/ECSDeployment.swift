@@ -96,7 +96,8 @@ extension CodeDeployService {
         let g = try store.db.readNow { db in try group(d["applicationName"] as? String ?? "", d["deploymentGroupName"] as? String ?? "", s, db) }
         let e: Doc
         do { e = try await resolveECS(s, g) } catch let err as AWSError {
-            try failDeployment(s, id, code: "INVALID_ECS_SERVICE", message: err.message)
+            let code = err.code == "InvalidTargetGroupPairException" ? "ELASTIC_LOAD_BALANCING_INVALID" : "INVALID_ECS_SERVICE"
+            try failDeployment(s, id, code: code, message: err.message)
             return .again
         }
         let now = clock.now()
