@@ -3,7 +3,8 @@ behind an Application Load Balancer with a production and a test listener and tw
 deployment to version 2 while requests flow through the production listener (none fails; the answers switch from
 v1 to v2; the original task set is deleted), then a 10 % canary to version 3 watched through the listener before and
 after the emulator's clock moves, then a version whose AfterAllowTestTraffic hook (a Lambda function) reports Failed:
-rolled back, all traffic on the previous version, the replacement task set gone."""
+rolled back, all traffic on the previous version, the replacement task set gone; and a kill -9 mid-canary, after which
+the deployment finishes."""
 import http.client
 import json
 import os
@@ -255,3 +256,28 @@ def test_failing_hook_rolls_back_to_the_previous_version(server, ecs, cd, stack)
 
 def info_rb(cd, dep):
     return cd.get_deployment(deploymentId=dep)["deploymentInfo"].get("rollbackInfo", {}).get("rollbackDeploymentId")
+
+
+def test_kill9_mid_canary_then_completes(server, ecs, elbv2, cd, stack):
+    td = register(ecs, stack["cluster"], "v5")
+    dep = cd.create_deployment(applicationName=stack["app"], deploymentGroupName="g", revision=app_spec(td),
+                               deploymentConfigName="CodeDeployDefault.ECSCanary10Percent5Minutes")["deploymentId"]
+
+    def weights():
+        action = elbv2.describe_listeners(ListenerArns=[stack["prodArn"]])["Listeners"][0]["DefaultActions"][0]
+        return sorted(g["Weight"] for g in action["ForwardConfig"]["TargetGroups"])
+    wait_for(lambda: weights() == [10, 90], timeout=40, step=0.1, tick=lambda: advance(server, 1))
+    # The clock's offset does not survive the emulator: moved again after the restart, past the canary's 5 minutes.
+    offset = requests.get(server.endpoint + "/_cloudless/clock", timeout=5).json()["offset"]
+    server.kill9()
+    server.start()
+    assert status(cd, dep) == "InProgress"
+    assert weights() == [10, 90]
+    advance(server, offset + 301)
+    wait_for(lambda: status(cd, dep) in ("Succeeded", "Failed", "Stopped"), timeout=30, step=0.1)
+    assert status(cd, dep) == "Succeeded"
+    assert weights() == [0, 100]
+    wait_for(lambda: [ts["taskDefinition"] for ts in task_sets(ecs, stack)] == [td], timeout=20, tick=lambda: advance(server, 1))
+    # The tasks that died with the emulator are replaced; once healthy, every answer is v5.
+    prod = bound(server, stack["prodArn"])
+    wait_for(lambda: {get(prod) for _ in range(6)} == {"v5"}, timeout=40, step=0.1, tick=lambda: advance(server, 1))
