@@ -171,6 +171,20 @@ struct ECSDeploymentTests {
         #expect(events == ["Succeeded", "Succeeded", "Succeeded", "Succeeded", "Failed", "Skipped", "Skipped", "Skipped"])
     }
 
+    @Test func stopWithRollbackWhileReadyRestoresTheOriginal() async throws {
+        let x = Setup(try Harness())
+        try await group(x, blueGreen: ["deploymentReadyOption": ["actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 30]])
+        let id = try deploy(x.h)
+        try await x.h.eventually("Ready") { try x.h.status(id) == "Ready" }
+        #expect(x.ecs.ids == ["ecs-svc/1", "ecs-svc/2"])
+        _ = try x.h.call(CodeDeployService.stopDeployment, ["deploymentId": id, "autoRollbackEnabled": true])
+        try await x.h.eventually("Stopped") { try x.h.status(id) == "Stopped" }
+        #expect((try x.h.deployment(id)["errorInformation"] as? Doc)?["code"] as? String == "MANUAL_STOP")
+        try await x.h.eventually("rollback done") { x.ecs.ids == ["ecs-svc/1"] }
+        #expect(x.lb.weights.withLock { $0[Self.test] } == Self.onBlue)
+        #expect(x.ecs.primary == "ecs-svc/1")
+    }
+
     @Test func aRestartMidShiftFinishesTheCanary() async throws {
         let first = try Harness()
         let x = Setup(first)
