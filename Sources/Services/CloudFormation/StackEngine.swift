@@ -360,9 +360,11 @@ actor StackEngine {
                     failures.append((name, "UPDATE_FAILED", denial))
                     continue
                 }
+                let acting = action == .update  // AliasDeploymentUpdate.swift: CodeDeployLambdaAliasUpdate
+                    ? aliasDeploymentProvider(provider, decl, eval, s, sent, previous: previous?.properties) : provider
                 var req = request(s, name, decl.type, sent)
                 req.previousProperties = previous.map { (try? resolvedReferences($0.properties, s)) ?? $0.properties }
-                jobs.append(Job(name: name, action: action, request: req, provider: provider, previous: previous?.state,
+                jobs.append(Job(name: name, action: action, request: req, provider: acting, previous: previous?.state,
                                 recorded: props))
             }
             for (name, status, reason) in failures {
