@@ -32,7 +32,7 @@ import Testing
     ])
 
     @Test func canaryWithHooksAndAlarms() throws {
-        let r = try Self.expand("{Type: Canary10Percent5Minutes, Alarms: [!Ref A1], Hooks: {PreTraffic: !Ref Pre, PostTraffic: !Ref Post}}")
+        let r = try Self.expand("{Type: Canary10Percent5Minutes, Alarms: [errors-alarm], Hooks: {PreTraffic: !Ref Pre, PostTraffic: !Ref Post}}")
         #expect(r["ServerlessDeploymentApplication"] == .object(["Type": "AWS::CodeDeploy::Application",
                                                                  "Properties": .object(["ComputePlatform": "Lambda"])]))
         let role = try #require(r["CodeDeployServiceRole"])
@@ -43,7 +43,7 @@ import Testing
         let group = try #require(r["FnDeploymentGroup"])
         #expect(group["Type"] == "AWS::CodeDeploy::DeploymentGroup")
         #expect(group["Properties"] == .object([
-            "AlarmConfiguration": .object(["Enabled": .bool(true), "Alarms": .array([.object(["Name": .object(["Ref": "A1"])])])]),
+            "AlarmConfiguration": .object(["Enabled": .bool(true), "Alarms": .array([.object(["Name": "errors-alarm"])])]),
             "ApplicationName": .object(["Ref": "ServerlessDeploymentApplication"]),
             "AutoRollbackConfiguration": Self.rollback,
             "DeploymentConfigName": .object(["Fn::Sub": .array(["CodeDeployDefault.Lambda${ConfigName}",

@@ -18,7 +18,6 @@ TEMPLATE = """
 AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
 Parameters:
-  Release: {Type: String}
   HookStatus: {Type: String}
 Resources:
   Fn:
@@ -26,9 +25,9 @@ Resources:
     Properties:
       Runtime: %(runtime)s
       Handler: index.handler
-      InlineCode: !Sub |
+      InlineCode: |
         def handler(event, context):
-            return {"release": "${Release}"}
+            return {"release": "%(release)s"}
       AutoPublishAlias: live
       DeploymentPreference:
         Type: Canary10Percent5Minutes
@@ -62,8 +61,13 @@ def clients(endpoint):
     return (make_client(endpoint, "cloudformation"), make_client(endpoint, "codedeploy"), make_client(endpoint, "lambda"))
 
 
-def params(release, hook):
-    return [{"ParameterKey": "Release", "ParameterValue": release}, {"ParameterKey": "HookStatus", "ParameterValue": hook}]
+def template(release):
+    """The code itself changes (SAM names the version by a hash of the template's code)."""
+    return TEMPLATE % {"runtime": host_python_runtime(), "release": release}
+
+
+def params(hook):
+    return [{"ParameterKey": "HookStatus", "ParameterValue": hook}]
 
 
 def outputs(cfn, stack):
@@ -85,16 +89,18 @@ def wait_for(what, check, timeout=60):
 
 
 def update(cfn, stack, release, hook):
-    cfn.update_stack(StackName=stack, TemplateBody=TEMPLATE % {"runtime": host_python_runtime()},
-                     Parameters=params(release, hook), Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    cfn.update_stack(StackName=stack, TemplateBody=template(release), Parameters=params(hook), Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
 
 
 def test_canary_through_codedeploy_then_a_failing_hook_rolls_back(clients, endpoint):
     cfn, cd, lam = clients
     stack = "dp-" + uuid.uuid4().hex[:8]
-    cfn.create_stack(StackName=stack, TemplateBody=TEMPLATE % {"runtime": host_python_runtime()},
-                     Parameters=params("one", "Succeeded"), Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
-    cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    cfn.create_stack(StackName=stack, TemplateBody=template("one"), Parameters=params("Succeeded"), Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    except Exception:
+        events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+        raise AssertionError([(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events])
     out = outputs(cfn, stack)
     fn, app, group = out["FunctionName"], out["Application"], out["Group"]
     try:
