@@ -40,6 +40,7 @@ Resources:
       VpcId: vpc-1
       HealthCheckPath: /health
       HealthCheckIntervalSeconds: 5
+      HealthCheckTimeoutSeconds: 2
       HealthyThresholdCount: 2
       Matcher: {HttpCode: "200"}
       TargetGroupAttributes: [{Key: deregistration_delay.timeout_seconds, Value: "0"}]
@@ -122,7 +123,11 @@ def test_load_balancer_stack_serves_traffic(endpoint):
     stack = "lb-" + uuid.uuid4().hex[:8]
     try:
         cfn.create_stack(StackName=stack, TemplateBody=TEMPLATE, Parameters=params(target.port, "/app/*", "nothing here"))
-        cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+        try:
+            cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+        except Exception:
+            events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+            raise AssertionError([(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events])
         out = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
         lb = elb.describe_load_balancers(LoadBalancerArns=[out["LBArn"]])["LoadBalancers"][0]
         assert out["DNSName"] == lb["DNSName"] and out["LBName"] == lb["LoadBalancerName"]
