@@ -11,7 +11,6 @@ struct AliasDeploymentUpdate: ResourceProvider {
     let deployments: any AliasDeployments
     let policy: [String: JSON]
     let currentVersion: String
-    let clock: EmulatorClock
     var pollInterval: Duration = .milliseconds(200)
 
     var resourceTypes: [String] { inner.resourceTypes }
@@ -63,6 +62,6 @@ extension StackEngine {
               let new = sent["FunctionVersion"].flatMap({ $0.string ?? $0.int.map(String.init) }), old != new,
               let policy = try? resolvedReferences(eval.resolveProperties(["P": declared]), s)["P"]?.object
         else { return provider }
-        return AliasDeploymentUpdate(inner: provider, deployments: deployments, policy: policy, currentVersion: old, clock: clock)
+        return AliasDeploymentUpdate(inner: provider, deployments: deployments, policy: policy, currentVersion: old)
     }
 }
