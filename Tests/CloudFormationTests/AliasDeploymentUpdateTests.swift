@@ -23,6 +23,7 @@ import Testing
             started.withLock { $0.append([application, group, function, alias, currentVersion, targetVersion, beforeHook ?? "-", afterHook ?? "-"]) }
             return "d-ABCDEFGHI"
         }
+        func stopAliasDeployments(account: String, region: String, function: String, alias: String) async throws -> [String] { [] }
         func deploymentOutcome(account: String, region: String, id: String) async throws -> DeploymentOutcome? {
             polls.withLock { $0 += 1; return $0 > pollsBeforeOutcome ? outcome : nil }
         }

@@ -123,4 +123,22 @@ struct CloudFormationTests {
         #expect(outcome?.succeeded == false)
         #expect(outcome?.message?.contains("pre") == true)
     }
+
+    @Test func stopAliasDeploymentsStopsWithRollbackAndReportsBoth() async throws {
+        let h = try Harness()
+        try EngineTests().lambdaSetup(h)
+        let id = try await h.service.deployLambdaAlias(account: h.s.account, region: h.s.region, application: "app", group: "g",
+                                                       function: "fn", alias: "live", currentVersion: "1", targetVersion: "2",
+                                                       beforeHook: nil, afterHook: nil)
+        try await h.eventually("10 %") {
+            h.aliases.routing.withLock { $0[EngineTests.alias] } == AliasRouting(version: "1", additionalVersion: "2", additionalWeight: 0.1)
+        }
+        #expect(try await h.service.stopAliasDeployments(account: h.s.account, region: h.s.region, function: "other", alias: "live").isEmpty)
+        #expect(try await h.service.stopAliasDeployments(account: h.s.account, region: h.s.region, function: "fn", alias: "live") == [id])
+        try await h.eventually("an outcome") {
+            try await h.service.deploymentOutcome(account: h.s.account, region: h.s.region, id: id) != nil
+        }
+        #expect(try h.status(id) == "Stopped")
+        #expect(h.aliases.routing.withLock { $0[EngineTests.alias] } == AliasRouting(version: "1"))
+    }
 }

@@ -134,11 +134,28 @@ def test_canary_through_codedeploy_then_a_failing_hook_rolls_back(clients, endpo
         alias = lam.get_alias(FunctionName=fn, Name="live")
         assert alias["FunctionVersion"] == "2" and not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
 
+        def deployments():
+            return set(cd.list_deployments(applicationName=app, deploymentGroupName=group)["deployments"])
+
+        # CancelUpdateStack mid-canary: the deployment is stopped with rollback before the stack sets the alias back.
+        before = deployments()
+        update(cfn, stack, "three", "Succeeded")
+        wait_for("the canary's 10 %", lambda: lam.get_alias(FunctionName=fn, Name="live").get("RoutingConfig", {}).get("AdditionalVersionWeights"))
+        cfn.cancel_update_stack(StackName=stack)
+        wait_for("the cancel's rollback", lambda: status(cfn, stack) == "UPDATE_ROLLBACK_COMPLETE", timeout=60)
+        cancelled = [cd.get_deployment(deploymentId=d)["deploymentInfo"] for d in deployments() - before]
+        assert sorted(d["status"] for d in cancelled) == ["Stopped", "Succeeded"]  # and its rollback
+        alias = lam.get_alias(FunctionName=fn, Name="live")
+        assert alias["FunctionVersion"] == "2" and not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+        requests.post(endpoint + "/_cloudless/clock", json={"advance": 600}, timeout=10).raise_for_status()
+        time.sleep(0.5)
+        assert lam.get_alias(FunctionName=fn, Name="live")["FunctionVersion"] == "2"
+
         # A hook that reports Failed: the deployment fails, the alias's update fails and the stack rolls back.
-        update(cfn, stack, "three", "Failed")
+        before = deployments()
+        update(cfn, stack, "four", "Failed")
         wait_for("the rollback", lambda: status(cfn, stack) == "UPDATE_ROLLBACK_COMPLETE", timeout=90)
-        later = [cd.get_deployment(deploymentId=d)["deploymentInfo"]
-                 for d in cd.list_deployments(applicationName=app, deploymentGroupName=group)["deployments"] if d != deployment]
+        later = [cd.get_deployment(deploymentId=d)["deploymentInfo"] for d in deployments() - before]
         failed = [d["deploymentId"] for d in later if d["status"] == "Failed"]
         assert len(failed) == 1
         # CodeDeploy's automatic rollback (SAM's AutoRollbackConfiguration) ran before the stack rolled back.

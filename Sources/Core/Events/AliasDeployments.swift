@@ -10,6 +10,10 @@ public protocol AliasDeployments: Sendable {
     /// The deployment's outcome once it has one: true when it succeeded, false when it failed or was stopped; nil
     /// while it runs.
     func deploymentOutcome(account: String, region: String, id: String) async throws -> DeploymentOutcome?
+    /// Before a stack rollback sets the alias back itself: stop (with rollback) the deployments still shifting it
+    /// (the stack update was cancelled, or a restart interrupted it). Returns their ids, and those of rollbacks under
+    /// way, for the caller to wait on (`deploymentOutcome`).
+    func stopAliasDeployments(account: String, region: String, function: String, alias: String) async throws -> [String]
 }
 
 /// How a deployment ended.

@@ -65,3 +65,19 @@ extension StackEngine {
         return AliasDeploymentUpdate(inner: provider, deployments: deployments, policy: policy, currentVersion: old)
     }
 }
+
+extension StackEngine {
+    /// Before a rollback updates an alias back: a CodeDeploy deployment still shifting it (a cancelled update, one a
+    /// restart interrupted) is stopped with rollback and waited for, so that it cannot move the alias afterwards.
+    func settleAliasDeployments(_ type: String, _ properties: [String: JSON], _ s: Stack) async {
+        guard type == "AWS::Lambda::Alias", let deployments = links.aliasDeployments,
+              let function = properties["FunctionName"]?.string, let alias = properties["Name"]?.string,
+              let ids = try? await deployments.stopAliasDeployments(account: s.account, region: s.region, function: function, alias: alias)
+        else { return }
+        for id in ids {
+            while (try? await deployments.deploymentOutcome(account: s.account, region: s.region, id: id)) == .some(nil) {
+                do { try await SnapshotGate.outside { try await Task.sleep(for: .milliseconds(200)) } } catch { return }
+            }
+        }
+    }
+}

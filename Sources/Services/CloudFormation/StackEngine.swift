@@ -502,6 +502,7 @@ actor StackEngine {
                 do {
                     var req = request(s, cur.logicalId, cur.type, old.properties)
                     req.previousProperties = (try? resolvedReferences(cur.properties, s)) ?? cur.properties
+                    await settleAliasDeployments(cur.type, req.properties, s)  // AliasDeploymentUpdate.swift
                     let state = try await p.update(req, previous: curState)
                     var r = old
                     r.state = state

@@ -35,6 +35,25 @@ extension CodeDeployService: AliasDeployments {
         }
     }
 
+    public func stopAliasDeployments(account: String, region: String, function: String, alias: String) async throws -> [String] {
+        let s = Scope(account: account, region: region)
+        let wanted = LambdaAppSpec(functionName: function, alias: alias, currentVersion: "", targetVersion: "")
+            .aliasARN(account: account, region: region)
+        let matching = try store.db.readNow { db -> [(String, Bool)] in
+            try CodeDeployStore.activeDeployments(db).filter { $0.0 == s }.compactMap { _, id -> (String, Bool)? in
+                guard let d = try CodeDeployStore.get("deployment", s, id, db), (d["computePlatform"] as? String) == "Lambda" else { return nil }
+                let content = ((d["revision"] as? Doc)?["appSpecContent"] as? Doc)?["content"] as? String
+                guard let spec = LambdaAppSpec(doc: Self.engineState(d)["appSpec"] as? Doc) ?? content.flatMap({ try? LambdaAppSpec.parse($0) }),
+                      spec.aliasARN(account: account, region: region) == wanted else { return nil }
+                return (id, (d["creator"] as? String) == "codeDeployRollback" || d["_rollbackPending"] != nil)
+            }
+        }
+        for (id, restoring) in matching where !restoring {
+            _ = try? stopDeployment(s, Input(["deploymentId": id, "autoRollbackEnabled": true]))
+        }
+        return matching.map(\.0)
+    }
+
     /// The Lambda AppSpec (JSON) CloudFormation writes for the deployment.
     static func lambdaAppSpec(function: String, alias: String, currentVersion: String, targetVersion: String,
                               beforeHook: String?, afterHook: String?) -> String {
