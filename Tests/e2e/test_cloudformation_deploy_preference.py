@@ -3,7 +3,8 @@ Canary10Percent5Minutes preference with a PreTraffic hook. The create points the
 update of the code makes CloudFormation start a CodeDeploy deployment instead of moving the alias (the alias routes
 10 % to the new version until the emulator's clock is moved past the canary's 5 minutes, then the stack completes on
 the new version); a hook reporting Failed fails the alias's update and the stack rolls back with the alias on the
-previous version."""
+previous version; a CancelUpdateStack, or a kill -9, mid-canary stops the deployment (CodeDeploy rolls the alias back)
+before the stack's rollback, so the alias stays on the previous version however the clock moves."""
 import time
 import uuid
 
@@ -11,6 +12,7 @@ import pytest
 import requests
 
 from helpers import host_python_runtime, make_client
+from server import Server
 
 WAIT = {"Delay": 1, "MaxAttempts": 90}
 
@@ -171,3 +173,30 @@ def test_canary_through_codedeploy_then_a_failing_hook_rolls_back(clients, endpo
         cfn.delete_stack(StackName=stack)
         cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=WAIT)
     assert app not in cd.list_applications()["applications"]
+
+
+def test_kill9_mid_canary_rolls_the_stack_and_the_deployment_back():
+    server = Server().start()
+    try:
+        cfn, cd, lam = (make_client(server.endpoint, "cloudformation"), make_client(server.endpoint, "codedeploy"),
+                        make_client(server.endpoint, "lambda"))
+        stack = "dpk-" + uuid.uuid4().hex[:8]
+        cfn.create_stack(StackName=stack, TemplateBody=template("one"), Parameters=params("Succeeded"),
+                         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"])
+        cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig=WAIT)
+        out = outputs(cfn, stack)
+        fn, app, group = out["FunctionName"], out["Application"], out["Group"]
+        update(cfn, stack, "two", "Succeeded")
+        wait_for("the canary's 10 %", lambda: lam.get_alias(FunctionName=fn, Name="live").get("RoutingConfig", {}).get("AdditionalVersionWeights"))
+        server.kill9()
+        server.start()
+        wait_for("the stack's rollback", lambda: status(cfn, stack) == "UPDATE_ROLLBACK_COMPLETE", timeout=60)
+        infos = [cd.get_deployment(deploymentId=d)["deploymentInfo"]
+                 for d in cd.list_deployments(applicationName=app, deploymentGroupName=group)["deployments"]]
+        assert sorted(d["status"] for d in infos) == ["Stopped", "Succeeded"]  # the canary, and CodeDeploy's rollback
+        requests.post(server.endpoint + "/_cloudless/clock", json={"advance": 600}, timeout=10).raise_for_status()
+        time.sleep(0.5)
+        alias = lam.get_alias(FunctionName=fn, Name="live")
+        assert alias["FunctionVersion"] == "1" and not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+    finally:
+        server.stop()
