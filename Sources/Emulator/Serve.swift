@@ -205,13 +205,13 @@ struct ServeOptions {
         let resourceProviders = ResourceProviders([
             sqs.resourceProvider(endpoint: endpoint), logs.resourceProvider, secretsManager.resourceProvider,
             iam.resourceProvider, s3.resourceProvider, lambda.resourceProvider, ecs.resourceProvider,
-            appAutoScaling.resourceProvider,
+            appAutoScaling.resourceProvider, CodeDeployResources(service: codeDeploy), ELBv2Resources(service: elbv2),
         ])
         // TemplateURLs are read from S3 through Core's ObjectSource.
         // Custom resources invoke Lambda (FunctionEventSink), dynamic references read Secrets Manager (SecretResolver).
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
                                                        objects: s3, functions: lambda, secrets: secretsManager,
-                                                       endpoint: endpoint, logger: logger)
+                                                       endpoint: endpoint, aliasDeployments: codeDeploy, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2]
         var identification = ServiceIdentification()
