@@ -8,6 +8,7 @@ import Core
 import Foundation
 import Hummingbird
 import ECS
+import ELBv2
 import IAM
 import Lambda
 import Logging
@@ -36,7 +37,8 @@ struct Serve: AsyncParsableCommand {
             (GetFunction's Code.Location), POST /_cloudless/ecs/metrics (set a task's CPU and memory readings), \
             POST /_cloudless/application-autoscaling/evaluate (run scaling policies now), /_cloudless/console/ (the console), \
             GET /_cloudless/requests[/stream] (the last requests, JSON or server-sent events), \
-            GET /_cloudless/sqs/peek/<account>/<region>/<queue> (messages, nothing received); and what Cloudless hands \
+            GET /_cloudless/sqs/peek/<account>/<region>/<queue> (messages, nothing received), \
+            GET /_cloudless/elbv2/listeners (where each load balancer listener is bound); and what Cloudless hands \
             out itself: /_cloudless/ecs/metadata/... and /_cloudless/ecs/credentials/... (ECS tasks), \
             /_cloudless/cloudformation/callback/... (custom resources' ResponseURL, wait condition handles) and the \
             Lambda Runtime API (/2018-06-01/runtime/...) for function processes.
@@ -144,13 +146,13 @@ struct ServeOptions {
         log.logLevel = level
         let logger = log
 
-        // The nine databases open on background threads, in the order the services below take them, while those are
+        // The eleven databases open on background threads, in the order the services below take them, while those are
         // built one after another (each init waits for its own database, or opens it itself if no thread has begun).
         for openAhead in [IAMService.openDatabaseAhead, SQSService.openDatabaseAhead, S3Service.openDatabaseAhead,
-                          LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead,
+                          LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead, ELBv2Service.openDatabaseAhead,
                           SecretsManagerService.openDatabaseAhead, ECSService.openDatabaseAhead,
-                          ApplicationAutoScalingService.openDatabaseAhead, CloudFormationService.openDatabaseAhead,
-                          CodeDeployService.openDatabaseAhead] {
+                          CodeDeployService.openDatabaseAhead, ApplicationAutoScalingService.openDatabaseAhead,
+                          CloudFormationService.openDatabaseAhead] {
             openAhead(dataDir)
         }
         let clock = EmulatorClock()
@@ -176,6 +178,9 @@ struct ServeOptions {
         let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: logs,
                                        supervisor: supervisor, objects: s3, queues: sqs, queueEvents: sqs, logger: logger)
         functionEvents.connect(lambda)
+        // Load balancers run their `lambda` targets in Lambda (FunctionInvoker); ECS and CodeDeploy take `elbv2` as
+        // their LoadBalancerTargets.
+        let elbv2 = try ELBv2Service(directory: dataDir, clock: clock, functions: lambda, logger: logger)
         // Rotation functions run in Lambda.
         let secretsManager = try SecretsManagerService(
             directory: dataDir, clock: clock, masterKey: masterKey, rotator: lambda, logger: logger)
@@ -185,6 +190,8 @@ struct ServeOptions {
                                  objects: s3, images: ecsImages ?? env["CLOUDLESS_ECS_IMAGES"],
                                  roleCredentials: taskRoleCredentials, logger: logger)
         ecs.connect(secrets: secretsManager)
+        // A service's `loadBalancers` register its tasks in ELBv2's target groups (LoadBalancerTargets).
+        ecs.connect(loadBalancers: elbv2)
         try await ecs.load()
         // CodeDeploy reads revisions from S3, invokes hooks and shifts aliases in Lambda; in-place deployments run on
         // local folders through the local agent, under the same supervisor as Lambda and ECS.
@@ -204,12 +211,13 @@ struct ServeOptions {
                                                        objects: s3, functions: lambda, secrets: secretsManager,
                                                        endpoint: endpoint, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
-                                          STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam]
+                                          STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
         identification.queryVersions[IAMService.apiVersion] = "iam"
         identification.queryVersions[CloudFormationService.apiVersion] = "cloudformation"
+        identification.queryVersions[ELBv2Service.apiVersion] = "elasticloadbalancing"
         identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
         let started = ContinuousClock.now
         // Fault rules from --faults, and the init hooks of --init-dir (a bad file or a missing folder stops the start).
@@ -231,7 +239,8 @@ struct ServeOptions {
             internalEndpoints: internalEndpoints, logger: logger)
         // The console (/_cloudless/console/) and the request log it shows (/_cloudless/requests).
         gateway.requestLog = RequestLog()
-        gateway.routes = [gateway.requestLog!, Console(strictAuth: strict, defaultAccount: account, defaultRegion: region)]
+        gateway.routes = [gateway.requestLog!, Console(strictAuth: strict, defaultAccount: account, defaultRegion: region),
+                          elbv2.routes]
         let folder = dataDir
         let background = BackgroundScheduler(clock: clock, logger: logger)
         let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
@@ -243,6 +252,7 @@ struct ServeOptions {
             codeDeploy.start()  // deployments a stop or a crash left unfinished resume
             // Event notifications a crash left in S3's outbox are delivered again (NotificationOutbox.swift).
             s3.startNotificationDelivery()
+            await elbv2.start()  // listeners bind their ports, health checks begin
             hooks?.start(host: host, port: bound, credentials: hookCredentials, region: region, supervisor: supervisor, logger: logger)
             // Crash leftovers (renamed but never committed) are swept after the port is open: start stays fast.
             background.once(after: 0, "S3 orphaned blob sweep") {
@@ -276,6 +286,7 @@ struct ServeOptions {
         s3.stopNotificationDelivery()  // delivered rows deleted now: a clean stop sends nothing twice
         backgroundLoop.cancel()
         await backgroundLoop.value  // no sweep still runs when the data folder is removed (--ephemeral)
+        await elbv2.stop()
         await lambda.shutdown()
         await ecs.shutdown()
         await codeDeploy.shutdown()

@@ -131,7 +131,9 @@ public struct Gateway: HTTPResponder {
         guard !hosted.isEmpty, let host = request.head.authority, !host.hasPrefix("[") else { return nil }
         let hostName = host.split(separator: ":", maxSplits: 1).first ?? ""
         let labels = hostName.split(separator: ".")
-        guard labels.count > 2, let service = hosted[String(labels[1])] else { return nil }
+        // Load balancers' DNS names (`<name>-<id>.<region>.elb.localhost`) are found by their suffix.
+        let label = hostName.hasSuffix(".elb.localhost") ? "elb" : labels.count > 2 ? String(labels[1]) : ""
+        guard labels.count > 2, let service = hosted[label] else { return nil }
         resolved = service
         let region = labels.dropFirst(2).first(where: { Region.known.contains(String($0)) }).map(String.init) ?? auth.defaultRegion
         let creds = RequestCredentials.parse(authorization: request.headers[.authorization],

@@ -16,6 +16,10 @@ struct TaskMeta: Codable, Sendable {
     /// Whether any container runs as a local process (such tasks cannot survive a restart of the emulator).
     var runsProcesses: Bool = false
     var family: String
+    /// Where the task is registered in its load balancers' target groups (set when it reaches RUNNING; empty
+    /// without load balancers), and how far that is: registering, registered, draining, drained.
+    var targets: [TaskTarget]?
+    var targetsState: String?
 }
 
 struct TaskEntry: Sendable {
@@ -51,6 +55,17 @@ actor Scheduler {
     var preparing = Set<String>()
     /// Container instances (the EC2 launch type), by ARN; see InstanceScheduler.swift.
     var instances: [String: InstanceEntry] = [:]
+    /// Elastic Load Balancing, once connected (`TaskTargets.swift`).
+    let loadBalancers = LoadBalancerLink()
+    /// The latest DescribeTargetHealth of each target group services use, and the poll that brought it.
+    var targetHealth: [String: (poll: Int, states: [LoadBalancedTarget: LoadBalancedTargetState])] = [:]
+    var healthPolls = 0
+    var healthPollInFlight = false
+    var lastHealthPoll: Double = -.infinity
+    /// Tasks whose deregistration was answered: the first health poll after this number shows whether they drained.
+    var drainingSince: [String: Int] = [:]
+    /// Targets to register again (simulated tasks that survived a restart) or deregister (tasks that did not).
+    var targetsAfterLoad: (register: [TaskTarget], deregister: [TaskTarget]) = ([], [])
     private var loop: Task<Void, Never>?
     private var poked = true
     /// The emulator time at which something changes by itself (a health check, a back-off ending...): the loop
@@ -96,6 +111,11 @@ actor Scheduler {
                 entry.task.lastStatus = "PROVISIONING"
                 dirtyTasks.insert(entry.task.taskArn)
             }
+            rememberTargetsAtLoad(&entry)
+            if !entry.task.isStopped, let a = entry.task.attachments.first?.details.first(where: { $0.name == "privateIPv4Address" })?.value,
+               a.hasPrefix("127.10.") {
+                runtime.addresses.reserve(a)
+            }
             tasks[entry.task.taskArn] = entry
         }
         try loadInstances()
@@ -104,6 +124,7 @@ actor Scheduler {
 
     func startLoop() {
         guard loop == nil else { return }
+        resumeTargetsAfterLoad()
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
@@ -135,6 +156,7 @@ actor Scheduler {
             if !changed { break }
         }
         expireStoppedTasks(now: now)
+        pollTargetHealthIfDue(now: now)
         do { try persist() } catch { logger.error("ECS: could not save scheduler state: \(error)") }
         poked = false
         nextDue = nextTimedChange(now: now)
@@ -194,6 +216,8 @@ actor Scheduler {
         dirtyServices.removeAll()
         metricOverrides.removeAll()
         serviceDeployments.removeAll()
+        targetHealth.removeAll()
+        drainingSince.removeAll()
     }
 
     // MARK: Reading

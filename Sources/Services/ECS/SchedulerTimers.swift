@@ -15,6 +15,7 @@ extension Scheduler {
             }
             // Stopping tasks wait for their processes (SIGKILL after stopTimeout, on real time): look every turn.
             if e.task.desiredStatus == "STOPPED" { return now }
+            if e.meta.targetsState == "registered" { at(lastHealthPoll + Self.healthPollInterval) }  // TaskTargets.swift
             guard let run = e.run else { continue }
             for c in run.containers {
                 if c.state == .waiting, let timeout = c.spec.startTimeout, timeout > 0, let pending = e.task.pullStoppedAt {

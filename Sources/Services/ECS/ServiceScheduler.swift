@@ -69,6 +69,7 @@ extension Scheduler {
             addEvent(&e, "(service \(name)) (task \(t.task.id)) failed container health checks.", now: now)
             stopServiceTask(t.task.taskArn, reason: "Task failed container health checks")
         }
+        replaceTasksFailingTargetHealth(&e, all, now: now)  // TaskTargets.swift
         all = serviceTasks(arn).filter { !$0.task.isStopped }
         guard let primary = e.service.deployments.first else { return save(e, ifChangedFrom: before) }
         // Tasks on DRAINING container instances are being replaced: they do not count (drainInstanceTasks stops them).
@@ -258,6 +259,7 @@ extension Scheduler {
         guard let arn = t.meta.serviceArn, var e = services[arn] else { return }
         let failed = !t.meta.becameHealthy && ["TaskFailedToStart", "EssentialContainerExited"].contains(t.task.stopCode ?? "")
             || t.task.stoppedReason == "Task failed container health checks"
+            || (t.task.stoppedReason ?? "").hasPrefix(Self.targetHealthStopPrefix)
         guard failed else {
             if t.meta.becameHealthy { e.state.consecutiveFailures = 0; e.state.launchNotBefore = 0 }
             services[arn] = e

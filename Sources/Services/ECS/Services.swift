@@ -75,6 +75,7 @@ extension ECSService {
             if p.isFargate && !compatibilities.contains("FARGATE") {
                 throw ECSError.invalid("Task definition does not support launch_type FARGATE.")
             }
+            try await checkLoadBalancers(input.json("loadBalancers"), definition: definition)
         }
         try TaskPlacement.validate(constraints: try input.decode("placementConstraints", as: [TaskPlacement.Constraint].self) ?? [],
                                    strategy: try input.decode("placementStrategy", as: [TaskPlacement.Strategy].self) ?? [])
@@ -140,6 +141,9 @@ extension ECSService {
         if let network = input.json("networkConfiguration"), let checkedDefinition {
             try Self.checkNetwork(network, definition: checkedDefinition)
         }
+        if let checkedDefinition, input.has("loadBalancers") || definition != nil {
+            try await checkLoadBalancers(input.json("loadBalancers") ?? entry.service.loadBalancers, definition: checkedDefinition)
+        }
         let config = try Self.deploymentConfiguration(try input.decode("deploymentConfiguration", as: DeploymentConfiguration.self),
                                                       base: entry.service.deploymentConfiguration)
         let now = clock.now()
@@ -173,7 +177,10 @@ extension ECSService {
             if let execute { e.service.enableExecuteCommand = execute }
             if let managedTags { e.service.enableECSManagedTags = managedTags }
             if let propagate { e.service.propagateTags = propagate }
-            if let lbs = input.json("loadBalancers") { e.service.loadBalancers = lbs }
+            if let lbs = input.json("loadBalancers"), lbs != e.service.loadBalancers {
+                e.service.loadBalancers = lbs
+                redeploy = true  // new tasks register in the new target groups; the old ones drain from the old
+            }
             if let regs = input.json("serviceRegistries") { e.service.serviceRegistries = regs }
             if let pc = input.json("placementConstraints") { e.service.placementConstraints = pc }
             if let ps = input.json("placementStrategy") { e.service.placementStrategy = ps }
@@ -192,7 +199,10 @@ extension ECSService {
     }
 
     func describeServices(_ r: AWSRequest, _ input: Input) async throws -> [String: JSON] {
-        let scope = Scope(r)
+        try await describeServices(Scope(r), input)
+    }
+
+    func describeServices(_ scope: Scope, _ input: Input) async throws -> [String: JSON] {
         let cluster = try activeClusterOrInactive(try input.string("cluster"), scope)
         guard let idents = try input.strings("services") else { throw ECSError.validation(nil, at: "services", "Member must not be null") }
         guard !idents.isEmpty, idents.count <= 10 else { throw ECSError.invalid("services can have at most 10 items.") }

@@ -18,6 +18,7 @@ extension Scheduler {
                 if e.run == nil && !preparing.contains(arn) { beginPreparing(e) }
             case "PENDING", "ACTIVATING", "RUNNING":
                 startReadyContainers(&e, now: now)
+                registerTargetsIfDue(&e, now: now)  // TaskTargets.swift
                 runDueHealthChecks(&e, now: now)
                 updateHealth(&e, now: now)
                 checkEssentialExits(&e)
@@ -289,6 +290,7 @@ extension Scheduler {
     /// crashes at start must not count as healthy because a test moved the clock while its exit was on its way.
     func isHealthy(_ e: TaskEntry) -> Bool {
         guard e.task.lastStatus == "RUNNING" && e.task.desiredStatus == "RUNNING" else { return false }
+        guard targetsHealthy(e) else { return false }
         if e.meta.hasHealthChecks { return e.task.healthStatus == "HEALTHY" }
         guard e.meta.runsProcesses else { return true }
         return settleRemaining(e).map { $0 <= 0 } ?? false
@@ -312,6 +314,7 @@ extension Scheduler {
 
     /// desiredStatus STOPPED: SIGTERM to every process, SIGKILL after its stopTimeout, STOPPED once all are gone.
     func stopping(_ e: inout TaskEntry, now: Double) {
+        if drainBeforeStop(&e, now: now) { return }  // load balancers first (TaskTargets.swift)
         guard var run = e.run else {
             if !preparing.contains(e.task.taskArn) {
                 markStopped(&e, code: e.task.stopCode ?? "UserInitiated", reason: e.task.stoppedReason ?? "Task stopped by user", now: now)

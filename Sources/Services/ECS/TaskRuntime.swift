@@ -75,6 +75,10 @@ final class TaskRuntime: Sendable {
                 throw LaunchFailure(reason: "ResourceInitializationError: failed to configure the task's network: \(error)")
             }
         }
+        if definition.networkMode == "awsvpc" && !containers.contains(where: { $0.launch != nil }) {
+            // Simulated: nothing listens, but its address is its own (a load balancer target of its own).
+            return TaskRun(containers: containers, address: addresses.take(), directory: folder, network: nil)
+        }
         for c in containers where c.launch != nil {
             for port in c.spec.portMappings?.compactMap(\.containerPort) ?? [] where !Self.portIsFree(port) {
                 throw LaunchFailure(reason: "CannotStartContainerError: Error response from daemon: driver failed programming external connectivity on endpoint \(c.spec.name): Bind for 0.0.0.0:\(port) failed: port is already allocated")
@@ -272,6 +276,8 @@ final class TaskRuntime: Sendable {
         if let network = run.network {
             network.close()
             addresses.give(network.hostAddress)
+        } else if run.address != "127.0.0.1" {
+            addresses.give(run.address)
         }
         try? FileManager.default.removeItem(atPath: run.directory)
     }
@@ -371,11 +377,20 @@ final class TaskAddresses: Sendable {
     func take() -> String {
         state.withLock { s in
             if let a = s.free.popLast() { s.used.insert(a); return a }
-            let n = s.next
-            s.next += 1
-            let a = "127.10.\(n / 250).\(n % 250 + 1)"
-            s.used.insert(a)
-            return a
+            while true {
+                let n = s.next
+                s.next += 1
+                let a = "127.10.\(n / 250).\(n % 250 + 1)"
+                if s.used.insert(a).inserted { return a }  // not one a surviving task holds
+            }
+        }
+    }
+
+    /// An address a task that survived a restart still holds.
+    func reserve(_ address: String) {
+        state.withLock { s in
+            s.used.insert(address)
+            s.free.removeAll { $0 == address }
         }
     }
 

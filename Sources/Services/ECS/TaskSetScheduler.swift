@@ -29,6 +29,7 @@ extension Scheduler {
             addEvent(&e, "(service \(name), taskSet \(t.meta.deploymentId ?? "")) (task \(t.task.id)) failed container health checks.", now: now)
             stopServiceTask(t.task.taskArn, reason: "Task failed container health checks")
         }
+        if e.service.status != "DRAINING" { replaceTasksFailingTargetHealth(&e, serviceTasks(arn), now: now) }
 
         // Tasks of no task set (a task set removed while they ran) are stopped.
         let known = Set(sets.map(\.id))

@@ -161,6 +161,7 @@ extension ECSService {
         if p.isFargate && !compatibilities.contains("FARGATE") {
             throw ECSError.invalid("Task definition does not support launch_type FARGATE.")
         }
+        try await checkLoadBalancers(input.json("loadBalancers"), definition: definition)
         let scale = try Self.scale(input, default: caller == .codeDeploy ? 100 : 0)
         let tags = try input.tags() ?? []
         if tags.count > 50 { throw ECSError.invalid("The maximum number of tags for a resource is 50.") }

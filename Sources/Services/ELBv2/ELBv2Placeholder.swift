@@ -1,1 +1,0 @@
-// The ELBv2 service's files land here (issue 16).

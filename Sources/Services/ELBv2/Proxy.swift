@@ -1,0 +1,152 @@
+import Core
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// One request arriving at a listener, from its own port or by Host through Cloudless's port.
+struct ProxyRequest: Sendable {
+    var method: HTTPRequest.Method
+    var rawPath: String
+    var rawQuery: String
+    var headers: HTTPFields
+    var body: RequestBody
+    var sourceIP: String
+    /// The port the client connected to (X-Forwarded-Port, `#{port}`).
+    var port: Int
+}
+
+/// How a listener answers: rules by priority, then the default actions; forward picks a target group by weight
+/// (sticky with the AWSALBTG cookie), then a target (round robin or least outstanding requests, sticky with AWSALB).
+extension DataPlane {
+    func serve(listenerARN: String, _ request: ProxyRequest) async -> AWSResponse {
+        let s = store.snapshot
+        guard let listener = s.listeners[listenerARN], let lb = s.loadBalancers[listener.loadBalancerArn] else {
+            return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
+        }
+        let facts = RequestFacts(
+            method: request.method.rawValue, path: Percent.decode(request.rawPath) ?? request.rawPath,
+            host: request.headers[HTTPField.Name("Host")!] ?? lb.dnsName,
+            headers: request.headers.map { ($0.name.canonicalName, $0.value) },
+            query: Percent.parseQuery(request.rawQuery, plusIsSpace: true) ?? [], sourceIP: request.sourceIP)
+        let rules = s.rules.values.filter { $0.listenerArn == listenerARN }.sorted { $0.priority < $1.priority }
+        let actions = rules.first(where: { RuleMatching.matches($0.conditions, facts) })?.actions ?? listener.defaultActions
+        guard let action = actions.first(where: { ["forward", "fixed-response", "redirect"].contains($0.type) }) else {
+            return Self.plain(.internalServerError, "500 Internal Server Error")
+        }
+        switch action.type {
+        case "fixed-response":
+            var headers = HTTPFields()
+            headers[.contentType] = action.fixedContentType ?? "text/plain; charset=utf-8"
+            return AWSResponse(status: HTTPResponse.Status(code: Int(action.fixedStatusCode ?? "200") ?? 200), headers: headers,
+                               bytes: ByteBuffer(string: action.fixedMessageBody ?? ""))
+        case "redirect":
+            return Self.redirect(action, request, facts)
+        default:
+            return await forward(action, s, lb, request, idleTimeout: Double(lb.attributes["idle_timeout.timeout_seconds"] ?? "60") ?? 60)
+        }
+    }
+
+    static func plain(_ status: HTTPResponse.Status, _ text: String) -> AWSResponse {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html"
+        headers[.server] = "awselb/2.0"
+        return AWSResponse(status: status, headers: headers,
+                           bytes: ByteBuffer(string: "<html>\r\n<head><title>\(text)</title></head>\r\n<body>\r\n<center><h1>\(text)</h1></center>\r\n</body>\r\n</html>\r\n"))
+    }
+
+    /// `#{protocol}`, `#{host}`, `#{port}`, `#{path}` (without its leading '/') and `#{query}` from the request.
+    static func redirect(_ a: Action, _ request: ProxyRequest, _ facts: RequestFacts) -> AWSResponse {
+        let host = facts.host.split(separator: ":").first.map(String.init) ?? facts.host
+        func fill(_ s: String) -> String {
+            s.replacingOccurrences(of: "#{protocol}", with: "http").replacingOccurrences(of: "#{host}", with: host)
+                .replacingOccurrences(of: "#{port}", with: String(request.port))
+                .replacingOccurrences(of: "#{path}", with: String(request.rawPath.dropFirst()))
+                .replacingOccurrences(of: "#{query}", with: request.rawQuery)
+        }
+        let proto = fill(a.redirectProtocol ?? "#{protocol}").lowercased()
+        let port = fill(a.redirectPort ?? "#{port}")
+        let defaultPort = (proto == "https" && port == "443") || (proto == "http" && port == "80")
+        let query = fill(a.redirectQuery ?? "#{query}")
+        let location = "\(proto)://\(fill(a.redirectHost ?? "#{host}"))\(defaultPort ? "" : ":" + port)\(fill(a.redirectPath ?? "/#{path}"))"
+            + (query.isEmpty ? "" : "?" + query)
+        var r = plain(a.redirectStatusCode == "HTTP_301" ? .movedPermanently : .found,
+                      a.redirectStatusCode == "HTTP_301" ? "301 Moved Permanently" : "302 Found")
+        r.headers[.location] = location
+        return r
+    }
+
+    static func cookie(_ headers: HTTPFields, _ name: String) -> String? {
+        for field in headers where field.name == .cookie {
+            for pair in field.value.split(separator: ";") {
+                let kv = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if kv.count == 2, kv[0] == name { return String(kv[1]) }
+            }
+        }
+        return nil
+    }
+
+    func forward(_ a: Action, _ s: ELBv2Store.State, _ lb: LoadBalancer, _ request: ProxyRequest, idleTimeout: Double) async -> AWSResponse {
+        // The target group: the one AWSALBTG names while group stickiness holds, else a weighted random choice.
+        var chosen: WeightedTargetGroup?
+        if a.stickinessEnabled, let c = Self.cookie(request.headers, "AWSALBTG"), let g = a.targetGroups.first(where: { Self.groupCookie($0.arn) == c && $0.weight > 0 }) {
+            chosen = g
+        }
+        if chosen == nil, let i = WeightedChoice.pick(a.targetGroups.map(\.weight), roll: Double.random(in: 0..<1)) { chosen = a.targetGroups[i] }
+        guard let chosen, let tg = s.targetGroups[chosen.arn] else { return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable") }
+        let stickyTargets = tg.attributes["stickiness.enabled"] == "true" && tg.attributes["stickiness.type"] == "lb_cookie"
+        guard let target = pick(tg, sticky: stickyTargets ? Self.cookie(request.headers, "AWSALB") : nil) else {
+            return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
+        }
+        var response: AWSResponse
+        if tg.targetType == "lambda" {
+            response = await invokeLambda(tg, target, request)
+        } else {
+            response = await proxy(tg, target, lb, request, idleTimeout: idleTimeout)
+        }
+        let expires = AWSDate.rfc1123(clock.now() + Double(tg.attributes["stickiness.lb_cookie.duration_seconds"] ?? "86400")!)
+        if stickyTargets {
+            response.headers.append(HTTPField(name: .setCookie, value: "AWSALB=\(Self.stickyValue(target)); Expires=\(expires); Path=/"))
+        }
+        if a.stickinessEnabled {
+            let groupExpires = AWSDate.rfc1123(clock.now() + Double(a.stickinessDuration ?? 3600))
+            response.headers.append(HTTPField(name: .setCookie, value: "AWSALBTG=\(Self.groupCookie(tg.arn)); Expires=\(groupExpires); Path=/"))
+        }
+        return response
+    }
+
+    static func groupCookie(_ arn: String) -> String { Data(arn.utf8).base64EncodedString() }
+
+    func proxy(_ tg: TargetGroup, _ target: RegisteredTarget, _ lb: LoadBalancer, _ request: ProxyRequest, idleTimeout: Double) async -> AWSResponse {
+        var headers = request.headers
+        let forwardedFor = headers[.init("X-Forwarded-For")!].map { "\($0), \(request.sourceIP)" } ?? request.sourceIP
+        headers[.init("X-Forwarded-For")!] = forwardedFor
+        headers[.init("X-Forwarded-Proto")!] = "http"
+        headers[.init("X-Forwarded-Port")!] = String(request.port)
+        if headers[.init("X-Amzn-Trace-Id")!] == nil {
+            headers[.init("X-Amzn-Trace-Id")!] = "Root=1-\(String(Int(clock.now()), radix: 16))-\(Hex.encode(randomBytes(count: 12)))"
+        }
+        let host = tg.targetType == "ip" || IPAddress.isIPv4(target.id) ? target.id : "127.0.0.1"
+        let uri = request.rawPath + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
+        began(tg.arn, target)
+        do {
+            var response = try await Upstream.exchange(host: host, port: target.port ?? tg.port ?? 80, method: request.method.rawValue, uri: uri,
+                                                       headers: headers, body: request.body, timeoutSeconds: idleTimeout)
+            // In flight until its body has been passed on.
+            let inner = response.body
+            response.body = ResponseBody(contentLength: inner.contentLength) { [self] writer in
+                defer { ended(tg.arn, target) }
+                let body = inner
+                try await body.write(writer)
+            }
+            return response
+        } catch Upstream.Failure.timeout {
+            ended(tg.arn, target)
+            return Self.plain(.gatewayTimeout, "504 Gateway Time-out")
+        } catch {
+            ended(tg.arn, target)
+            logger.info("target did not answer", metadata: ["target": "\(host):\(target.port ?? tg.port ?? 80)", "error": "\(error)"])
+            return Self.plain(.badGateway, "502 Bad Gateway")
+        }
+    }
+}

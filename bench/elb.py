@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Added latency of an Application Load Balancer: the same GET to a local HTTP target, direct and through a listener's
+own port (and by Host through Cloudless's port), one keep-alive client connection each, sequential. Prints p50/p90 of
+each path and the p50 the load balancer adds.
+
+    python3 bench/elb.py [--cloudless-bin PATH] [-n 2000]
+"""
+import argparse
+import glob
+import http.client
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+
+def default_bin():
+    found = sorted(glob.glob(os.path.join(REPO, ".build*/release/cloudless")), key=os.path.getmtime)
+    return found[-1] if found else os.path.join(REPO, ".build/debug/cloudless")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # Head and body go out in two writes: without this, Nagle and delayed ACKs add 40 ms to every answer.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+def timings(host, port, n, headers=None):
+    c = http.client.HTTPConnection(host, port, timeout=10)
+    out = []
+    for i in range(n + n // 10):  # the first tenth warms up
+        t = time.perf_counter()
+        c.request("GET", "/bench", headers=headers or {})
+        r = c.getresponse()
+        r.read()
+        assert r.status == 200, r.status
+        if i >= n // 10:
+            out.append((time.perf_counter() - t) * 1000)
+    c.close()
+    return out
+
+
+def pct(values, p):
+    return sorted(values)[int(len(values) * p / 100)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cloudless-bin", default=default_bin())
+    ap.add_argument("-n", type=int, default=2000)
+    args = ap.parse_args()
+    target = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=target.serve_forever, daemon=True).start()
+    data = tempfile.mkdtemp(prefix="cloudless-elb-bench-")
+    port = free_port()
+    proc = subprocess.Popen([args.cloudless_bin, "serve", "--port", str(port), "--data-dir", data, "--log-level", "info"],
+                            stdout=open(os.environ.get("ELB_BENCH_LOG", os.devnull), "w"), stderr=subprocess.STDOUT)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(endpoint + "/_cloudless/health", timeout=1)
+                break
+            except Exception:
+                time.sleep(0.05)
+        elb = boto3.client("elbv2", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+        lb = elb.create_load_balancer(Name="bench", Subnets=["subnet-1", "subnet-2"])["LoadBalancers"][0]
+        tg = elb.create_target_group(Name="bench", Protocol="HTTP", Port=target.server_address[1], VpcId="vpc-1",
+                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1"}])
+        listener_port = free_port()
+        elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=listener_port,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+        time.sleep(0.5)
+        rows = {}
+        for _ in range(3):  # interleaved rounds: noise hits every path alike
+            rows.setdefault("direct", []).extend(timings("127.0.0.1", target.server_address[1], args.n))
+            rows.setdefault("listener port", []).extend(timings("127.0.0.1", listener_port, args.n))
+            rows.setdefault("by Host on Cloudless's port", []).extend(
+                timings("127.0.0.1", port, args.n, {"Host": f"{lb['DNSName']}:{port}"}))
+        print(f"binary: {args.cloudless_bin}; {3 * args.n} requests per path (ms)")
+        print("| path | p50 | p90 |\n|---|---|---|")
+        for name, values in rows.items():
+            print(f"| {name} | {pct(values, 50):.3f} | {pct(values, 90):.3f} |")
+        direct = statistics.median(rows["direct"])
+        for name in ("listener port", "by Host on Cloudless's port"):
+            print(f"added p50, {name}: {statistics.median(rows[name]) - direct:.3f} ms")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
