@@ -197,19 +197,21 @@ struct ServeOptions {
         // local folders through the local agent, under the same supervisor as Lambda and ECS.
         let codeDeploy = try CodeDeployService(directory: dataDir, clock: clock, objects: s3, functions: lambda, aliases: lambda,
                                                agent: .local(supervisor: supervisor, logger: logger), endpoint: endpoint, logger: logger)
+        // ECS blue/green deployments drive the service's task sets in ECS and the listeners' weights in ELBv2.
+        codeDeploy.connect(ecs: ecs, loadBalancers: elbv2)
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
         // CloudFormation drives each service's resource types through Core's ResourceProvider; no service imports another.
         let resourceProviders = ResourceProviders([
             sqs.resourceProvider(endpoint: endpoint), logs.resourceProvider, secretsManager.resourceProvider,
             iam.resourceProvider, s3.resourceProvider, lambda.resourceProvider, ecs.resourceProvider,
-            appAutoScaling.resourceProvider,
+            appAutoScaling.resourceProvider, CodeDeployResources(service: codeDeploy), ELBv2Resources(service: elbv2),
         ])
         // TemplateURLs are read from S3 through Core's ObjectSource.
         // Custom resources invoke Lambda (FunctionEventSink), dynamic references read Secrets Manager (SecretResolver).
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
                                                        objects: s3, functions: lambda, secrets: secretsManager,
-                                                       endpoint: endpoint, logger: logger)
+                                                       endpoint: endpoint, aliasDeployments: codeDeploy, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2]
         var identification = ServiceIdentification()

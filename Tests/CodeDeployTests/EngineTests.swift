@@ -179,16 +179,18 @@ struct EngineTests {
         #expect(routing(h) == AliasRouting(version: "1"))
     }
 
-    @Test func ecsDeploymentsAreRefusedClearly() throws {
-        let h = try Harness()
+    @Test func anECSDeploymentWithoutItsServiceFails() async throws {
+        let h = try Harness()  // no ECS wired: the group's service cannot be found
         _ = try h.call(CodeDeployService.createApplication, ["applicationName": "svc", "computePlatform": "ECS"])
         _ = try h.call(CodeDeployService.createDeploymentGroup, [
             "applicationName": "svc", "deploymentGroupName": "g", "serviceRoleArn": "arn:aws:iam::000000000000:role/r",
             "ecsServices": [["serviceName": "s", "clusterName": "c"]],
             "deploymentStyle": ["deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"]])
-        #expect(code { try h.call(CodeDeployService.createDeployment, [
+        let id = try h.call(CodeDeployService.createDeployment, [
             "applicationName": "svc", "deploymentGroupName": "g",
-            "revision": ["revisionType": "AppSpecContent", "appSpecContent": ["content": "version: 0.0"]]]) } == "UnsupportedActionForDeploymentTypeException")
+            "revision": ["revisionType": "AppSpecContent", "appSpecContent": ["content": ECSDeploymentTests.appSpec()]]])["deploymentId"] as! String
+        try await h.eventually("Failed") { try h.status(id) == "Failed" }
+        #expect((try h.deployment(id)["errorInformation"] as? Doc)?["code"] as? String == "INVALID_ECS_SERVICE")
     }
 
     @Test func inPlaceOneAtATimeStopsAtTheFirstFailure() async throws {

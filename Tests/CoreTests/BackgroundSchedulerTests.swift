@@ -22,7 +22,7 @@ import Testing
     }
 
     /// Wait (real time, at most `seconds`) until `condition` holds.
-    func eventually(_ seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
+    func eventually(_ seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return true }
@@ -129,7 +129,7 @@ import Testing
         let started = Date()
         loop.cancel()
         await loop.value
-        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(Date().timeIntervalSince(started) < 10)  // not the hour: a loaded machine may take a second
     }
 
     @Test func theLoopEndsAfterTheJobsUnderWay() async {

@@ -431,10 +431,16 @@ def test_a_network_load_balancer_forwards_tcp(elb, server):
     echo.listen()
 
     def serve():
-        conn, _ = echo.accept()
-        data = conn.recv(100)
-        conn.sendall(b"echo:" + data)
-        conn.close()
+        # Every connection: the TCP health checks connect and close too, before or after the client's.
+        while True:
+            try:
+                conn, _ = echo.accept()
+            except OSError:
+                return
+            data = conn.recv(100)
+            if data:
+                conn.sendall(b"echo:" + data)
+            conn.close()
     threading.Thread(target=serve, daemon=True).start()
     lb = elb.create_load_balancer(Name="tcp", Type="network", Subnets=["subnet-a1"])["LoadBalancers"][0]
     tg = elb.create_target_group(Name="tcp", Protocol="TCP", Port=echo.getsockname()[1], VpcId="vpc-1", TargetType="ip")["TargetGroups"][0]

@@ -61,6 +61,13 @@ public protocol LoadBalancerTargets: Sendable {
     func forwardWeights(listenerOrRuleARN: String) async throws -> [ForwardWeight]
     /// Replace the target groups and weights of a listener's default forward action (or of one rule's).
     func setForwardWeights(listenerOrRuleARN: String, _ weights: [ForwardWeight]) async throws
+    /// The ARN of the target group `name` names in that account and region (CodeDeploy names them), or nil.
+    func targetGroupARN(name: String, account: String, region: String) async -> String?
+}
+
+extension LoadBalancerTargets {
+    /// Fakes and implementations that never look names up find none.
+    public func targetGroupARN(name: String, account: String, region: String) async -> String? { nil }
 }
 
 /// Used while no load balancer service is wired: no target group exists.
@@ -76,6 +83,7 @@ public struct NoLoadBalancers: LoadBalancerTargets {
     public func setForwardWeights(listenerOrRuleARN: String, _ weights: [ForwardWeight]) async throws {
         throw AWSError("ListenerNotFound", "One or more listeners not found", status: .badRequest)
     }
+    public func targetGroupARN(name: String, account: String, region: String) async -> String? { nil }
     static func notFound(_ arn: String) -> AWSError {
         AWSError("TargetGroupNotFound", "One or more target groups not found", status: .badRequest)
     }

@@ -28,13 +28,14 @@ public struct CloudFormationService: AWSService {
 
     public init(directory: String, clock: EmulatorClock, providers: ResourceProviders, objects: (any ObjectSource)? = nil,
                 functions: (any FunctionEventSink)? = nil, secrets: (any SecretResolver)? = nil,
-                endpoint: ServerEndpoint? = nil, logger: Logger) throws {
+                endpoint: ServerEndpoint? = nil, aliasDeployments: (any AliasDeployments)? = nil, logger: Logger) throws {
         store = try StackStore(directory: directory)
         self.clock = clock
         self.objects = objects
         callbacks = Callbacks(endpoint: endpoint)
         engine = StackEngine(store: store, providers: providers, builtIn: ResourceProviders([]), clock: clock, logger: logger,
-                             links: EngineLinks(functions: functions, secrets: secrets, objects: objects, callbacks: callbacks))
+                             links: EngineLinks(functions: functions, secrets: secrets, objects: objects, callbacks: callbacks,
+                                                aliasDeployments: aliasDeployments))
         let engine = self.engine
         // Stacks a restart caught IN_PROGRESS (read now, before any request starts an operation of its own).
         let stuck = try store.inProgress().map(\.id)

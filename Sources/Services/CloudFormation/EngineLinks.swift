@@ -8,6 +8,8 @@ struct EngineLinks: Sendable {
     var secrets: (any SecretResolver)?
     var objects: (any ObjectSource)?
     var callbacks = Callbacks(endpoint: nil)
+    /// CodeDeploy, for aliases whose UpdatePolicy is CodeDeployLambdaAliasUpdate (AliasDeploymentUpdate.swift).
+    var aliasDeployments: (any AliasDeployments)?
 }
 
 extension StackEngine {

@@ -23,7 +23,7 @@ extension SAMTransform {
     static let handled: Set<String> = [
         "CodeUri", "InlineCode", "ImageUri", "Role", "Policies", "PermissionsBoundary", "RolePath", "Tags",
         "DeadLetterQueue", "AutoPublishAlias", "AutoPublishCodeSha256", "FunctionUrlConfig", "Events", "PropagateTags",
-        "EventInvokeConfig",
+        "EventInvokeConfig", "DeploymentPreference",
     ]
 
     static let trustPolicy: JSON = .object([
@@ -198,6 +198,14 @@ extension SAMTransform {
                 "Name": .string(alias), "FunctionName": .object(["Ref": .string(id)]),
                 "FunctionVersion": .object(["Fn::GetAtt": .array([.string(versionId), .string("Version")])]),
             ])
+        }
+        if let preference = props["DeploymentPreference"],  // SAMDeploymentPreference.swift
+           let d = try deploymentPreference(id, preference, aliasId: aliasId, shared: shared) {
+            for (k, v) in d.resources { g.resources[k] = v }
+            if let aliasId, var a = g.resources[aliasId]?.object {
+                a["UpdatePolicy"] = d.updatePolicy
+                g.resources[aliasId] = .object(a)
+            }
         }
 
         if let url = props["FunctionUrlConfig"] {

@@ -38,7 +38,8 @@ enum SAMTransform {
             case "AWS::Serverless::Function":
                 let generated = try expandFunction(id, resource, globals: functionGlobals, resources: resources)
                 for (k, v) in generated.resources {
-                    if out[k] != nil || (resources[k] != nil && k != id) {
+                    // DeploymentPreference's application and role are shared by the functions: the same twice is one.
+                    if (out[k] != nil && out[k] != v) || (resources[k] != nil && k != id) {
                         throw fail("Resource with id [\(id)] is invalid. Generated logical id \(k) collides with another resource.")
                     }
                     out[k] = v

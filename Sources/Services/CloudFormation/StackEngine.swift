@@ -360,9 +360,11 @@ actor StackEngine {
                     failures.append((name, "UPDATE_FAILED", denial))
                     continue
                 }
+                let acting = action == .update  // AliasDeploymentUpdate.swift: CodeDeployLambdaAliasUpdate
+                    ? aliasDeploymentProvider(provider, decl, eval, s, sent, previous: previous?.properties) : provider
                 var req = request(s, name, decl.type, sent)
                 req.previousProperties = previous.map { (try? resolvedReferences($0.properties, s)) ?? $0.properties }
-                jobs.append(Job(name: name, action: action, request: req, provider: provider, previous: previous?.state,
+                jobs.append(Job(name: name, action: action, request: req, provider: acting, previous: previous?.state,
                                 recorded: props))
             }
             for (name, status, reason) in failures {
@@ -500,6 +502,7 @@ actor StackEngine {
                 do {
                     var req = request(s, cur.logicalId, cur.type, old.properties)
                     req.previousProperties = (try? resolvedReferences(cur.properties, s)) ?? cur.properties
+                    await settleAliasDeployments(cur.type, req.properties, s)  // AliasDeploymentUpdate.swift
                     let state = try await p.update(req, previous: curState)
                     var r = old
                     r.state = state

@@ -17,6 +17,8 @@ public final class CodeDeployService: AWSService, SnapshotParticipant {
     let agent: any ServerAgent
     let directory: String
     let engine: DeploymentEngine
+    /// ECS and ELBv2 for ECS blue/green deployments (`ECSLinks.swift`).
+    let ecsLinks = ECSLinks()
     /// Cloudless's own address, given to hook scripts in AWS_ENDPOINT_URL.
     let endpoint: ServerEndpoint?
 
@@ -82,7 +84,9 @@ public final class CodeDeployService: AWSService, SnapshotParticipant {
         case "GetDeploymentConfig": output = try getDeploymentConfig(s, input)
         case "ListDeploymentConfigs": output = try listDeploymentConfigs(s, input)
         case "DeleteDeploymentConfig": output = try deleteDeploymentConfig(s, input)
-        case "CreateDeploymentGroup": output = try createDeploymentGroup(s, input)
+        case "CreateDeploymentGroup":
+            try await checkECSGroup(s, input)
+            output = try createDeploymentGroup(s, input)
         case "GetDeploymentGroup": output = try getDeploymentGroup(s, input)
         case "BatchGetDeploymentGroups": output = try batchGetDeploymentGroups(s, input)
         case "ListDeploymentGroups": output = try listDeploymentGroups(s, input)

@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// The engine's steps common to every platform: dispatch, completion, failure, stop and rollback. A platform is
-/// a set of phases (`LambdaDeployment.swift`, `ServerDeployment.swift`; ECS blue/green is not served yet).
+/// a set of phases (`LambdaDeployment.swift`, `ServerDeployment.swift`, `ECSDeployment.swift`).
 extension CodeDeployService {
     static func parent(_ d: Doc) -> String { "\(d["applicationName"] ?? "")/\(d["deploymentGroupName"] ?? "")" }
 
@@ -28,6 +28,7 @@ extension CodeDeployService {
         switch d["computePlatform"] as? String {
         case "Lambda": return try await lambdaStep(s, d)
         case "Server": return try await serverStep(s, d)
+        case "ECS": return try await ecsStep(s, d)
         default:
             try failDeployment(s, id, code: "INTERNAL_ERROR", message: "Cloudless does not run \(d["computePlatform"] ?? "") deployments yet.")
             return .again
@@ -100,6 +101,10 @@ extension CodeDeployService {
                                          targetVersion: spec.currentVersion)
                 revision = d["revision"] as? Doc
                 engineState["appSpec"] = back.asDoc
+            } else if (d["computePlatform"] as? String) == "ECS" {
+                // Traffic back to the original task set, the replacement deleted (`ECSDeployment.swift`).
+                revision = d["revision"] as? Doc
+                engineState = ["phase": "Rollback", "ecs": Self.engineState(d)["ecs"] ?? [:]]
             } else if let last = (g["lastSuccessfulDeployment"] as? Doc)?["deploymentId"] as? String,
                       let prev = try CodeDeployStore.get("deployment", s, last, db) {
                 revision = prev["revision"] as? Doc
@@ -109,7 +114,11 @@ extension CodeDeployService {
                 try saveDeployment(d, s, db)
                 return
             }
-            let config = (d["computePlatform"] as? String) == "Lambda" ? "CodeDeployDefault.LambdaAllAtOnce" : (d["deploymentConfigName"] as? String ?? "")
+            let config = switch d["computePlatform"] as? String {
+            case "Lambda": "CodeDeployDefault.LambdaAllAtOnce"
+            case "ECS": "CodeDeployDefault.ECSAllAtOnce"
+            default: d["deploymentConfigName"] as? String ?? ""
+            }
             let rbID = try insertDeployment(app: app, group: g, revision: revision, configName: config, creator: "codeDeployRollback",
                                             description: nil, rollback: ["rollbackTriggeringDeploymentId": id, "rollbackMessage": "Rollback of deployment \(id)"],
                                             options: ["ignoreApplicationStopFailures": d["ignoreApplicationStopFailures"] ?? false,

@@ -7,7 +7,7 @@ import GRDB
 extension CodeDeployService {
     static func targetOut(_ t: Doc) -> Doc {
         let type = t["_type"] as? String ?? "InstanceTarget"
-        let key = type.prefix(1).lowercased() + type.dropFirst()
+        let key = type == "ECSTarget" ? "ecsTarget" : type.prefix(1).lowercased() + type.dropFirst()
         return ["deploymentTargetType": type, key: t.filter { !$0.key.hasPrefix("_") }]
     }
 

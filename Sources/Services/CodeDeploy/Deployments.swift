@@ -41,6 +41,7 @@ extension CodeDeployService {
             d["previousRevision"] = prev["revision"]
         }
         if let lb = g["loadBalancerInfo"] { d["loadBalancerInfo"] = lb }
+        if let bg = g["blueGreenDeploymentConfiguration"] { d["blueGreenDeploymentConfiguration"] = bg }
         try CodeDeployStore.put("deployment", s, id, parent: app + "/" + groupName, d, db)
         var group = g
         group["lastAttemptedDeployment"] = ["deploymentId": id, "status": "Created", "createTime": d["createTime"]!]
@@ -64,10 +65,6 @@ extension CodeDeployService {
             let a = try application(app, s, db)
             let g = try group(app, groupName, s, db)
             let platform = a["computePlatform"] as? String ?? "Server"
-            guard platform != "ECS" else {
-                throw CDError.e("UnsupportedActionForDeploymentTypeException",
-                                "Cloudless does not run ECS blue/green deployments yet (Server and Lambda deployments are supported).")
-            }
             let revision: Doc
             if let given = try input.object("revision") {
                 revision = try Self.validRevision(given)
@@ -183,19 +180,30 @@ extension CodeDeployService {
 
     func continueDeployment(_ s: Scope, _ input: Input) throws -> Doc {
         let id = try deploymentID(input)
-        if let w = try input.string("deploymentWaitType"), !["READY_WAIT", "TERMINATION_WAIT"].contains(w) {
+        let waitType = try input.string("deploymentWaitType") ?? "READY_WAIT"
+        guard ["READY_WAIT", "TERMINATION_WAIT"].contains(waitType) else {
             throw CDError.e("InvalidDeploymentWaitTypeException", "The wait type is invalid.")
         }
-        try store.db.readNow { db in
-            let d = try deployment(id, s, db)
+        try store.db.writeNow { db in
+            var d = try deployment(id, s, db)
             let status = d["status"] as? String ?? ""
             if Self.doneStatuses.contains(status) {
                 throw CDError.e("DeploymentAlreadyCompletedException", "The deployment \(id) has already completed.")
             }
-            guard status == "Ready" else {
+            // ECS: READY_WAIT ends the Ready wait, TERMINATION_WAIT the wait before the original task set is deleted.
+            let phase = Self.engineState(d)["phase"] as? String
+            let ready = waitType == "READY_WAIT" ? status == "Ready" : phase == "TerminationWait"
+            guard ready else {
                 throw CDError.e("DeploymentIsNotInReadyStateException", "The deployment does not have a status of Ready and can't continue yet.")
             }
+            if (d["computePlatform"] as? String) == "ECS" {
+                var e = Self.engineState(d)
+                e[waitType == "READY_WAIT" ? "continueReady" : "continueTermination"] = true
+                d["_engine"] = e
+                try saveDeployment(d, s, db)
+            }
         }
+        engine.signal()
         return [:]
     }
 }

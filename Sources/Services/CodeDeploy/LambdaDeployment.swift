@@ -219,6 +219,12 @@ extension CodeDeployService {
                     e["endTime"] = now
                     e["diagnostics"] = ["errorCode": "UnknownError", "message": message, "scriptName": "", "logTail": ""]
                 }
+                // The events after it never run (AWS shows them Skipped).
+                t["lifecycleEvents"] = (t["lifecycleEvents"] as? [Doc] ?? []).map { e in
+                    var e = e
+                    if e["status"] as? String == "Pending" { e["status"] = "Skipped" }
+                    return e
+                }
             }
         }
         try failDeployment(s, id, code: code, message: message)

@@ -71,7 +71,8 @@ final class TaskRuntime: Sendable {
                 let network = try NetworkNamespace(hostAddress: address, ports: Array(Set(ports)).sorted(), endpointPort: endpoint.port)
                 return TaskRun(containers: containers, address: address, directory: folder, network: network)
             } catch {
-                addresses.give(address)
+                // An address another process on the host holds (another emulator's task) is not handed out again.
+                if case NetworkNamespaceError.addressInUse = error {} else { addresses.give(address) }
                 throw LaunchFailure(reason: "ResourceInitializationError: failed to configure the task's network: \(error)")
             }
         }

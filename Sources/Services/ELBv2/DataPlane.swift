@@ -15,6 +15,9 @@ final class DataPlane: Sendable {
         var started = false
         var loop: Task<Void, Never>?
         var servers: [String: ListenerServer] = [:]
+        /// A reconcile is running; `reconcileAgain`: another was asked for meanwhile (the running one repeats).
+        var reconciling = false
+        var reconcileAgain = false
     }
 
     let store: ELBv2Store
@@ -60,7 +63,23 @@ final class DataPlane: Sendable {
     }
 
     /// Bring the listeners' servers in line with the stored listeners (new ones bound, deleted or moved ones closed).
+    /// One at a time: two at once (start and a RegisterTargets after a restart) both bound the same listener, and
+    /// stopping the extra server just after it started hung the process.
     func reconcile() async {
+        let first = state.withLock { st -> Bool in
+            if st.reconciling { st.reconcileAgain = true; return false }
+            st.reconciling = true
+            return true
+        }
+        guard first else { return }
+        repeat { await reconcileOnce() } while state.withLock { st -> Bool in
+            if st.reconcileAgain { st.reconcileAgain = false; return true }
+            st.reconciling = false
+            return false
+        }
+    }
+
+    private func reconcileOnce() async {
         guard state.withLock({ $0.started }) else { return }
         let s = store.snapshot
         var toStop: [ListenerServer] = []

@@ -73,6 +73,11 @@ struct AWSManagedPolicy: Sendable {
             created: "2015-02-06T18:41:00Z", updated: "2015-02-06T18:41:00Z", version: "v1",
             document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:InvokeFunction"],"Resource":["*"]}]}"#),
         AWSManagedPolicy(
+            name: "AWSCodeDeployRoleForLambda", path: "/service-role/",
+            description: "Provides CodeDeploy service access to perform a Lambda deployment on your behalf.",
+            created: "2017-11-28T14:05:00Z", updated: "2019-12-03T19:53:00Z", version: "v3",
+            document: #"{"Version":"2012-10-17","Statement":[{"Action":["cloudwatch:DescribeAlarms","lambda:UpdateAlias","lambda:GetAlias","lambda:GetProvisionedConcurrencyConfig","sns:Publish"],"Resource":"*","Effect":"Allow"},{"Action":["s3:GetObject","s3:GetObjectVersion"],"Resource":"arn:aws:s3:::*/CodeDeploy/*","Effect":"Allow"},{"Action":["s3:GetObject","s3:GetObjectVersion"],"Resource":"*","Condition":{"StringEquals":{"s3:ExistingObjectTag/UseWithCodeDeploy":"true"}},"Effect":"Allow"},{"Action":["lambda:InvokeFunction"],"Resource":"arn:aws:lambda:*:*:function:CodeDeployHook_*","Effect":"Allow"}]}"#),
+        AWSManagedPolicy(
             name: "CloudWatchLogsFullAccess", path: "/", description: "Provides full access to CloudWatch Logs",
             created: "2015-02-06T18:40:00Z", updated: "2023-08-07T17:15:00Z", version: "v2",
             document: #"{"Version":"2012-10-17","Statement":[{"Sid":"CloudWatchLogsFullAccess","Effect":"Allow","Action":["logs:*","cloudwatch:GenerateQuery"],"Resource":"*"}]}"#),

@@ -34,17 +34,7 @@ struct AgentLayout: Sendable {
     /// An absolute path on the "server" (an AppSpec destination or permissions object) inside the instance root,
     /// or nil when `..` would lead out of it.
     func reRoot(_ serverPath: String) -> String? {
-        var parts: [Substring] = []
-        for part in serverPath.split(separator: "/") {
-            switch part {
-            case ".": continue
-            case "..":
-                guard !parts.isEmpty else { return nil }
-                parts.removeLast()
-            default: parts.append(part)
-            }
-        }
-        return parts.isEmpty ? instanceRoot : instanceRoot + "/" + parts.joined(separator: "/")
+        Self.resolve(serverPath, inside: instanceRoot)
     }
 
     /// A path relative to a folder (an AppSpec source or hook location inside the archive), or nil when it leaves it.
