@@ -187,3 +187,24 @@ def test_codedeploy_lab_lambda_canary_again_with_the_cli_v1(server, tmp_path):
     assert [d["status"] for d in deployments] == ["Succeeded"] * (before + 1)
     assert alias["FunctionVersion"] == "2"
 
+
+def test_codedeploy_lab_ecs_blue_green_with_the_cli_v2(server, tmp_path):
+    out = play("codedeploy", server, tmp_path, V2, "ecs")
+    summary = re.search(r"^(\d+) requests: (.*), (\d+) failed$", out, re.M)
+    assert summary and int(summary.group(3)) == 0 and int(summary.group(1)) >= 20, out[-3000:]
+    assert "versions in order: 1 → 2" in out
+    ecs = make_client(server.endpoint, "ecs")
+    elbv2 = make_client(server.endpoint, "elbv2")
+    cd = make_client(server.endpoint, "codedeploy")
+    service = ecs.describe_services(cluster="lab-bluegreen", services=["lab-web"])["services"][0]
+    (task_set,) = service["taskSets"]
+    version_2 = re.search(r'TaskDefinition: "(arn:[^"]+)"', out).group(1)  # from the AppSpec the lab printed
+    assert task_set["status"] == "PRIMARY" and task_set["taskDefinition"] == version_2
+    green = elbv2.describe_target_groups(Names=["lab-web-green"])["TargetGroups"][0]["TargetGroupArn"]
+    assert task_set["loadBalancers"][0]["targetGroupArn"] == green
+    lb = elbv2.describe_load_balancers(Names=["lab-web-alb"])["LoadBalancers"][0]
+    production = [l for l in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"] if l["Port"] == 80]
+    weights = {g["TargetGroupArn"]: g.get("Weight", 1) for g in production[0]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]}
+    assert {arn for arn, w in weights.items() if w > 0} == {green}
+    (dep,) = cd.list_deployments(applicationName="lab-web-ecs", deploymentGroupName="lab-web")["deployments"]
+    assert cd.get_deployment(deploymentId=dep)["deploymentInfo"]["status"] == "Succeeded"
