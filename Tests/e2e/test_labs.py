@@ -1,16 +1,20 @@
-"""The course labs under fixtures/labs/ (S3 backup, SQS dead-letter queue, Secrets Manager rotation), each run whole
-by its run.sh against a fresh server with the aws CLI v2 (Debian's), one of them again with the v1 CLI on the same
+"""The course labs under fixtures/labs/ (S3 backup, SQS dead-letter queue, Secrets Manager rotation, CodeDeploy), each
+run whole (or, for CodeDeploy, part by part) by its run.sh against a fresh server with the aws CLI v2 (Debian's), one of them again with the v1 CLI on the same
 server (so it also shows the lab can be run twice), then checked from outside with boto3."""
+import glob
 import importlib.util
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
 from helpers import make_client, tool_env
-from server import REPO, Server
+from server import REPO, Server, free_port
 
 LABS = os.path.join(REPO, "fixtures", "labs")
 V2 = "/usr/bin/aws"
@@ -24,15 +28,15 @@ def server():
     s.stop()
 
 
-def play(lab, server, tmp_path, cli):
-    """Run fixtures/labs/<lab>/run.sh with `cli` and no AWS_* variable of ours but the endpoint (run.sh sets its own
-    dummy keys and region); returns its output, stdout and stderr interleaved."""
+def play(lab, server, tmp_path, cli, *args, **variables):
+    """Run fixtures/labs/<lab>/run.sh `args` with `cli`, `variables` and no AWS_* variable of ours but the endpoint
+    (run.sh sets its own dummy keys and region); returns its output, stdout and stderr interleaved."""
     config = tmp_path / "aws-config"
     config.write_text("")
     env = tool_env("AWS_", AWS_ENDPOINT_URL=server.endpoint, AWS_CLI=cli, LAB_WORK=str(tmp_path / "work"),
                    AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(config),
-                   AWS_EC2_METADATA_DISABLED="true")
-    run = subprocess.run([os.path.join(LABS, lab, "run.sh")], env=env, stdout=subprocess.PIPE,
+                   AWS_EC2_METADATA_DISABLED="true", **variables)
+    run = subprocess.run([os.path.join(LABS, lab, "run.sh"), *args], env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, timeout=240)
     assert run.returncode == 0, run.stdout[-4000:]
     assert run.stdout.rstrip().endswith("lab complete"), run.stdout[-2000:]
@@ -112,3 +116,95 @@ def test_secrets_rotation_lab_with_the_cli_v2(server, tmp_path):
     db.connect(new["host"], "app", new["password"]).close()
     with pytest.raises(db.AccessDenied):
         db.connect(old["host"], "app", old["password"])
+
+
+@pytest.fixture
+def web_servers(tmp_path):
+    """Three free ports for the CodeDeploy lab's local servers; the web apps its hook scripts started are stopped
+    afterwards (through their pid files), as the next run's reset would."""
+    yield [free_port() for _ in range(3)]
+    for pidfile in glob.glob(str(tmp_path / "work" / "servers" / "*" / "var" / "run" / "webapp.pid")):
+        try:
+            os.kill(int(open(pidfile).read()), signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+
+
+def test_codedeploy_lab_in_place_with_the_cli_v2(server, tmp_path, web_servers):
+    out = play("codedeploy", server, tmp_path, V2, "inplace", PORTS=" ".join(map(str, web_servers)))
+    assert "error, instances failed, skipped, succeeded: HEALTH_CONSTRAINTS 1 2 0" in out
+    # The first server deployed (one at a time) fails its validation; the lab shows that server's scripts.log.
+    failed_port = int(re.search(r"\[stderr\]webapp on port (\d+) answered /health with 500", out).group(1))
+    assert failed_port in web_servers
+    cd = make_client(server.endpoint, "codedeploy")
+    deployments = cd.batch_get_deployments(deploymentIds=cd.list_deployments(
+        applicationName="lab-webapp", deploymentGroupName="lab-webapp-servers")["deployments"])["deploymentsInfo"]
+    by_key = sorted((d["createTime"], d["revision"]["s3Location"]["key"], d["status"], d["creator"]) for d in deployments)
+    # Version 1, version 2 (failed), and the rollback to version 1 that CodeDeploy made itself.
+    assert [x[1:] for x in by_key] == [("webapp-v1.zip", "Succeeded", "user"), ("webapp-v2.zip", "Failed", "user"),
+                                       ("webapp-v1.zip", "Succeeded", "codeDeployRollback")]
+    for i, port in enumerate(web_servers, 1):
+        root = tmp_path / "work" / "servers" / f"web-{i}"
+        assert (root / "opt" / "webapp" / "VERSION").read_text().strip() == "1"
+        assert not (root / "opt" / "webapp" / "FAIL_VALIDATION").exists()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+            assert r.status == 200
+    assert [t for t in cd.list_on_premises_instances(registrationStatus="Registered")["instanceNames"]
+            if t.startswith("lab-web-")] == ["lab-web-1", "lab-web-2", "lab-web-3"]
+
+
+def canary_state(server):
+    cd = make_client(server.endpoint, "codedeploy")
+    lam = make_client(server.endpoint, "lambda")
+    ids = cd.list_deployments(applicationName="lab-canary", deploymentGroupName="lab-canary-live")["deployments"]
+    deployments = sorted(cd.batch_get_deployments(deploymentIds=ids)["deploymentsInfo"], key=lambda d: d["createTime"])
+    return deployments, lam.get_alias(FunctionName="lab-canary", Name="live")
+
+
+def test_codedeploy_lab_lambda_canary_with_the_cli_v2(server, tmp_path):
+    out = play("codedeploy", server, tmp_path, V2, "lambda")
+    on_v2 = int(re.search(r"^version 2: (\d+) of 200 invocations", out, re.M).group(1))
+    assert 5 <= on_v2 <= 45 and "ok: the alias's weight on version 2: 0.1" in out
+    deployments, alias = canary_state(server)
+    assert [(d["status"], d["deploymentConfigName"]) for d in deployments] == [
+        ("Succeeded", "CodeDeployDefault.LambdaCanary10Percent5Minutes")]
+    assert alias["FunctionVersion"] == "2" and not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+
+
+def test_codedeploy_lab_lambda_canary_again_with_the_cli_v1(server, tmp_path):
+    """The canary with the v1 CLI; after the v2 test on the same server the function and application exist already:
+    the reset removes them and the lab starts again from version 1."""
+    try:
+        before = len(canary_state(server)[0])
+    except Exception:  # run alone: no application yet
+        before = 0
+    out = play("codedeploy", server, tmp_path, V1, "lambda")
+    assert ("deleted function lab-canary" in out) == (before > 0)
+    assert "$ aws lambda invoke --function-name lab-canary --qualifier live" in out
+    assert "ok: the alias (version, routing): 2 None" in out
+    deployments, alias = canary_state(server)
+    # The deployments made under the deleted application of the same name are still listed.
+    assert [d["status"] for d in deployments] == ["Succeeded"] * (before + 1)
+    assert alias["FunctionVersion"] == "2"
+
+
+def test_codedeploy_lab_ecs_blue_green_with_the_cli_v2(server, tmp_path):
+    out = play("codedeploy", server, tmp_path, V2, "ecs")
+    summary = re.search(r"^(\d+) requests: (.*), (\d+) failed$", out, re.M)
+    assert summary and int(summary.group(3)) == 0 and int(summary.group(1)) >= 20, out[-3000:]
+    assert "versions in order: 1 → 2" in out
+    ecs = make_client(server.endpoint, "ecs")
+    elbv2 = make_client(server.endpoint, "elbv2")
+    cd = make_client(server.endpoint, "codedeploy")
+    service = ecs.describe_services(cluster="lab-bluegreen", services=["lab-web"])["services"][0]
+    (task_set,) = service["taskSets"]
+    version_2 = re.search(r'TaskDefinition: "(arn:[^"]+)"', out).group(1)  # from the AppSpec the lab printed
+    assert task_set["status"] == "PRIMARY" and task_set["taskDefinition"] == version_2
+    green = elbv2.describe_target_groups(Names=["lab-web-green"])["TargetGroups"][0]["TargetGroupArn"]
+    assert task_set["loadBalancers"][0]["targetGroupArn"] == green
+    lb = elbv2.describe_load_balancers(Names=["lab-web-alb"])["LoadBalancers"][0]
+    production = [l for l in elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"] if l["Port"] == 80]
+    weights = {g["TargetGroupArn"]: g.get("Weight", 1) for g in production[0]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]}
+    assert {arn for arn, w in weights.items() if w > 0} == {green}
+    (dep,) = cd.list_deployments(applicationName="lab-web-ecs", deploymentGroupName="lab-web")["deployments"]
+    assert cd.get_deployment(deploymentId=dep)["deploymentInfo"]["status"] == "Succeeded"
