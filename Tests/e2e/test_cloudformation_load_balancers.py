@@ -14,6 +14,17 @@ import pytest
 import requests
 
 from helpers import make_client
+from server import Server
+
+
+@pytest.fixture(scope="module")
+def server():
+    """Its own server: the module moves the emulator's clock and leaves function instances and deployments behind,
+    which the shared server's later modules must not see."""
+    s = Server().start()
+    yield s
+    s.stop()
+
 
 WAIT = {"Delay": 1, "MaxAttempts": 60}
 

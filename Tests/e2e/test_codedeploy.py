@@ -14,6 +14,16 @@ from botocore.exceptions import ClientError
 from helpers import LAMBDA_ROLE, host_python_runtime, make_client, tool_env, zip_bytes
 from server import Server
 
+
+@pytest.fixture(scope="module")
+def server():
+    """Its own server: the module moves the emulator's clock and leaves function instances and deployments behind,
+    which the shared server's later modules must not see."""
+    s = Server().start()
+    yield s
+    s.stop()
+
+
 ROLE = "arn:aws:iam::000000000000:role/codedeploy"
 
 VERSIONED = """
