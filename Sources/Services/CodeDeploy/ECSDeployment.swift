@@ -259,29 +259,12 @@ extension CodeDeployService {
     private func shiftTraffic(_ s: Scope, _ d: Doc, _ e: Doc) async throws -> DeploymentEngine.Next {
         let id = d["deploymentId"] as? String ?? ""
         let targetID = e["targetId"] as? String ?? ""
-        let st = Self.engineState(d)
-        let now = clock.now()
-        guard let start = st["trafficStart"] as? Double else {
-            try store.db.writeNow { db in
-                try updateTarget(s, id, targetID, db) { t in
-                    Self.setEvent(&t, "AllowTraffic") { $0["status"] = "InProgress"; $0["startTime"] = now }
-                }
-                var dd = try deployment(id, s, db)
-                var x = Self.engineState(dd)
-                x["trafficStart"] = now
-                x["trafficStep"] = -1
-                dd["_engine"] = x
-                try saveDeployment(dd, s, db)
-            }
-            return .again
+        let due: Int, weight: Double
+        switch try trafficStepDue(s, d, targetID: targetID, targetInProgress: false) {
+        case .started: return .again
+        case .waitUntil(let t): return .waitUntil(t)
+        case .apply(let step, let w): (due, weight) = (step, w)
         }
-        let cfg = try store.db.readNow { db in try self.config(d["deploymentConfigName"] as? String ?? "", s, db) } ?? ["trafficRoutingConfig": ["type": "AllAtOnce"]]
-        let steps = DeploymentConfigs.trafficSteps(cfg)
-        let applied = st["trafficStep"] as? Int ?? -1
-        guard let due = steps.indices.last(where: { start + steps[$0].after <= now }), due > applied else {
-            return .waitUntil(start + steps[min(applied + 1, steps.count - 1)].after)
-        }
-        let weight = steps[due].weight
         let greenShare = min(100, Int((weight * 100).rounded()))
         for l in e["prodListeners"] as? [String] ?? [] {
             try await ecsLinks.loadBalancers.setForwardWeights(listenerOrRuleARN: l, Self.weights(e, green: greenShare))

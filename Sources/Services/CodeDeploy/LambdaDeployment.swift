@@ -137,30 +137,12 @@ extension CodeDeployService {
     /// Shift the alias by the configuration's steps; each step applied is recorded, so a restart does not repeat it.
     private func allowTraffic(_ s: Scope, _ d: Doc, _ spec: LambdaAppSpec, _ targetID: String) async throws -> DeploymentEngine.Next {
         let id = d["deploymentId"] as? String ?? ""
-        let st = Self.engineState(d)
-        let now = clock.now()
-        guard let start = st["trafficStart"] as? Double else {
-            try store.db.writeNow { db in
-                try updateTarget(s, id, targetID, db) { t in
-                    t["status"] = "InProgress"
-                    Self.setEvent(&t, "AllowTraffic") { $0["status"] = "InProgress"; $0["startTime"] = now }
-                }
-                var dd = try deployment(id, s, db)
-                var e = Self.engineState(dd)
-                e["trafficStart"] = now
-                e["trafficStep"] = -1
-                dd["_engine"] = e
-                try saveDeployment(dd, s, db)
-            }
-            return .again
+        let due: Int, weight: Double
+        switch try trafficStepDue(s, d, targetID: targetID, targetInProgress: true) {
+        case .started: return .again
+        case .waitUntil(let t): return .waitUntil(t)
+        case .apply(let step, let w): (due, weight) = (step, w)
         }
-        let cfg = try store.db.readNow { db in try self.config(d["deploymentConfigName"] as? String ?? "", s, db) } ?? ["trafficRoutingConfig": ["type": "AllAtOnce"]]
-        let steps = DeploymentConfigs.trafficSteps(cfg)
-        let applied = st["trafficStep"] as? Int ?? -1
-        guard let due = steps.indices.last(where: { start + steps[$0].after <= now }), due > applied else {
-            return .waitUntil(start + steps[min(applied + 1, steps.count - 1)].after)
-        }
-        let weight = steps[due].weight
         let routing = weight >= 1 ? AliasRouting(version: spec.targetVersion)
             : AliasRouting(version: spec.currentVersion, additionalVersion: spec.targetVersion, additionalWeight: weight)
         do { try await aliases.setAliasRouting(aliasARN: spec.aliasARN(account: s.account, region: s.region), routing) } catch {
