@@ -1,5 +1,9 @@
 """What the ECS end-to-end modules share: an awsvpc network configuration, unique names, waiting for a condition
-(optionally moving the emulator's clock between tries), and emptying a cluster."""
+(optionally moving the emulator's clock between tries), emptying a cluster, and a server whose `--ecs-images` map
+runs containers as local processes."""
+import json
+import os
+import tempfile
 import time
 import uuid
 
@@ -7,6 +11,15 @@ import requests
 
 NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"], "securityGroups": ["sg-12345678"]}}
 IMAGE = "public.ecr.aws/docker/library/nginx:latest"
+
+
+def server_with_images(images, prefix="cloudless-ecs-images-"):
+    """A started server of its own whose `--ecs-images` map is `images` (image → entryPoint, command...)."""
+    from server import Server
+    path = os.path.join(tempfile.mkdtemp(prefix=prefix), "images.json")
+    with open(path, "w") as f:
+        json.dump(images, f)
+    return Server(args=["--ecs-images", path]).start()
 
 
 def uid(prefix):

@@ -7,10 +7,8 @@ rolled back, all traffic on the previous version, the replacement task set gone;
 the deployment finishes."""
 import http.client
 import json
-import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -20,8 +18,7 @@ import pytest
 import requests
 
 from helpers import LAMBDA_ROLE, host_python_runtime, make_client, tool_env, zip_bytes
-from server import Server
-from ecs_helpers import NETWORK, advance, wait_for
+from ecs_helpers import NETWORK, advance, server_with_images, wait_for
 
 ROLE = "arn:aws:iam::000000000000:role/codedeploy"
 
@@ -51,11 +48,7 @@ def handler(event, context):
 
 @pytest.fixture(scope="module")
 def server():
-    folder = tempfile.mkdtemp(prefix="cloudless-cd-ecs-")
-    images = os.path.join(folder, "images.json")
-    with open(images, "w") as f:
-        json.dump({"cd-web": {"entryPoint": ["python3", "-c", APP]}}, f)
-    s = Server(args=["--ecs-images", images]).start()
+    s = server_with_images({"cd-web": {"entryPoint": ["python3", "-c", APP]}}, prefix="cloudless-cd-ecs-")
     yield s
     s.stop()
 

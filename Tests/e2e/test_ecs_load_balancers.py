@@ -6,11 +6,8 @@ a scale-in that drains its task (DEACTIVATING while the target is `draining`) be
 
 Needs the ELBv2 service (branch `elb`) merged. The module has its own server: it maps an image to a process and
 moves the emulator's clock (health-check intervals, the deregistration delay)."""
-import json
-import os
 import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -19,8 +16,7 @@ import pytest
 import requests
 
 from helpers import make_client, tool_env
-from server import Server
-from ecs_helpers import NETWORK, advance, wait_for
+from ecs_helpers import NETWORK, advance, server_with_images, wait_for
 
 # Answers every GET with its version and an id of its own process, so responses tell the tasks apart.
 APP = r"""
@@ -41,11 +37,7 @@ http.server.ThreadingHTTPServer(("0.0.0.0", 8080), H).serve_forever()
 
 @pytest.fixture(scope="module")
 def server():
-    folder = tempfile.mkdtemp(prefix="cloudless-ecs-lb-")
-    images = os.path.join(folder, "images.json")
-    with open(images, "w") as f:
-        json.dump({"lb-web": {"entryPoint": ["python3", "-c", APP]}}, f)
-    s = Server(args=["--ecs-images", images]).start()
+    s = server_with_images({"lb-web": {"entryPoint": ["python3", "-c", APP]}}, prefix="cloudless-ecs-lb-")
     yield s
     s.stop()
 
