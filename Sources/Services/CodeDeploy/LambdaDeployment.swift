@@ -11,7 +11,7 @@ extension CodeDeployService {
 
     func lambdaStep(_ s: Scope, _ d: Doc) async throws -> DeploymentEngine.Next {
         let id = d["deploymentId"] as? String ?? ""
-        var st = Self.engineState(d)
+        let st = Self.engineState(d)
         let phase = st["phase"] as? String ?? "Created"
         if phase == "Created" {
             return try await startLambda(s, d)
@@ -21,63 +21,11 @@ extension CodeDeployService {
             return .again
         }
         let targetID = spec.functionName + ":" + spec.alias
-        let now = clock.now()
         switch phase {
         case "BeforeAllowTraffic", "AfterAllowTraffic":
             let hook = phase == "BeforeAllowTraffic" ? spec.beforeAllowTraffic : spec.afterAllowTraffic
-            guard let hook else {
-                try advance(s, id, targetID, event: phase, to: phase == "BeforeAllowTraffic" ? "AllowTraffic" : "Done")
-                return .again
-            }
-            if let exec = st["hookExecutionId"] as? String {
-                let hookDoc = try store.db.readNow { db in try CodeDeployStore.get("hook", s, exec, db) } ?? [:]
-                if (st["hookInvoked"] as? Bool) != true {
-                    // Invoked after the execution id is recorded: a crash in between invokes it again on restart.
-                    let payload = try JSONSerialization.data(withJSONObject: ["DeploymentId": id, "LifecycleEventHookExecutionId": exec])
-                    do {
-                        try functions.invokeAsync(functionARN: LambdaAppSpec.hookARN(hook, account: s.account, region: s.region),
-                                                  payload: Array(payload), from: .codeDeploy)
-                    } catch {
-                        try failEvent(s, id, targetID, phase, code: "HOOK_EXECUTION_FAILURE",
-                                      message: "The \(phase) hook function \(hook) could not be invoked: \((error as? AWSError)?.message ?? "\(error)")")
-                        return .again
-                    }
-                    try updateEngine(s, id) { $0["hookInvoked"] = true }
-                    return .again
-                }
-                switch hookDoc["status"] as? String {
-                case "Succeeded":
-                    try advance(s, id, targetID, event: phase, to: phase == "BeforeAllowTraffic" ? "AllowTraffic" : "Done")
-                    return .again
-                case "Failed":
-                    try failEvent(s, id, targetID, phase, code: "HOOK_EXECUTION_FAILURE",
-                                  message: "The deployment failed because a validation Lambda function (\(hook)) reported Failed for the \(phase) lifecycle event.")
-                    return .again
-                default:
-                    let deadline = (st["hookStart"] as? Double ?? now) + Self.hookTimeout
-                    if now >= deadline {
-                        try failEvent(s, id, targetID, phase, code: "TIMEOUT",
-                                      message: "The \(phase) hook function \(hook) did not report a status within an hour.")
-                        return .again
-                    }
-                    return .waitUntil(deadline)
-                }
-            }
-            let exec = UUID().uuidString.lowercased()
-            try store.db.writeNow { db in
-                try CodeDeployStore.put("hook", s, exec, parent: id, ["deploymentId": id, "status": "Pending", "lifecycleEventName": phase], db)
-                try updateTarget(s, id, targetID, db) { t in
-                    t["status"] = "InProgress"
-                    Self.setEvent(&t, phase) { $0["status"] = "InProgress"; $0["startTime"] = now }
-                }
-                var dd = try deployment(id, s, db)
-                st["hookExecutionId"] = exec
-                st["hookStart"] = now
-                st["hookInvoked"] = false
-                dd["_engine"] = st
-                try saveDeployment(dd, s, db)
-            }
-            return .again
+            return try await hookStep(s, d, phase: phase, hook: hook, targetID: targetID,
+                                      next: phase == "BeforeAllowTraffic" ? "AllowTraffic" : "Done")
         case "AllowTraffic":
             return try await allowTraffic(s, d, spec, targetID)
         default:
