@@ -167,6 +167,29 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "DynamoDB",
+            dependencies: [
+                "Core",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Services/DynamoDB",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "APIGateway",
+            dependencies: [
+                "Core",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Sources/Services/APIGateway",
+            swiftSettings: strict
+        ),
+        .target(
             name: "STS",
             dependencies: ["Core"],
             path: "Sources/Services/STS",
@@ -175,7 +198,7 @@ let package = Package(
         .executableTarget(
             name: "Emulator",
             dependencies: [
-                "ApplicationAutoScaling", "BuildInfo", "CloudFormation", "CodeDeploy", "Console", "Core", "ECS", "ELBv2", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
+                "APIGateway", "ApplicationAutoScaling", "BuildInfo", "CloudFormation", "CodeDeploy", "Console", "Core", "DynamoDB", "ECS", "ELBv2", "IAM", "Lambda", "Logs", "S3", "SQS", "SecretsManager", "STS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -200,6 +223,8 @@ let package = Package(
                     path: "Tests/CloudFormationTests", swiftSettings: strict),
         .testTarget(name: "ELBv2Tests", dependencies: ["ELBv2", "Core"], path: "Tests/ELBv2Tests", swiftSettings: strict),
         .testTarget(name: "CodeDeployTests", dependencies: ["CodeDeploy", "Core"], path: "Tests/CodeDeployTests", swiftSettings: strict),
+        .testTarget(name: "DynamoDBTests", dependencies: ["DynamoDB", "Core"], path: "Tests/DynamoDBTests", swiftSettings: strict),
+        .testTarget(name: "APIGatewayTests", dependencies: ["APIGateway", "Core"], path: "Tests/APIGatewayTests", swiftSettings: strict),
         .testTarget(name: "S3Tests", dependencies: ["S3", "Core"], path: "Tests/S3Tests", swiftSettings: strict),
     ]
 )

@@ -8,6 +8,7 @@ public struct ServiceIdentification: Sendable {
         "AmazonSQS": "sqs", "secretsmanager": "secretsmanager", "AmazonEC2ContainerServiceV20141113": "ecs",
         "Logs_20140328": "logs", "AWSLambda": "lambda",
         "AnyScaleFrontendService": "application-autoscaling", "DynamoDB_20120810": "dynamodb",
+        "DynamoDBStreams_20120810": "dynamodb",
     ]
     /// Query protocol `Version` → signing name (`2011-06-15` → `sts`).
     public var queryVersions: [String: String] = [:]

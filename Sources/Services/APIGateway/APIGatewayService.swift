@@ -1,0 +1,65 @@
+public import Core
+import Foundation
+import GRDB
+public import Logging
+
+/// API Gateway. REST APIs (the `apigateway` model: `/restapis/…`, `/apikeys`, `/usageplans`…) and HTTP APIs
+/// (`apigatewayv2`: `/v2/apis/…`) share one signing name, one database (`apigateway.sqlite`) and one Host label for
+/// their invoke URLs (`<api-id>.execute-api.<region>.localhost:4566/<stage>/<path>`): the two families are served by
+/// `RestAPIs` (REST/) and `HTTPAPIs` (HTTP/), and an invoke goes to the family that owns the API id.
+public final class APIGatewayService: AWSService {
+    public let signingName = "apigateway"
+    public let wireProtocol = WireProtocol.restJSON
+    public var hostLabels: [String] { ["execute-api"] }
+
+    /// Paths an unsigned request is recognised by (the signed ones carry `apigateway` in their credential scope).
+    public static let pathPrefixes = ["/restapis", "/apikeys", "/usageplans", "/domainnames", "/account", "/tags/",
+                                      "/clientcertificates", "/vpclinks", "/v2/"]
+
+    let db: DatabasePool
+    let rest: RestAPIs
+    let http: HTTPAPIs
+
+    static func path(_ directory: String) -> String { directory + "/apigateway.sqlite" }
+
+    /// One migrator, two histories: each family registers its own migrations (identifiers prefixed `rest-`/`http-`).
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        RestAPIs.registerMigrations(&m)
+        HTTPAPIs.registerMigrations(&m)
+        return m
+    }
+
+    public static func openDatabaseAhead(directory: String) {
+        ServiceDatabase.openAhead(path: path(directory), migrator: migrator, warmReader: false)
+    }
+
+    /// `functions` runs Lambda integrations and authorizers.
+    public init(directory: String, clock: EmulatorClock, functions: any FunctionInvoker, logger: Logger) throws {
+        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        rest = try RestAPIs(db: db, clock: clock, functions: functions, logger: logger)
+        http = try HTTPAPIs(db: db, clock: clock, functions: functions, logger: logger)
+    }
+
+    public func reset() async throws {
+        try rest.reset()
+        try http.reset()
+    }
+
+    public func operationName(for request: AWSRequest) -> String {
+        request.rawPath.hasPrefix("/v2/") ? http.operationName(for: request) : rest.operationName(for: request)
+    }
+
+    public func handle(_ request: AWSRequest) async throws -> AWSResponse {
+        request.rawPath.hasPrefix("/v2/") ? try await http.handle(request) : try await rest.handle(request)
+    }
+
+    /// An invoke URL's request: the API id is the Host's first label; the path is `/<stage>/<resource path>`.
+    public func hostedResponse(_ request: AWSRequest) async -> AWSResponse {
+        let apiID = String(request.hostName.split(separator: ".").first ?? "")
+        if let r = await http.invoke(apiID: apiID, request) { return r }
+        if let r = await rest.invoke(apiID: apiID, request) { return r }
+        // API Gateway's answer for an API id it does not know.
+        return RestJSON.response(["message": "Forbidden"], status: .forbidden)
+    }
+}
