@@ -6,6 +6,7 @@ public enum ServicePrincipal: String, Sendable {
     case cloudFormation = "cloudformation.amazonaws.com"
     case elasticLoadBalancing = "elasticloadbalancing.amazonaws.com"
     case codeDeploy = "codedeploy.amazonaws.com"
+    case apiGateway = "apigateway.amazonaws.com"
 }
 
 /// A message attribute of an event message (Lambda's dead-letter messages carry RequestID, ErrorCode, ErrorMessage).

@@ -32,6 +32,7 @@ extension SQSService: QueueEventSink {
         case .cloudFormation: "AROAZCLOUDLESSCLOUDFORMATION"
         case .elasticLoadBalancing: "AROAZCLOUDLESSELB"
         case .codeDeploy: "AROAZCLOUDLESSCODEDEPLOY"
+        case .apiGateway: "AROAZCLOUDLESSAPIGATEWAY"
         }
     }
 
