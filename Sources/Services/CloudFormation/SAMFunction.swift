@@ -11,6 +11,7 @@ extension SAMTransform {
     struct Generated {
         var resources: [String: JSON] = [:]
         var bucketNotifications: [BucketNotification] = []
+        var apiRoutes: [ApiRoute] = []  // Api and HttpApi events (SAMApiEvents.swift)
     }
 
     /// Properties copied as they are onto the AWS::Lambda::Function.
@@ -35,14 +36,15 @@ extension SAMTransform {
     ])
 
     static let serviceRolePolicies: Set<String> = [
-        "AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole", "AWSLambdaRole", "AmazonECSTaskExecutionRolePolicy",
+        "AWSLambdaBasicExecutionRole", "AWSLambdaSQSQueueExecutionRole", "AWSLambdaDynamoDBExecutionRole", "AWSLambdaRole", "AmazonECSTaskExecutionRolePolicy",
     ]
 
     static func managedPolicyArn(_ name: String) -> JSON {
         .string("arn:aws:iam::aws:policy/\(serviceRolePolicies.contains(name) ? "service-role/" : "")\(name)")
     }
 
-    static func expandFunction(_ id: String, _ resource: JSON, globals: [String: JSON], resources: [String: JSON]) throws -> Generated {
+    static func expandFunction(_ id: String, _ resource: JSON, globals: [String: JSON], resources: [String: JSON],
+                               apiGlobals: [String: JSON] = [:]) throws -> Generated {
         var props = merge(globals: globals, into: resource["Properties"]?.object ?? [:])
         for key in props.keys.sorted() where !passthrough.contains(key) && !handled.contains(key) {
             throw unsupported("Property \(key) of AWS::Serverless::Function (resource \(id))")
@@ -125,6 +127,17 @@ extension SAMTransform {
                     if let f = ep["Filter"] { c["Filter"] = f }
                     g.bucketNotifications.append(BucketNotification(bucket: bucketRef, config: .object(c), permission: permission))
                 }
+            case "Api", "HttpApi":  // SAMApiEvents.swift
+                let uriTarget = aliasId ?? "\(id).Arn"
+                let e = type == "Api"
+                    ? try restApiEvent(id, name, ep, target: target, targetId: uriTarget, resources: resources, apiGlobals: apiGlobals)
+                    : try httpApiEvent(id, name, ep, target: target, targetId: uriTarget, resources: resources,
+                                       defaultRouteApis: defaultRouteApis(events))
+                g.apiRoutes.append(e.route)
+                if let (permissionId, permission) = e.permission { add(permissionId, "AWS::Lambda::Permission", permission) }
+            case "DynamoDB":
+                add("\(id)\(name)", "AWS::Lambda::EventSourceMapping", try dynamoDBEvent(id, name, ep, target: target))
+                extraManaged.append(managedPolicyArn("AWSLambdaDynamoDBExecutionRole"))
             default:
                 throw unsupported("Event type \(type.isEmpty ? "(none)" : type) (event \(name) of resource \(id))")
             }
@@ -299,6 +312,7 @@ extension SAMTransform {
                               sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${functionName}*",
                                   ["functionName": try param("FunctionName")]))]
         default:
+            if let statements = try dynamoDBPolicyTemplate(name, param) { return statements }  // SAMSimpleTable.swift
             throw unsupported("Policy template \(name) (resource \(id))")
         }
     }

@@ -20,10 +20,12 @@ enum SAMTransform {
         guard var top = template.object else { throw CFNError.templateFormat("unsupported structure.") }
         top["Transform"] = nil
         let globals = top.removeValue(forKey: "Globals")?.object ?? [:]
-        for key in globals.keys where key != "Function" {
+        for key in globals.keys.sorted() where !["Function", "Api", "HttpApi", "SimpleTable"].contains(key) {
             throw unsupported("Globals section \(key)")
         }
         let functionGlobals = globals["Function"]?.object ?? [:]
+        let apiGlobals = globals["Api"]?.object ?? [:], httpApiGlobals = globals["HttpApi"]?.object ?? [:]
+        var apiRoutes: [ApiRoute] = []
         guard let resources = top["Resources"]?.object else { return .object(top) }
         var out: [String: JSON] = [:]
         // Bucket notification configurations contributed by S3 events, merged after every function is expanded.
@@ -36,7 +38,8 @@ enum SAMTransform {
             }
             switch type {
             case "AWS::Serverless::Function":
-                let generated = try expandFunction(id, resource, globals: functionGlobals, resources: resources)
+                let generated = try expandFunction(id, resource, globals: functionGlobals, resources: resources, apiGlobals: apiGlobals)
+                apiRoutes += generated.apiRoutes
                 for (k, v) in generated.resources {
                     // DeploymentPreference's application and role are shared by the functions: the same twice is one.
                     if (out[k] != nil && out[k] != v) || (resources[k] != nil && k != id) {
@@ -49,9 +52,22 @@ enum SAMTransform {
                 let layer = try expandLayerVersion(id, resource)
                 out[layer.logicalId] = layer.resource
                 renamed[id] = layer.logicalId
+            case "AWS::Serverless::SimpleTable":  // SAMSimpleTable.swift
+                out[id] = try expandSimpleTable(id, resource, globals: globals["SimpleTable"]?.object ?? [:])
+            case "AWS::Serverless::Api", "AWS::Serverless::HttpApi":  // after the functions: their events add routes
+                continue
             default:
                 throw unsupported("Resource type \(type) (resource \(id))")
             }
+        }
+        // The APIs, with the routes the functions' events gave them (SAMApi.swift, SAMHttpApi.swift).
+        let apis = try expandRestApis(resources, routes: apiRoutes.filter { $0.payloadFormatVersion == nil }, globals: apiGlobals)
+            .merging(try expandHttpApis(resources, routes: apiRoutes.filter { $0.payloadFormatVersion != nil }, globals: httpApiGlobals)) { $1 }
+        for (k, v) in apis {
+            if out[k] != nil || (resources[k] != nil && resources[k]?["Type"]?.string?.hasPrefix("AWS::Serverless::") != true) {
+                throw fail("Resource with id [\(k)] is invalid. Generated logical id \(k) collides with another resource.")
+            }
+            out[k] = v
         }
         for (bucket, entries) in bucketNotifications.sorted(by: { $0.key < $1.key }) {
             guard var b = out[bucket]?.object else { continue }
