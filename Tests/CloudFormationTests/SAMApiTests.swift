@@ -291,6 +291,8 @@ private func proxyIntegration(_ fn: String) -> JSON {
             .hasSuffix("Resource with id [A] is invalid. Unable to set DefaultAuthorizer because 'X' was not defined in 'Authorizers'.") == true)
         #expect(refusal("  A: {Type: AWS::Serverless::Api, Properties: {StageName: s, Models: {}}}\n")?
             .contains("Property Models of AWS::Serverless::Api (resource A) is not supported by Cloudless") == true)
+        #expect(refusal("  A: {Type: AWS::Serverless::Api, Properties: {StageName: s, DefinitionUri: s3://b/k, Cors: \"'*'\"}}\n")?
+            .hasSuffix("Resource with id [A] is invalid. Cors works only with inline Swagger specified in 'DefinitionBody' property.") == true)
         #expect(refusal("  A: {Type: AWS::Serverless::Api, Properties: {StageName: s, Cors: {AllowMethods: \"'GET'\"}}}\n")?
             .contains("requires 'AllowOrigin'") == true)
     }

@@ -82,6 +82,12 @@ extension SAMTransform {
             if !routes.isEmpty {
                 throw invalid("Api events cannot be added to an API defined by 'DefinitionUri': give its 'DefinitionBody' inline.")
             }
+            if props["Cors"] != nil {
+                throw invalid("Cors works only with inline Swagger specified in 'DefinitionBody' property.")
+            }
+            if !authorizers.isEmpty {
+                throw invalid("Auth works only with inline Swagger specified in 'DefinitionBody' property.")
+            }
             api["BodyS3Location"] = try bodyS3Location(id, uri)
         } else {
             body = ["swagger": .string("2.0"), "paths": .object([:]),
