@@ -238,6 +238,41 @@ private func proxyIntegration(_ fn: String) -> JSON {
         #expect(r["FnOpenPermissiondev"] != nil && r["FnReqPermissiondev"] != nil)
     }
 
+    @Test func globalsApiShapeTheImplicitApi() throws {
+        let r = try expand("""
+            Transform: AWS::Serverless-2016-10-31
+            Globals:
+              Api:
+                Cors: {AllowOrigin: "'https://x'", AllowHeaders: "'Content-Type'", MaxAge: 600, AllowCredentials: true}
+                Variables: {k: v}
+                EndpointConfiguration: {Type: REGIONAL}
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  Runtime: python3.11
+                  Handler: a.h
+                  InlineCode: x
+                  Events:
+                    A: {Type: Api, Properties: {Path: /a, Method: post}}
+                    B: {Type: Api, Properties: {Path: /a, Method: get}}
+            """)
+        let api = try #require(r["ServerlessRestApi"]?["Properties"])
+        #expect(api["EndpointConfiguration"] == .object(["Types": .array(["REGIONAL"])]))
+        let options = try #require(api["Body"]?["paths"]?["/a"]?["options"])
+        #expect(options["x-amazon-apigateway-integration"]?["responses"]?["default"]?["responseParameters"] == .object([
+            "method.response.header.Access-Control-Allow-Origin": "'https://x'",
+            "method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS,POST'",
+            "method.response.header.Access-Control-Allow-Headers": "'Content-Type'",
+            "method.response.header.Access-Control-Max-Age": 600,
+            "method.response.header.Access-Control-Allow-Credentials": "'true'",
+        ]))
+        #expect(options["responses"]?["200"]?["headers"]?["Access-Control-Max-Age"] == .object(["type": "integer"]))
+        #expect(options["security"] == nil)
+        #expect(r["ServerlessRestApiProdStage"]?["Properties"]?["Variables"] == .object(["k": "v"]))
+        #expect(r["ServerlessRestApiProdStage"]?["Properties"]?["StageName"] == "Prod")
+    }
+
     @Test func definitionBodyKeepsItsPathsAndGainsTheEvents() throws {
         let r = try expand("""
             Transform: AWS::Serverless-2016-10-31
