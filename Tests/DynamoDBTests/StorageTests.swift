@@ -1,0 +1,128 @@
+@testable import DynamoDB
+import Core
+import Foundation
+import GRDB
+import Testing
+
+struct StorageTests {
+    @Test func itemsRoundTripAndKeysAreChecked() throws {
+        let h = try Harness()
+        try h.createTable()
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "sk": S("1"), "n": N("12345678901234567890123456789012345678")]])
+        let got = try h.call("GetItem", ["TableName": "tab", "Key": ["pk": S("a"), "sk": S("1")]])["Item"] as? [String: Any]
+        #expect((got?["n"] as? [String: Any])?["N"] as? String == "12345678901234567890123456789012345678")
+        #expect(h.error("GetItem", ["TableName": "tab", "Key": ["pk": S("a")]]).message == "The provided key element does not match the schema")
+        #expect(h.error("PutItem", ["TableName": "tab", "Item": ["sk": S("1")]]).message
+                == "One or more parameter values were invalid: Missing the key pk in the item")
+        #expect(h.error("PutItem", ["TableName": "tab", "Item": ["pk": N("1"), "sk": S("1")]]).message
+                == "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N")
+        #expect(h.error("PutItem", ["TableName": "tab", "Item": ["pk": S(""), "sk": S("1")]]).message
+                == "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: pk")
+        #expect(h.error("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "sk": S("2"), "big": S(String(repeating: "x", count: 400 * 1024))]]).message
+                == "Item size has exceeded the maximum allowed size")
+        #expect(h.error("PutItem", ["TableName": "nope", "Item": ["pk": S("a")]]) == ("ResourceNotFoundException", "Requested resource not found"))
+        #expect(h.error("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "sk": S("1")], "ReturnValues": "ALL_NEW"]).message
+                == "ReturnValues can only be ALL_OLD or NONE")
+        let old = try h.call("DeleteItem", ["TableName": "tab", "Key": ["pk": S("a"), "sk": S("1")], "ReturnValues": "ALL_OLD"])
+        #expect(((old["Attributes"] as? [String: Any])?["pk"] as? [String: Any])?["S"] as? String == "a")
+        #expect(try h.call("GetItem", ["TableName": "tab", "Key": ["pk": S("a"), "sk": S("1")]])["Item"] == nil)
+    }
+
+    /// Range keys are stored in DynamoDB's order: numbers numerically, whatever their text.
+    @Test func scanReadsInKeyOrderAndPages() throws {
+        let h = try Harness()
+        try h.createTable(range: "N")
+        for n in ["10", "-3", "2", "1e2", "0.5"] { try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "sk": N(n)]]) }
+        var seen: [Double] = [], start: Any?
+        var pages = 0
+        repeat {
+            var input: [String: Any] = ["TableName": "tab", "Limit": 2]
+            if let start { input["ExclusiveStartKey"] = start }
+            let page = try h.call("Scan", input)
+            for i in page["Items"] as? [[String: Any]] ?? [] { seen.append(Double(((i["sk"] as? [String: Any])?["N"] as? String) ?? "") ?? .nan) }
+            start = page["LastEvaluatedKey"]
+            pages += 1
+        } while start != nil
+        #expect(seen == [-3, 0.5, 2, 10, 100])
+        #expect(pages == 3)
+    }
+
+    @Test func segmentsPartitionTheTable() throws {
+        let h = try Harness()
+        try h.createTable(range: nil)
+        try h.call("BatchWriteItem", ["RequestItems": ["tab": (0..<25).map { ["PutRequest": ["Item": ["pk": S("k\($0)")]]] }]])
+        var all: [String] = []
+        for seg in 0..<4 {
+            let page = try h.call("Scan", ["TableName": "tab", "Segment": seg, "TotalSegments": 4])
+            all += (page["Items"] as? [[String: Any]] ?? []).compactMap { ($0["pk"] as? [String: Any])?["S"] as? String }
+        }
+        #expect(all.sorted() == (0..<25).map { "k\($0)" }.sorted())
+        #expect(h.error("Scan", ["TableName": "tab", "Segment": 4, "TotalSegments": 4]).message
+                == "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 4 is not less than TotalSegments: 4")
+    }
+
+    /// An index entry exists exactly while the item has the index's key attributes.
+    @Test func indexesFollowItemWrites() throws {
+        let h = try Harness()
+        try h.createTable(extra: [["AttributeName": "g", "AttributeType": "S"]],
+                          gsi: [["IndexName": "byG", "KeySchema": [["AttributeName": "g", "KeyType": "HASH"]], "Projection": ["ProjectionType": "ALL"]]])
+        func indexCount() throws -> Int {
+            try h.service.store.db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM index_items") ?? -1 }
+        }
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "sk": S("1"), "g": S("x")]])
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("b"), "sk": S("1")]])
+        #expect(try indexCount() == 1)
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "sk": S("1"), "g": S("y")]])
+        #expect(try indexCount() == 1)
+        let scanned = try h.call("Scan", ["TableName": "tab", "IndexName": "byG"])["Items"] as? [[String: Any]]
+        #expect((scanned?.first?["g"] as? [String: Any])?["S"] as? String == "y")
+        #expect(h.error("PutItem", ["TableName": "tab", "Item": ["pk": S("c"), "sk": S("1"), "g": N("1")]]).message
+                == "One or more parameter values were invalid: Type mismatch for Index Key g Expected: S Actual: N IndexName: byG")
+        try h.call("DeleteItem", ["TableName": "tab", "Key": ["pk": S("a"), "sk": S("1")]])
+        #expect(try indexCount() == 0)
+    }
+
+    @Test func batchWriteRejectsDuplicatesAndWritesNothing() throws {
+        let h = try Harness()
+        try h.createTable(range: nil)
+        let dup = h.error("BatchWriteItem", ["RequestItems": ["tab": [["PutRequest": ["Item": ["pk": S("a")]]], ["DeleteRequest": ["Key": ["pk": S("a")]]]]]])
+        #expect(dup.message == "One or more parameter values were invalid: Provided list of item keys contains duplicates")
+        #expect(h.error("BatchWriteItem", ["RequestItems": ["tab": (0..<26).map { ["PutRequest": ["Item": ["pk": S("k\($0)")]]] }]]).message
+                == "Too many items requested for the BatchWriteItem call")
+        #expect((try h.call("Scan", ["TableName": "tab"]))["Count"] as? Int == 0)
+        try h.call("BatchWriteItem", ["RequestItems": ["tab": [["PutRequest": ["Item": ["pk": S("a")]]], ["PutRequest": ["Item": ["pk": S("b")]]]]]])
+        let got = try h.call("BatchGetItem", ["RequestItems": ["tab": ["Keys": [["pk": S("a")], ["pk": S("zz")]]]]])
+        #expect(((got["Responses"] as? [String: Any])?["tab"] as? [Any])?.count == 1)
+        #expect((got["UnprocessedKeys"] as? [String: Any])?.isEmpty == true)
+    }
+
+    /// Expired items stay readable until the sweep, which follows the emulator's clock; they survive a reopen until then.
+    @Test func timeToLiveSweep() throws {
+        let clock = EmulatorClock()
+        let h = try Harness(clock: clock)
+        try h.createTable(range: nil)
+        let now = Int(clock.now())
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("old"), "exp": N("\(now - 10)")]])
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("new"), "exp": N("\(now + 100)")]])
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("never"), "exp": S("\(now - 10)")]])
+        #expect(try h.service.sweepExpired() == 0)  // TTL not enabled yet
+        try h.call("UpdateTimeToLive", ["TableName": "tab", "TimeToLiveSpecification": ["Enabled": true, "AttributeName": "exp"]])
+        #expect(try h.call("GetItem", ["TableName": "tab", "Key": ["pk": S("old")]])["Item"] != nil)
+        #expect(try h.service.sweepExpired() == 1)
+        #expect(try h.call("GetItem", ["TableName": "tab", "Key": ["pk": S("old")]])["Item"] == nil)
+        clock.advance(by: 200)
+        #expect(try h.service.sweepExpired() == 1)
+        #expect((try h.call("Scan", ["TableName": "tab"]))["Count"] as? Int == 1)
+    }
+
+    @Test func stateSurvivesReopen() throws {
+        let dir = NSTemporaryDirectory() + "ddb-test-" + UUID().uuidString
+        do {
+            let h = try Harness(dir: dir)
+            try h.createTable(range: nil)
+            try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a")]])
+        }
+        let again = try Harness(dir: dir)
+        #expect(try again.call("GetItem", ["TableName": "tab", "Key": ["pk": S("a")]])["Item"] != nil)
+    }
+}
