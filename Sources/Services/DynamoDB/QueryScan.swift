@@ -38,7 +38,7 @@ extension DynamoDBService {
     }
 
     func readOptions(_ src: Source, _ input: Input, _ exprs: inout ExpressionInput) throws -> ReadOptions {
-        let filter = try input.string("FilterExpression").map { try Condition.parse($0, &exprs) }
+        let filter = try input.string("FilterExpression").map { try Condition.parse($0, &exprs, kind: .filter) }
         let projection = try input.string("ProjectionExpression").map { try Projection.parse($0, &exprs) }
         let defaultSelect = projection != nil ? "SPECIFIC_ATTRIBUTES" : src.index == nil ? "ALL_ATTRIBUTES" : "ALL_PROJECTED_ATTRIBUTES"
         let select = try input.enumValue("Select", ["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"]) ?? defaultSelect
