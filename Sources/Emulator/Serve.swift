@@ -147,7 +147,7 @@ struct ServeOptions {
         log.logLevel = level
         let logger = log
 
-        // The eleven databases open on background threads, in the order the services below take them, while those are
+        // The twelve databases open on background threads, in the order the services below take them, while those are
         // built one after another (each init waits for its own database, or opens it itself if no thread has begun).
         for openAhead in [IAMService.openDatabaseAhead, SQSService.openDatabaseAhead, S3Service.openDatabaseAhead,
                           LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead, ELBv2Service.openDatabaseAhead,
