@@ -126,3 +126,30 @@ struct StorageTests {
         #expect(try again.call("GetItem", ["TableName": "tab", "Key": ["pk": S("a")]])["Item"] != nil)
     }
 }
+
+struct StreamTests {
+    /// Each change writes one record with the view type's images, in order; a TTL deletion is a service's.
+    @Test func recordsFollowWrites() throws {
+        let h = try Harness()
+        try h.createTable(range: nil)
+        try h.call("UpdateTable", ["TableName": "tab", "StreamSpecification": ["StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"]])
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "v": N("1")]])
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "v": N("1")]])  // no change, no record
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "v": N("2"), "exp": N("1")]])
+        try h.call("UpdateTimeToLive", ["TableName": "tab", "TimeToLiveSpecification": ["Enabled": true, "AttributeName": "exp"]])
+        try h.service.sweepExpired()
+        let streams = try h.call("ListStreams", ["TableName": "tab"])["Streams"] as? [[String: Any]]
+        let arn = try #require(streams?.first?["StreamArn"] as? String)
+        let shard = try #require(((try h.call("DescribeStream", ["StreamArn": arn])["StreamDescription"] as? [String: Any])?["Shards"] as? [[String: Any]])?.first?["ShardId"] as? String)
+        let it = try h.call("GetShardIterator", ["StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"])["ShardIterator"] as? String
+        let page = try h.call("GetRecords", ["ShardIterator": it ?? ""])
+        let records = page["Records"] as? [[String: Any]] ?? []
+        #expect(records.map { $0["eventName"] as? String } == ["INSERT", "MODIFY", "REMOVE"])
+        let modify = records[1]["dynamodb"] as? [String: Any]
+        #expect(((modify?["OldImage"] as? [String: Any])?["v"] as? [String: Any])?["N"] as? String == "1")
+        #expect(((modify?["NewImage"] as? [String: Any])?["v"] as? [String: Any])?["N"] as? String == "2")
+        #expect((records[2]["userIdentity"] as? [String: String])?["PrincipalId"] == "dynamodb.amazonaws.com")
+        let next = try h.call("GetRecords", ["ShardIterator": page["NextShardIterator"] as? String ?? ""])
+        #expect((next["Records"] as? [Any])?.isEmpty == true)
+    }
+}

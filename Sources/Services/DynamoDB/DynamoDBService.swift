@@ -84,6 +84,10 @@ public final class DynamoDBService: AWSService, SnapshotParticipant {
         case "BatchWriteItem": return try batchWriteItem(s, input)
         case "TransactWriteItems": return try transactWriteItems(s, input)
         case "TransactGetItems": return try transactGetItems(s, input)
+        case "ListStreams": return try listStreams(s, input)
+        case "DescribeStream": return try describeStream(s, input)
+        case "GetShardIterator": return try getShardIterator(s, input)
+        case "GetRecords": return try getRecords(s, input)
         case "DescribeEndpoints":
             return ["Endpoints": [["Address": "dynamodb.\(s.region).amazonaws.com", "CachePeriodInMinutes": 1440]]]
         default:

@@ -41,12 +41,21 @@ final class DynamoDBStore: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2 streams") { db in
+            try db.execute(sql: """
+                CREATE TABLE stream_records (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, tid INTEGER NOT NULL, label TEXT NOT NULL, at REAL NOT NULL,
+                    record TEXT NOT NULL
+                );
+                CREATE INDEX stream_records_stream ON stream_records (tid, label, seq);
+                """)
+        }
         return m
     }
 
     func reset() throws {
         try db.writeNow { db in
-            try db.execute(sql: "DELETE FROM tables; DELETE FROM items; DELETE FROM index_items; DELETE FROM tokens")
+            try db.execute(sql: "DELETE FROM tables; DELETE FROM items; DELETE FROM index_items; DELETE FROM tokens; DELETE FROM stream_records")
         }
         forget()
     }
@@ -96,6 +105,7 @@ final class DynamoDBStore: Sendable {
         try db.execute(sql: "DELETE FROM tables WHERE id = ?", arguments: [t.id])
         try db.execute(sql: "DELETE FROM items WHERE tid = ?", arguments: [t.id])
         try db.execute(sql: "DELETE FROM index_items WHERE tid = ?", arguments: [t.id])
+        try db.execute(sql: "DELETE FROM stream_records WHERE tid = ?", arguments: [t.id])
         let key = Self.cacheKey(s, t.name)
         cache.withLock { $0[key] = nil }
         db.afterNextTransaction { _ in self.cache.withLock { $0[key] = nil } }
@@ -134,11 +144,11 @@ final class DynamoDBStore: Sendable {
 
     /// The one way an item changes (put, update, delete, TTL expiry): the item row and every index entry in the caller's
     /// transaction. `old` is the item before, `new` after (nil: absent).
-    /// Streams hook: a stream record (`old`, `new`, `userIdentity` for TTL deletions) is written here, in the same
-    /// transaction, once Streams land.
-    static func writeItem(_ t: TableSchema, old: Item?, new: Item?, now: Double, _ db: Database) throws {
+    /// With a stream enabled, its record is written here too, in the same transaction (`byTTL`: a service deletion).
+    static func writeItem(_ t: TableSchema, old: Item?, new: Item?, now: Double, byTTL: Bool = false, _ db: Database) throws {
         let source = new ?? old
         guard let source else { return }
+        if t.streamEnabled, old != new { try appendStreamRecord(t, old: old, new: new, now: now, byTTL: byTTL, db) }
         let hk = keyBytes(source[t.hashKey.name]), rk = keyBytes(t.rangeKey.flatMap { source[$0.name] })
         if let new {
             var expires: Double?

@@ -26,12 +26,15 @@ extension DynamoDBService {
                         tables[tid] = t
                     }
                     let item = try DynamoDBStore.decodeBody(row["body"])
-                    try DynamoDBStore.writeItem(tables[tid]!, old: item, new: nil, now: now, db)
+                    try DynamoDBStore.writeItem(tables[tid]!, old: item, new: nil, now: now, byTTL: true, db)
                 }
                 return rows.count
             }
             total += n
-            if n < 1000 { return total }
+            if n < 1000 {
+                try DynamoDBStore.trimStreams(now: now, store.db)
+                return total
+            }
         }
     }
 }
