@@ -42,6 +42,11 @@ struct ExpressionParser {
         self.input = input
     }
 
+    /// Words the grammar of this kind of expression uses.
+    var keywords: Set<String> {
+        kind == .update ? ["SET", "REMOVE", "ADD", "DELETE"] : ["AND", "OR", "NOT", "BETWEEN", "IN"]
+    }
+
     var current: ExpressionToken { tokens[position] }
     var next: ExpressionToken { tokens[min(position + 1, tokens.count - 1)] }
 
@@ -143,6 +148,8 @@ struct ExpressionParser {
         let token = current
         switch token.kind {
         case .identifier:
+            // The grammar's own keywords never name an attribute: "SET a = :v, REMOVE b" is a syntax error.
+            if keywords.contains(token.text.uppercased()) { throw syntaxError() }
             advance()
             if ReservedWords.contains(token.text) {
                 note(.reserved, "Attribute name is a reserved keyword; reserved keyword: \(token.text)")
