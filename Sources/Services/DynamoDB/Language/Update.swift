@@ -32,6 +32,8 @@ struct Update: Sendable {
     var removes: [DocumentPath] = []
     var adds: [ValueAction] = []
     var deletes: [ValueAction] = []
+    /// Built from the legacy AttributeUpdates: ADD also appends to lists, and type mismatches have that API's text.
+    var legacy = false
 
     /// Every path the update writes, in the order written.
     var targets: [DocumentPath] { sets.map(\.path) + removes + adds.map(\.path) + deletes.map(\.path) }
@@ -45,6 +47,7 @@ struct Update: Sendable {
 
     static let missingAttribute = AWSError("ValidationException", "The provided expression refers to an attribute that does not exist in the item")
     static let wrongType = AWSError("ValidationException", "An operand in the update expression has an incorrect data type")
+    static let legacyWrongType = AWSError("ValidationException", "Type mismatch for attribute to update")
     static let invalidPath = AWSError("ValidationException", "The document path provided in the update expression is invalid for update")
 
     func apply(to item: Item, keyNames: [String]) throws(AWSError) -> (item: Item, updatedPaths: Set<String>) {
@@ -57,6 +60,7 @@ struct Update: Sendable {
         var result = item
         for (action, value) in zip(sets, values) { try Self.write(value, at: action.path, in: &result) }
         for path in removes.sorted(by: Self.removalOrder) { try Self.remove(path, from: &result) }
+        let wrongType = legacy ? Self.legacyWrongType : Self.wrongType
         for action in adds {
             let updated: AttributeValue
             switch (action.path.resolve(in: result), action.value) {
@@ -65,7 +69,8 @@ struct Update: Sendable {
             case let (.ss(x)?, .ss(y)): updated = .ss(x + y.filter { !x.contains($0) })
             case let (.ns(x)?, .ns(y)): updated = .ns(x + y.filter { !x.contains($0) })
             case let (.bs(x)?, .bs(y)): updated = .bs(x + y.filter { !x.contains($0) })
-            default: throw Self.wrongType
+            case let (.l(x)?, .l(y)) where legacy: updated = .l(x + y)
+            default: throw wrongType
             }
             try Self.write(updated, at: action.path, in: &result)
         }
@@ -76,7 +81,7 @@ struct Update: Sendable {
             case let (.ss(x), .ss(y)): remaining = x.filter { !y.contains($0) }.nonEmpty.map(AttributeValue.ss)
             case let (.ns(x), .ns(y)): remaining = x.filter { !y.contains($0) }.nonEmpty.map(AttributeValue.ns)
             case let (.bs(x), .bs(y)): remaining = x.filter { !y.contains($0) }.nonEmpty.map(AttributeValue.bs)
-            default: throw Self.wrongType
+            default: throw wrongType
             }
             if let remaining { try Self.write(remaining, at: action.path, in: &result) } else { try Self.remove(action.path, from: &result) }
         }
