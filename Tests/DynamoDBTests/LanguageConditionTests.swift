@@ -112,6 +112,8 @@ func condition(_ text: String, _ names: [String: String] = [:], _ values: [Strin
         #expect(try !check("size(n) = :v", [":v": num("1")]))
         #expect(try !check("size(absent) >= :v", [":v": num("0")]))
         #expect(try check("size(#s) = :v", [":v": num("6")], names: ["#s": "Status"]))
+        // Strings count UTF-16 code units: é is one, 𝄞 two.
+        #expect(try condition("size(u) = :n", [:], [":n": num("3")]).evaluate(["u": .s("é𝄞")]))
     }
 
     @Test func logicAndPrecedence() throws {
@@ -170,6 +172,9 @@ func condition(_ text: String, _ names: [String: String] = [:], _ values: [Strin
         fails("a @ :v", "Invalid ConditionExpression: Syntax error; token: \"@\", near: \"a @\"", [:], v)
         fails("", "Invalid ConditionExpression: The expression can not be empty;")
         fails("   ", "Invalid ConditionExpression: The expression can not be empty;")
+        let long = "a = :v" + String(repeating: " ", count: 4091)
+        fails(long, "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; expression size: 4097", [:], [":v": .s("x")])
+        #expect(throws: Never.self) { _ = try condition(String(long.dropLast()), [:], [":v": .s("x")]) }
         fails("a = # ", "Invalid ConditionExpression: Syntax error; token: \"#\", near: \"= #\"")
     }
 
@@ -186,6 +191,9 @@ func condition(_ text: String, _ names: [String: String] = [:], _ values: [Strin
         fails("size(:n) = :n", "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: size, operand type: N", [:], v)
         fails("a = a", "Invalid ConditionExpression: The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [a]")
         fails("contains(a.b, a.b)", "Invalid ConditionExpression: The first operand must be distinct from the remaining operands for this operator or function; operator: contains, first operand: [a, b]")
+        fails("a <= :b", "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: <=, operand type: BOOL", [:], [":b": .bool(true)])
+        fails(":l < a", "Invalid FilterExpression: Incorrect operand type for operator or function; operator or function: <, operand type: L", [:], [":l": .l([])], kind: .filter)
+        fails("a BETWEEN :l AND :l", "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: SS", [:], [":l": .ss(["x"])])
         fails("ATTRIBUTE_EXISTS(a)", "Invalid ConditionExpression: Invalid function name; function: ATTRIBUTE_EXISTS")
     }
 

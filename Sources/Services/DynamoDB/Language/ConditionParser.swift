@@ -76,6 +76,7 @@ struct ConditionParser {
             p.advance()
             let rhs = try p.parseOperand()
             p.checkDistinct(token.text, lhs, rhs)
+            if token.text != "=", token.text != "<>" { checkOrderable(token.text, [lhs, rhs]) }
             return .compare(token.text, operand(lhs), operand(rhs))
         }
         if token.isKeyword("BETWEEN") {
@@ -84,6 +85,7 @@ struct ConditionParser {
             guard p.current.isKeyword("AND") else { throw p.syntaxError() }
             p.advance()
             let hi = try p.parseOperand()
+            checkOrderable("BETWEEN", [lhs, lo, hi])
             checkBetween(lo, hi)
             return .between(operand(lhs), operand(lo), operand(hi))
         }
@@ -168,6 +170,16 @@ struct ConditionParser {
             return .beginsWith(operand(args[0]), operand(args[1]))
         default:  // contains
             return .contains(operand(args[0]), operand(args[1]))
+        }
+    }
+
+    /// Ordering needs scalars: a constant list, set, map, BOOL or NULL is refused (an attribute of such a type only
+    /// makes the comparison false).
+    private mutating func checkOrderable(_ op: String, _ operands: [Parsed]) {
+        for operand in operands {
+            if let type = ExpressionParser.constantType(operand), !["S", "N", "B"].contains(type) {
+                p.note(.function, "Incorrect operand type for operator or function; operator or function: \(op), operand type: \(type)")
+            }
         }
     }
 

@@ -26,6 +26,8 @@ struct ExpressionParser {
         }
     }
 
+    static let maxSize = 4096
+
     let source: [Character]
     let tokens: [ExpressionToken]
     let kind: ExpressionKind
@@ -35,6 +37,10 @@ struct ExpressionParser {
 
     init(_ text: String, kind: ExpressionKind, input: ExpressionInput) throws(AWSError) {
         if text.isEmpty { throw kind.error("The expression can not be empty;") }
+        // AWS measures the raw text, placeholders unexpanded.
+        if text.utf8.count > Self.maxSize {
+            throw kind.error("Expression size has exceeded the maximum allowed size; expression size: \(text.utf8.count)")
+        }
         self.source = Array(text)
         self.tokens = try ExpressionLexer.tokens(text, kind: kind)
         if tokens.count == 1 { throw kind.error("The expression can not be empty;") }
