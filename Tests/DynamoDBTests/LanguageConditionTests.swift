@@ -158,7 +158,7 @@ func condition(_ text: String, _ names: [String: String] = [:], _ values: [Strin
         fails("a = :v", "Value provided in ExpressionAttributeNames unused in expressions: keys: {#a, #b}", ["#a": "x", "#b": "y"], [":v": .s("a")])
     }
 
-    @Test func syntaxErrors() {
+    @Test func syntaxErrors() throws {
         let v: [String: AttributeValue] = [":v": .s("a")]
         fails("a = ", "Invalid ConditionExpression: Syntax error; token: \"<EOF>\", near: \"=\"")
         fails("a = :v AND", "Invalid ConditionExpression: Syntax error; token: \"<EOF>\", near: \"AND\"", [:], v)
@@ -175,6 +175,11 @@ func condition(_ text: String, _ names: [String: String] = [:], _ values: [Strin
         let long = "a = :v" + String(repeating: " ", count: 4091)
         fails(long, "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; expression size: 4097", [:], [":v": .s("x")])
         #expect(throws: Never.self) { _ = try condition(String(long.dropLast()), [:], [":v": .s("x")]) }
+        // Nesting is bounded (the parser recurses per parenthesis); NOT chains are not.
+        let deep = String(repeating: "(", count: 101) + "a = :v" + String(repeating: ")", count: 101)
+        fails(deep, "Invalid ConditionExpression: Syntax error; token: \"(\", near: \"((a\"", [:], [":v": .s("x")])
+        let nots = String(repeating: "NOT ", count: 1000) + "a = :v"
+        #expect(try condition(nots, [:], [":v": .s("x")]).evaluate(["a": .s("x")]))
         fails("a = # ", "Invalid ConditionExpression: Syntax error; token: \"#\", near: \"= #\"")
     }
 

@@ -43,12 +43,16 @@ struct ConditionParser {
         return node
     }
 
+    /// NOT NOT … is counted, not recursed: the expression may hold a thousand of them.
     private mutating func parseNot() throws(AWSError) -> ConditionNode {
-        if p.current.isKeyword("NOT") {
+        var negations = 0
+        while p.current.isKeyword("NOT") {
             p.advance()
-            return .not(try parseNot())
+            negations += 1
         }
-        return try parsePrimary()
+        var node = try parsePrimary()
+        for _ in 0..<negations { node = .not(node) }
+        return node
     }
 
     private mutating func parsePrimary() throws(AWSError) -> ConditionNode {

@@ -27,6 +27,7 @@ struct ExpressionParser {
     }
 
     static let maxSize = 4096
+    static let maxNesting = 100
 
     let source: [Character]
     let tokens: [ExpressionToken]
@@ -46,6 +47,13 @@ struct ExpressionParser {
         if tokens.count == 1 { throw kind.error("The expression can not be empty;") }
         self.kind = kind
         self.input = input
+        // The parsers recurse once per "(": a bounded depth keeps a hostile expression off the thread's stack.
+        var depth = 0
+        for (i, token) in tokens.enumerated() {
+            if token.isSymbol("(") { depth += 1 }
+            if token.isSymbol(")") { depth -= 1 }
+            if depth > Self.maxNesting { throw ExpressionLexer.syntax(source, tokens, i, kind) }
+        }
     }
 
     /// Words the grammar of this kind of expression uses.
