@@ -2,7 +2,7 @@ import Core
 
 /// ConditionExpression and FilterExpression: parsed once per request, evaluated against the stored item (nil when
 /// there is none). Evaluation follows DynamoDB: comparing values of different types is false, not an error; a missing
-/// attribute makes a comparison false (`<>` true); `size` counts a string's and a binary's bytes and a set's, list's or
+/// attribute makes a comparison false (`<>` true); `size` counts a string's UTF-16 units, a binary's bytes and a set's, list's or
 /// map's members; `contains` looks into strings, binaries, sets and lists.
 struct Condition: Sendable {
     let root: ConditionNode
@@ -108,10 +108,10 @@ enum Compare {
         return x.count == y.count ? .orderedSame : (x.count < y.count ? .orderedAscending : .orderedDescending)
     }
 
-    /// `size()`: nil for N, BOOL and NULL.
+    /// `size()`: nil for N, BOOL and NULL. A string counts UTF-16 code units, as DynamoDB does ("é𝄞" is 3).
     static func size(_ value: AttributeValue) -> Int? {
         switch value {
-        case .s(let s): s.utf8.count
+        case .s(let s): s.utf16.count
         case .b(let b): b.count
         case .ss(let v): v.count
         case .ns(let v): v.count

@@ -43,12 +43,16 @@ struct ConditionParser {
         return node
     }
 
+    /// NOT NOT … is counted, not recursed: the expression may hold a thousand of them.
     private mutating func parseNot() throws(AWSError) -> ConditionNode {
-        if p.current.isKeyword("NOT") {
+        var negations = 0
+        while p.current.isKeyword("NOT") {
             p.advance()
-            return .not(try parseNot())
+            negations += 1
         }
-        return try parsePrimary()
+        var node = try parsePrimary()
+        for _ in 0..<negations { node = .not(node) }
+        return node
     }
 
     private mutating func parsePrimary() throws(AWSError) -> ConditionNode {
@@ -76,6 +80,7 @@ struct ConditionParser {
             p.advance()
             let rhs = try p.parseOperand()
             p.checkDistinct(token.text, lhs, rhs)
+            if token.text != "=", token.text != "<>" { checkOrderable(token.text, [lhs, rhs]) }
             return .compare(token.text, operand(lhs), operand(rhs))
         }
         if token.isKeyword("BETWEEN") {
@@ -84,6 +89,7 @@ struct ConditionParser {
             guard p.current.isKeyword("AND") else { throw p.syntaxError() }
             p.advance()
             let hi = try p.parseOperand()
+            checkOrderable("BETWEEN", [lhs, lo, hi])
             checkBetween(lo, hi)
             return .between(operand(lhs), operand(lo), operand(hi))
         }
@@ -168,6 +174,16 @@ struct ConditionParser {
             return .beginsWith(operand(args[0]), operand(args[1]))
         default:  // contains
             return .contains(operand(args[0]), operand(args[1]))
+        }
+    }
+
+    /// Ordering needs scalars: a constant list, set, map, BOOL or NULL is refused (an attribute of such a type only
+    /// makes the comparison false).
+    private mutating func checkOrderable(_ op: String, _ operands: [Parsed]) {
+        for operand in operands {
+            if let type = ExpressionParser.constantType(operand), !["S", "N", "B"].contains(type) {
+                p.note(.function, "Incorrect operand type for operator or function; operator or function: \(op), operand type: \(type)")
+            }
         }
     }
 

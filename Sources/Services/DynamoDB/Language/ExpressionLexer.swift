@@ -74,7 +74,9 @@ enum ExpressionLexer {
                 }
             }
         }
-        out.append(ExpressionToken(kind: .eof, text: "<EOF>", start: chars.count, end: chars.count))
+        // The end sits right after the last token, so trailing blanks stay out of "near".
+        let end = out.last?.end ?? 0
+        out.append(ExpressionToken(kind: .eof, text: "<EOF>", start: end, end: end))
         return out
     }
 

@@ -26,6 +26,9 @@ struct ExpressionParser {
         }
     }
 
+    static let maxSize = 4096
+    static let maxNesting = 100
+
     let source: [Character]
     let tokens: [ExpressionToken]
     let kind: ExpressionKind
@@ -35,11 +38,27 @@ struct ExpressionParser {
 
     init(_ text: String, kind: ExpressionKind, input: ExpressionInput) throws(AWSError) {
         if text.isEmpty { throw kind.error("The expression can not be empty;") }
+        // AWS measures the raw text, placeholders unexpanded.
+        if text.utf8.count > Self.maxSize {
+            throw kind.error("Expression size has exceeded the maximum allowed size; expression size: \(text.utf8.count)")
+        }
         self.source = Array(text)
         self.tokens = try ExpressionLexer.tokens(text, kind: kind)
         if tokens.count == 1 { throw kind.error("The expression can not be empty;") }
         self.kind = kind
         self.input = input
+        // The parsers recurse once per "(": a bounded depth keeps a hostile expression off the thread's stack.
+        var depth = 0
+        for (i, token) in tokens.enumerated() {
+            if token.isSymbol("(") { depth += 1 }
+            if token.isSymbol(")") { depth -= 1 }
+            if depth > Self.maxNesting { throw ExpressionLexer.syntax(source, tokens, i, kind) }
+        }
+    }
+
+    /// Words the grammar of this kind of expression uses.
+    var keywords: Set<String> {
+        kind == .update ? ["SET", "REMOVE", "ADD", "DELETE"] : ["AND", "OR", "NOT", "BETWEEN", "IN"]
     }
 
     var current: ExpressionToken { tokens[position] }
@@ -143,6 +162,8 @@ struct ExpressionParser {
         let token = current
         switch token.kind {
         case .identifier:
+            // The grammar's own keywords never name an attribute: "SET a = :v, REMOVE b" is a syntax error.
+            if keywords.contains(token.text.uppercased()) { throw syntaxError() }
             advance()
             if ReservedWords.contains(token.text) {
                 note(.reserved, "Attribute name is a reserved keyword; reserved keyword: \(token.text)")
