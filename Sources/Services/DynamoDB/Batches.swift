@@ -33,8 +33,9 @@ extension DynamoDBService {
             guard let r = requests[name] as? [String: Any] else { throw DDBError.wrongType("RequestItems") }
             let ri = Input(r)
             guard let t = try store.table(s, name) else { throw DDBError.resourceNotFound }
+            try LegacyParameters.checkStyles(r, .batchGetItem)
             var exprs = try Self.expressions(ri)
-            let projection = try ri.string("ProjectionExpression").map { try Projection.parse($0, &exprs) }
+            let projection = try Self.projection(ri, &exprs)
             try exprs.checkAllUsed()
             var keys: [Item] = [], seen = Set<Data>()
             for k in try ri.list("Keys") ?? [] {

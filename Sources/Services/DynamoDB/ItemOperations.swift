@@ -16,6 +16,18 @@ extension DynamoDBService {
         try ExpressionInput(names: input.raw["ExpressionAttributeNames"], values: input.raw["ExpressionAttributeValues"])
     }
 
+    /// ConditionExpression, or the legacy Expected (+ ConditionalOperator).
+    static func condition(_ input: Input, _ exprs: inout ExpressionInput) throws -> Condition? {
+        if let text = try input.string("ConditionExpression") { return try Condition.parse(text, &exprs) }
+        return try LegacyConditions.expected(input.raw["Expected"], conditionalOperator: input.raw["ConditionalOperator"])
+    }
+
+    /// ProjectionExpression, or the legacy AttributesToGet.
+    static func projection(_ input: Input, _ exprs: inout ExpressionInput) throws -> Projection? {
+        if let text = try input.string("ProjectionExpression") { return try Projection.parse(text, &exprs) }
+        return try LegacyParameters.attributesToGet(input.raw["AttributesToGet"])
+    }
+
     static func returnValues(_ input: Input, allowed: [String]) throws -> String {
         let all = ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]
         let v = try input.enumValue("ReturnValues", all) ?? "NONE"
@@ -40,8 +52,9 @@ extension DynamoDBService {
         let item = try Items.decode(input.raw["Item"])
         try t.checkItem(item)
         let returnValues = try Self.returnValues(input, allowed: ["NONE", "ALL_OLD"])
+        try LegacyParameters.checkStyles(input.raw, .putItem)
         var exprs = try Self.expressions(input)
-        let condition = try input.string("ConditionExpression").map { try Condition.parse($0, &exprs) }
+        let condition = try Self.condition(input, &exprs)
         try exprs.checkAllUsed()
         let returnOld = try Self.returnOnFailure(input)
         let now = clock.now()
@@ -61,8 +74,9 @@ extension DynamoDBService {
     func getItem(_ s: Scope, _ input: Input) throws -> [String: Any] {
         let t = try itemTable(s, input)
         let key = try t.checkKey(try Items.decode(input.raw["Key"]))
+        try LegacyParameters.checkStyles(input.raw, .getItem)
         var exprs = try Self.expressions(input)
-        let projection = try input.string("ProjectionExpression").map { try Projection.parse($0, &exprs) }
+        let projection = try Self.projection(input, &exprs)
         try exprs.checkAllUsed()
         let consistent = try input.bool("ConsistentRead") ?? false
         let item = try store.db.readNow { db in try DynamoDBStore.item(t, key: key, db) }
@@ -77,9 +91,11 @@ extension DynamoDBService {
         let t = try itemTable(s, input)
         let key = try t.checkKey(try Items.decode(input.raw["Key"]))
         let returnValues = try Self.returnValues(input, allowed: ["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"])
+        try LegacyParameters.checkStyles(input.raw, .updateItem)
         var exprs = try Self.expressions(input)
         let update = try input.string("UpdateExpression").map { try Update.parse($0, &exprs) }
-        let condition = try input.string("ConditionExpression").map { try Condition.parse($0, &exprs) }
+            ?? LegacyParameters.attributeUpdates(input.raw["AttributeUpdates"])
+        let condition = try Self.condition(input, &exprs)
         try exprs.checkAllUsed()
         let returnOld = try Self.returnOnFailure(input)
         let now = clock.now()
@@ -113,8 +129,9 @@ extension DynamoDBService {
         let t = try itemTable(s, input)
         let key = try t.checkKey(try Items.decode(input.raw["Key"]))
         let returnValues = try Self.returnValues(input, allowed: ["NONE", "ALL_OLD"])
+        try LegacyParameters.checkStyles(input.raw, .deleteItem)
         var exprs = try Self.expressions(input)
-        let condition = try input.string("ConditionExpression").map { try Condition.parse($0, &exprs) }
+        let condition = try Self.condition(input, &exprs)
         try exprs.checkAllUsed()
         let returnOld = try Self.returnOnFailure(input)
         let now = clock.now()

@@ -13,6 +13,7 @@ extension DynamoDBService {
         let table: TableSchema
         let index: IndexSchema?
         let global: Bool
+        var isQuery = false
         var hashKey: KeyAttribute { index?.hashKey ?? table.hashKey }
         var rangeKey: KeyAttribute? { index == nil ? table.rangeKey : index?.rangeKey }
         /// The names LastEvaluatedKey carries: the index key and the table key.
@@ -38,8 +39,10 @@ extension DynamoDBService {
     }
 
     func readOptions(_ src: Source, _ input: Input, _ exprs: inout ExpressionInput) throws -> ReadOptions {
+        let legacyFilter = input.raw[src.isQuery ? "QueryFilter" : "ScanFilter"]
         let filter = try input.string("FilterExpression").map { try Condition.parse($0, &exprs, kind: .filter) }
-        let projection = try input.string("ProjectionExpression").map { try Projection.parse($0, &exprs) }
+            ?? LegacyConditions.filter(legacyFilter, conditionalOperator: input.raw["ConditionalOperator"])
+        let projection = try Self.projection(input, &exprs)
         let defaultSelect = projection != nil ? "SPECIFIC_ATTRIBUTES" : src.index == nil ? "ALL_ATTRIBUTES" : "ALL_PROJECTED_ATTRIBUTES"
         let select = try input.enumValue("Select", ["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"]) ?? defaultSelect
         if select == "SPECIFIC_ATTRIBUTES", projection == nil {
@@ -81,12 +84,21 @@ extension DynamoDBService {
 
     func query(_ s: Scope, _ input: Input) throws -> [String: Any] {
         let t = try itemTable(s, input)
-        let src = try source(t, input)
+        var src = try source(t, input)
+        src.isQuery = true
+        try LegacyParameters.checkStyles(input.raw, .query)
         var exprs = try Self.expressions(input)
-        guard let text = try input.string("KeyConditionExpression") else {
+        var keyTypes = [src.hashKey.name: src.hashKey.type]
+        if let r = src.rangeKey { keyTypes[r.name] = r.type }
+        let kc: KeyCondition
+        if let text = try input.string("KeyConditionExpression") {
+            kc = try KeyCondition.parse(text, &exprs, hashKey: src.hashKey.name, rangeKey: src.rangeKey?.name, keyTypes: keyTypes)
+        } else if input.has("KeyConditions") {
+            kc = try LegacyConditions.keyConditions(input.raw["KeyConditions"], hashKey: src.hashKey.name, rangeKey: src.rangeKey?.name,
+                                                    keyTypes: keyTypes)
+        } else {
             throw DDBError.validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
         }
-        let kc = try KeyCondition.parse(text, &exprs, hashKey: src.hashKey.name, rangeKey: src.rangeKey?.name)
         let options = try readOptions(src, input, &exprs)
         try exprs.checkAllUsed()
         let mismatch = DDBError.invalid("Condition parameter type does not match schema type")
@@ -141,6 +153,7 @@ extension DynamoDBService {
     func scan(_ s: Scope, _ input: Input) throws -> [String: Any] {
         let t = try itemTable(s, input)
         let src = try source(t, input)
+        try LegacyParameters.checkStyles(input.raw, .scan)
         var exprs = try Self.expressions(input)
         let options = try readOptions(src, input, &exprs)
         try exprs.checkAllUsed()
