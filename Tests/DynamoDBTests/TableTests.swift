@@ -89,3 +89,17 @@ struct TableTests {
         #expect(d == ["TimeToLiveStatus": "ENABLED", "AttributeName": "exp"])
     }
 }
+
+struct ResetTests {
+    /// POST /_cloudless/reset empties tables, items and the cached table documents.
+    @Test func resetForgetsEverything() async throws {
+        let h = try Harness()
+        try h.createTable(range: nil)
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a")]])
+        try await h.service.reset()
+        #expect(try h.call("ListTables", [:])["TableNames"] as? [String] == [])
+        #expect(h.error("GetItem", ["TableName": "tab", "Key": ["pk": S("a")]]).code == "ResourceNotFoundException")
+        try h.createTable(range: nil)
+        #expect(try h.call("GetItem", ["TableName": "tab", "Key": ["pk": S("a")]])["Item"] == nil)
+    }
+}

@@ -192,6 +192,40 @@ def test_transaction_cancels_and_is_idempotent(ddb):
     ddb.delete_table(TableName=name)
 
 
+def test_stream_records_through_the_streams_client(ddb, endpoint):
+    name = _name("stream")
+    table = _table(ddb, name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})["TableDescription"]
+    streams = make_client(endpoint, "dynamodbstreams")
+    ddb.put_item(TableName=name, Item={"id": {"S": "a"}, "v": {"N": "1"}})
+    ddb.update_item(TableName=name, Key={"id": {"S": "a"}}, UpdateExpression="SET v = v + :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    ddb.delete_item(TableName=name, Key={"id": {"S": "a"}})
+    arn = table["LatestStreamArn"]
+    assert [s["StreamArn"] for s in streams.list_streams(TableName=name)["Streams"]] == [arn]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=it)["Records"]
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
+    assert records[1]["dynamodb"]["OldImage"]["v"] == {"N": "1"} and records[1]["dynamodb"]["NewImage"]["v"] == {"N": "2"}
+    assert records[0]["dynamodb"]["SequenceNumber"] < records[2]["dynamodb"]["SequenceNumber"]
+    ddb.delete_table(TableName=name)
+
+
+def test_legacy_parameters(ddb):
+    name = _name("legacy")
+    _table(ddb, name, range_key="sk")
+    ddb.put_item(TableName=name, Item={"id": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "5"}},
+                 Expected={"id": {"Exists": False}})
+    ddb.update_item(TableName=name, Key={"id": {"S": "a"}, "sk": {"S": "1"}},
+                    AttributeUpdates={"n": {"Action": "ADD", "Value": {"N": "2"}}})
+    got = ddb.query(TableName=name, KeyConditions={"id": {"AttributeValueList": [{"S": "a"}], "ComparisonOperator": "EQ"}},
+                    QueryFilter={"n": {"AttributeValueList": [{"N": "6"}], "ComparisonOperator": "GT"}}, AttributesToGet=["n"])
+    assert got["Items"] == [{"n": {"N": "7"}}]
+    with pytest.raises(ClientError) as e:
+        ddb.get_item(TableName=name, Key={"id": {"S": "a"}, "sk": {"S": "1"}}, AttributesToGet=["n"], ProjectionExpression="n")
+    assert _error(e) == ("ValidationException", "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
+    ddb.delete_table(TableName=name)
+
+
 def test_time_to_live_on_the_emulator_clock(ddb, endpoint):
     name = _name("ttl")
     _table(ddb, name)

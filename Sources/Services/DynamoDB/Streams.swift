@@ -35,7 +35,10 @@ extension DynamoDBStore {
 extension DynamoDBService {
     /// A sequence number as DynamoDB shows them: 21 digits.
     static func sequenceNumber(_ seq: Int64) -> String { String(format: "%021lld", seq) }
-    static func shardId(_ t: TableSchema) -> String { "shardId-00000001-" + String(t.tableId.replacingOccurrences(of: "-", with: "").prefix(8)) }
+    /// As DynamoDB writes them: `shardId-` + 20 digits (the stream's start in ms) + `-` + 8 hex digits.
+    static func shardId(_ t: TableSchema) -> String {
+        String(format: "shardId-%020lld-", Int64(t.created * 1000)) + String(t.tableId.replacingOccurrences(of: "-", with: "").prefix(8))
+    }
 
     /// The table and label of a stream ARN (`<table arn>/stream/<label>`); the table must still have that stream.
     func stream(_ s: Scope, _ arn: String) throws -> (TableSchema, String) {
