@@ -226,7 +226,17 @@ def test_legacy_parameters(ddb):
     ddb.delete_table(TableName=name)
 
 
-def test_time_to_live_on_the_emulator_clock(ddb, endpoint):
+@pytest.fixture
+def own_server():
+    """A server of the test's own: moving its clock must not touch the session's server."""
+    s = Server().start()
+    yield s
+    s.stop()
+
+
+def test_time_to_live_on_the_emulator_clock(own_server):
+    endpoint = own_server.endpoint
+    ddb = make_client(endpoint, "dynamodb")
     name = _name("ttl")
     _table(ddb, name)
     ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
