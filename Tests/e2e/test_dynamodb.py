@@ -325,3 +325,20 @@ def test_kill9_keeps_acknowledged_writes():
             assert len(ks) == (10 if "-b" in prefix else 4), prefix
     finally:
         srv.stop()
+
+
+def test_snapshot_restore_brings_tables_and_items_back(own_server):
+    ddb = make_client(own_server.endpoint, "dynamodb")
+    _table(ddb, "snap")
+    ddb.put_item(TableName="snap", Item={"id": {"S": "kept"}})
+
+    def post(path):
+        urllib.request.urlopen(urllib.request.Request(own_server.endpoint + path, data=b"", method="POST")).read()
+
+    post("/_cloudless/snapshots/ddb")
+    ddb.put_item(TableName="snap", Item={"id": {"S": "after"}})
+    ddb.delete_table(TableName="snap")
+    post("/_cloudless/snapshots/ddb/restore")
+    assert [i["id"]["S"] for i in ddb.scan(TableName="snap")["Items"]] == ["kept"]
+    post("/_cloudless/reset")
+    assert ddb.list_tables()["TableNames"] == []
