@@ -153,3 +153,34 @@ struct StreamTests {
         #expect((next["Records"] as? [Any])?.isEmpty == true)
     }
 }
+
+struct IndexQueryTests {
+    /// An index query pages by (index key, table key): items sharing an index key are neither skipped nor repeated,
+    /// and only the asked hash key's range is read.
+    @Test func pagesThroughEqualIndexKeys() throws {
+        let h = try Harness()
+        try h.createTable(extra: [["AttributeName": "g", "AttributeType": "S"]],
+                          gsi: [["IndexName": "byG", "KeySchema": [["AttributeName": "g", "KeyType": "HASH"]], "Projection": ["ProjectionType": "KEYS_ONLY"]]])
+        for i in 0..<7 { try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("p\(i % 3)"), "sk": S("s\(i)"), "g": S("same"), "x": N("\(i)")]]) }
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("q"), "sk": S("s"), "g": S("other")]])
+        var seen: [String] = [], start: Any?, scanned = 0
+        repeat {
+            var input: [String: Any] = ["TableName": "tab", "IndexName": "byG", "KeyConditionExpression": "g = :g",
+                                        "ExpressionAttributeValues": [":g": S("same")], "Limit": 3]
+            if let start { input["ExclusiveStartKey"] = start }
+            let page = try h.call("Query", input)
+            scanned += page["ScannedCount"] as? Int ?? 0
+            for item in page["Items"] as? [[String: Any]] ?? [] {
+                #expect(item["x"] == nil)  // KEYS_ONLY
+                seen.append(((item["sk"] as? [String: Any])?["S"] as? String) ?? "")
+            }
+            start = page["LastEvaluatedKey"]
+            if let key = start as? [String: Any] { #expect(Set(key.keys) == ["pk", "sk", "g"]) }
+        } while start != nil
+        #expect(seen.sorted() == (0..<7).map { "s\($0)" })
+        #expect(scanned == 7)
+        let desc = try h.call("Query", ["TableName": "tab", "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+                                        "ExpressionAttributeValues": [":p": S("p0"), ":s": S("s")], "ScanIndexForward": false])
+        #expect((desc["Items"] as? [[String: Any]])?.compactMap { ($0["sk"] as? [String: Any])?["S"] as? String } == ["s6", "s3", "s0"])
+    }
+}
