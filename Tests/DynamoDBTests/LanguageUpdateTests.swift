@@ -138,6 +138,14 @@ import Testing
         fails("SET a = :v", "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}", [":v": .s("x"), ":w": .s("y")])
     }
 
+    @Test func updatedValuesForReturnValues() throws {
+        var input = ExpressionInput(names: ["#a": "m"], values: [":x": .s("x"), ":y": .s("y")])
+        let u = try Update.parse("SET #a.b = :x, #a.c = :y REMOVE s", &input)
+        let new = try u.apply(to: item, keyNames: ["id"]).item
+        #expect(u.updatedValues(in: new) == ["m": .m(["b": .s("x"), "c": .s("y")])])
+        #expect(u.updatedValues(in: item) == ["s": .s("x")])
+    }
+
     @Test func updateLeavesInputUnchangedOnError() throws {
         var input = ExpressionInput(names: [:], values: [":v": num("1")])
         let u = try Update.parse("SET n = n + :v, s = s + :v", &input)

@@ -38,6 +38,10 @@ struct Update: Sendable {
     /// Every path the update writes, in the order written.
     var targets: [DocumentPath] { sets.map(\.path) + removes + adds.map(\.path) + deletes.map(\.path) }
 
+    /// What ReturnValues UPDATED_OLD / UPDATED_NEW answer: the written paths of the item before or after, nested
+    /// paths keeping their structure (`SET a.b = …, a.c = …` answers `{a: {b, c}}`).
+    func updatedValues(in item: Item) -> Item { Projection(paths: targets).apply(to: item) }
+
     static func parse(_ text: String, _ input: inout ExpressionInput) throws(AWSError) -> Update {
         var parser = UpdateParser(p: try ExpressionParser(text, kind: .update, input: input))
         let update = try parser.parse()
