@@ -67,3 +67,18 @@ struct TransactionTests {
         #expect(try h.call("GetItem", ["TableName": "tab", "Key": ["pk": S("a")]])["Item"] != nil)
     }
 }
+
+struct ReturnValuesTests {
+    @Test func updatedNewKeepsNestedStructure() throws {
+        let h = try Harness()
+        try h.createTable(range: nil)
+        try h.call("PutItem", ["TableName": "tab", "Item": ["pk": S("a"), "m": ["M": ["b": N("1"), "c": N("2")]], "z": N("9")]])
+        let out = try h.call("UpdateItem", ["TableName": "tab", "Key": ["pk": S("a")], "UpdateExpression": "SET m.b = :v",
+                                            "ExpressionAttributeValues": [":v": N("5")], "ReturnValues": "UPDATED_NEW"])
+        let m = ((out["Attributes"] as? [String: Any])?["m"] as? [String: Any])?["M"] as? [String: Any]
+        #expect(m?.keys.sorted() == ["b"])
+        #expect((out["Attributes"] as? [String: Any])?["z"] == nil)
+        let old = try h.call("UpdateItem", ["TableName": "tab", "Key": ["pk": S("a")], "UpdateExpression": "REMOVE z", "ReturnValues": "UPDATED_OLD"])
+        #expect(((old["Attributes"] as? [String: Any])?["z"] as? [String: Any])?["N"] as? String == "9")
+    }
+}

@@ -112,11 +112,10 @@ extension DynamoDBService {
         switch returnValues {
         case "ALL_OLD": if let old { out["Attributes"] = Items.encode(old) }
         case "ALL_NEW": out["Attributes"] = Items.encode(new)
-        case "UPDATED_OLD":
-            let a = (old ?? [:]).filter { paths.contains($0.key) }
-            if !a.isEmpty { out["Attributes"] = Items.encode(a) }
-        case "UPDATED_NEW":
-            let a = new.filter { paths.contains($0.key) }
+        case "UPDATED_OLD", "UPDATED_NEW":
+            // The written paths, nested ones keeping their structure (top-level names without an expression).
+            let source = returnValues == "UPDATED_OLD" ? (old ?? [:]) : new
+            let a = update?.updatedValues(in: source) ?? source.filter { paths.contains($0.key) }
             if !a.isEmpty { out["Attributes"] = Items.encode(a) }
         default: break
         }
