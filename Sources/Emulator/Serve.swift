@@ -5,6 +5,7 @@ import CloudFormation
 import CodeDeploy
 import Console
 import Core
+import DynamoDB
 import Foundation
 import Hummingbird
 import ECS
@@ -146,13 +147,13 @@ struct ServeOptions {
         log.logLevel = level
         let logger = log
 
-        // The eleven databases open on background threads, in the order the services below take them, while those are
+        // The twelve databases open on background threads, in the order the services below take them, while those are
         // built one after another (each init waits for its own database, or opens it itself if no thread has begun).
         for openAhead in [IAMService.openDatabaseAhead, SQSService.openDatabaseAhead, S3Service.openDatabaseAhead,
                           LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead, ELBv2Service.openDatabaseAhead,
                           SecretsManagerService.openDatabaseAhead, ECSService.openDatabaseAhead,
                           CodeDeployService.openDatabaseAhead, ApplicationAutoScalingService.openDatabaseAhead,
-                          CloudFormationService.openDatabaseAhead] {
+                          CloudFormationService.openDatabaseAhead, DynamoDBService.openDatabaseAhead] {
             openAhead(dataDir)
         }
         let clock = EmulatorClock()
@@ -212,8 +213,10 @@ struct ServeOptions {
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
                                                        objects: s3, functions: lambda, secrets: secretsManager,
                                                        endpoint: endpoint, aliasDeployments: codeDeploy, logger: logger)
+        let dynamoDB = try DynamoDBService(directory: dataDir, clock: clock, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
-                                          STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2]
+                                          STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2,
+                                          dynamoDB]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
@@ -273,6 +276,7 @@ struct ServeOptions {
         // Log events past their group's retention: reads already skip them; this frees their space.
         background.every(10, "CloudWatch Logs retention sweep") { try logs.sweep() }
         background.every(30, "Lambda idle instance reaper") { await lambda.reapIdleInstances() }
+        background.every(5, "DynamoDB TTL sweep") { _ = try dynamoDB.sweepExpired() }
         let backgroundLoop = Task { await background.run() }
         defer { backgroundLoop.cancel() }
         // The services stay alive until an ephemeral folder is gone: a database closed (its service released) during
