@@ -20,6 +20,10 @@ final class UpstreamLink: Sendable {
         self.pooled = pooled
     }
 
+    /// A link dropped without `close` (a pool let go, an answer's body never read) must not take the process down:
+    /// NIO traps on a writer that goes unfinished.
+    deinit { close() }
+
     var isActive: Bool { connection.channel.isActive }
 
     func close() {
