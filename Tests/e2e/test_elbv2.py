@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -508,3 +508,124 @@ def test_stickiness_cookies_and_the_idle_timeout(elb, server, targets):
     elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[{"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
     a.slow_seconds = b.slow_seconds = c.slow_seconds = 2
     assert get(address, "/slow")[0] == 504
+
+
+class SingleThreadedTarget:
+    """Python's single-threaded `HTTPServer` speaking HTTP/1.1: it serves one connection at a time, until the client
+    closes it. Counts the connections it accepted, the requests and the health checks. `close_after_answer`: closes
+    each connection after its answer, saying so ("header") or not ("silent")."""
+
+    def __init__(self, host, close_after_answer=None, threaded=False):
+        outer = self
+        self.connections = self.requests = self.checks = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                outer.connections += 1
+
+            def do_GET(self):
+                if self.path.startswith("/health"):
+                    outer.checks += 1
+                else:
+                    outer.requests += 1
+                body = b"ok"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                if close_after_answer == "header":
+                    self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                if close_after_answer == "silent":
+                    self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = (ThreadingHTTPServer if threaded else HTTPServer)((host, 0), Handler)
+        self.httpd.daemon_threads = True
+        self.host, self.port = host, self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_a_single_threaded_http11_target_stays_healthy_under_steady_traffic(elb, server):
+    """Kept-alive upstream connections must leave a one-connection-at-a-time target free for its health checks."""
+    t = SingleThreadedTarget("127.0.0.30")
+    try:
+        lb = load_balancer(elb, "single")
+        tg = target_group(elb, "single", t.port, HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2)
+        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": t.host}])
+        l_arn = listener(elb, lb["LoadBalancerArn"], [{"Type": "forward", "TargetGroupArn": tg}])
+        healthy(elb, tg, 1)
+        host, port = bound(server, l_arn).rsplit(":", 1)
+        stop, answers, failures = threading.Event(), [], []
+
+        def client():
+            c = http.client.HTTPConnection(host, int(port), timeout=10)
+            while not stop.is_set():
+                try:
+                    c.request("GET", "/flow")
+                    r = c.getresponse()
+                    r.read()
+                    answers.append(r.status)
+                except Exception as e:  # noqa: BLE001 - recorded, asserted below
+                    failures.append(repr(e))
+                    c.close()
+                    c = http.client.HTTPConnection(host, int(port), timeout=10)
+            c.close()
+
+        clients = [threading.Thread(target=client) for _ in range(2)]
+        for c in clients:
+            c.start()
+        seen = []
+        try:
+            # 3 checks' worth of the emulator's clock every ~0.6 s for ~8 s: 15 s of checks per second of traffic.
+            deadline = time.time() + 8
+            while time.time() < deadline:
+                advance(server, 5)
+                time.sleep(0.6)
+                seen.append(next(iter(states(elb, tg).values()))["State"])
+        finally:
+            stop.set()
+            for c in clients:
+                c.join(15)
+        assert not failures, failures[:3]
+        assert set(answers) == {200} and len(answers) > 200, (len(answers), set(answers))
+        assert set(seen) == {"healthy"}, seen
+        assert t.checks >= 10, t.checks
+        # Requests shared kept-alive connections (each lives at most a second or so).
+        assert t.connections < len(answers) / 5, (t.connections, len(answers))
+    finally:
+        t.close()
+
+
+@pytest.mark.parametrize("how", ["silent", "header"])
+def test_a_target_closing_its_connection_after_each_answer(elb, server, how):
+    t = SingleThreadedTarget("127.0.0.31" if how == "silent" else "127.0.0.32", close_after_answer=how, threaded=True)
+    try:
+        lb = load_balancer(elb, f"closing-{how}")
+        tg = target_group(elb, f"closing-{how}", t.port)
+        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": t.host}])
+        l_arn = listener(elb, lb["LoadBalancerArn"], [{"Type": "forward", "TargetGroupArn": tg}])
+        healthy(elb, tg, 1)
+        host, port = bound(server, l_arn).rsplit(":", 1)
+        c = http.client.HTTPConnection(host, int(port), timeout=10)
+        statuses = []
+        for i in range(60):
+            c.request("GET", f"/close/{i}")
+            r = c.getresponse()
+            statuses.append((r.status, r.read()))
+            if i % 3 == 0:
+                time.sleep(0.02)  # the target's close has landed before the next request
+        c.close()
+        assert statuses == [(200, b"ok")] * 60
+        assert t.requests == 60  # none lost, none sent twice
+        assert t.connections == t.requests + t.checks  # a connection per answer
+    finally:
+        t.close()

@@ -25,6 +25,8 @@ final class DataPlane: Sendable {
     let functions: any FunctionInvoker
     let logger: Logger
     let state = Mutex(State())
+    /// Kept-alive connections to targets.
+    let pool = UpstreamPool()
 
     init(store: ELBv2Store, clock: EmulatorClock, functions: any FunctionInvoker, logger: Logger) {
         self.store = store
@@ -60,6 +62,7 @@ final class DataPlane: Sendable {
         }
         loop?.cancel()
         for server in servers { await server.stop() }
+        pool.closeAll()
     }
 
     /// Bring the listeners' servers in line with the stored listeners (new ones bound, deleted or moved ones closed).
@@ -135,11 +138,14 @@ final class DataPlane: Sendable {
         }
     }
 
-    /// One pass: drained targets removed, due checks started, records of gone targets dropped.
+    /// One pass: drained targets removed, idle upstream connections past their time closed (and at once those of
+    /// draining targets), due checks started, records of gone targets dropped.
     func tick() {
         purgeDrained()
         let now = clock.now()
         let s = store.snapshot
+        pool.sweep()
+        drainPooled(s)
         var due: [(String, TargetGroup, RegisteredTarget)] = []
         state.withLock { st in
             var live = Set<String>()
@@ -161,7 +167,7 @@ final class DataPlane: Sendable {
         }
         for (k, tg, t) in due {
             Task { [self] in
-                let result = await HealthChecker.check(tg, t)
+                let result = await HealthChecker.check(tg, t, pool: pool)
                 state.withLock { st in
                     st.checking.remove(k)
                     guard var r = st.health[k] else { return }
@@ -170,6 +176,27 @@ final class DataPlane: Sendable {
                 }
             }
         }
+    }
+
+    /// Idle kept-alive connections to draining targets (and to no target any more) are closed: in-flight requests
+    /// finish on theirs, which are then closed as they come back.
+    func drainPooled(_ s: ELBv2Store.State) {
+        guard pool.book.withLock({ $0.idleCount }) > 0 else { return }
+        var serving = Set<String>()
+        for tg in s.targetGroups.values {
+            for t in tg.targets where t.drainingUntil == nil {
+                guard let port = t.port ?? tg.port else { continue }
+                serving.insert("\(Self.address(tg, t)):\(port)")
+                if tg.healthCheck.port != "traffic-port", let p = Int(tg.healthCheck.port) { serving.insert("\(Self.address(tg, t)):\(p)") }
+            }
+        }
+        let idleKeys = pool.book.withLock { Array($0.idle.keys) }
+        for key in idleKeys where !serving.contains(key) { pool.drain(key) }
+    }
+
+    /// Where a target's connections go: its IP address, or this machine for an instance or ECS task id.
+    static func address(_ tg: TargetGroup, _ t: RegisteredTarget) -> String {
+        tg.targetType == "ip" || IPAddress.isIPv4(t.id) ? t.id : "127.0.0.1"
     }
 
     /// DescribeTargetHealth's answer for one registered target.

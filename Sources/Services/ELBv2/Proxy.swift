@@ -126,11 +126,11 @@ extension DataPlane {
         if headers[.init("X-Amzn-Trace-Id")!] == nil {
             headers[.init("X-Amzn-Trace-Id")!] = "Root=1-\(String(Int(clock.now()), radix: 16))-\(Hex.encode(randomBytes(count: 12)))"
         }
-        let host = tg.targetType == "ip" || IPAddress.isIPv4(target.id) ? target.id : "127.0.0.1"
+        let host = Self.address(tg, target)
         let uri = request.rawPath + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
         began(tg.arn, target)
         do {
-            var response = try await Upstream.exchange(host: host, port: target.port ?? tg.port ?? 80, method: request.method.rawValue, uri: uri,
+            var response = try await Upstream.exchange(pool: pool, host: host, port: target.port ?? tg.port ?? 80, method: request.method.rawValue, uri: uri,
                                                        headers: headers, body: request.body, timeoutSeconds: idleTimeout)
             // In flight until its body has been passed on.
             let inner = response.body

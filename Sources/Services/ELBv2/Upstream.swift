@@ -7,12 +7,18 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// One HTTP/1.1 exchange with a target, on its own connection: the request body streams out, then the response
-/// head is awaited (up to the idle timeout) and its body streams back as the client reads it.
+/// One HTTP/1.1 exchange with a target: on an idle kept-alive connection from the pool when there is one, else on
+/// a new one (pooled when the pool admits it, else one-shot with `Connection: close`). The request body streams
+/// out, then the response head is awaited (up to the idle timeout) and its body streams back as the client reads it;
+/// after a clean end a pooled connection goes back to the pool.
 enum Upstream {
     typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    enum Failure: Error { case connect(String), sendFailed(String), timeout, protocolError }
+    enum Failure: Error {
+        case connect(String), sendFailed(String), timeout, protocolError
+        /// A reused connection was found closed before any answer byte, with the request still replayable.
+        case stale
+    }
 
     static func connect(host: String, port: Int, timeout: TimeAmount) async throws -> Connection {
         do {
@@ -21,6 +27,7 @@ enum Upstream {
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(QuickAck())
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try Connection(wrappingChannelSynchronously: channel)
                     }
@@ -33,96 +40,53 @@ enum Upstream {
     /// Hop-by-hop headers a proxy does not pass on.
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]
 
-    /// The response head and a body that streams from the target; throws `Failure`. A request without a body is
-    /// sent once more on a new connection when the first one was closed under it before the request went out.
-    static func exchange(host: String, port: Int, method: String, uri: String, headers: HTTPFields, body: RequestBody?,
-                         timeoutSeconds: Double) async throws -> AWSResponse {
+    /// The response head and a body that streams from the target; throws `Failure`. A reused connection found
+    /// closed is replaced by a new one once when the request can be sent again. A request without a body is sent
+    /// once more on a new connection when the first one was closed under it before the request went out.
+    /// `oneShot`: never on a new pooled connection (health checks: they only borrow idle ones).
+    static func exchange(pool: UpstreamPool?, host: String, port: Int, method: String, uri: String, headers: HTTPFields,
+                         body: RequestBody?, timeoutSeconds: Double, oneShot: Bool = false) async throws -> AWSResponse {
+        let key = "\(host):\(port)"
         let bodiless = body == nil || (headers.value("content-length").map { $0 == "0" } ?? (headers.value("transfer-encoding") == nil))
+        let request = Outgoing(method: method, uri: uri, headers: headers, bodiless: bodiless, timeoutSeconds: timeoutSeconds)
+        func fresh(_ body: RequestBody?) async throws -> AWSResponse {
+            let c = try await connect(host: host, port: port, timeout: .seconds(5))
+            let pooled = !oneShot && pool?.admit(key) == true
+            let link = UpstreamLink(c, key: key, opened: pool?.now() ?? 0, pooled: pooled)
+            return try await request.send(on: link, reused: false, body: body, pool: pool)
+        }
+        var body = body
+        if let pool, let link = pool.take(key) {
+            do {
+                return try await request.send(on: link, reused: true, body: body, pool: pool)
+            } catch Failure.stale {
+                // Closed by the target between requests: once more on a new connection (a read body is not replayed).
+                if bodiless { body = nil }
+            }
+        }
         do {
-            return try await exchangeOnce(host: host, port: port, method: method, uri: uri, headers: headers, body: body,
-                                          timeoutSeconds: timeoutSeconds)
+            return try await fresh(body)
         } catch Failure.sendFailed where bodiless {
             // Rarely (about once in thousands, under load) a fresh connection to a task's forwarded port is closed
             // before the request goes out, twice in a row (cause not found yet): one more attempt after a short pause.
             do {
-                return try await exchangeOnce(host: host, port: port, method: method, uri: uri, headers: headers, body: nil,
-                                              timeoutSeconds: timeoutSeconds)
+                return try await fresh(nil)
             } catch Failure.sendFailed {
                 try? await Task.sleep(for: .milliseconds(20))
-                return try await exchangeOnce(host: host, port: port, method: method, uri: uri, headers: headers, body: nil,
-                                              timeoutSeconds: timeoutSeconds)
+                return try await fresh(nil)
             }
         }
-    }
-
-    private static func exchangeOnce(host: String, port: Int, method: String, uri: String, headers: HTTPFields, body: RequestBody?,
-                                     timeoutSeconds: Double) async throws -> AWSResponse {
-        let connection = try await connect(host: host, port: port, timeout: .seconds(5))
-        let channel = connection.channel
-        let timedOut = Atomic<Bool>(false)
-        let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeoutSeconds * 1000))) {
-            timedOut.store(true, ordering: .relaxed)
-            channel.close(promise: nil)
-        }
-        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: uri)
-        var hasLength = false
-        for f in headers where !hopByHop.contains(f.name.canonicalName) {
-            head.headers.add(name: f.name.rawName, value: f.value)
-            if f.name.canonicalName == "content-length" { hasLength = true }
-        }
-        head.headers.replaceOrAdd(name: "connection", value: "close")
-        let streamed = body != nil && !hasLength && headers.value("transfer-encoding") != nil
-        if streamed { head.headers.add(name: "transfer-encoding", value: "chunked") }
-        do {
-            try await connection.outbound.write(.head(head))
-            if let body, hasLength || streamed {
-                for try await chunk in body { try await connection.outbound.write(.body(.byteBuffer(chunk))) }
-            }
-            try await connection.outbound.write(.end(nil))
-            connection.outbound.finish()  // NIO insists that a writer is finished before it goes
-        } catch {
-            connection.outbound.finish()
-            timer.cancel()
-            try? await channel.close()
-            throw timedOut.load(ordering: .relaxed) ? Failure.timeout : Failure.sendFailed("\(error)")
-        }
-        let reader = ResponseReader(connection.inbound.makeAsyncIterator())
-        let first: HTTPClientResponsePart?
-        do { first = try await reader.next() } catch { first = nil }
-        timer.cancel()
-        guard case .head(let responseHead) = first else {
-            try? await channel.close()
-            throw timedOut.load(ordering: .relaxed) ? Failure.timeout : Failure.protocolError
-        }
-        var fields = HTTPFields()
-        var length: Int?
-        for (name, value) in responseHead.headers where !hopByHop.contains(name.lowercased()) {
-            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
-            if name.lowercased() == "content-length" { length = Int(value) }
-        }
-        let status = HTTPResponse.Status(code: Int(responseHead.status.code), reasonPhrase: responseHead.status.reasonPhrase)
-        let responseBody = ResponseBody(contentLength: length) { writer in
-            defer { channel.close(promise: nil) }
-            while let part = try await reader.next() {
-                switch part {
-                case .body(let buffer): try await writer.write(buffer)
-                case .end: try await writer.finish(nil); return
-                case .head: throw Failure.protocolError
-                }
-            }
-            try await writer.finish(nil)
-        }
-        return AWSResponse(status: status, headers: fields, body: responseBody)
     }
 
     /// Just the status code (health checks): the body is read and dropped.
-    static func status(host: String, port: Int, path: String, timeoutSeconds: Double) async -> HealthCheckResult {
+    static func status(pool: UpstreamPool?, host: String, port: Int, path: String, timeoutSeconds: Double) async -> HealthCheckResult {
         let response: AWSResponse
         do {
             var headers = HTTPFields()
             headers[HTTPField.Name("Host")!] = "\(host):\(port)"
             headers[.userAgent] = "ELB-HealthChecker/2.0"
-            response = try await exchange(host: host, port: port, method: "GET", uri: path, headers: headers, body: nil, timeoutSeconds: timeoutSeconds)
+            response = try await exchange(pool: pool, host: host, port: port, method: "GET", uri: path, headers: headers, body: nil,
+                                          timeoutSeconds: timeoutSeconds, oneShot: true)
         } catch Failure.timeout {
             return .timeout
         } catch {
@@ -130,6 +94,116 @@ enum Upstream {
         }
         try? await response.body.write(DiscardingWriter())
         return .responseCode(response.status.code)
+    }
+}
+
+/// A request as it goes to a target, on one connection.
+struct Outgoing: Sendable {
+    let method: String
+    let uri: String
+    let headers: HTTPFields
+    let bodiless: Bool
+    let timeoutSeconds: Double
+
+    func send(on link: UpstreamLink, reused: Bool, body: RequestBody?, pool: UpstreamPool?) async throws -> AWSResponse {
+        let connection = link.connection
+        let channel = connection.channel
+        @Sendable func drop() { if let pool { pool.discard(link) } else { link.close() } }
+        let timedOut = Atomic<Bool>(false)
+        let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeoutSeconds * 1000))) {
+            timedOut.store(true, ordering: .relaxed)
+            channel.close(promise: nil)
+        }
+        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: uri)
+        var hasLength = false
+        for f in headers where !Upstream.hopByHop.contains(f.name.canonicalName) {
+            head.headers.add(name: f.name.rawName, value: f.value)
+            if f.name.canonicalName == "content-length" { hasLength = true }
+        }
+        if !link.pooled { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        let streamed = body != nil && !hasLength && headers.value("transfer-encoding") != nil
+        if streamed { head.headers.add(name: "transfer-encoding", value: "chunked") }
+        // The body can be sent again as long as none of it was read.
+        var bodyRead = false
+        var replayable: Bool { bodiless || !bodyRead }
+        // A target may answer and close as soon as it has the head (a GET needs no more): a write failing then
+        // does not mean the request was not served, so the answer is read before anything is concluded. (Writing
+        // the head and the end apart made such a close fail the end's write with "I/O on closed channel": the
+        // request was then sent again, or answered 502.)
+        var sendError: (any Error)?
+        do {
+            if let body, hasLength || streamed {
+                try await connection.outbound.write(.head(head))
+                bodyRead = true
+                for try await chunk in body { try await connection.outbound.write(.body(.byteBuffer(chunk))) }
+                try await connection.outbound.write(.end(nil))
+            } else {
+                try await connection.outbound.write(contentsOf: [.head(head), .end(nil)])
+            }
+            if !link.pooled { connection.outbound.finish() }
+        } catch {
+            sendError = error
+            channel.close(promise: nil)  // what the target already sent is still read
+        }
+        let first: HTTPClientResponsePart?
+        do { first = try await link.reader.next() } catch { first = nil }
+        timer.cancel()
+        guard case .head(let responseHead) = first else {
+            drop()
+            if timedOut.load(ordering: .relaxed) { throw Upstream.Failure.timeout }
+            if reused && replayable { throw Upstream.Failure.stale }
+            if let sendError { throw Upstream.Failure.sendFailed("\(sendError)") }
+            throw Upstream.Failure.protocolError
+        }
+        var fields = HTTPFields()
+        var length: Int?
+        var chunked = false
+        for (name, value) in responseHead.headers {
+            let lower = name.lowercased()
+            if lower == "content-length" { length = Int(value) }
+            if lower == "transfer-encoding" { chunked = value.lowercased().contains("chunked") }
+            if Upstream.hopByHop.contains(lower) { continue }
+            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+        }
+        if !responseHead.isKeepAlive { pool?.markNoKeepAlive(link.key) }
+        // Kept only when the answer ends by its framing, not by the connection closing.
+        let code = Int(responseHead.status.code)
+        let framed = length != nil || chunked || method == "HEAD" || code == 204 || code == 304 || (100..<200).contains(code)
+        let keep = link.pooled && responseHead.isKeepAlive && framed && pool != nil && sendError == nil
+        let status = HTTPResponse.Status(code: code, reasonPhrase: responseHead.status.reasonPhrase)
+        let reader = link.reader
+        let responseBody = ResponseBody(contentLength: length) { writer in
+            var ended = false
+            defer { if !ended { drop() } }
+            while let part = try await reader.next() {
+                switch part {
+                case .body(let buffer): try await writer.write(buffer)
+                case .end:
+                    ended = true
+                    if keep, let pool { pool.giveBack(link) } else { drop() }
+                    try await writer.finish(nil)
+                    return
+                case .head: throw Upstream.Failure.protocolError
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return AWSResponse(status: status, headers: fields, body: responseBody)
+    }
+}
+
+/// Acknowledges each read at once. A target that writes a head and then a body in two small packets without
+/// TCP_NODELAY holds the body (Nagle) until the head is acknowledged, and on a connection kept alive Linux delays
+/// that acknowledgement by up to 40 ms: asking for a quick ACK as data arrives sends it straight away.
+final class QuickAck: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    static let option = ChannelOptions.Types.SocketOption(level: .init(rawValue: CInt(IPPROTO_TCP)), name: .init(rawValue: CInt(TCP_QUICKACK)))
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        try? context.channel.syncOptions?.setOption(Self.option, value: 1)
+        context.fireChannelRead(data)
     }
 }
 
@@ -145,25 +219,4 @@ final class ResponseReader: @unchecked Sendable {
 struct DiscardingWriter: ResponseBodyWriter {
     mutating func write(_ buffer: ByteBuffer) async throws {}
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
-}
-
-enum HealthChecker {
-    static func check(_ tg: TargetGroup, _ t: RegisteredTarget) async -> HealthCheckResult {
-        let h = tg.healthCheck
-        guard let trafficPort = t.port ?? tg.port else { return .failed }
-        let port = h.port == "traffic-port" ? trafficPort : (Int(h.port) ?? trafficPort)
-        let host = tg.targetType == "ip" || IPAddress.isIPv4(t.id) ? t.id : "127.0.0.1"
-        if h.protocol == "TCP" {
-            guard let c = try? await Upstream.connect(host: host, port: port, timeout: .seconds(Int64(h.timeoutSeconds))) else { return .failed }
-            c.outbound.finish()
-            try? await c.channel.close()
-            return .success
-        }
-        let result = await Upstream.status(host: host, port: port, path: h.path ?? "/", timeoutSeconds: Double(h.timeoutSeconds))
-        if case .responseCode(let code) = result {
-            let matcher = (try? Matcher.parse(h.matcher ?? "200")) ?? Matcher(ranges: [200...200])
-            return matcher.matches(code) ? .success : .responseCode(code)
-        }
-        return result
-    }
 }
