@@ -26,7 +26,7 @@ private func render(_ t: String, body: String = "", query: [(String, String)] = 
 }
 
 @Test func utilFunctions() {
-    #expect(render(#"$util.escapeJavaScript("a\"b'c")"#) == #"a\"b\'c"#)
+    #expect(render("$util.escapeJavaScript($input.body)", body: "a\"b'c\n") == #"a\"b\'c\n"#)
     #expect(render("$util.base64Encode('hi')") == "aGk=")
     #expect(render("$util.base64Decode('aGk=')") == "hi")
     #expect(render("$util.urlEncode('a b&c')") == "a+b%26c")
@@ -48,7 +48,7 @@ private func render(_ t: String, body: String = "", query: [(String, String)] = 
     #expect(render(t, body: #"{"n":3}"#) == "big")
     #expect(render(t, body: #"{"n":2}"#) == "two")
     #expect(render(t, body: #"{"n":1}"#) == "small")
-    let loop = #"[#foreach($t in $input.path('$.tags'))"$t"#if($foreach.hasNext),#end#end]"#
+    let loop = ##"[#foreach($t in $input.path('$.tags'))"$t"#if($foreach.hasNext),#end#end]"##
     #expect(render(loop, body: #"{"tags":["x","y","z"]}"#) == #"["x","y","z"]"#)
     #expect(render(#"#set($m = "id-$input.params('id')")$m"#) == "id-7")
     #expect(render("#if(!$input.params('none').isEmpty())set#{else}empty#end") == "empty")

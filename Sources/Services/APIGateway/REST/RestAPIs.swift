@@ -16,6 +16,8 @@ final class RestAPIs: Sendable {
     let logger: Logger
     /// Lambda authorizers' answers by (authorizer, identity), until their TTL on the emulator's clock.
     let authorizerCache = Mutex<[String: CachedPolicy]>([:])
+    /// Parsed API documents for invokes, by id, with the stored bytes they were parsed from.
+    let parsedAPIs = Mutex<[String: ParsedAPI]>([:])
 
     static func registerMigrations(_ m: inout DatabaseMigrator) {
         m.registerMigration("rest-v1") { db in
@@ -42,6 +44,7 @@ final class RestAPIs: Sendable {
             try db.execute(sql: "DELETE FROM rest_objects")
         }
         authorizerCache.withLock { $0.removeAll() }
+        parsedAPIs.withLock { $0.removeAll() }
     }
 
     static let router = RestRouter([
@@ -174,19 +177,38 @@ final class RestAPIs: Sendable {
         }
     }
 
-    /// The document of an API by id alone (invoke URLs carry no account).
+    /// The document of an API by id alone (invoke URLs carry no account). The parsed document is kept while the
+    /// stored bytes are the same ones (whatever changed them: an operation, a reset, a snapshot restore).
     func loadForInvoke(_ id: String) -> (account: String, region: String, doc: APIDocument)? {
-        try? db.readNow { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT account, region, doc FROM rest_apis WHERE id = ?", arguments: [id]),
-                  let raw = try JSONSerialization.jsonObject(with: row["doc"] as Data) as? [String: Any] else { return nil }
-            return (row["account"], row["region"], APIDocument(raw))
+        guard let row = try? db.readNow({ db in
+            try Row.fetchOne(db, sql: "SELECT account, region, doc FROM rest_apis WHERE id = ?", arguments: [id])
+        }) else { return nil }
+        let blob: Data = row["doc"]
+        if let cached = parsedAPIs.withLock({ $0[id] }), cached.blob == blob { return (row["account"], row["region"], cached.doc) }
+        guard let raw = (try? JSONSerialization.jsonObject(with: blob)) as? [String: Any] else { return nil }
+        let parsed = ParsedAPI(blob: blob, doc: APIDocument(raw))
+        parsedAPIs.withLock { cache in
+            if cache.count > 1000 { cache.removeAll() }
+            cache[id] = parsed
         }
+        return (row["account"], row["region"], parsed.doc)
     }
 
     /// An invoke URL's answer when `apiID` is a REST API's, else nil.
     func invoke(apiID: String, _ request: AWSRequest) async -> AWSResponse? {
         guard let (account, region, doc) = loadForInvoke(apiID) else { return nil }
         return await serveInvoke(apiID: apiID, account: account, region: region, doc: doc, request)
+    }
+}
+
+/// A document as parsed for invokes: only read once made.
+final class ParsedAPI: @unchecked Sendable {
+    let blob: Data
+    let doc: APIDocument
+
+    init(blob: Data, doc: APIDocument) {
+        self.blob = blob
+        self.doc = doc
     }
 }
 
