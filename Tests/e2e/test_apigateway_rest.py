@@ -54,6 +54,16 @@ def authorizer(event, context):
             "policyDocument": {"Version": "2012-10-17", "Statement": [
                 {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]},
             "context": {"tier": "gold", "count": 3}}
+
+
+def request_authorizer(event, context):
+    headers = event.get("headers") or {}
+    query = event.get("queryStringParameters") or {}
+    effect = "Allow" if headers.get("X-User") == "ok" else "Deny"
+    return {"principalId": "p",
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]},
+            "context": {"rid": context.aws_request_id, "tenant": query.get("tenant", ""), "type": event["type"]}}
 '''
 
 REGION = "us-east-1"
@@ -75,7 +85,7 @@ def functions(fns):
     """{handler: function ARN} of the module's python functions."""
     package = zip_bytes({"app.py": HANDLERS})
     return {h: fns.create(handler=f"app.{h}", code=package, tag=h)["FunctionArn"]
-            for h in ["echo", "bad", "fail", "named", "greet", "authorizer"]}
+            for h in ["echo", "bad", "fail", "named", "greet", "authorizer", "request_authorizer"]}
 
 
 def lambda_uri(arn):
@@ -408,6 +418,30 @@ def test_token_authorizer(server, apigw, api, functions):
     for headers in [{}, {"Authorization": "nomatch"}, {"Authorization": "unauthorized"}]:
         r = invoke(server, api_id, "prod/secure", headers=headers)
         assert r.status_code == 401 and r.json() == {"message": "Unauthorized"}, headers
+
+
+def test_request_authorizer_cached_on_the_emulator_clock(server, apigw, api, functions):
+    api_id, root = api
+    auth = apigw.create_authorizer(restApiId=api_id, name="req", type="REQUEST", authorizerUri=lambda_uri(functions["request_authorizer"]),
+                                   identitySource="method.request.header.X-User, method.request.querystring.tenant",
+                                   authorizerResultTtlInSeconds=300)
+    add_method(apigw, api_id, root, "GET", integration=proxy(functions["echo"]), authorizationType="CUSTOM", authorizerId=auth["id"])
+    apigw.create_deployment(restApiId=api_id, stageName="prod")
+
+    def context(tenant, user="ok"):
+        r = invoke(server, api_id, f"prod?tenant={tenant}", headers={"X-User": user})
+        assert r.status_code == 200, r.text
+        return r.json()["requestContext"]["authorizer"]
+
+    first = context("t1")
+    assert first["type"] == "REQUEST" and first["tenant"] == "t1" and first["principalId"] == "p"
+    assert context("t1")["rid"] == first["rid"]  # the cached answer
+    assert context("t2")["rid"] != first["rid"]  # another identity: invoked again
+    assert invoke(server, api_id, "prod", headers={"X-User": "ok"}).status_code == 401  # a source missing
+    r = invoke(server, api_id, "prod?tenant=t1", headers={"X-User": "nope"})
+    assert r.status_code == 403 and r.json()["Message"] == "User is not authorized to access this resource with an explicit deny"
+    requests.post(f"{server.endpoint}/_cloudless/clock", json={"advance": 301}, timeout=10).raise_for_status()
+    assert context("t1")["rid"] != first["rid"]  # the TTL passed on the emulator's clock
 
 
 OPENAPI = """
