@@ -16,6 +16,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from helpers import make_client, zip_bytes
+from server import Server
 from test_cli_aws import aws  # noqa: F401  (the per-CLI fixture)
 
 HANDLERS = '''
@@ -503,3 +504,25 @@ def test_function_url_path_form(server, lam, fns):
     url_id = url.split("//")[1].split(".")[0]
     r = requests.get(f"{server.endpoint}/_cloudless/lambda-url/{url_id}/anything", timeout=60)
     assert r.status_code == 200 and r.text == name
+
+
+def test_deployed_api_survives_kill_9(tmp_path):
+    """What was deployed answers the same after a kill -9 and a restart on the same data folder."""
+    (tmp_path / "data").mkdir()
+    srv = Server(data_dir=str(tmp_path / "data")).start()
+    try:
+        apigw = make_client(srv.endpoint, "apigateway")
+        a = apigw.create_rest_api(name="durable")
+        res = apigw.create_resource(restApiId=a["id"], parentId=a["rootResourceId"], pathPart="ping")["id"]
+        add_method(apigw, a["id"], res, "GET", integration={"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}})
+        apigw.put_method_response(restApiId=a["id"], resourceId=res, httpMethod="GET", statusCode="200")
+        apigw.put_integration_response(restApiId=a["id"], resourceId=res, httpMethod="GET", statusCode="200",
+                                       responseTemplates={"application/json": '{"pong": "$context.stage"}'})
+        apigw.create_deployment(restApiId=a["id"], stageName="live")
+        assert invoke(srv, a["id"], "live/ping").json() == {"pong": "live"}
+        srv.kill9()
+        srv = Server(data_dir=srv.data_dir, port=srv.port).start()
+        assert invoke(srv, a["id"], "live/ping").json() == {"pong": "live"}
+        assert make_client(srv.endpoint, "apigateway").get_stage(restApiId=a["id"], stageName="live")["stageName"] == "live"
+    finally:
+        srv.stop()
