@@ -55,6 +55,12 @@ private func render(_ t: String, body: String = "", query: [(String, String)] = 
     #expect(render("## a comment\nok") == "ok")
 }
 
+@Test func deepNestingStopsParsingInsteadOfCrashing() {
+    let deep = String(repeating: "#if(", count: 5000) + String(repeating: "(", count: 50000)
+    _ = render(deep)
+    #expect(render("#if(!!true)yes#end") == "yes")
+}
+
 @Test func mockStatusFromRequestTemplate() {
     let out = render(#"{"statusCode": #if($input.params('fail') == 'yes')500#{else}200#end}"#, query: [("fail", "yes")])
     #expect(out == #"{"statusCode": 500}"#)

@@ -383,6 +383,25 @@ def test_http_proxy_forwards(server, apigw, api):
     assert r.status_code == 200 and r.json()["status"] == "ok"
 
 
+def test_http_integration_maps_parameters_and_templates(server, apigw, api):
+    api_id, root = api
+    res = apigw.create_resource(restApiId=api_id, parentId=root, pathPart="{what}")["id"]
+    add_method(apigw, api_id, res, "GET", integration={
+        "type": "HTTP", "integrationHttpMethod": "GET", "uri": f"http://127.0.0.1:{server.port}/_cloudless/{{name}}",
+        "requestParameters": {"integration.request.path.name": "method.request.path.what"}})
+    apigw.put_method_response(restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200")
+    apigw.put_integration_response(restApiId=api_id, resourceId=res, httpMethod="GET", statusCode="200", selectionPattern="2\\d{2}",
+                                   responseTemplates={"application/json": '{"state": $input.json(\'$.status\'), "via": "$stageVariables.tag"}'},
+                                   responseParameters={"method.response.header.X-Upstream-Type": "integration.response.header.Content-Type"})
+    apigw.create_deployment(restApiId=api_id, stageName="prod", variables={"tag": "t1"})
+    r = invoke(server, api_id, "prod/health")
+    assert r.status_code == 200 and r.json() == {"state": "ok", "via": "t1"}
+    assert r.headers["X-Upstream-Type"].startswith("application/json")
+    # No integration response matches a 404 from the endpoint, and there is no default: API Gateway's 500.
+    r = invoke(server, api_id, "prod/nothing-here")
+    assert r.status_code == 500 and r.json() == {"message": "Internal server error"}
+
+
 def test_api_key_required(server, apigw, api, functions):
     api_id, root = api
     add_method(apigw, api_id, root, "GET", integration=proxy(functions["echo"]), apiKeyRequired=True)

@@ -210,6 +210,9 @@ extension RestAPIs {
 
     func integrationOperation(_ op: String, _ r: RestRequest, _ input: [String: Any]) throws -> AWSResponse {
         let code = r.label("status_code")
+        if op == "PutMethodResponse" || op == "PutIntegrationResponse", Int(code).map({ !(100...599).contains($0) }) ?? true || code.count != 3 {
+            throw RestErrors.badRequest("Invalid status code specified: \(code)")
+        }
         func integration(_ m: [String: Any]) throws -> [String: Any] {
             guard let i = m["methodIntegration"] as? [String: Any] else { throw RestErrors.notFound("Invalid Integration identifier specified") }
             return i

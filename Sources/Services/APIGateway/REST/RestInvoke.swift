@@ -190,6 +190,7 @@ extension RestAPIs {
                                                           body: invoke.body, timeout: Double(integration["timeoutInMillis"] as? Int ?? 29000) / 1000) }) else {
             return Self.internalError
         }
+        guard (100...599).contains(answer.status) else { return Self.internalError }
         var out = HTTPFields()
         for (k, v) in answer.headers where !["connection", "content-length", "transfer-encoding"].contains(k.lowercased()) {
             if let n = HTTPField.Name(k) { out.append(HTTPField(name: n, value: v)) }
@@ -230,7 +231,7 @@ extension RestAPIs {
         guard let chosen = selected else {
             return Self.gatewayError(.internalServerError, "Internal server error", type: "InternalServerErrorException")
         }
-        let code = Int(chosen["statusCode"] as? String ?? "") ?? 200
+        let code = Int(chosen["statusCode"] as? String ?? "").flatMap { (100...599).contains($0) ? $0 : nil } ?? 200
         var out = HTTPFields()
         var bytes = body
         let templates = chosen["responseTemplates"] as? [String: Any] ?? [:]

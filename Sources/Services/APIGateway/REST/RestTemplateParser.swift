@@ -3,6 +3,9 @@ extension RestTemplate {
     struct Parser {
         let s: [Unicode.Scalar]
         var i = 0
+        /// Nesting so far: a template nested deeper than `maxDepth` stops being parsed (no stack runs out).
+        var depth = 0
+        static let maxDepth = 64
 
         init(_ s: [Unicode.Scalar]) { self.s = s }
 
@@ -24,6 +27,12 @@ extension RestTemplate {
 
         /// Nodes up to one of the `stops` directives (`#end`, `#else`, `#elseif`), which is left unread.
         mutating func nodes(until stops: Set<String>) -> [Node] {
+            depth += 1
+            defer { depth -= 1 }
+            guard depth < Self.maxDepth else {
+                defer { i = s.count }
+                return [.text(text(i, s.count))]
+            }
             var out: [Node] = []
             var buffer = ""
             func flush() { if !buffer.isEmpty { out.append(.text(buffer)); buffer = "" } }
@@ -231,7 +240,11 @@ extension RestTemplate {
 
         mutating func skipSpaces() { while let c = peek(), c == " " || c == "\t" || c == "\n" || c == "\r" { i += 1 } }
 
-        mutating func expression() -> Expr? { binary(0) }
+        mutating func expression() -> Expr? {
+            depth += 1
+            defer { depth -= 1 }
+            return depth < Self.maxDepth ? binary(0) : nil
+        }
 
         static let levels: [[String]] = [["||", "or"], ["&&", "and"], ["==", "!=", "<=", ">=", "<", ">", "eq", "ne", "lt", "gt", "le", "ge"], ["+", "-"], ["*", "/", "%"]]
         static let words: [String: String] = ["or": "||", "and": "&&", "eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">="]
@@ -250,9 +263,10 @@ extension RestTemplate {
 
         mutating func unary() -> Expr? {
             skipSpaces()
-            if peek() == "!" { i += 1; return unary().map { .not($0) } }
-            if at("not "), true { i += 3; return unary().map { .not($0) } }
-            return primary()
+            var negations = 0
+            while peek() == "!" || at("not ") { i += peek() == "!" ? 1 : 3; negations += 1; skipSpaces() }
+            guard let e = primary() else { return nil }
+            return negations % 2 == 1 ? .not(e) : (negations > 0 ? .not(.not(e)) : e)
         }
 
         mutating func primary() -> Expr? {
