@@ -49,12 +49,13 @@ struct APIDocument {
 
     /// Every resource's `path` again from its parent chain (after a `pathPart` or `parentId` changed).
     mutating func recomputePaths() {
-        var all = resources
+        let current = resources
         func path(_ id: String, depth: Int) -> String {
-            guard depth < 64, let r = all[id], let parent = r["parentId"] as? String, let part = r["pathPart"] as? String else { return "/" }
+            guard depth < 64, let r = current[id], let parent = r["parentId"] as? String, let part = r["pathPart"] as? String else { return "/" }
             return Self.childPath(path(parent, depth: depth + 1), part)
         }
-        for id in all.keys { all[id]?["path"] = path(id, depth: 0) }
+        var all = current
+        for id in current.keys { all[id]?["path"] = path(id, depth: 0) }
         resources = all
     }
 
