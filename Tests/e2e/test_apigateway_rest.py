@@ -205,6 +205,10 @@ def test_rest_api_round_trip_and_errors(apigw, api, account):
     apigw.untag_resource(resourceArn=arn, tagKeys=["env"])
     assert apigw.get_tags(resourceArn=arn)["tags"] == {"team": "a"}
 
+    moved = apigw.update_resource(restApiId=api_id, resourceId=pets["id"],
+                                  patchOperations=[{"op": "replace", "path": "/pathPart", "value": "animals"}])
+    assert moved["path"] == "/animals"
+    assert apigw.get_resource(restApiId=api_id, resourceId=pet["id"])["path"] == "/animals/{id}"
     apigw.delete_resource(restApiId=api_id, resourceId=pets["id"])
     assert [r["path"] for r in apigw.get_resources(restApiId=api_id)["items"]] == ["/"]
 
