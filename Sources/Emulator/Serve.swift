@@ -1,3 +1,4 @@
+import APIGateway
 import ApplicationAutoScaling
 import ArgumentParser
 import BuildInfo
@@ -147,13 +148,14 @@ struct ServeOptions {
         log.logLevel = level
         let logger = log
 
-        // The twelve databases open on background threads, in the order the services below take them, while those are
+        // The thirteen databases open on background threads, in the order the services below take them, while those are
         // built one after another (each init waits for its own database, or opens it itself if no thread has begun).
         for openAhead in [IAMService.openDatabaseAhead, SQSService.openDatabaseAhead, S3Service.openDatabaseAhead,
                           LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead, ELBv2Service.openDatabaseAhead,
                           SecretsManagerService.openDatabaseAhead, ECSService.openDatabaseAhead,
                           CodeDeployService.openDatabaseAhead, ApplicationAutoScalingService.openDatabaseAhead,
-                          CloudFormationService.openDatabaseAhead, DynamoDBService.openDatabaseAhead] {
+                          CloudFormationService.openDatabaseAhead, DynamoDBService.openDatabaseAhead,
+                          APIGatewayService.openDatabaseAhead] {
             openAhead(dataDir)
         }
         let clock = EmulatorClock()
@@ -214,9 +216,11 @@ struct ServeOptions {
                                                        objects: s3, functions: lambda, secrets: secretsManager,
                                                        endpoint: endpoint, aliasDeployments: codeDeploy, logger: logger)
         let dynamoDB = try DynamoDBService(directory: dataDir, clock: clock, logger: logger)
+        // API Gateway's Lambda integrations and authorizers run in Lambda (FunctionInvoker).
+        let apiGateway = try APIGatewayService(directory: dataDir, clock: clock, functions: lambda, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2,
-                                          dynamoDB]
+                                          dynamoDB, apiGateway]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
@@ -224,6 +228,7 @@ struct ServeOptions {
         identification.queryVersions[CloudFormationService.apiVersion] = "cloudformation"
         identification.queryVersions[ELBv2Service.apiVersion] = "elasticloadbalancing"
         identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
+        identification.pathPrefixes += APIGatewayService.pathPrefixes.map { ($0, "apigateway") }
         let started = ContinuousClock.now
         // Fault rules from --faults, and the init hooks of --init-dir (a bad file or a missing folder stops the start).
         let faults = FaultInjector(services: Set(services.map(\.signingName)))

@@ -128,7 +128,18 @@ public struct Gateway: HTTPResponder {
     /// its signature (for the service's signing name) is verified.
     private func hostedRequest(_ request: Request, rawPath: String, rawQuery: String, requestID: String,
                                service resolved: inout (any AWSService)?) async throws -> (any AWSService, AWSRequest)? {
-        guard !hosted.isEmpty, let host = request.head.authority, !host.hasPrefix("[") else { return nil }
+        guard !hosted.isEmpty, var host = request.head.authority, !host.hasPrefix("[") else { return nil }
+        // `/_cloudless/<label>/<first-host-label>/<rest>` is Host `<first-host-label>.<label>.localhost`, path `/<rest>`:
+        // for clients that cannot set a Host.
+        var servedPath = rawPath
+        if rawPath.hasPrefix("/_cloudless/") {
+            let parts = rawPath.dropFirst("/_cloudless/".count).split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+            if parts.count >= 2, hosted[String(parts[0])] != nil, !parts[1].isEmpty {
+                let port = host.split(separator: ":", maxSplits: 1).dropFirst().first.map { ":" + $0 } ?? ""
+                host = "\(parts[1]).\(parts[0]).localhost\(port)"
+                servedPath = "/" + (parts.count > 2 ? parts[2] : "")
+            }
+        }
         let hostName = host.split(separator: ":", maxSplits: 1).first ?? ""
         let labels = hostName.split(separator: ".")
         // Load balancers' DNS names (`<name>-<id>.<region>.elb.localhost`) are found by their suffix.
@@ -145,7 +156,7 @@ public struct Gateway: HTTPResponder {
                 var buffered: ByteBuffer?
                 _ = try await verifier.verify(
                     creds, service: service.signingName, method: request.method, rawPath: rawPath,
-                    query: Percent.parseQuery(rawQuery, plusIsSpace: false) ?? [], headers: request.headers, host: host, now: clock.now(),
+                    query: Percent.parseQuery(rawQuery, plusIsSpace: false) ?? [], headers: request.headers, host: request.head.authority ?? host, now: clock.now(),
                     payloadHash: {
                         let b = try await body.collect(limit: 16 << 20)
                         buffered = b
@@ -155,7 +166,7 @@ public struct Gateway: HTTPResponder {
             }
         }
         let awsRequest = AWSRequest(
-            method: request.method, rawPath: rawPath, rawQuery: rawQuery, query: Percent.parseQuery(rawQuery, plusIsSpace: true) ?? [],
+            method: request.method, rawPath: servedPath, rawQuery: rawQuery, query: Percent.parseQuery(rawQuery, plusIsSpace: true) ?? [],
             headers: request.headers, host: host, body: body,
             caller: CallerIdentity(accountID: auth.account(for: creds.accessKeyID), region: region, accessKeyID: creds.accessKeyID),
             requestID: requestID)

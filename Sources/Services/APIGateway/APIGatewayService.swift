@@ -51,12 +51,22 @@ public final class APIGatewayService: AWSService {
     }
 
     public func handle(_ request: AWSRequest) async throws -> AWSResponse {
-        request.rawPath.hasPrefix("/v2/") ? try await http.handle(request) : try await rest.handle(request)
+        // LocalStack's invoke form: `/restapis/<api-id>/<stage>/_user_request_/<path>`.
+        let parts = request.rawPath.split(separator: "/", maxSplits: 4, omittingEmptySubsequences: false)
+        if parts.count >= 5, parts[1] == "restapis", parts[4] == "_user_request_" || parts[4].hasPrefix("_user_request_/") {
+            var invoke = request
+            invoke.rawPath = "/\(parts[3])/" + parts[4].dropFirst("_user_request_".count).drop(while: { $0 == "/" })
+            return await hostedResponse(invoke, apiID: String(parts[2]))
+        }
+        return request.rawPath.hasPrefix("/v2/") ? try await http.handle(request) : try await rest.handle(request)
     }
 
     /// An invoke URL's request: the API id is the Host's first label; the path is `/<stage>/<resource path>`.
     public func hostedResponse(_ request: AWSRequest) async -> AWSResponse {
-        let apiID = String(request.hostName.split(separator: ".").first ?? "")
+        await hostedResponse(request, apiID: String(request.hostName.split(separator: ".").first ?? ""))
+    }
+
+    func hostedResponse(_ request: AWSRequest, apiID: String) async -> AWSResponse {
         if let r = await http.invoke(apiID: apiID, request) { return r }
         if let r = await rest.invoke(apiID: apiID, request) { return r }
         // API Gateway's answer for an API id it does not know.
