@@ -1,3 +1,4 @@
+import APIGateway
 import ApplicationAutoScaling
 import ArgumentParser
 import BuildInfo
@@ -152,7 +153,7 @@ struct ServeOptions {
                           LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead, ELBv2Service.openDatabaseAhead,
                           SecretsManagerService.openDatabaseAhead, ECSService.openDatabaseAhead,
                           CodeDeployService.openDatabaseAhead, ApplicationAutoScalingService.openDatabaseAhead,
-                          CloudFormationService.openDatabaseAhead] {
+                          CloudFormationService.openDatabaseAhead, APIGatewayService.openDatabaseAhead] {
             openAhead(dataDir)
         }
         let clock = EmulatorClock()
@@ -212,8 +213,11 @@ struct ServeOptions {
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
                                                        objects: s3, functions: lambda, secrets: secretsManager,
                                                        endpoint: endpoint, aliasDeployments: codeDeploy, logger: logger)
+        // API Gateway's integrations and authorizers run in Lambda (FunctionInvoker).
+        let apiGateway = try APIGatewayService(directory: dataDir, clock: clock, functions: lambda, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
-                                          STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2]
+                                          STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2,
+                                          apiGateway]
         var identification = ServiceIdentification()
         identification.queryVersions[STSService.apiVersion] = "sts"
         identification.queryVersions["2012-11-05"] = "sqs"
@@ -221,6 +225,7 @@ struct ServeOptions {
         identification.queryVersions[CloudFormationService.apiVersion] = "cloudformation"
         identification.queryVersions[ELBv2Service.apiVersion] = "elasticloadbalancing"
         identification.pathPrefixes += LambdaService.pathPrefixes.map { ($0, "lambda") }
+        identification.pathPrefixes += APIGatewayService.pathPrefixes.map { ($0, "apigateway") }
         let started = ContinuousClock.now
         // Fault rules from --faults, and the init hooks of --init-dir (a bad file or a missing folder stops the start).
         let faults = FaultInjector(services: Set(services.map(\.signingName)))
