@@ -7,8 +7,10 @@ denying, and a stage without automatic deployment changing only when deployed.
 
 Expected shapes are botocore's `apigatewayv2` model; messages and mapping rules are AWS's documented ones.
 """
+import http.server
 import json
 import re
+import threading
 
 import pytest
 import requests
@@ -331,3 +333,42 @@ paths:
 def test_unknown_api_id_is_forbidden(invoke):
     r = invoke("zzzzzzzzzz", "GET", "/prod/x")
     assert (r.status_code, r.json()) == (403, {"message": "Forbidden"})
+
+
+@pytest.fixture
+def echo_server():
+    """A local HTTP server answering each request with its method, path, a header and its body as JSON."""
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def answer(self):
+            body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+            out = json.dumps({"method": self.command, "path": self.path, "x": self.headers.get("x-test"), "body": body}).encode()
+            self.send_response(202)
+            self.send_header("content-type", "application/json")
+            self.send_header("x-from", "echo")
+            self.send_header("content-length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+        do_GET = do_POST = do_PUT = answer
+
+        def log_message(self, *a):
+            pass
+    s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+    yield s.server_address[1]
+    s.shutdown()
+
+
+def test_http_proxy_integration(apigw, invoke, echo_server):
+    api_id = apigw.create_api(Name="proxy", ProtocolType="HTTP")["ApiId"]
+    integration = apigw.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationMethod="ANY",
+                                           IntegrationUri=f"http://127.0.0.1:{echo_server}/up/{{proxy}}",
+                                           PayloadFormatVersion="1.0")
+    assert (integration["IntegrationType"], integration["TimeoutInMillis"]) == ("HTTP_PROXY", 30000)
+    apigw.create_route(ApiId=api_id, RouteKey="ANY /fwd/{proxy+}", Target=f"integrations/{integration['IntegrationId']}")
+    apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    r = invoke(api_id, "POST", "/fwd/a/b?k=v", data=b"payload", headers={"x-test": "t1"})
+    assert (r.status_code, r.headers["x-from"]) == (202, "echo")
+    assert r.json() == {"method": "POST", "path": "/up/a/b?k=v", "x": "t1", "body": "payload"}
+    with pytest.raises(ClientError) as e:
+        apigw.create_integration(ApiId=api_id, IntegrationType="HTTP_PROXY", IntegrationUri="not a url", IntegrationMethod="GET")
+    assert error(e) == ("BadRequestException", 400)

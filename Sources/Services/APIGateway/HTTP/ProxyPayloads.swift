@@ -30,12 +30,15 @@ enum ProxyPayloads {
             || ["application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded", "application/graphql"].contains(type)
     }
 
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// `14/Nov/2023:22:13:20 +0000` (without a DateFormatter, costly to make on every request).
     static func requestTime(_ seconds: Double) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
-        return f.string(from: Date(timeIntervalSince1970: seconds))
+        var t = time_t(seconds.rounded(.down))
+        var c = tm()
+        gmtime_r(&t, &c)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(two(c.tm_mday))/\(months[Int(c.tm_mon)])/\(c.tm_year + 1900):\(two(c.tm_hour)):\(two(c.tm_min)):\(two(c.tm_sec)) +0000"
     }
 
     /// Headers lowercased with repeated values comma-joined, and the cookies (`cookie` is not among the headers in 2.0).
