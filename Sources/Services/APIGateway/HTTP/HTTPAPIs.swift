@@ -18,6 +18,8 @@ final class HTTPAPIs: Sendable {
     let snapshots = Mutex<[String: DeploymentSnapshot]>([:])
     /// Lambda authorizer answers by authorizer and identity, until their TTL on the emulator's clock.
     let authorizerCache = Mutex<[String: CachedAuthorization]>([:])
+    /// What an invoke needs of an API and its stages, by API id; emptied by every write (`writing`).
+    let routing = Mutex<(generation: Int, entries: [String: APIRouting])>((0, [:]))
 
     static func registerMigrations(_ m: inout DatabaseMigrator) {
         m.registerMigration("http-v1") { db in
@@ -37,8 +39,14 @@ final class HTTPAPIs: Sendable {
         self.logger = logger
     }
 
+    /// A write transaction; afterwards the invoke path's cached view of the APIs is dropped.
+    func writing<T>(_ body: (Database) throws -> T) throws -> T {
+        defer { routing.withLock { $0 = ($0.generation + 1, [:]) } }
+        return try db.writeNow(body)
+    }
+
     func reset() throws {
-        try db.writeNow { db in try db.execute(sql: "DELETE FROM http_record") }
+        try writing { db in try db.execute(sql: "DELETE FROM http_record") }
         snapshots.withLock { $0.removeAll() }
         authorizerCache.withLock { $0.removeAll() }
     }

@@ -40,7 +40,7 @@ extension HTTPAPIs {
         api["createdDate"] = AWSDate.iso8601(now)
         api["_account"] = c.account
         api["_region"] = c.region
-        let id = try db.writeNow { db -> String in
+        let id = try writing { db -> String in
             var id = Self.randomID(10)
             while try HTTPStore.exists(id, db) { id = Self.randomID(10) }
             api["apiId"] = id
@@ -126,7 +126,7 @@ extension HTTPAPIs {
     func updateApi(_ c: Call) throws -> AWSResponse {
         if let p = c.input["protocolType"] as? String, p != "HTTP" { throw Self.badRequest("Unable to update protocol type") }
         try Self.validateCors(c.input["corsConfiguration"])
-        try db.writeNow { db in
+        try writing { db in
             var api = try existingAPI(c, db)
             for m in Self.apiMembers where m != "tags" { if let v = c.input[m] { api[m] = v } }
             try HTTPStore.put(c.apiID, "api", c.apiID, api, db)
@@ -136,7 +136,7 @@ extension HTTPAPIs {
     }
 
     func deleteApi(_ c: Call) throws -> AWSResponse {
-        try db.writeNow { db in
+        try writing { db in
             _ = try existingAPI(c, db)
             try HTTPStore.deleteAPI(c.apiID, db)
         }
@@ -144,7 +144,7 @@ extension HTTPAPIs {
     }
 
     func deleteCors(_ c: Call) throws -> AWSResponse {
-        try db.writeNow { db in
+        try writing { db in
             var api = try existingAPI(c, db)
             guard api["corsConfiguration"] != nil else { throw Self.notFound("CORS configuration does not exist for this API") }
             api["corsConfiguration"] = nil
@@ -190,7 +190,7 @@ extension HTTPAPIs {
     func tagResource(_ c: Call) throws -> AWSResponse {
         let (api, kind, id) = try tagged(c)
         let add = c.input["tags"] as? [String: String] ?? [:]
-        try db.writeNow { db in
+        try writing { db in
             guard let a = try HTTPStore.get(api, "api", api, db), owned(a, c.request),
                   var record = try HTTPStore.get(api, kind, id, db) else { throw Self.notFound("Invalid resource identifier specified") }
             record["tags"] = (record["tags"] as? [String: String] ?? [:]).merging(add) { _, new in new }
@@ -202,7 +202,7 @@ extension HTTPAPIs {
     func untagResource(_ c: Call) throws -> AWSResponse {
         let (api, kind, id) = try tagged(c)
         let keys = Set(c.request.query.filter { $0.0 == "tagKeys" }.map(\.1))
-        try db.writeNow { db in
+        try writing { db in
             guard let a = try HTTPStore.get(api, "api", api, db), owned(a, c.request),
                   var record = try HTTPStore.get(api, kind, id, db) else { throw Self.notFound("Invalid resource identifier specified") }
             record["tags"] = (record["tags"] as? [String: String] ?? [:]).filter { !keys.contains($0.key) }

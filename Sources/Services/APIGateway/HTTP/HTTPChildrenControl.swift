@@ -107,7 +107,7 @@ extension HTTPAPIs {
     }
 
     func createChild(_ c: Call, _ kind: ChildKind) throws -> AWSResponse {
-        let record = try db.writeNow { db -> [String: Any] in
+        let record = try writing { db -> [String: Any] in
             _ = try existingAPI(c, db)
             var r: [String: Any] = [:]
             for m in Self.members(kind) { if let v = c.input[m] { r[m] = v } }
@@ -145,7 +145,7 @@ extension HTTPAPIs {
     }
 
     func updateChild(_ c: Call, _ kind: ChildKind) throws -> AWSResponse {
-        let record = try db.writeNow { db -> [String: Any] in
+        let record = try writing { db -> [String: Any] in
             var r = try child(c, kind, db)
             for m in Self.members(kind) { if let v = c.input[m] { r[m] = v } }
             r = try validated(kind, r, creating: false, apiID: c.apiID, db)
@@ -161,7 +161,7 @@ extension HTTPAPIs {
     }
 
     func deleteChild(_ c: Call, _ kind: ChildKind) throws -> AWSResponse {
-        try db.writeNow { db in
+        try writing { db in
             _ = try child(c, kind, db)
             let id = c.labels["id"] ?? ""
             if kind == .integration,
@@ -189,7 +189,7 @@ extension HTTPAPIs {
             throw Self.badRequest("Stage name only allows a-zA-Z0-9_-")
         }
         let now = clock.now()
-        let record = try db.writeNow { db -> [String: Any] in
+        let record = try writing { db -> [String: Any] in
             _ = try existingAPI(c, db)
             if try HTTPStore.get(c.apiID, "stage", name, db) != nil { throw Self.conflict("Stage already exists") }
             var r: [String: Any] = ["stageName": name, "createdDate": AWSDate.iso8601(now), "lastUpdatedDate": AWSDate.iso8601(now),
@@ -207,7 +207,7 @@ extension HTTPAPIs {
     }
 
     func updateStage(_ c: Call) throws -> AWSResponse {
-        let record = try db.writeNow { db -> [String: Any] in
+        let record = try writing { db -> [String: Any] in
             var r = try child(c, .stage, db)
             let name = c.labels["id"] ?? ""
             let wasAuto = r["autoDeploy"] as? Bool == true
@@ -224,7 +224,7 @@ extension HTTPAPIs {
     }
 
     func createDeployment(_ c: Call) throws -> AWSResponse {
-        let record = try db.writeNow { db -> [String: Any] in
+        let record = try writing { db -> [String: Any] in
             _ = try existingAPI(c, db)
             var stage: [String: Any]?
             if let name = c.input["stageName"] as? String {

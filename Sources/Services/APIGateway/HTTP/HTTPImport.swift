@@ -47,7 +47,7 @@ extension HTTPAPIs {
                                   "ipAddressType": "ipv4"]
         if let v = info["version"] { api["version"] = "\(v)" }
         if let d = info["description"] as? String { api["description"] = d }
-        let id = try db.writeNow { db -> String in
+        let id = try writing { db -> String in
             var id = Self.randomID(10)
             while try HTTPStore.exists(id, db) { id = Self.randomID(10) }
             api["apiId"] = id
@@ -60,7 +60,7 @@ extension HTTPAPIs {
 
     func reimportApi(_ c: Call) throws -> AWSResponse {
         let doc = try Self.definition(c)
-        try db.writeNow { db in
+        try writing { db in
             var api = try existingAPI(c, db)
             if let title = (doc["info"] as? [String: Any])?["title"] as? String { api["name"] = title }
             try HTTPStore.put(c.apiID, "api", c.apiID, api, db)

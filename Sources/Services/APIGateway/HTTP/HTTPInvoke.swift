@@ -33,16 +33,10 @@ extension HTTPAPIs {
     }
 
     func invokeAPI(apiID: String, _ request: AWSRequest, requestID: String) async -> AWSResponse? {
-        guard apiID.count == 10,
-              let (api, stages) = try? db.readNow({ db -> ([String: Any], [[String: Any]])? in
-                  guard let api = try HTTPStore.get(apiID, "api", apiID, db) else { return nil }
-                  return (api, try HTTPStore.all(apiID, "stage", db))
-              }) else { return nil }
-        if api["disableExecuteApiEndpoint"] as? Bool == true { return Self.forbidden() }
-        let names = Set(stages.compactMap { $0["stageName"] as? String })
-        guard let (stageName, path) = Self.stageAndPath(request.rawPath, stageNames: names),
-              let stage = stages.first(where: { $0["stageName"] as? String == stageName }),
-              let deploymentID = stage["deploymentId"] as? String,
+        guard apiID.count == 10, let api = routing(apiID) else { return nil }
+        if api.disabled { return Self.forbidden() }
+        guard let (stageName, path) = Self.stageAndPath(request.rawPath, stageNames: Set(api.stages.keys)),
+              let stage = api.stages[stageName], let deploymentID = stage.deploymentID,
               let snapshot = snapshot(apiID, deploymentID) else {
             return Self.notFoundAnswer()
         }
@@ -63,7 +57,19 @@ extension HTTPAPIs {
         return s
     }
 
-    func routed(api: [String: Any], stage: [String: Any], path: String, _ snapshot: DeploymentSnapshot, _ request: AWSRequest,
+    /// The API's routing view: from memory, or read (and kept unless a write came in between).
+    func routing(_ apiID: String) -> APIRouting? {
+        let (generation, cached) = routing.withLock { ($0.generation, $0.entries[apiID]) }
+        if let cached { return cached }
+        guard let read = try? db.readNow({ db -> APIRouting? in
+            guard let api = try HTTPStore.get(apiID, "api", apiID, db) else { return nil }
+            return APIRouting(api, stages: try HTTPStore.all(apiID, "stage", db))
+        }) else { return nil }
+        routing.withLock { if $0.generation == generation { $0.entries[apiID] = read } }
+        return read
+    }
+
+    func routed(api: APIRouting, stage: APIRouting.Stage, path: String, _ snapshot: DeploymentSnapshot, _ request: AWSRequest,
                 requestID: String) async -> AWSResponse {
         guard let (route, parameters) = RouteSelection.select(snapshot.routes, method: request.method.rawValue, path: path),
               let integrationID = route.integrationID, let integration = snapshot.integrations[integrationID] else {
@@ -74,11 +80,11 @@ extension HTTPAPIs {
         }
         let body = Array(buffer.readableBytesView)
         let sourceIP = request.header("x-forwarded-for")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "127.0.0.1"
-        var ctx = InvokeContext(apiID: api["apiId"] as? String ?? "", account: api["_account"] as? String ?? "", stage: stage["stageName"] as? String ?? "",
+        var ctx = InvokeContext(apiID: api.apiID, account: api.account, stage: stage.name,
                                 routeKey: route.routeKey, path: path, pathParameters: parameters,
-                                stageVariables: stage["stageVariables"] as? [String: String] ?? [:], requestID: requestID,
+                                stageVariables: stage.variables, requestID: requestID,
                                 now: clock.now(), sourceIP: sourceIP)
-        switch await authorize(route, snapshot, request, body: body, ctx, region: api["_region"] as? String ?? "us-east-1") {
+        switch await authorize(route, snapshot, request, body: body, ctx, region: api.region) {
         case .deny(let answer): return answer
         case .allow(let context): ctx.authorizer = context
         }
@@ -86,13 +92,13 @@ extension HTTPAPIs {
             return await HTTPProxyIntegration.forward(integration, request, body: body, path: path, ctx)
         }
         let event = integration.payloadFormatVersion == "1.0" ? ProxyPayloads.event10(request, body: body, ctx) : ProxyPayloads.event20(request, body: body, ctx)
-        guard let functionARN = Self.functionARN(Self.substitute(integration.uri, ctx.stageVariables)),
-              let payload = try? JSONSerialization.data(withJSONObject: event, options: [.withoutEscapingSlashes]) else {
+        guard let functionARN = Self.functionARN(Self.substitute(integration.uri, ctx.stageVariables)) else {
             return ProxyPayloads.internalServerError()
         }
+        let payload = JSONWriter.encode(event)
         let functions = self.functions
         let outcome = await Self.withTimeout(milliseconds: integration.timeoutMillis) {
-            try? await functions.invoke(functionARN: functionARN, payload: Array(payload), from: .apiGateway)
+            try? await functions.invoke(functionARN: functionARN, payload: Array(payload.readableBytesView), from: .apiGateway)
         }
         switch outcome {
         case .none: return RestJSON.response(["message": "Service Unavailable"], status: .serviceUnavailable)
@@ -138,5 +144,33 @@ final class ResumeOnce<T: Sendable>: Sendable {
             c?.resume(returning: value)
             c = nil
         }
+    }
+}
+
+/// An API as an invoke sees it: its owner, whether its endpoint is on, and its stages' deployments and variables.
+struct APIRouting: Sendable {
+    struct Stage: Sendable {
+        var name: String
+        var deploymentID: String?
+        var variables: [String: String]
+    }
+
+    var apiID: String
+    var account: String
+    var region: String
+    var disabled: Bool
+    var stages: [String: Stage]
+
+    init(_ api: [String: Any], stages: [[String: Any]]) {
+        apiID = api["apiId"] as? String ?? ""
+        account = api["_account"] as? String ?? ""
+        region = api["_region"] as? String ?? "us-east-1"
+        disabled = api["disableExecuteApiEndpoint"] as? Bool ?? false
+        var byName: [String: Stage] = [:]
+        for s in stages {
+            guard let name = s["stageName"] as? String else { continue }
+            byName[name] = Stage(name: name, deploymentID: s["deploymentId"] as? String, variables: s["stageVariables"] as? [String: String] ?? [:])
+        }
+        self.stages = byName
     }
 }
