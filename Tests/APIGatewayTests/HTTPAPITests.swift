@@ -23,6 +23,8 @@ final class RecordingFunctions: FunctionInvoker {
         return (arn, (try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any]) ?? [:])
     }
 
+    var count: Int { recorded.withLock { $0.count } }
+
     init(_ answer: @escaping @Sendable ([String: Any]) -> [UInt8]) { self.answer = answer }
 
     func invoke(functionARN: String, payload: [UInt8], from principal: ServicePrincipal) async throws -> FunctionInvocationResult {
@@ -228,11 +230,49 @@ struct BodyWriter: ResponseBodyWriter {
 }
 
 @Suite struct HTTPQuickCreateTests {
-    func withService(_ functions: RecordingFunctions, _ body: (APIGatewayService) async throws -> Void) async throws {
+    func withService(_ functions: RecordingFunctions, clock: EmulatorClock = EmulatorClock(),
+                     _ body: (APIGatewayService) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cloudless-apihttp-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try await body(try APIGatewayService(directory: dir, clock: EmulatorClock(), functions: functions, logger: Logger(label: "t")))
+        try await body(try APIGatewayService(directory: dir, clock: clock, functions: functions, logger: Logger(label: "t")))
+    }
+
+    /// A REQUEST authorizer's answer is kept for its TTL on the emulator's clock, per identity.
+    @Test func authorizerAnswersAreCachedByTTL() async throws {
+        let functions = RecordingFunctions { event in
+            if event["type"] as? String == "REQUEST" {
+                let ok = (event["identitySource"] as? [String])?.first == "good"
+                return Array(#"{"isAuthorized":\#(ok),"context":{"n":1}}"#.utf8)
+            }
+            return Array(#"{"statusCode":200,"body":"in"}"#.utf8)
+        }
+        let clock = EmulatorClock()
+        try await withService(functions, clock: clock) { s in
+            let fn = "arn:aws:lambda:us-east-1:123456789012:function:f"
+            let id = try #require(try await json(try await s.handle(httpRequest(.post, "/v2/apis", body: #"{"name":"a","protocolType":"HTTP"}"#)))["apiId"] as? String)
+            let integration = try await json(try await s.handle(httpRequest(.post, "/v2/apis/\(id)/integrations",
+                body: #"{"integrationType":"AWS_PROXY","integrationUri":"\#(fn)","payloadFormatVersion":"2.0"}"#)))["integrationId"] as? String ?? ""
+            let authorizer = try await json(try await s.handle(httpRequest(.post, "/v2/apis/\(id)/authorizers",
+                body: #"{"name":"z","authorizerType":"REQUEST","authorizerUri":"\#(fn)","authorizerPayloadFormatVersion":"2.0","enableSimpleResponses":true,"identitySource":["$request.header.x-key"],"authorizerResultTtlInSeconds":60}"#)))["authorizerId"] as? String ?? ""
+            _ = try await s.handle(httpRequest(.post, "/v2/apis/\(id)/routes",
+                body: #"{"routeKey":"GET /r","target":"integrations/\#(integration)","authorizationType":"CUSTOM","authorizerId":"\#(authorizer)"}"#))
+            _ = try await s.handle(httpRequest(.post, "/v2/apis/\(id)/stages", body: #"{"stageName":"$default","autoDeploy":true}"#))
+            func get(_ key: String?) async -> HTTPResponse.Status {
+                await s.hostedResponse(httpRequest(.get, "/r", host: "\(id).execute-api.localhost", headers: key.map { [("x-key", $0)] } ?? [])).status
+            }
+            #expect(await get(nil) == .unauthorized)
+            #expect(functions.count == 0)
+            #expect(await get("good") == .ok)
+            #expect(functions.count == 2)  // the authorizer, then the integration
+            #expect(await get("good") == .ok)
+            #expect(functions.count == 3)  // the integration only: the answer was cached
+            #expect(await get("bad") == .forbidden)
+            #expect(functions.count == 4)
+            clock.advance(by: 61)
+            #expect(await get("good") == .ok)
+            #expect(functions.count == 6)  // expired: the authorizer runs again
+        }
     }
 
     @Test func quickCreateDeploysADefaultRoute() async throws {
