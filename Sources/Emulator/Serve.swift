@@ -213,7 +213,7 @@ struct ServeOptions {
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
                                                        objects: s3, functions: lambda, secrets: secretsManager,
                                                        endpoint: endpoint, aliasDeployments: codeDeploy, logger: logger)
-        // API Gateway's integrations and authorizers run in Lambda (FunctionInvoker).
+        // API Gateway's Lambda integrations and authorizers run in Lambda (FunctionInvoker).
         let apiGateway = try APIGatewayService(directory: dataDir, clock: clock, functions: lambda, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2,
