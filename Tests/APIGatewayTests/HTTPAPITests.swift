@@ -144,6 +144,7 @@ struct BodyWriter: ResponseBodyWriter {
         #expect(e["cookies"] as? [String] == ["x=1", "y=2"])
         let headers = e["headers"] as? [String: String] ?? [:]
         #expect(headers["x-twice"] == "a,b" && headers["cookie"] == nil && headers["user-agent"] == "ua")
+        #expect(headers["host"] == "abcdefghij.execute-api.localhost" && headers["x-forwarded-port"] == "4566")
         #expect(e["queryStringParameters"] as? [String: String] == ["a": "1,2", "b": ""])
         #expect(e["pathParameters"] as? [String: String] == ["id": "1"])
         #expect(e["stageVariables"] as? [String: String] == ["v": "1"])

@@ -204,6 +204,7 @@ def test_route_selection_and_event(apigw, functions, invoke):
     assert e["queryStringParameters"] == {"a": "1,2", "b": "x"}
     assert e["cookies"] == ["c1=v1", "c2=v2"] and "cookie" not in e["headers"]
     assert e["headers"]["x-multi"] == "one" and e["stageVariables"] == {"color": "blue"}
+    assert e["headers"]["host"] == f"{api_id}.execute-api.localhost"
     ctx = e["requestContext"]
     assert (ctx["apiId"], ctx["domainPrefix"], ctx["stage"], ctx["routeKey"]) == (api_id, api_id, "prod", "GET /items/{id}")
     assert ctx["domainName"] == f"{api_id}.execute-api.localhost"

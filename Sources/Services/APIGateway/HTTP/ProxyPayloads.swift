@@ -54,6 +54,8 @@ enum ProxyPayloads {
             if let v = headers[name] { headers[name] = v + "," + field.value } else { headers[name] = field.value }
         }
         let port = request.host.split(separator: ":").dropFirst().last.map(String.init) ?? "80"
+        // HTTP/1.1's Host is the request's authority, not among its header fields.
+        if headers["host"] == nil { headers["host"] = request.hostName }
         if headers["x-forwarded-for"] == nil { headers["x-forwarded-for"] = ctx.sourceIP }
         if headers["x-forwarded-proto"] == nil { headers["x-forwarded-proto"] = "http" }
         if headers["x-forwarded-port"] == nil { headers["x-forwarded-port"] = port }
@@ -109,6 +111,10 @@ enum ProxyPayloads {
             let name = field.name.canonicalName
             headers[name] = field.value
             multiHeaders[name, default: []].append(field.value)
+        }
+        if headers["host"] == nil {
+            headers["host"] = request.hostName
+            multiHeaders["host"] = [request.hostName]
         }
         var query: [String: String] = [:]
         var multiQuery: [String: [String]] = [:]
