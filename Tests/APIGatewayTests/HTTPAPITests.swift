@@ -159,6 +159,17 @@ struct BodyWriter: ResponseBodyWriter {
         #expect((c["authorizer"] as? [String: Any])?["lambda"] as? [String: String] == ["k": "v"])
     }
 
+    /// An integration that outlasts its timeoutInMillis is answered without (503); one that ends in time, with its value.
+    @Test func integrationTimeout() async {
+        let late = await HTTPAPIs.withTimeout(milliseconds: 50) { () -> Int in
+            try? await Task.sleep(for: .seconds(2))
+            return 1
+        }
+        #expect(late == nil)
+        let inTime = await HTTPAPIs.withTimeout(milliseconds: 5000) { 7 }
+        #expect(inTime == 7)
+    }
+
     @Test func binaryBodyIsBase64() {
         let request = httpRequest(.put, "/x", headers: [("Content-Type", "application/octet-stream")])
         let ctx = InvokeContext(apiID: "a", account: "1", stage: "$default", routeKey: "$default", path: "/x", requestID: "r", now: 0, sourceIP: "1")

@@ -115,13 +115,17 @@ extension HTTPAPIs {
         let once = ResumeOnce<T?>()
         return await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
             once.set(continuation)
+            // The timer is cancelled as soon as the body ends: no sleeping task is left behind per request.
+            let timer = Task {
+                do {
+                    try await Task.sleep(for: .milliseconds(milliseconds))
+                    once.resume(nil)
+                } catch {}
+            }
             Task {
                 let value = await body()
                 once.resume(value)
-            }
-            Task {
-                try? await Task.sleep(for: .milliseconds(milliseconds))
-                once.resume(nil)
+                timer.cancel()
             }
         }
     }
