@@ -58,7 +58,7 @@ def test_a_fresh_folder_is_set_up_without_an_fsync_storm_and_survives_kill_9(tmp
         # The master key and its check value are written durably (file and folder: 4 syncs); no database costs one.
         assert len(calls) <= 4, "".join(calls)
         assert sorted(f for f in os.listdir(data_dir) if f.endswith(".sqlite")) == [
-            "application-autoscaling.sqlite", "cloudformation.sqlite", "codedeploy.sqlite", "dynamodb.sqlite", "ecs.sqlite", "elbv2.sqlite", "iam.sqlite", "lambda.sqlite",
+            "apigateway.sqlite", "application-autoscaling.sqlite", "cloudformation.sqlite", "codedeploy.sqlite", "dynamodb.sqlite", "ecs.sqlite", "elbv2.sqlite", "iam.sqlite", "lambda.sqlite",
             "logs.sqlite", "s3.sqlite", "secretsmanager.sqlite", "sqs.sqlite"]
         endpoint = f"http://127.0.0.1:{port}"
         make_client(endpoint, "s3").create_bucket(Bucket="first-start")

@@ -73,3 +73,12 @@ public final class APIGatewayService: AWSService {
         return RestJSON.response(["message": "Forbidden"], status: .forbidden)
     }
 }
+
+/// A snapshot restore replaces `apigateway.sqlite` under the families' in-memory views (HTTP APIs' routing, authorizer
+/// answers): they are dropped and read again on the next invoke.
+extension APIGatewayService: SnapshotParticipant {
+    public func resumeAfterRestore() async throws {
+        http.forgetCachedState()
+        rest.forgetCachedState()
+    }
+}

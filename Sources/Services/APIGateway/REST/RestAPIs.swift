@@ -38,6 +38,12 @@ final class RestAPIs: Sendable {
         self.logger = logger
     }
 
+    /// What memory holds besides the database: dropped when the database changes under it (a snapshot restore).
+    func forgetCachedState() {
+        authorizerCache.withLock { $0.removeAll() }
+        parsedAPIs.withLock { $0.removeAll() }
+    }
+
     func reset() throws {
         try db.writeNow { db in
             try db.execute(sql: "DELETE FROM rest_apis")
