@@ -26,19 +26,29 @@ extension SAMTransform {
 
     /// The REST APIs of a template: each `AWS::Serverless::Api`, and `ServerlessRestApi` when an Api event names none.
     static func expandRestApis(_ resources: [String: JSON], routes: [ApiRoute], globals: [String: JSON]) throws -> [String: JSON] {
-        var ids = resources.filter { $0.value["Type"]?.string == "AWS::Serverless::Api" }.keys.sorted()
-        if routes.contains(where: { $0.api == implicitRestApi }) {
-            if resources[implicitRestApi] != nil {
-                throw fail("Resource with id [\(implicitRestApi)] is invalid. The logical id is reserved for the implicit API of Api events.")
+        try expandApis(resources, type: "AWS::Serverless::Api", implicit: implicitRestApi, eventType: "Api", routes: routes,
+                       implicitResource: .object(["Properties": .object(["StageName": .string("Prod")])]),
+                       // The implicit API keeps its `Prod` stage whatever Globals say.
+                       globals: { $0 == implicitRestApi ? globals.filter { $0.key != "StageName" } : globals }, expand: restApi)
+    }
+
+    /// The APIs of one kind (`type`): the template's own, and the implicit one (`implicit`) when a route names it; each
+    /// expanded by `expand` with its Globals merged into its properties.
+    static func expandApis(_ resources: [String: JSON], type: String, implicit: String, eventType: String, routes: [ApiRoute],
+                           implicitResource: JSON, globals: (String) -> [String: JSON],
+                           expand: (String, JSON, [String: JSON], [ApiRoute]) throws -> [String: JSON]) throws -> [String: JSON] {
+        var ids = resources.filter { $0.value["Type"]?.string == type }.keys.sorted()
+        if routes.contains(where: { $0.api == implicit }) {
+            if resources[implicit] != nil {
+                throw fail("Resource with id [\(implicit)] is invalid. The logical id is reserved for the implicit API of \(eventType) events.")
             }
-            ids.append(implicitRestApi)
+            ids.append(implicit)
         }
         var out: [String: JSON] = [:]
         for id in ids {
-            let resource = resources[id] ?? .object(["Properties": .object(["StageName": .string("Prod")])])
-            let props = merge(globals: id == implicitRestApi ? globals.filter { $0.key != "StageName" } : globals,
-                              into: resource["Properties"]?.object ?? [:])
-            for (k, v) in try restApi(id, resource, props, routes: routes.filter { $0.api == id }) { out[k] = v }
+            let resource = resources[id] ?? implicitResource
+            let props = merge(globals: globals(id), into: resource["Properties"]?.object ?? [:])
+            for (k, v) in try expand(id, resource, props, routes.filter { $0.api == id }) { out[k] = v }
         }
         return out
     }

@@ -11,20 +11,8 @@ extension SAMTransform {
     static let createdByTag: JSON = .object(["name": .string("httpapi:createdBy"), "x-amazon-apigateway-tag-value": .string("SAM")])
 
     static func expandHttpApis(_ resources: [String: JSON], routes: [ApiRoute], globals: [String: JSON]) throws -> [String: JSON] {
-        var ids = resources.filter { $0.value["Type"]?.string == "AWS::Serverless::HttpApi" }.keys.sorted()
-        if routes.contains(where: { $0.api == implicitHttpApi }) {
-            if resources[implicitHttpApi] != nil {
-                throw fail("Resource with id [\(implicitHttpApi)] is invalid. The logical id is reserved for the implicit API of HttpApi events.")
-            }
-            ids.append(implicitHttpApi)
-        }
-        var out: [String: JSON] = [:]
-        for id in ids {
-            let resource = resources[id] ?? .object([:])
-            let props = merge(globals: globals, into: resource["Properties"]?.object ?? [:])
-            for (k, v) in try httpApi(id, resource, props, routes: routes.filter { $0.api == id }) { out[k] = v }
-        }
-        return out
+        try expandApis(resources, type: "AWS::Serverless::HttpApi", implicit: implicitHttpApi, eventType: "HttpApi", routes: routes,
+                       implicitResource: .object([:]), globals: { _ in globals }, expand: httpApi)
     }
 
     static func httpApi(_ id: String, _ resource: JSON, _ props: [String: JSON], routes: [ApiRoute]) throws -> [String: JSON] {

@@ -35,6 +35,18 @@ extension DynamoDBService {
         return v
     }
 
+    /// PutItem's and DeleteItem's shared input, checked in AWS's order: ReturnValues (NONE or ALL_OLD), the parameter
+    /// style, the condition (every placeholder used), ReturnValuesOnConditionCheckFailure.
+    static func conditionalWrite(_ input: Input, _ operation: LegacyParameters.Operation) throws
+        -> (returnValues: String, condition: Condition?, returnOld: Bool) {
+        let returnValues = try returnValues(input, allowed: ["NONE", "ALL_OLD"])
+        try LegacyParameters.checkStyles(input.raw, operation)
+        var exprs = try expressions(input)
+        let condition = try condition(input, &exprs)
+        try exprs.checkAllUsed()
+        return (returnValues, condition, try returnOnFailure(input))
+    }
+
     static func returnOnFailure(_ input: Input) throws -> Bool {
         try input.enumValue("ReturnValuesOnConditionCheckFailure", ["ALL_OLD", "NONE"]) == "ALL_OLD"
     }
@@ -51,12 +63,7 @@ extension DynamoDBService {
         let t = try itemTable(s, input)
         let item = try Items.decode(input.raw["Item"])
         try t.checkItem(item)
-        let returnValues = try Self.returnValues(input, allowed: ["NONE", "ALL_OLD"])
-        try LegacyParameters.checkStyles(input.raw, .putItem)
-        var exprs = try Self.expressions(input)
-        let condition = try Self.condition(input, &exprs)
-        try exprs.checkAllUsed()
-        let returnOld = try Self.returnOnFailure(input)
+        let (returnValues, condition, returnOld) = try Self.conditionalWrite(input, .putItem)
         let now = clock.now()
         let old = try store.db.writeNow { db in
             let old = try DynamoDBStore.item(t, key: t.key(of: item), db)
@@ -127,12 +134,7 @@ extension DynamoDBService {
     func deleteItem(_ s: Scope, _ input: Input) throws -> [String: Any] {
         let t = try itemTable(s, input)
         let key = try t.checkKey(try Items.decode(input.raw["Key"]))
-        let returnValues = try Self.returnValues(input, allowed: ["NONE", "ALL_OLD"])
-        try LegacyParameters.checkStyles(input.raw, .deleteItem)
-        var exprs = try Self.expressions(input)
-        let condition = try Self.condition(input, &exprs)
-        try exprs.checkAllUsed()
-        let returnOld = try Self.returnOnFailure(input)
+        let (returnValues, condition, returnOld) = try Self.conditionalWrite(input, .deleteItem)
         let now = clock.now()
         let old = try store.db.writeNow { db in
             let old = try DynamoDBStore.item(t, key: key, db)
