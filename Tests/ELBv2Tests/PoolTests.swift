@@ -139,6 +139,14 @@ final class CollectingWriter: ResponseBodyWriter {
 }
 
 @Suite struct UpstreamPoolTests {
+    /// A pool whose connections stay fresh for a minute: these tests are about reuse, not expiry (PoolBookTests cover
+    /// that on a clock of their own), and a loaded machine can take more than the real 1 s between two requests.
+    static func pool() -> UpstreamPool {
+        let pool = UpstreamPool()
+        pool.book.withLock { $0.idleTimeout = 60; $0.maxAge = 60 }
+        return pool
+    }
+
     func get(_ pool: UpstreamPool, _ target: ScriptedTarget, method: String = "GET") async throws -> String {
         var headers = HTTPFields()
         headers[HTTPField.Name("Host")!] = "t"
@@ -152,7 +160,7 @@ final class CollectingWriter: ResponseBodyWriter {
     @Test func requestsReuseOneKeptAliveConnection() async throws {
         let target = try ScriptedTarget { _, _ in ScriptedTarget.ok }
         defer { target.stop() }
-        let pool = UpstreamPool()
+        let pool = Self.pool()
         for _ in 0..<5 { #expect(try await get(pool, target) == "200 ok") }
         #expect(target.connections.count == 1)
         #expect(!target.heads.contains { $0.lowercased().contains("connection: close") })
@@ -166,7 +174,7 @@ final class CollectingWriter: ResponseBodyWriter {
     @Test func healthChecksWithNothingIdleUseOneShotConnections() async throws {
         let target = try ScriptedTarget { _, _ in ScriptedTarget.ok }
         defer { target.stop() }
-        let pool = UpstreamPool()
+        let pool = Self.pool()
         #expect(await Upstream.status(pool: pool, host: "127.0.0.1", port: target.port, path: "/health", timeoutSeconds: 2) == .responseCode(200))
         #expect(target.heads.last?.lowercased().contains("connection: close") == true)
         #expect(pool.book.withLock { $0.idleCount == 0 && $0.open.isEmpty })
@@ -176,7 +184,7 @@ final class CollectingWriter: ResponseBodyWriter {
     func anAnswerWithoutKeepAliveIsNotPooled(answer: String) async throws {
         let target = try ScriptedTarget { _, _ in answer }
         defer { target.stop() }
-        let pool = UpstreamPool()
+        let pool = Self.pool()
         #expect(try await get(pool, target) == "200 ok")
         #expect(pool.book.withLock { $0.idleCount == 0 && $0.open.isEmpty })
         // Marked: the next request goes one-shot, saying so.
@@ -190,7 +198,7 @@ final class CollectingWriter: ResponseBodyWriter {
         // No length: the body ends with the connection, which the target closes without saying so beforehand.
         let target = try ScriptedTarget(closeAfterAnswer: true) { _, _ in "HTTP/1.1 200 OK\r\n\r\nok" }
         defer { target.stop() }
-        let pool = UpstreamPool()
+        let pool = Self.pool()
         #expect(try await get(pool, target) == "200 ok")
         #expect(pool.book.withLock { $0.idleCount == 0 && $0.open.isEmpty })
     }
@@ -199,7 +207,7 @@ final class CollectingWriter: ResponseBodyWriter {
         // The first connection answers once, then closes when the second request arrives on it.
         let target = try ScriptedTarget { connection, n in connection == 1 && n == 2 ? nil : ScriptedTarget.ok }
         defer { target.stop() }
-        let pool = UpstreamPool()
+        let pool = Self.pool()
         #expect(try await get(pool, target) == "200 ok")
         #expect(try await get(pool, target) == "200 ok")
         #expect(target.connections == [1, 2])
@@ -211,7 +219,7 @@ final class CollectingWriter: ResponseBodyWriter {
         // Every connection closes right after its first answer, without saying so.
         let target = try ScriptedTarget(closeAfterAnswer: true) { _, _ in ScriptedTarget.ok }
         defer { target.stop() }
-        let pool = UpstreamPool()
+        let pool = Self.pool()
         for _ in 0..<3 {
             #expect(try await get(pool, target) == "200 ok")
             try await Task.sleep(for: .milliseconds(50))
