@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from helpers import host_python_runtime, make_client, zip_bytes
+from helpers import LAMBDA_ROLE, host_python_runtime, make_client, zip_bytes
+from server import Server
 
 RECORDER = """
 import json, os, boto3
@@ -165,3 +166,34 @@ def test_sam_dynamodb_event(endpoint, lam, ddb, s3, bucket):
     assert [r["dynamodb"]["NewImage"] for r in records] == [{"id": {"N": str(i)}} for i in range(3)]
     cfn.delete_stack(StackName=stack)
     cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 90})
+
+
+def test_position_survives_kill9():
+    """The mapping's position is in lambda.sqlite: after kill -9 and a start on the same folder, delivery resumes
+    after the last batch done, with nothing delivered twice."""
+    server = Server().start()
+    try:
+        ddb, s3 = make_client(server.endpoint, "dynamodb"), make_client(server.endpoint)
+        lam = make_client(server.endpoint, "lambda", read_timeout=120)
+        bucket = "esm-restart-" + uuid.uuid4().hex[:8]
+        s3.create_bucket(Bucket=bucket)
+        name, stream = stream_table(ddb, view="KEYS_ONLY")
+        lam.create_function(FunctionName="esm-restart", Runtime=host_python_runtime(), Role=LAMBDA_ROLE, Handler="index.handler",
+                            Code={"ZipFile": zip_bytes({"index.py": RECORDER})}, Environment={"Variables": {"BUCKET": bucket}},
+                            Timeout=30)
+        m = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="esm-restart", StartingPosition="TRIM_HORIZON")
+        for i in range(3):
+            ddb.put_item(TableName=name, Item={"id": {"N": str(i)}})
+        assert len(batches(s3, bucket, 3)) == 3
+        deadline = time.time() + 30
+        while lam.get_event_source_mapping(UUID=m["UUID"]).get("LastProcessingResult") != "OK" and time.time() < deadline:
+            time.sleep(0.2)
+        server.kill9()
+        server.start()
+        for i in range(3, 5):
+            ddb.put_item(TableName=name, Item={"id": {"N": str(i)}})
+        records = batches(s3, bucket, 5)
+        assert [int(r["dynamodb"]["Keys"]["id"]["N"]) for r in records] == [0, 1, 2, 3, 4]
+        lam.delete_function(FunctionName="esm-restart")
+    finally:
+        server.stop()

@@ -14,7 +14,7 @@ extension LambdaService {
             throw LambdaError.invalid("Stream not found: \(source)")
         }
         guard let start = input["StartingPosition"] as? String else {
-            throw LambdaError.invalid("1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null")
+            throw LambdaError.invalid("1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null.")
         }
         guard ["TRIM_HORIZON", "LATEST"].contains(start) else {
             throw LambdaError.invalid("Unsupported starting position for arn type: \(start)")
