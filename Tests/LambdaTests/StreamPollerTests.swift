@@ -98,4 +98,16 @@ struct StreamPollerTests {
         #expect(seen == [[2, 4]])
         #expect(m.Positions?["shard-1"] == "5")
     }
+
+    @Test func batchingWindowWaitsForMoreRecords() async throws {
+        var m = mapping(batch: 10)
+        m.MaximumBatchingWindowInSeconds = 1
+        var cursor = StreamCursor(), calls = 0
+        let source = FakeStream(3)
+        let early = try await StreamDelivery.step(m, &cursor, source: source) { _ in calls += 1; return .succeeded }
+        #expect(early == nil && calls == 0)
+        try await Task.sleep(for: .milliseconds(1100))
+        let late = try await StreamDelivery.step(m, &cursor, source: source) { _ in calls += 1; return .succeeded }
+        #expect(late?.position == "3" && calls == 1)
+    }
 }

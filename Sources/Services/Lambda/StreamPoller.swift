@@ -112,10 +112,12 @@ enum StreamInvocation: Sendable, Equatable {
     case partial([String])
 }
 
-/// Per poller, in memory: failures of the current batch and its size limit while bisecting.
+/// Per poller, in memory: failures of the current batch, its size limit while bisecting, its batching window.
 struct StreamCursor: Sendable {
     var attempts = 0
     var limit: Int?
+    /// When the batching window of the current batch began.
+    var windowStart: ContinuousClock.Instant?
 }
 
 /// One delivery step of a stream mapping, independent of Lambda's storage (unit-tested with a fake stream).
@@ -128,18 +130,23 @@ enum StreamDelivery {
     }
 
     /// Read the next batch of the first shard with records, invoke, and say where the shard stands; nil when there
-    /// was nothing to read.
+    /// was nothing to deliver yet (no record, or a batching window still open).
     static func step(_ m: EventSourceMapping, _ cursor: inout StreamCursor, source: any StreamRecordSource,
                      invoke: ([UInt8]) async throws -> StreamInvocation) async throws -> Step? {
         let patterns = m.FilterPatterns.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         for shard in try source.shards(streamARN: m.EventSourceArn) {
             let after = m.Positions?[shard] ?? "0"
-            var batch = try source.records(streamARN: m.EventSourceArn, shard: shard, after: after, max: cursor.limit ?? m.BatchSize)
+            let batch = try source.records(streamARN: m.EventSourceArn, shard: shard, after: after, max: cursor.limit ?? m.BatchSize)
             if batch.isEmpty { continue }
-            if batch.count < m.BatchSize, m.MaximumBatchingWindowInSeconds > 0, cursor.attempts == 0 {
-                try await Task.sleep(for: .seconds(m.MaximumBatchingWindowInSeconds))
-                batch = try source.records(streamARN: m.EventSourceArn, shard: shard, after: after, max: m.BatchSize)
+            // A batch short of BatchSize waits for the batching window, counted from when its first record was seen;
+            // the poller waits outside the snapshot gate and asks again.
+            if batch.count < m.BatchSize, m.MaximumBatchingWindowInSeconds > 0, cursor.attempts == 0, cursor.limit == nil {
+                let now = ContinuousClock.now
+                let start = cursor.windowStart ?? now
+                cursor.windowStart = start
+                if now - start < .seconds(m.MaximumBatchingWindowInSeconds) { return nil }
             }
+            cursor.windowStart = nil
             let last = batch.last!.sequenceNumber
             // Records no filter matches are passed over, as Lambda does.
             let records: [[String: Any]] = batch.compactMap { r in
