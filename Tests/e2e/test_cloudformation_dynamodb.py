@@ -72,6 +72,19 @@ def settle(cfn, stack):
     raise AssertionError(f"{stack} still {s['StackStatus']}")
 
 
+def drift(cfn, stack):
+    """The stack's drift status and the table's property differences."""
+    detection = cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
+    for _ in range(60):
+        d = cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
+        if d["DetectionStatus"] != "DETECTION_IN_PROGRESS":
+            break
+        time.sleep(0.2)
+    diffs = [p for r in cfn.describe_stack_resource_drifts(StackName=stack)["StackResourceDrifts"]
+             for p in r.get("PropertyDifferences", [])]
+    return d["StackDriftStatus"], diffs
+
+
 def outputs(cfn, stack):
     return {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
 
@@ -109,6 +122,14 @@ def test_table_stack_create_update_delete(cfn, ddb, account):
     got = ddb.query(TableName=name, IndexName="byOwner", KeyConditionExpression="#o = :o",
                     ExpressionAttributeNames={"#o": "owner"}, ExpressionAttributeValues={":o": {"S": "ann"}})
     assert got["Count"] == 1
+
+    # Drift: in sync after the update; a throughput changed behind CloudFormation's back is reported.
+    assert drift(cfn, stack) == ("IN_SYNC", [])
+    ddb.update_table(TableName=name, ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 3})
+    status, diffs = drift(cfn, stack)
+    assert status == "DRIFTED"
+    assert [(d["PropertyPath"], d["ExpectedValue"], d["ActualValue"]) for d in diffs] == [
+        ("/ProvisionedThroughput/ReadCapacityUnits", "4", "7")]
 
     # Replacing both indexes in one update is two GSI changes: CloudFormation refuses, the stack rolls back.
     two = TEMPLATE.replace("IndexName: byStatus", "IndexName: byStatus2")
