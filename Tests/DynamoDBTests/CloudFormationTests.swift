@@ -73,4 +73,15 @@ struct CloudFormationTests {
         #expect(try h.service.store.table(h.s, "kept") != nil)
         #expect(try await p.interruptedCreate(request(h, props))?.physicalId == "kept")
     }
+
+    @Test func kinesisAndImportAreRefusedByName() async throws {
+        let h = try Harness()
+        let p = DynamoDBResources(service: h.service)
+        var props = base
+        props["KinesisStreamSpecification"] = .object(["StreamArn": .string("arn:aws:kinesis:us-east-1:000000000000:stream/s")])
+        await #expect(throws: AWSError("ValidationError", "Property KinesisStreamSpecification of AWS::DynamoDB::Table is not supported by Cloudless.")) {
+            try await p.create(request(h, props))
+        }
+        #expect(try h.service.store.db.readNow { db in try DynamoDBStore.tableNames(h.s, db) }.isEmpty)
+    }
 }

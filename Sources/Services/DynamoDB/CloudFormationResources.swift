@@ -18,6 +18,7 @@ public struct DynamoDBResources: ResourceProvider {
     public func create(_ request: ResourceRequest) async throws -> ResourceState {
         let s = Scope(account: request.account, region: request.region)
         let p = request.properties
+        try Self.refuseUnserved(p)
         let name = Self.tableName(request)
         var body: [String: Any] = ["TableName": name]
         for key in ["KeySchema", "AttributeDefinitions", "BillingMode", "LocalSecondaryIndexes", "TableClass"] {
@@ -49,6 +50,7 @@ public struct DynamoDBResources: ResourceProvider {
     public func update(_ request: ResourceRequest, previous: ResourceState) async throws -> ResourceState {
         let s = Scope(account: request.account, region: request.region)
         let p = request.properties, old = request.previousProperties ?? [:]
+        try Self.refuseUnserved(p)
         let name = previous.physicalId
         guard let t = try service.store.table(s, name) else { throw DDBError.tableNotFound(name) }
         // Billing mode and throughput.
@@ -194,6 +196,14 @@ public struct DynamoDBResources: ResourceProvider {
     }
 
     // MARK: Helpers
+
+    /// Properties that need a service Cloudless does not have (Kinesis) or an import from S3: refused by name rather
+    /// than ignored. Contributor Insights, resource policies and warm throughput have no effect locally and pass.
+    static func refuseUnserved(_ p: [String: JSON]) throws {
+        for key in ["KinesisStreamSpecification", "ImportSourceSpecification"] where p[key] != nil {
+            throw AWSError("ValidationError", "Property \(key) of AWS::DynamoDB::Table is not supported by Cloudless.")
+        }
+    }
 
     static func tableName(_ request: ResourceRequest) -> String {
         request.properties["TableName"]?.string ?? request.generatedName(limit: 255)
