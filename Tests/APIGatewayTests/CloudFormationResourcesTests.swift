@@ -40,6 +40,8 @@ import Testing
         #expect(try APIGatewayCalls.definition(.string("openapi: 3.0.1\ninfo: {title: t}")) ==
                 .object(["openapi": .string("3.0.1"), "info": .object(["title": .string("t")])]))
         #expect(throws: AWSError.self) { try APIGatewayCalls.definition(.number(1)) }
+        #expect(try APIGatewayCalls.importInput(.string("openapi: 3.0.1")) == .object(["body": .string("openapi: 3.0.1")]))
+        #expect(try APIGatewayCalls.importInput(.object(["openapi": .string("3.0.1")])) == .object(["body": .string(#"{"openapi":"3.0.1"}"#)]))
     }
 
     @Test func httpChildInputDropsItsPlace() {

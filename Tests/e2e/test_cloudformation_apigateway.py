@@ -49,7 +49,12 @@ def deploy(cfn, stack, template, update=False):
 
 def delete(cfn, stack):
     cfn.delete_stack(StackName=stack)
-    cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    try:
+        cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=WAIT)
+    except Exception:
+        events = cfn.describe_stack_events(StackName=stack)["StackEvents"]
+        reasons = [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason")) for e in events]
+        raise AssertionError(f"stack {stack} was not deleted: {[r for r in reasons if 'FAILED' in r[1]]}")
 
 
 def via_path(server, api_id, path, method="GET", **kw):

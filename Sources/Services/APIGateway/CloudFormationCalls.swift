@@ -74,6 +74,13 @@ struct APIGatewayCalls: Sendable {
         return try JSONDecoder().decode(JSON.self, from: JSONSerialization.data(withJSONObject: parsed))
     }
 
+    /// ImportApi's and ReimportApi's input (HTTP APIs): the definition as text under `body`.
+    static func importInput(_ body: JSON) throws -> JSON {
+        if let s = body.string { return .object(["body": .string(s)]) }
+        guard body.object != nil else { throw AWSError("ValidationError", "Body must be an object or a string") }
+        return .object(["body": .string(String(decoding: try JSONEncoder().encode(body), as: UTF8.self))])
+    }
+
     /// BodyS3Location needs S3, which API Gateway does not reach: refused rather than deployed without its routes.
     static func refuseS3Location(_ p: [String: JSON]) throws {
         if p["BodyS3Location"] != nil, p["Body"] == nil {

@@ -76,7 +76,7 @@ public struct APIGatewayHTTPResources: ResourceProvider {
         if kind == "Api" {
             try APIGatewayCalls.refuseS3Location(p)
             if let body = p["Body"], body != old["Body"] {
-                _ = try await calls.call(request, .put, "/v2/apis/\(id)", body: try APIGatewayCalls.definition(body))
+                _ = try await calls.call(request, .put, "/v2/apis/\(id)", body: try APIGatewayCalls.importInput(body))
             }
             var input = Self.childInput(p, dropping: ["Body", "BodyS3Location", "BasePath", "FailOnWarnings", "Tags", "Target", "RouteKey",
                                                       "CredentialsArn", "ProtocolType"])
@@ -118,7 +118,7 @@ public struct APIGatewayHTTPResources: ResourceProvider {
         if let body = p["Body"] {
             var query: [(String, String)] = []
             if p["FailOnWarnings"]?.bool == true { query.append(("failOnWarnings", "true")) }
-            let out = try await calls.call(request, .put, "/v2/apis", query: query, body: try APIGatewayCalls.definition(body))
+            let out = try await calls.call(request, .put, "/v2/apis", query: query, body: try APIGatewayCalls.importInput(body))
             id = out["apiId"]?.string ?? ""
             // What is given beside the Body (a Name over the title, a description, CORS, tags) is applied after the import.
             let input = Self.childInput(p, dropping: ["Body", "BasePath", "FailOnWarnings", "Tags", "ProtocolType"])
