@@ -179,10 +179,24 @@ Resources:
       StageName: v1
       Variables: {color: blue}
       Tags: [{Key: team, Value: api}]
+  Key:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Name: plain-key, Enabled: true}
+  Plan:
+    Type: AWS::ApiGateway::UsagePlan
+    Properties:
+      UsagePlanName: plain-plan
+      ApiStages: [{ApiId: !Ref Api, Stage: !Ref Stage}]
+      Quota: {Limit: 100, Period: DAY}
+  PlanKey:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Key, KeyType: API_KEY, UsagePlanId: !Ref Plan}
 Outputs:
   ApiId: {Value: !Ref Api}
   Root: {Value: !GetAtt Api.RootResourceId}
   Stage: {Value: !Ref Stage}
+  Key: {Value: !Ref Key}
+  Plan: {Value: !Ref Plan}
 """
 
 
@@ -198,11 +212,63 @@ def test_plain_rest_api_mock_and_lambda_proxy(server, cfn, apigw):
     assert r.status_code == 200 and r.json() == {"path": "/things/7", "stage": "v1", "color": "blue"}, r.text
     stage = apigw.get_stage(restApiId=api_id, stageName="v1")
     assert stage["tags"] == {"team": "api"}
+    plan = apigw.get_usage_plan(usagePlanId=outputs["Plan"])
+    assert plan["name"] == "plain-plan" and plan["apiStages"] == [{"apiId": api_id, "stage": "v1"}]
+    assert plan["quota"]["limit"] == 100
+    assert [k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=outputs["Plan"])["items"]] == [outputs["Key"]]
     # An update of the stage's variables is live at once (the stage is changed in place).
     deploy(cfn, stack, PLAIN.replace("{color: blue}", "{color: green}"), update=True)
     assert via_path(server, api_id, "v1/x").json()["color"] == "green"
     delete(cfn, stack)
     assert api_id not in [a["id"] for a in apigw.get_rest_apis()["items"]]
+    assert outputs["Key"] not in [k["id"] for k in apigw.get_api_keys()["items"]]
+    assert outputs["Plan"] not in [p["id"] for p in apigw.get_usage_plans()["items"]]
+
+
+PLAIN_HTTP = """
+Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: plain-http, ProtocolType: HTTP}
+  Mock:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: HTTP_PROXY
+      IntegrationMethod: GET
+      IntegrationUri: http://127.0.0.1:PORT/_cloudless/health
+      PayloadFormatVersion: '1.0'
+  Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /up
+      Target: !Sub integrations/${Mock}
+  Deployment:
+    Type: AWS::ApiGatewayV2::Deployment
+    DependsOn: Route
+    Properties: {ApiId: !Ref Api, Description: first}
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Api, StageName: live, DeploymentId: !Ref Deployment}
+Outputs:
+  ApiId: {Value: !GetAtt Api.ApiId}
+  Route: {Value: !Ref Route}
+"""
+
+
+def test_plain_http_api_route_integration_deployment_stage(server, cfn, apigw2):
+    stack = "plainhttp-" + uuid.uuid4().hex[:8]
+    outputs = deploy(cfn, stack, PLAIN_HTTP.replace("PORT", str(server.port)))
+    api_id = outputs["ApiId"]
+    route = apigw2.get_route(ApiId=api_id, RouteId=outputs["Route"])
+    assert route["RouteKey"] == "GET /up" and route["Target"].startswith("integrations/")
+    stage = apigw2.get_stage(ApiId=api_id, StageName="live")
+    assert stage["DeploymentId"] == apigw2.get_deployments(ApiId=api_id)["Items"][0]["DeploymentId"]
+    r = via_path(server, api_id, "live/up")
+    assert r.status_code == 200, r.text
+    delete(cfn, stack)
+    assert api_id not in [a["ApiId"] for a in apigw2.get_apis()["Items"]]
 
 
 SAM = """
