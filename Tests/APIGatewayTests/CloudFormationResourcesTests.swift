@@ -99,6 +99,27 @@ import Testing
         }
     }
 
+    @Test func restApiUpdateAndAuthorizer() async throws {
+        try await withService { service in
+            let p = APIGatewayRestResources(service: service)
+            let api = try await p.create(request("AWS::ApiGateway::RestApi", ["Name": .string("a"), "Description": .string("d")]))
+            var update = request("AWS::ApiGateway::RestApi", ["Name": .string("b"), "Body": Self.swagger])
+            update.previousProperties = ["Name": .string("a"), "Description": .string("d")]
+            let state = try await p.update(update, previous: api)
+            #expect(state.physicalId == api.physicalId)
+            let doc = try #require(service.rest.loadForInvoke(api.physicalId)?.doc)
+            #expect(doc.api["name"] as? String == "b" && doc.api["description"] == nil)  // Description dropped is removed
+            #expect(doc.resource(path: "/hi") != nil)  // the new Body was imported over the API
+            let auth = try await p.create(request("AWS::ApiGateway::Authorizer", [
+                "RestApiId": .string(api.physicalId), "Name": .string("tok"), "Type": .string("TOKEN"),
+                "AuthorizerUri": .string("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations"),
+                "IdentitySource": .string("method.request.header.Authorization"), "AuthorizerResultTtlInSeconds": .number(60),
+            ]))
+            let stored = try #require(service.rest.loadForInvoke(api.physicalId)?.doc.authorizers[auth.physicalId])
+            #expect(stored["name"] as? String == "tok" && stored["authorizerResultTtlInSeconds"] as? Int == 60)
+        }
+    }
+
     @Test func modelIsRefused() async throws {
         try await withService { service in
             await #expect(throws: AWSError.self) {

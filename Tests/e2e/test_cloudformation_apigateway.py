@@ -219,6 +219,12 @@ def test_plain_rest_api_mock_and_lambda_proxy(server, cfn, apigw):
     # An update of the stage's variables is live at once (the stage is changed in place).
     deploy(cfn, stack, PLAIN.replace("{color: blue}", "{color: green}"), update=True)
     assert via_path(server, api_id, "v1/x").json()["color"] == "green"
+    # Drift: the API renamed outside the stack.
+    assert cfn.detect_stack_resource_drift(StackName=stack, LogicalResourceId="Api")["StackResourceDrift"]["StackResourceDriftStatus"] == "IN_SYNC"
+    apigw.update_rest_api(restApiId=api_id, patchOperations=[{"op": "replace", "path": "/name", "value": "renamed"}])
+    drift = cfn.detect_stack_resource_drift(StackName=stack, LogicalResourceId="Api")["StackResourceDrift"]
+    assert drift["StackResourceDriftStatus"] == "MODIFIED"
+    assert [d["PropertyPath"] for d in drift["PropertyDifferences"]] == ["/Name"]
     delete(cfn, stack)
     assert api_id not in [a["id"] for a in apigw.get_rest_apis()["items"]]
     assert outputs["Key"] not in [k["id"] for k in apigw.get_api_keys()["items"]]

@@ -104,7 +104,7 @@ public struct APIGatewayHTTPResources: ResourceProvider {
             let api = try await calls.call(request, .get, "/v2/apis/" + APIGatewayCalls.seg(state.physicalId))
             var out: [String: JSON] = [:]
             if request.properties["Name"] != nil, let v = api["name"] { out["Name"] = v }
-            if let v = api["protocolType"] { out["ProtocolType"] = v }
+            if request.properties["ProtocolType"] != nil, let v = api["protocolType"] { out["ProtocolType"] = v }
             return .properties(out)
         } catch let e as AWSError where e.code == "NotFoundException" {
             return .deleted

@@ -192,7 +192,7 @@ public struct APIGatewayRestResources: ResourceProvider {
             let api = try await calls.call(request, .get, "/restapis/" + APIGatewayCalls.seg(state.physicalId))
             var out: [String: JSON] = [:]
             if request.properties["Name"] != nil, let v = api["name"] { out["Name"] = v }
-            if let v = api["description"] { out["Description"] = v }
+            if request.properties["Description"] != nil, let v = api["description"] { out["Description"] = v }
             return .properties(out)
         } catch let e as AWSError where e.code == "NotFoundException" {
             return .deleted
