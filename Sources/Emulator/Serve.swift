@@ -178,8 +178,11 @@ struct ServeOptions {
         let logs = try LogsService(directory: dataDir, clock: clock, logger: logger)
         let endpoint = ServerEndpoint()
         let supervisor = ProcessSupervisor()
+        // Lambda's event source mappings read DynamoDB's streams through Core's StreamRecordSource.
+        let dynamoDB = try DynamoDBService(directory: dataDir, clock: clock, logger: logger)
         let lambda = try LambdaService(directory: dataDir, clock: clock, endpoint: endpoint, logs: logs,
-                                       supervisor: supervisor, objects: s3, queues: sqs, queueEvents: sqs, logger: logger)
+                                       supervisor: supervisor, objects: s3, queues: sqs, queueEvents: sqs, streams: dynamoDB,
+                                       logger: logger)
         functionEvents.connect(lambda)
         // Load balancers run their `lambda` targets in Lambda (FunctionInvoker); ECS and CodeDeploy take `elbv2` as
         // their LoadBalancerTargets.
@@ -211,6 +214,7 @@ struct ServeOptions {
             sqs.resourceProvider(endpoint: endpoint), logs.resourceProvider, secretsManager.resourceProvider,
             iam.resourceProvider, s3.resourceProvider, lambda.resourceProvider, ecs.resourceProvider,
             appAutoScaling.resourceProvider, CodeDeployResources(service: codeDeploy), ELBv2Resources(service: elbv2),
+            DynamoDBResources(service: dynamoDB),
             APIGatewayRestResources(service: apiGateway), APIGatewayHTTPResources(service: apiGateway),
         ])
         // TemplateURLs are read from S3 through Core's ObjectSource.
@@ -218,7 +222,6 @@ struct ServeOptions {
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
                                                        objects: s3, functions: lambda, secrets: secretsManager,
                                                        endpoint: endpoint, aliasDeployments: codeDeploy, logger: logger)
-        let dynamoDB = try DynamoDBService(directory: dataDir, clock: clock, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2,
                                           dynamoDB, apiGateway]

@@ -1,12 +1,12 @@
-"""API Gateway deployed through CloudFormation: the course's serverless lab (its implicit ServerlessRestApi, the
-Deployment and the Prod stage the SAM transform writes) answering through the function; a plain-CloudFormation REST
+"""API Gateway deployed through CloudFormation: the course's serverless lab as written (its implicit
+ServerlessRestApi, the Deployment and the Prod stage the SAM transform writes, its DynamoDB table) answering through
+the function, which stores items in the table; a plain-CloudFormation REST
 API built of Resource, Method, Deployment and Stage answering through a MOCK and a Lambda proxy integration; a SAM
 HttpApi event's ServerlessHttpApi ($default auto-deploy stage) answering; a stack update that changes the APIs'
 bodies gives a new Deployment logical id and the new routes answer; deleting the stacks removes the APIs."""
 import io
 import json
 import os
-import re
 import uuid
 import zipfile
 
@@ -67,16 +67,11 @@ def via_host(server, api_id, path, method="GET", **kw):
 
 
 def lab_template(bucket, key):
-    """The lab's template with its code in S3 (what `sam deploy` uploads) and, until AWS::DynamoDB::Table deploys
-    on this branch, without the table: the function's TABLE_NAME and policy name a fixed table instead."""
+    """The lab's template as written, with its code in S3 (what `sam deploy` uploads)."""
     with open(os.path.join(LAB, "template.yaml")) as f:
         text = f.read()
-    text = text.replace("CodeUri: src/", f"CodeUri: s3://{bucket}/{key}")
-    text = re.sub(r"  ItemsTable:\n(    .*\n|\n)*?(?=  ApiFunction:)", "", text)
-    text = text.replace("!Ref ItemsTable", "lab-items")
-    text = re.sub(r"  TableName:\n    Value: lab-items\n?", "", text)
-    assert "ItemsTable" not in text and "AWS::DynamoDB::Table" not in text
-    return text
+    assert "CodeUri: src/" in text
+    return text.replace("CodeUri: src/", f"CodeUri: s3://{bucket}/{key}")
 
 
 def test_course_lab_deploys_and_answers(server, cfn, apigw, endpoint):
@@ -97,10 +92,15 @@ def test_course_lab_deploys_and_answers(server, cfn, apigw, endpoint):
     assert types["ServerlessRestApi"] == "AWS::ApiGateway::RestApi"
     assert types["ServerlessRestApiProdStage"] == "AWS::ApiGateway::Stage"
     assert any(t == "AWS::ApiGateway::Deployment" and k.startswith("ServerlessRestApiDeployment") for k, t in types.items())
-    # The function answers (its own 404 for a path that is not /items: the table is not touched).
+    # The function answers (its own 404 for a path that is not /items), and stores items in the stack's table.
     for call in (via_path, via_host):
         r = call(server, api_id, "Prod/api/hello")
         assert r.status_code == 404 and r.json() == {"message": "not found"}, r.text
+    r = via_host(server, api_id, "Prod/api/items", method="POST", data=json.dumps({"id": "first", "name": "lab"}))
+    assert r.status_code == 201 and r.json() == {"id": "first", "name": "lab"}, r.text
+    assert via_path(server, api_id, "Prod/api/items/first").json() == {"id": "first", "name": "lab"}
+    ddb = make_client(endpoint, "dynamodb")
+    assert ddb.get_item(TableName=outputs["TableName"], Key={"id": {"S": "first"}})["Item"]["name"] == {"S": "lab"}
     stages = apigw.get_stages(restApiId=api_id)["item"]
     assert {s["stageName"] for s in stages} == {"Prod", "Stage"}
     delete(cfn, stack)

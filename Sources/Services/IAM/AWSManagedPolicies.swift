@@ -69,6 +69,11 @@ struct AWSManagedPolicy: Sendable {
             created: "2016-06-14T21:55:00Z", updated: "2016-06-14T21:55:00Z", version: "v1",
             document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:GetQueueAttributes","logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#),
         AWSManagedPolicy(
+            name: "AWSLambdaDynamoDBExecutionRole", path: "/service-role/",
+            description: "Provides list and read access to DynamoDB streams and write permissions to CloudWatch logs.",
+            created: "2015-04-09T15:09:00Z", updated: "2015-04-09T15:09:00Z", version: "v1",
+            document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:DescribeStream","dynamodb:GetRecords","dynamodb:GetShardIterator","dynamodb:ListStreams","logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#),
+        AWSManagedPolicy(
             name: "AWSLambdaRole", path: "/service-role/", description: "Default policy for AWS Lambda service role.",
             created: "2015-02-06T18:41:00Z", updated: "2015-02-06T18:41:00Z", version: "v1",
             document: #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:InvokeFunction"],"Resource":["*"]}]}"#),

@@ -3,7 +3,8 @@ import Foundation
 import GRDB
 import Synchronization
 
-/// An SQS event source mapping: a poller that receives batches from the queue and invokes the function with them.
+/// An event source mapping: a poller that reads batches from an SQS queue (SQSPoller.swift) or a DynamoDB stream
+/// (StreamPoller.swift) and invokes the function with them.
 struct EventSourceMapping: Codable, Sendable {
     var UUID: String
     var EventSourceArn: String
@@ -20,6 +21,16 @@ struct EventSourceMapping: Codable, Sendable {
     var region: String
     /// Tags (TagResource on the mapping's ARN, or CreateEventSourceMapping's Tags). Optional: older documents lack it.
     var Tags: [String: String]?
+    // Stream mappings only (nil for SQS): where to start, the retry settings, and the position reached per shard
+    // (the last sequence number done), persisted so that a restart resumes where it stopped.
+    var StartingPosition: String?
+    var MaximumRetryAttempts: Int?
+    var BisectBatchOnFunctionError: Bool?
+    var MaximumRecordAgeInSeconds: Int?
+    var ParallelizationFactor: Int?
+    var DestinationConfig: JSON?
+    var Positions: [String: String]?
+    var LastProcessingResult: String?
 
     var arn: String { "arn:aws:lambda:\(region):\(account):event-source-mapping:\(UUID)" }
 
@@ -31,6 +42,17 @@ struct EventSourceMapping: Codable, Sendable {
             "EventSourceMappingArn": arn,
         ]
         if !FilterPatterns.isEmpty { out["FilterCriteria"] = ["Filters": FilterPatterns.map { ["Pattern": $0] }] }
+        if let start = StartingPosition {
+            out["StartingPosition"] = start
+            out["StateTransitionReason"] = "User action"
+            out["MaximumRetryAttempts"] = MaximumRetryAttempts ?? -1
+            out["BisectBatchOnFunctionError"] = BisectBatchOnFunctionError ?? false
+            out["MaximumRecordAgeInSeconds"] = MaximumRecordAgeInSeconds ?? -1
+            out["ParallelizationFactor"] = ParallelizationFactor ?? 1
+            out["TumblingWindowInSeconds"] = 0
+            out["DestinationConfig"] = DestinationConfig?.any ?? ["OnFailure": [String: Any]()]
+            out["LastProcessingResult"] = LastProcessingResult ?? "No records processed"
+        }
         return out
     }
 }
@@ -75,29 +97,38 @@ extension LambdaService {
         let input = try await r.body()
         guard let source = input["EventSourceArn"] as? String else { throw LambdaError.invalid("EventSourceArn is required.") }
         guard let functionName = input["FunctionName"] as? String else { throw LambdaError.invalid("FunctionName is required.") }
-        guard source.hasPrefix("arn:aws:sqs:") else {
-            throw LambdaError.invalid("Cloudless serves event source mappings for SQS queues: \(source) is not a queue ARN.")
-        }
-        guard let queues, queues.queueExists(arn: source) else {
-            throw LambdaError.invalid("Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist for this wsdl version.")
+        let isStream = Self.isStreamARN(source)
+        if isStream {
+            try checkStreamSource(source, input)
+        } else {
+            guard source.hasPrefix("arn:aws:sqs:") else {
+                throw LambdaError.invalid("Cloudless serves event source mappings for SQS queues and DynamoDB streams: \(source) is neither.")
+            }
+            guard let queues, queues.queueExists(arn: source) else {
+                throw LambdaError.invalid("Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist for this wsdl version.")
+            }
         }
         let (account, region, name, qualifier) = try Self.parseName(functionName, r)
         guard let f = try store.function(account: account, region: region, name: name) else {
             throw LambdaError.notFound(Self.functionARN(account: account, region: region, name: name))
         }
         let functionARN = f.arn + (qualifier.map { ":\($0)" } ?? "")
-        let (batch, window) = try Self.batching(input, defaults: (10, 0))
+        let (batch, window) = try Self.batching(input, defaults: isStream ? (100, 0) : (10, 0), stream: isStream)
         let patterns = try Self.filterPatterns(input)
-        let mapping = EventSourceMapping(
+        var mapping = EventSourceMapping(
             UUID: Foundation.UUID().uuidString.lowercased(), EventSourceArn: source, FunctionArn: functionARN, BatchSize: batch,
             MaximumBatchingWindowInSeconds: window, Enabled: input["Enabled"] as? Bool ?? true, State: "Creating",
             LastModified: clock.now(), FunctionResponseTypes: input["FunctionResponseTypes"] as? [String] ?? [],
             FilterPatterns: patterns, account: r.account, region: r.region, Tags: input["Tags"] as? [String: String])
+        if isStream { try streamSettings(&mapping, input, create: true) }
         try store.db.writeNow { db in
             let existing = try String.fetchAll(db, sql: "SELECT doc FROM event_source_mapping WHERE account = ? AND region = ?",
                                                arguments: [r.account, r.region])
                 .compactMap { try? JSONDecoder().decode(EventSourceMapping.self, from: Data($0.utf8)) }
             if let same = existing.first(where: { $0.EventSourceArn == source && $0.FunctionArn == functionARN }) {
+                if isStream {
+                    throw LambdaError.conflict("The event source arn (\" \(source) \") and function (\" \(name) \") provided mapping already exists. Please update or delete the existing mapping with UUID \(same.UUID)")
+                }
                 throw LambdaError.conflict("An event source mapping with SQS arn (\" \(source) \") and function (\" \(name) \") already exists. Please update or delete the existing mapping with UUID \(same.UUID)")
             }
             var stored = mapping
@@ -109,7 +140,7 @@ extension LambdaService {
     }
 
     /// BatchSize (1–10,000; over 10 needs a batching window) and MaximumBatchingWindowInSeconds (0–300).
-    static func batching(_ input: [String: Any], defaults: (Int, Int)) throws -> (Int, Int) {
+    static func batching(_ input: [String: Any], defaults: (Int, Int), stream: Bool = false) throws -> (Int, Int) {
         let batch = (input["BatchSize"] as? NSNumber)?.intValue ?? defaults.0
         let window = (input["MaximumBatchingWindowInSeconds"] as? NSNumber)?.intValue ?? defaults.1
         guard (1...10_000).contains(batch) else {
@@ -118,7 +149,7 @@ extension LambdaService {
         guard (0...300).contains(window) else {
             throw LambdaError.validation(String(window), "maximumBatchingWindowInSeconds", "Member must have value less than or equal to 300")
         }
-        if batch > 10 && window == 0 {
+        if batch > 10 && window == 0 && !stream {
             throw LambdaError.invalid("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
         }
         return (batch, window)
@@ -170,7 +201,9 @@ extension LambdaService {
         let uuid = r.labels["UUID"] ?? ""
         let updated = try store.db.writeNow { db -> EventSourceMapping in
             guard var m = try Self.mapping(uuid, db), m.account == r.account else { throw mappingNotFound(uuid) }
-            (m.BatchSize, m.MaximumBatchingWindowInSeconds) = try Self.batching(input, defaults: (m.BatchSize, m.MaximumBatchingWindowInSeconds))
+            (m.BatchSize, m.MaximumBatchingWindowInSeconds) = try Self.batching(input, defaults: (m.BatchSize, m.MaximumBatchingWindowInSeconds),
+                                                                                stream: m.StartingPosition != nil)
+            if m.StartingPosition != nil { try streamSettings(&m, input, create: false) }
             if let e = input["Enabled"] as? Bool { m.Enabled = e }
             if let t = input["FunctionResponseTypes"] as? [String] { m.FunctionResponseTypes = t }
             if input["FilterCriteria"] != nil { m.FilterPatterns = try Self.filterPatterns(input) }
@@ -214,6 +247,6 @@ extension LambdaService {
 
     func startPoller(_ uuid: String) {
         let service = self
-        pollers.start(uuid) { await service.poll(uuid) }
+        pollers.start(uuid) { await service.pollMapping(uuid) }
     }
 }

@@ -19,6 +19,8 @@ public struct LambdaService: AWSService {
     let logger: Logger
     let objects: (any ObjectSource)?
     let queues: (any QueueConsumer)?
+    /// DynamoDB, for event source mappings on its streams (StreamPoller.swift).
+    let streams: (any StreamRecordSource)?
     let pollers = MappingPollers()
     let dispatcher = AsyncDispatcher()
     /// Finished asynchronous invocations since start, for the async-queue endpoint (AsyncQueueEndpoint.swift).
@@ -44,8 +46,9 @@ public struct LambdaService: AWSService {
 
     public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
                 objects: (any ObjectSource)? = nil, queues: (any QueueConsumer)? = nil, queueEvents: (any QueueEventSink)? = nil,
-                logger: Logger) throws {
+                streams: (any StreamRecordSource)? = nil, logger: Logger) throws {
         self.objects = objects
+        self.streams = streams
         self.queues = queues
         self.queueEvents = queueEvents
         store = try FunctionStore(directory: directory)
