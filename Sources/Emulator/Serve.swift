@@ -207,20 +207,21 @@ struct ServeOptions {
         codeDeploy.connect(ecs: ecs, loadBalancers: elbv2)
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
+        // API Gateway's Lambda integrations and authorizers run in Lambda (FunctionInvoker).
+        let apiGateway = try APIGatewayService(directory: dataDir, clock: clock, functions: lambda, logger: logger)
         // CloudFormation drives each service's resource types through Core's ResourceProvider; no service imports another.
         let resourceProviders = ResourceProviders([
             sqs.resourceProvider(endpoint: endpoint), logs.resourceProvider, secretsManager.resourceProvider,
             iam.resourceProvider, s3.resourceProvider, lambda.resourceProvider, ecs.resourceProvider,
             appAutoScaling.resourceProvider, CodeDeployResources(service: codeDeploy), ELBv2Resources(service: elbv2),
             DynamoDBResources(service: dynamoDB),
+            APIGatewayRestResources(service: apiGateway), APIGatewayHTTPResources(service: apiGateway),
         ])
         // TemplateURLs are read from S3 through Core's ObjectSource.
         // Custom resources invoke Lambda (FunctionEventSink), dynamic references read Secrets Manager (SecretResolver).
         let cloudFormation = try CloudFormationService(directory: dataDir, clock: clock, providers: resourceProviders,
                                                        objects: s3, functions: lambda, secrets: secretsManager,
                                                        endpoint: endpoint, aliasDeployments: codeDeploy, logger: logger)
-        // API Gateway's Lambda integrations and authorizers run in Lambda (FunctionInvoker).
-        let apiGateway = try APIGatewayService(directory: dataDir, clock: clock, functions: lambda, logger: logger)
         let services: [any AWSService] = [s3, sqs, secretsManager, lambda, logs, ecs, appAutoScaling, cloudFormation, codeDeploy,
                                           STSService(credentials: CredentialProviders([iam.credentials, taskRoleCredentials])), iam, elbv2,
                                           dynamoDB, apiGateway]
