@@ -9,6 +9,7 @@ Expected answers are real API Gateway's (botocore's `apigateway` model for shape
 invoke answers).
 """
 import json
+import time
 import uuid
 
 import pytest
@@ -448,7 +449,7 @@ def test_request_authorizer_cached_on_the_emulator_clock(server, apigw, api, fun
     api_id, root = api
     auth = apigw.create_authorizer(restApiId=api_id, name="req", type="REQUEST", authorizerUri=lambda_uri(functions["request_authorizer"]),
                                    identitySource="method.request.header.X-User, method.request.querystring.tenant",
-                                   authorizerResultTtlInSeconds=300)
+                                   authorizerResultTtlInSeconds=3)
     add_method(apigw, api_id, root, "GET", integration=proxy(functions["echo"]), authorizationType="CUSTOM", authorizerId=auth["id"])
     apigw.create_deployment(restApiId=api_id, stageName="prod")
 
@@ -464,8 +465,10 @@ def test_request_authorizer_cached_on_the_emulator_clock(server, apigw, api, fun
     assert invoke(server, api_id, "prod", headers={"X-User": "ok"}).status_code == 401  # a source missing
     r = invoke(server, api_id, "prod?tenant=t1", headers={"X-User": "nope"})
     assert r.status_code == 403 and r.json()["Message"] == "User is not authorized to access this resource with an explicit deny"
-    requests.post(f"{server.endpoint}/_cloudless/clock", json={"advance": 301}, timeout=10).raise_for_status()
-    assert context("t1")["rid"] != first["rid"]  # the TTL passed on the emulator's clock
+    # The TTL passes on the emulator's clock, which also runs with real time (moving it would move the shared
+    # server's clock under every later module).
+    time.sleep(3.2)
+    assert context("t1")["rid"] != first["rid"]
 
 
 OPENAPI = """

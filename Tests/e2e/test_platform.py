@@ -499,15 +499,16 @@ def test_service_not_served_yet_answers_in_its_own_protocol(endpoint):
     u = urllib.parse.urlparse(endpoint)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
     try:
-        # DynamoDB is the last service on the plan, so it stays unserved the longest.
-        conn.request("POST", "/", body=b"{}", headers={"X-Amz-Target": "DynamoDB_20120810.ListTables",
-                                                        "Content-Type": "application/x-amz-json-1.0"})
+        # Kinesis is not served: the credential scope names it.
+        conn.request("POST", "/", body=b"{}", headers={"X-Amz-Target": "Kinesis_20131202.ListStreams",
+                                                        "Content-Type": "application/x-amz-json-1.1",
+                                                        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=00"})
         r = conn.getresponse()
         body = json.loads(r.read())
     finally:
         conn.close()
     assert r.status == 400
-    assert r.getheader("Content-Type") == "application/x-amz-json-1.0"
+    assert r.getheader("Content-Type", "").startswith("application/x-amz-json")
     assert body["__type"] == "InvalidAction"
-    assert "dynamodb" in body["message"]
+    assert "kinesis" in body["message"]
     assert r.getheader("x-amzn-RequestId")
