@@ -8,10 +8,6 @@ private func processed(_ yaml: String) throws -> JSON {
     try Template(body: yaml).body
 }
 
-private func message(_ body: () throws -> Void) -> String? {
-    do { try body(); return nil } catch let e as AWSError { return e.message } catch { return "\(error)" }
-}
-
 /// What the SAM translator (aws-sam-translator 1.115) produces for this template, checked by hand against its output.
 private let samTemplate = """
     Transform: AWS::Serverless-2016-10-31

@@ -4,14 +4,6 @@ import Testing
 
 @testable import CloudFormation
 
-private func expand(_ yaml: String) throws -> [String: JSON] {
-    try Template(body: yaml).body["Resources"]?.object ?? [:]
-}
-
-private func message(_ body: () throws -> Void) -> String? {
-    do { try body(); return nil } catch let e as AWSError { return e.message } catch { return "\(error)" }
-}
-
 private func integration(_ fn: String, _ version: JSON = "2.0") -> JSON {
     .object([
         "httpMethod": "POST", "type": "aws_proxy", "payloadFormatVersion": version,

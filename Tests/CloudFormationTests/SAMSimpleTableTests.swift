@@ -4,14 +4,6 @@ import Testing
 
 @testable import CloudFormation
 
-private func expand(_ yaml: String) throws -> [String: JSON] {
-    try Template(body: yaml).body["Resources"]?.object ?? [:]
-}
-
-private func message(_ body: () throws -> Void) -> String? {
-    do { try body(); return nil } catch let e as AWSError { return e.message } catch { return "\(error)" }
-}
-
 /// Expected shapes compared with aws-sam-translator 1.115.0's output for the same templates.
 @Suite struct SAMSimpleTableTests {
     @Test func simpleTables() throws {

@@ -4,10 +4,6 @@ import Testing
 
 @testable import CloudFormation
 
-private func message(_ body: () throws -> Void) -> String? {
-    do { try body(); return nil } catch let e as AWSError { return e.message } catch { return "\(error)" }
-}
-
 private func evaluator(_ text: String, _ params: [String: String] = [:], exports: [String: String] = [:]) throws -> Evaluator {
     let t = try Template(body: text)
     return try Evaluator(template: t, parameters: try t.resolveParameters(params), account: "123456789012",

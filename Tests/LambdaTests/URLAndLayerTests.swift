@@ -42,12 +42,12 @@ import Testing
 
     @Test func textBodiesByContentType() {
         let text = Array("{}".utf8)
-        #expect(LambdaService.isTextBody("application/json; charset=utf-8", text))
-        #expect(LambdaService.isTextBody("text/csv", text))
-        #expect(LambdaService.isTextBody("application/vnd.api+json", text))
-        #expect(LambdaService.isTextBody(nil, text))
-        #expect(!LambdaService.isTextBody("application/octet-stream", text))
-        #expect(!LambdaService.isTextBody("text/plain", [0xff, 0xfe]))
+        #expect(HTTPEvent20.isTextBody("application/json; charset=utf-8", text))
+        #expect(HTTPEvent20.isTextBody("text/csv", text))
+        #expect(HTTPEvent20.isTextBody("application/vnd.api+json", text))
+        #expect(HTTPEvent20.isTextBody(nil, text))
+        #expect(!HTTPEvent20.isTextBody("application/octet-stream", text))
+        #expect(!HTTPEvent20.isTextBody("text/plain", [0xff, 0xfe]))
     }
 }
 

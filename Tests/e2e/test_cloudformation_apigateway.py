@@ -331,6 +331,12 @@ def test_sam_http_api_and_update_redeploys(server, cfn, apigw, apigw2):
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
     assert (outputs["RestApi"], outputs["HttpApi"]) == (rest, http)  # the APIs are changed in place
 
+    stack_id = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
     delete(cfn, stack)
     assert rest not in [a["id"] for a in apigw.get_rest_apis()["items"]]
     assert http not in [a["ApiId"] for a in apigw2.get_apis()["Items"]]
+    # The stage, created before the update's new deployment but now pointing at it, is deleted first (the current
+    # template's dependencies decide, not creation order).
+    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"][::-1]
+    deleted = [e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "DELETE_COMPLETE"]
+    assert deleted.index("ServerlessRestApiProdStage") < deleted.index(next(iter(after))), deleted

@@ -170,8 +170,8 @@ public struct APIGatewayRestResources: ResourceProvider {
             do {
                 try await calls.delete(request, apiPath(p) + "/deployments/\(id)")
             } catch let e as AWSError where e.code == "BadRequestException" && e.message.hasPrefix("Active stages") {
-                // Another of the stack's stages still serves it: the engine deletes in reverse creation order, and a
-                // stage updated to this newer deployment was created before it. The deployment goes with its API.
+                // A stage the stack does not hold (or names it without a Ref) still serves it: the deployment goes
+                // with its API.
                 return
             }
         case "Stage": try await calls.delete(request, apiPath(p) + "/stages/\(id)")

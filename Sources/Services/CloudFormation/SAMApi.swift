@@ -64,22 +64,9 @@ extension SAMTransform {
         if props["DefinitionBody"] != nil && props["DefinitionUri"] != nil {
             throw invalid("Specify either 'DefinitionUri' or 'DefinitionBody' property and not both.")
         }
-        var shared: [String: JSON] = [:]
-        for key in ["Condition", "DependsOn"] { if let v = resource[key] { shared[key] = v } }
-        var out: [String: JSON] = [:]
-        func add(_ logicalId: String, _ type: String, _ properties: [String: JSON]) {
-            var r = shared
-            r["Type"] = .string(type)
-            r["Properties"] = .object(properties)
-            out[logicalId] = .object(r)
-        }
+        var out = APIResources(from: resource)
 
-        let auth = props["Auth"]?.object ?? [:]
-        let authorizers = auth["Authorizers"]?.object ?? [:]
-        let defaultAuthorizer = auth["DefaultAuthorizer"]?.string
-        if let d = defaultAuthorizer, d != "AWS_IAM", authorizers[d] == nil {
-            throw invalid("Unable to set DefaultAuthorizer because '\(d)' was not defined in 'Authorizers'.")
-        }
+        let (auth, authorizers, defaultAuthorizer) = try apiAuth(props, invalid: invalid)
 
         var api: [String: JSON] = [:]
         var body: [String: JSON]?
@@ -152,7 +139,7 @@ extension SAMTransform {
                 for (name, a) in authorizers.sorted(by: { $0.key < $1.key }) {
                     defs[name] = try securityDefinition(id, name, a)
                     guard let arn = a["FunctionArn"] else { continue }
-                    add("\(id)\(name)AuthorizerPermission", "AWS::Lambda::Permission", [
+                    out.add("\(id)\(name)AuthorizerPermission", "AWS::Lambda::Permission", [
                         "Action": .string("lambda:InvokeFunction"), "FunctionName": arn,
                         "Principal": .string("apigateway.amazonaws.com"),
                         "SourceArn": .object(["Fn::Sub": .array([
@@ -180,7 +167,7 @@ extension SAMTransform {
             api["EndpointConfiguration"] = .object(e)
             api["Parameters"] = .object(["endpointConfigurationTypes": type])
         }
-        add(id, "AWS::ApiGateway::RestApi", api)
+        out.add(id, "AWS::ApiGateway::RestApi", api)
 
         // A new body (or location) is a new deployment logical id: CloudFormation then deploys the API again.
         var text = ""
@@ -192,7 +179,7 @@ extension SAMTransform {
             "StageName": .string("Stage"),
         ]
         if let d = props["Description"] { deployment["Description"] = d }
-        add(deploymentId, "AWS::ApiGateway::Deployment", deployment)
+        out.add(deploymentId, "AWS::ApiGateway::Deployment", deployment)
 
         var stage: [String: JSON] = [
             "DeploymentId": .object(["Ref": .string(deploymentId)]), "RestApiId": .object(["Ref": .string(id)]),
@@ -205,8 +192,8 @@ extension SAMTransform {
         if let tags = props["Tags"]?.object {
             stage["Tags"] = .array(tags.keys.sorted().map { .object(["Key": .string($0), "Value": tags[$0]!]) })
         }
-        add("\(id)\(stageName.filter { $0.isLetter || $0.isNumber })Stage", "AWS::ApiGateway::Stage", stage)
-        return out
+        out.add("\(id)\(stageName.filter { $0.isLetter || $0.isNumber })Stage", "AWS::ApiGateway::Stage", stage)
+        return out.resources
     }
 
     static func bodyS3Location(_ id: String, _ uri: JSON) throws -> JSON {

@@ -45,7 +45,7 @@ extension SAMTransform {
 
     static func expandFunction(_ id: String, _ resource: JSON, globals: [String: JSON], resources: [String: JSON],
                                apiGlobals: [String: JSON] = [:]) throws -> Generated {
-        var props = merge(globals: globals, into: resource["Properties"]?.object ?? [:])
+        let props = merge(globals: globals, into: resource["Properties"]?.object ?? [:])
         for key in props.keys.sorted() where !passthrough.contains(key) && !handled.contains(key) {
             throw unsupported("Property \(key) of AWS::Serverless::Function (resource \(id))")
         }

@@ -20,22 +20,9 @@ extension SAMTransform {
         if let bad = props.keys.sorted().first(where: { !httpApiProperties.contains($0) }) {
             throw unsupported("Property \(bad) of AWS::Serverless::HttpApi (resource \(id))")
         }
-        var shared: [String: JSON] = [:]
-        for key in ["Condition", "DependsOn"] { if let v = resource[key] { shared[key] = v } }
-        var out: [String: JSON] = [:]
-        func add(_ logicalId: String, _ type: String, _ properties: [String: JSON]) {
-            var r = shared
-            r["Type"] = .string(type)
-            r["Properties"] = .object(properties)
-            out[logicalId] = .object(r)
-        }
+        var out = APIResources(from: resource)
         let stageName = props["StageName"]?.string ?? "$default"
-        let auth = props["Auth"]?.object ?? [:]
-        let authorizers = auth["Authorizers"]?.object ?? [:]
-        let defaultAuthorizer = auth["DefaultAuthorizer"]?.string
-        if let d = defaultAuthorizer, d != "AWS_IAM", authorizers[d] == nil {
-            throw invalid("Unable to set DefaultAuthorizer because '\(d)' was not defined in 'Authorizers'.")
-        }
+        let (_, authorizers, defaultAuthorizer) = try apiAuth(props, invalid: invalid)
 
         var body: [String: JSON]
         if let definition = props["DefinitionBody"] {
@@ -113,7 +100,7 @@ extension SAMTransform {
         }
         if let n = props["Name"] { api["Name"] = n }
         if let tags = props["Tags"]?.object { api["Tags"] = .object(tags.merging(["httpapi:createdBy": .string("SAM")]) { $1 }) }
-        add(id, "AWS::ApiGatewayV2::Api", api)
+        out.add(id, "AWS::ApiGatewayV2::Api", api)
 
         var stage: [String: JSON] = [
             "ApiId": .object(["Ref": .string(id)]), "StageName": .string(stageName), "AutoDeploy": .bool(true),
@@ -123,8 +110,8 @@ extension SAMTransform {
             if let v = props[key] { stage[key] = v }
         }
         let stageId = stageName == "$default" ? "\(id)ApiGatewayDefaultStage" : "\(id)\(stageName.filter { $0.isLetter || $0.isNumber })Stage"
-        add(stageId, "AWS::ApiGatewayV2::Stage", stage)
-        return out
+        out.add(stageId, "AWS::ApiGatewayV2::Stage", stage)
+        return out.resources
     }
 
     /// An HTTP API authorizer (JWT or Lambda REQUEST) as an OpenAPI security scheme.

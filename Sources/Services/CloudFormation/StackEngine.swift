@@ -234,7 +234,7 @@ actor StackEngine {
             return
         }
         var failed: [String] = []
-        for r in s.resources.values.sorted(by: { $0.sequence > $1.sequence }) {
+        for r in deletionOrder(s) {
             if !(await deleteResource(&s, r, keepRecord: true)) { failed.append(r.logicalId) }
         }
         if !failed.isEmpty {

@@ -13,7 +13,7 @@ struct StackResource: Sendable, Codable, Equatable {
     var status: String
     var statusReason: String?
     var updated: Double
-    /// Creation order: deletions run from the highest down.
+    /// Creation order: deletions run newest first where the dependencies allow (DeletionOrder.swift).
     var sequence: Int
     var deletionPolicy: String?
     /// While its replacement is being created: the replacement's properties, so that after a crash the resource

@@ -84,68 +84,19 @@ extension LambdaService {
         return r
     }
 
-    /// Whether a body of this type reaches the function as text (else base64, `isBase64Encoded: true`).
-    static func isTextBody(_ contentType: String?, _ bytes: [UInt8]) -> Bool {
-        guard String(validating: bytes, as: UTF8.self) != nil else { return false }
-        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else { return true }
-        return type.hasPrefix("text/") || type.hasSuffix("+json") || type.hasSuffix("+xml")
-            || ["application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded", "application/graphql"].contains(type)
-    }
-
     /// The payload format 2.0 event of a URL request.
     static func urlEvent(_ request: AWSRequest, body: [UInt8], config c: FunctionURLConfig) -> [UInt8] {
-        var headers: [(String, String)] = []
-        var cookies: [String] = []
-        for field in request.headers {
-            let name = field.name.canonicalName.lowercased()
-            if name == "cookie" {
-                cookies += field.value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                continue
-            }
-            if let i = headers.firstIndex(where: { $0.0 == name }) { headers[i].1 += "," + field.value } else { headers.append((name, field.value)) }
-        }
         let sourceIP = request.header("x-forwarded-for")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "127.0.0.1"
-        let port = request.host.split(separator: ":").last.map(String.init) ?? "80"
-        for (name, value) in [("x-forwarded-for", sourceIP), ("x-forwarded-proto", "http"), ("x-forwarded-port", port)]
-        where !headers.contains(where: { $0.0 == name }) {
-            headers.append((name, value))
-        }
-        var query: [(String, String)] = []
-        for (k, v) in request.query {
-            if let i = query.firstIndex(where: { $0.0 == k }) { query[i].1 += "," + v } else { query.append((k, v)) }
-        }
-        let now = Date()
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
-        let domain = request.hostName
-        var context: [String: Any] = [
-            "accountId": c.AuthType == "AWS_IAM" ? c.account : "anonymous", "apiId": c.urlID, "domainName": domain, "domainPrefix": c.urlID,
-            "http": ["method": request.method.rawValue, "path": request.rawPath, "protocol": "HTTP/1.1", "sourceIp": sourceIP,
-                     "userAgent": request.header("user-agent") ?? ""],
-            "requestId": UUID().uuidString.lowercased(), "routeKey": "$default", "stage": "$default",
-            "time": formatter.string(from: now), "timeEpoch": Int64(now.timeIntervalSince1970 * 1000),
-        ]
+        var authorizer: [String: Any]?
         if c.AuthType == "AWS_IAM" {
-            context["authorizer"] = ["iam": ["accessKey": request.caller.accessKeyID ?? "", "accountId": c.account, "callerId": c.account,
-                                             "cognitoIdentity": NSNull(), "principalOrgId": NSNull(), "userArn": "arn:aws:iam::\(c.account):root",
-                                             "userId": c.account]]
+            authorizer = ["iam": ["accessKey": request.caller.accessKeyID ?? "", "accountId": c.account, "callerId": c.account,
+                                  "cognitoIdentity": NSNull(), "principalOrgId": NSNull(), "userArn": "arn:aws:iam::\(c.account):root",
+                                  "userId": c.account]]
         }
-        var event: [String: Any] = [
-            "version": "2.0", "routeKey": "$default", "rawPath": request.rawPath, "rawQueryString": request.rawQuery,
-            "headers": Dictionary(headers, uniquingKeysWith: { a, _ in a }), "requestContext": context, "isBase64Encoded": false,
-        ]
-        if !cookies.isEmpty { event["cookies"] = cookies }
-        if !query.isEmpty { event["queryStringParameters"] = Dictionary(query, uniquingKeysWith: { a, _ in a }) }
-        if !body.isEmpty {
-            if isTextBody(request.header("content-type"), body) {
-                event["body"] = String(decoding: body, as: UTF8.self)
-            } else {
-                event["body"] = Data(body).base64EncodedString()
-                event["isBase64Encoded"] = true
-            }
-        }
+        let context = HTTPEvent20.Context(
+            apiID: c.urlID, accountID: c.AuthType == "AWS_IAM" ? c.account : "anonymous", routeKey: "$default", stage: "$default",
+            requestID: UUID().uuidString.lowercased(), now: Date().timeIntervalSince1970, sourceIP: sourceIP, authorizer: authorizer)
+        let event = HTTPEvent20.event(request, body: body, context)
         return Array((try? JSONSerialization.data(withJSONObject: event, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8))
     }
 

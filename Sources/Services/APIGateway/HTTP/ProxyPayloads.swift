@@ -22,85 +22,13 @@ struct InvokeContext {
 
 /// The Lambda proxy payloads of HTTP APIs (formats 2.0 and 1.0) and how a function's result becomes the answer.
 enum ProxyPayloads {
-    /// Whether a body of this type reaches the function as text (else base64 with `isBase64Encoded: true`).
-    static func isText(_ contentType: String?, _ bytes: [UInt8]) -> Bool {
-        guard String(validating: bytes, as: UTF8.self) != nil else { return false }
-        guard let type = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else { return true }
-        return type.hasPrefix("text/") || type.hasSuffix("+json") || type.hasSuffix("+xml")
-            || ["application/json", "application/xml", "application/javascript", "application/x-www-form-urlencoded", "application/graphql"].contains(type)
-    }
-
-    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    /// `14/Nov/2023:22:13:20 +0000` (without a DateFormatter, costly to make on every request).
-    static func requestTime(_ seconds: Double) -> String {
-        var t = time_t(seconds.rounded(.down))
-        var c = tm()
-        gmtime_r(&t, &c)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(two(c.tm_mday))/\(months[Int(c.tm_mon)])/\(c.tm_year + 1900):\(two(c.tm_hour)):\(two(c.tm_min)):\(two(c.tm_sec)) +0000"
-    }
-
-    /// Headers lowercased with repeated values comma-joined, and the cookies (`cookie` is not among the headers in 2.0).
-    static func headers(_ request: AWSRequest, _ ctx: InvokeContext) -> (headers: [String: String], cookies: [String]) {
-        var headers: [String: String] = [:]
-        var cookies: [String] = []
-        for field in request.headers {
-            let name = field.name.canonicalName.lowercased()
-            if name == "cookie" {
-                cookies += field.value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                continue
-            }
-            if let v = headers[name] { headers[name] = v + "," + field.value } else { headers[name] = field.value }
-        }
-        let port = request.host.split(separator: ":").dropFirst().last.map(String.init) ?? "80"
-        // HTTP/1.1's Host is the request's authority, not among its header fields.
-        if headers["host"] == nil { headers["host"] = request.hostName }
-        if headers["x-forwarded-for"] == nil { headers["x-forwarded-for"] = ctx.sourceIP }
-        if headers["x-forwarded-proto"] == nil { headers["x-forwarded-proto"] = "http" }
-        if headers["x-forwarded-port"] == nil { headers["x-forwarded-port"] = port }
-        return (headers, cookies)
-    }
-
-    /// The query's values, repeated names comma-joined (2.0).
-    static func joinedQuery(_ request: AWSRequest) -> [String: String] {
-        var query: [String: String] = [:]
-        for (k, v) in request.query { if let old = query[k] { query[k] = old + "," + v } else { query[k] = v } }
-        return query
-    }
-
-    static func setBody(_ event: inout [String: Any], _ request: AWSRequest, _ body: [UInt8]) {
-        guard !body.isEmpty else { return }
-        if isText(request.header("content-type"), body) {
-            event["body"] = String(decoding: body, as: UTF8.self)
-        } else {
-            event["body"] = Data(body).base64EncodedString()
-            event["isBase64Encoded"] = true
-        }
-    }
-
     /// Payload format 2.0.
     static func event20(_ request: AWSRequest, body: [UInt8], _ ctx: InvokeContext) -> [String: Any] {
-        let (headers, cookies) = headers(request, ctx)
-        var context: [String: Any] = [
-            "accountId": ctx.account, "apiId": ctx.apiID, "domainName": request.hostName, "domainPrefix": ctx.apiID,
-            "http": ["method": request.method.rawValue, "path": request.rawPath, "protocol": "HTTP/1.1", "sourceIp": ctx.sourceIP,
-                     "userAgent": request.header("user-agent") ?? ""],
-            "requestId": ctx.requestID, "routeKey": ctx.routeKey, "stage": ctx.stage,
-            "time": requestTime(ctx.now), "timeEpoch": Int64(ctx.now * 1000),
-        ]
-        if let a = ctx.authorizer { context["authorizer"] = a }
-        var event: [String: Any] = [
-            "version": "2.0", "routeKey": ctx.routeKey, "rawPath": request.rawPath, "rawQueryString": request.rawQuery,
-            "headers": headers, "requestContext": context, "isBase64Encoded": false,
-        ]
-        if !cookies.isEmpty { event["cookies"] = cookies }
-        let query = joinedQuery(request)
-        if !query.isEmpty { event["queryStringParameters"] = query }
-        if !ctx.pathParameters.isEmpty { event["pathParameters"] = ctx.pathParameters }
-        if !ctx.stageVariables.isEmpty { event["stageVariables"] = ctx.stageVariables }
-        setBody(&event, request, body)
-        return event
+        var c = HTTPEvent20.Context(apiID: ctx.apiID, accountID: ctx.account, routeKey: ctx.routeKey, stage: ctx.stage,
+                                    requestID: ctx.requestID, now: ctx.now, sourceIP: ctx.sourceIP, authorizer: ctx.authorizer)
+        c.pathParameters = ctx.pathParameters
+        c.stageVariables = ctx.stageVariables
+        return HTTPEvent20.event(request, body: body, c)
     }
 
     /// Payload format 1.0 (REST APIs' proxy event, as HTTP APIs send it).
@@ -126,7 +54,7 @@ enum ProxyPayloads {
         var context: [String: Any] = [
             "accountId": ctx.account, "apiId": ctx.apiID, "domainName": request.hostName, "domainPrefix": ctx.apiID,
             "extendedRequestId": ctx.requestID, "httpMethod": request.method.rawValue, "path": request.rawPath, "protocol": "HTTP/1.1",
-            "requestId": ctx.requestID, "requestTime": requestTime(ctx.now), "requestTimeEpoch": Int64(ctx.now * 1000),
+            "requestId": ctx.requestID, "requestTime": HTTPEvent20.requestTime(ctx.now), "requestTimeEpoch": Int64(ctx.now * 1000),
             "resourceId": ctx.routeKey, "resourcePath": resource, "stage": ctx.stage,
             "identity": ["sourceIp": ctx.sourceIP, "userAgent": request.header("user-agent") ?? NSNull(), "accessKey": NSNull(),
                          "accountId": NSNull(), "caller": NSNull(), "cognitoAuthenticationProvider": NSNull(),
@@ -141,7 +69,7 @@ enum ProxyPayloads {
             "requestContext": context, "pathParameters": ctx.pathParameters.isEmpty ? NSNull() : ctx.pathParameters,
             "stageVariables": ctx.stageVariables.isEmpty ? NSNull() : ctx.stageVariables, "body": NSNull(), "isBase64Encoded": false,
         ]
-        setBody(&event, request, body)
+        HTTPEvent20.setBody(&event, request, body)
         return event
     }
 
