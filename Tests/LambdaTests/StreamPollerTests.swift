@@ -78,6 +78,30 @@ struct StreamPollerTests {
         #expect(m.Positions?["shard-1"] == "4")
     }
 
+    /// The batch passed over is described for the OnFailure destination: its shard, sequence range, size and tries;
+    /// after a partial failure, only the records from the first reported one.
+    @Test func passedOverBatchesAreDescribed() async throws {
+        func discarded(_ m: EventSourceMapping, _ invoke: @escaping ([Int]) -> StreamInvocation) async throws -> [StreamDelivery.DiscardedBatch] {
+            var m = m, cursor = StreamCursor(), out: [StreamDelivery.DiscardedBatch] = []
+            for _ in 0..<10 {
+                guard let step = try await StreamDelivery.step(m, &cursor, source: FakeStream(5), invoke: { invoke(Self.sequence($0)) }) else { break }
+                if let p = step.position { m.Positions?[step.shard] = p }
+                if let d = step.discarded { out.append(d) }
+            }
+            return out
+        }
+        let whole = try await discarded(mapping(batch: 2, retries: 1)) { s in s.first == 3 ? .failed : .succeeded }
+        #expect(whole.map { [$0.firstSequenceNumber, $0.lastSequenceNumber] } == [["3", "4"]])
+        #expect(whole.first?.size == 2 && whole.first?.invokeCount == 2 && whole.first?.shard == "shard-1")
+        var m = mapping(batch: 3, retries: 0)
+        m.FunctionResponseTypes = ["ReportBatchItemFailures"]
+        let partial = try await discarded(m) { s in s.first == 1 ? .partial(["2"]) : .succeeded }
+        #expect(partial.map { [$0.firstSequenceNumber, $0.lastSequenceNumber] } == [["2", "3"]])
+        #expect(partial.first?.size == 2)
+        let none = try await discarded(mapping(batch: 2, retries: 1)) { _ in .succeeded }
+        #expect(none.isEmpty)
+    }
+
     @Test func bisectHalvesTheFailingBatch() async throws {
         let (_, seen) = try await drain(mapping(batch: 4, bisect: true), FakeStream(4)) { s in s.contains(3) && s.count > 1 ? .failed : .succeeded }
         #expect(seen.prefix(3) == [[1, 2, 3, 4], [1, 2], [3, 4]])

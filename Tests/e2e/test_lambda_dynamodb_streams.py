@@ -1,6 +1,6 @@
 """Lambda event source mappings on DynamoDB streams: a Python function stores each batch it gets in an S3 bucket;
 20 puts, updates and deletes arrive in order with the right images; a batch the function fails is retried before
-later records; CreateEventSourceMapping's checks and answer are Lambda's; a SAM function with a `DynamoDB` event,
+later records; a batch whose retries are spent goes to the OnFailure queue; CreateEventSourceMapping's checks and answer are Lambda's; a SAM function with a `DynamoDB` event,
 deployed with create_stack, gets the records of its table."""
 import json
 import time
@@ -115,6 +115,45 @@ def test_latest_starts_after_existing_records(fns, lam, ddb, s3, bucket):
     records = batches(s3, bucket, 1)
     assert [r["dynamodb"]["Keys"] for r in records] == [{"id": {"N": "2"}}]
     assert "NewImage" not in records[0]["dynamodb"]
+    lam.delete_event_source_mapping(UUID=m["UUID"])
+
+
+POISONED = """
+import json, os, boto3
+s3 = boto3.client("s3")
+
+def handler(event, context):
+    if any("poison" in (r["dynamodb"].get("NewImage") or {}) for r in event["Records"]):
+        raise Exception("poisoned batch")
+    first = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    s3.put_object(Bucket=os.environ["BUCKET"], Key="batch-" + first, Body=json.dumps(event).encode())
+"""
+
+
+def test_batch_passed_over_is_sent_to_on_failure_destination(endpoint, fns, lam, ddb, s3, bucket):
+    sqs = make_client(endpoint, "sqs")
+    queue = sqs.create_queue(QueueName="esm-failures-" + uuid.uuid4().hex[:6])["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    name, stream = stream_table(ddb, view="NEW_IMAGE")
+    fn = fns.create(handler="index.handler", code=zip_bytes({"index.py": POISONED}),
+                    Environment={"Variables": {"BUCKET": bucket}}, Timeout=30)
+    m = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn["FunctionName"], StartingPosition="TRIM_HORIZON",
+                                        MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": queue_arn}})
+    ddb.put_item(TableName=name, Item={"id": {"N": "1"}, "poison": {"BOOL": True}})
+    deadline, got = time.time() + 60, []
+    while not got and time.time() < deadline:
+        got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=2).get("Messages", [])
+    assert got, "no record reached the OnFailure queue"
+    record = json.loads(got[0]["Body"])
+    assert record["version"] == "1.0" and record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["functionArn"] == fn["FunctionArn"]
+    assert record["requestContext"]["approximateInvokeCount"] == 2  # the first try and one retry
+    info = record["DDBStreamBatchInfo"]
+    assert info["streamArn"] == stream and info["batchSize"] == 1 and info["shardId"]
+    assert info["startSequenceNumber"] == info["endSequenceNumber"]
+    # The shard moved past the poisoned batch: the next change is delivered.
+    ddb.put_item(TableName=name, Item={"id": {"N": "2"}})
+    assert [r["dynamodb"]["Keys"] for r in batches(s3, bucket, 1)] == [{"id": {"N": "2"}}]
     lam.delete_event_source_mapping(UUID=m["UUID"])
 
 

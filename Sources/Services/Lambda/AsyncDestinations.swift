@@ -31,7 +31,7 @@ extension LambdaService {
         if let destination = success ? settings?.OnSuccess : settings?.OnFailure {
             let record = Self.invocationRecord(e, f, config, condition: condition, response: response, functionError: functionError,
                                                timestamp: clock.now())
-            if let m = message(record, to: destination, from: f) { messages.append(m) }
+            if let m = message(record, to: destination, functionARN: f.arn) { messages.append(m) }
         }
         if !success, let dlq = config.DeadLetterTargetArn, let m = deadLetterMessage(e, dlq, response: response, from: f) {
             messages.append(m)
@@ -66,14 +66,14 @@ extension LambdaService {
 
     /// A record for a destination: a queue gets a message, a function an asynchronous invocation. Other services
     /// are not served by Cloudless, so their records are logged and dropped.
-    func message(_ record: String, to destination: String, from f: LambdaFunction) -> OutboxMessage? {
+    func message(_ record: String, to destination: String, functionARN: String) -> OutboxMessage? {
         let service = destination.split(separator: ":", omittingEmptySubsequences: false).dropFirst(2).first ?? ""
         switch service {
         case "sqs": return OutboxMessage(.queue, target: destination, body: record, principal: .lambda)
         case "lambda": return OutboxMessage(.function, target: destination, body: record, principal: .lambda)
         default:
             logger.warning("Lambda destination not delivered: Cloudless does not serve the destination's service",
-                           metadata: ["function": "\(f.arn)", "destination": "\(destination)"])
+                           metadata: ["function": "\(functionARN)", "destination": "\(destination)"])
             return nil
         }
     }

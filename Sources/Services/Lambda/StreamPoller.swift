@@ -71,12 +71,16 @@ extension LambdaService {
                     if SnapshotGate.stateReplaced { return }
                     guard let step else { return }
                     idle = false
-                    try store.db.writeNow { db in
-                        guard var now = try Self.mapping(uuid, db) else { return }
+                    // The position and the OnFailure record move together: a crash loses neither.
+                    let failure = step.discarded.flatMap { onFailureMessage(m, $0) }
+                    let staged = try store.db.writeNow { db in
+                        guard var now = try Self.mapping(uuid, db) else { return EventOutbox.Staged() }
                         if let p = step.position { now.Positions = (now.Positions ?? [:]).merging([step.shard: p]) { $1 } }
                         now.LastProcessingResult = step.result
                         try Self.saveMapping(now, db)
+                        return try destinations.stage(failure.map { [$0] } ?? [], db)
                     }
+                    destinations.deliver(staged)
                 }
             } catch {
                 logger.debug("stream event source mapping poll failed", metadata: ["mapping": "\(uuid)", "error": "\(error)"])
@@ -84,6 +88,26 @@ extension LambdaService {
             // Streams are polled about four times a second; a failed batch waits as long before its retry.
             if idle || cursor.attempts > 0 { try? await Task.sleep(for: .milliseconds(250)) }
         }
+    }
+
+    /// What Lambda sends the mapping's OnFailure destination about a batch it passed over (nil without one).
+    func onFailureMessage(_ m: EventSourceMapping, _ batch: StreamDelivery.DiscardedBatch) -> OutboxMessage? {
+        guard let destination = m.DestinationConfig?["OnFailure"]?["Destination"]?.string, !destination.isEmpty else { return nil }
+        let record: [String: Any] = [
+            "version": "1.0",
+            "timestamp": AWSDate.iso8601(clock.now()),
+            "requestContext": ["requestId": UUID().uuidString.lowercased(), "functionArn": m.FunctionArn,
+                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": batch.invokeCount] as [String: Any],
+            "responseContext": ["statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"] as [String: Any],
+            "DDBStreamBatchInfo": [
+                "shardId": batch.shard, "startSequenceNumber": batch.firstSequenceNumber, "endSequenceNumber": batch.lastSequenceNumber,
+                "approximateArrivalOfFirstRecord": AWSDate.iso8601(batch.firstArrival),
+                "approximateArrivalOfLastRecord": AWSDate.iso8601(batch.lastArrival),
+                "batchSize": batch.size, "streamArn": m.EventSourceArn,
+            ] as [String: Any],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return message(String(decoding: data, as: UTF8.self), to: destination, functionARN: m.FunctionArn)
     }
 
     /// Invoke the mapping's function with an event; whether it succeeded, and the sequence numbers it reported as
@@ -127,6 +151,19 @@ enum StreamDelivery {
         /// The new position (the last sequence number done), nil when the batch failed and waits.
         var position: String?
         var result: String
+        /// A batch passed over after its retries: what the OnFailure destination is told.
+        var discarded: DiscardedBatch? = nil
+    }
+
+    /// `DDBStreamBatchInfo` of the record Lambda sends to a stream mapping's OnFailure destination.
+    struct DiscardedBatch: Equatable {
+        var shard: String
+        var firstSequenceNumber: String
+        var lastSequenceNumber: String
+        var size: Int
+        var firstArrival: Double
+        var lastArrival: Double
+        var invokeCount: Int
     }
 
     /// Read the next batch of the first shard with records, invoke, and say where the shard stands; nil when there
@@ -157,6 +194,12 @@ enum StreamDelivery {
             if records.isEmpty { return Step(shard: shard, position: last, result: m.LastProcessingResult ?? "No records processed") }
             let payload = try JSONSerialization.data(withJSONObject: ["Records": records], options: [.withoutEscapingSlashes])
             let sequence = records.map { (($0["dynamodb"] as? [String: Any])?["SequenceNumber"] as? String) ?? "" }
+            func discarded(from first: Int) -> DiscardedBatch {
+                let arrivals = records.map { (($0["dynamodb"] as? [String: Any])?["ApproximateCreationDateTime"] as? NSNumber)?.doubleValue ?? 0 }
+                return DiscardedBatch(shard: shard, firstSequenceNumber: sequence[first], lastSequenceNumber: sequence.last ?? "",
+                                      size: records.count - first, firstArrival: arrivals[first], lastArrival: arrivals.last ?? 0,
+                                      invokeCount: cursor.attempts)
+            }
             var outcome = try await invoke([UInt8](payload))
             // An unknown reported id fails the whole batch, as Lambda does.
             if case .partial(let failed) = outcome, !failed.allSatisfy(sequence.contains) { outcome = .failed }
@@ -170,8 +213,9 @@ enum StreamDelivery {
                 cursor.attempts += 1
                 let done = first == 0 ? after : sequence[first - 1]
                 if exhausted(m, cursor) {
+                    let lost = discarded(from: first)
                     cursor = StreamCursor()
-                    return Step(shard: shard, position: last, result: "PROBLEM: Function call failed")
+                    return Step(shard: shard, position: last, result: "PROBLEM: Function call failed", discarded: lost)
                 }
                 return Step(shard: shard, position: done, result: "PROBLEM: Function call failed")
             case .failed:
@@ -181,8 +225,9 @@ enum StreamDelivery {
                     cursor.attempts += 1
                 }
                 if exhausted(m, cursor) {
+                    let lost = discarded(from: 0)
                     cursor = StreamCursor()  // retries spent: the batch is passed over
-                    return Step(shard: shard, position: last, result: "PROBLEM: Function call failed")
+                    return Step(shard: shard, position: last, result: "PROBLEM: Function call failed", discarded: lost)
                 }
                 return Step(shard: shard, position: nil, result: "PROBLEM: Function call failed")
             }
