@@ -38,3 +38,16 @@ private func ops(_ list: [(String, String, String?)]) -> [String: Any] {
     #expect(throws: (any Error).self) { try RestPatch.apply(ops([("replace", "/nope", "x")]), to: [:], kind: .restApi) }
     #expect(throws: (any Error).self) { try RestPatch.apply(ops([("frobnicate", "/name", "x")]), to: [:], kind: .restApi) }
 }
+
+/// Numbers arrive as strings: a number is stored as one, an empty minimumCompressionSize turns compression off (what
+/// Chalice sends), and text where a number belongs is refused without storing it.
+@Test func patchNumbersAndTheEmptyCompressionSize() throws {
+    var api: [String: Any] = try RestPatch.apply(ops([("replace", "/minimumCompressionSize", "1024")]), to: ["name": "a"], kind: .restApi)
+    #expect(api["minimumCompressionSize"] as? Int == 1024)
+    api = try RestPatch.apply(ops([("replace", "/minimumCompressionSize", "")]), to: api, kind: .restApi)
+    #expect(api["minimumCompressionSize"] == nil)
+    #expect(throws: (any Error).self) { try RestPatch.apply(ops([("replace", "/minimumCompressionSize", "big")]), to: api, kind: .restApi) }
+    #expect(throws: (any Error).self) {
+        try RestPatch.apply(ops([("replace", "/throttle/rateLimit", "fast")]), to: [:], kind: .usagePlan)
+    }
+}

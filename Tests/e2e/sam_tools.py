@@ -1,4 +1,4 @@
-"""The deploy tools that pin their own boto3 (the AWS SAM CLI, sceptre with troposphere): where
+"""The deploy tools that pin their own boto3 (the AWS SAM CLI, Chalice, sceptre with troposphere): where
 `scripts/install-deps --test` put their virtualenvs, and an environment that points them at a Cloudless.
 
 They build their clients without --endpoint-url, so the endpoint goes in AWS_ENDPOINT_URL, which boto3
@@ -20,6 +20,10 @@ def venv_tool(variable, venv, name):
 
 def sam_path():
     return venv_tool("CLOUDLESS_SAM", "sam-cli", "sam")
+
+
+def chalice_path():
+    return venv_tool("CLOUDLESS_CHALICE", "chalice", "chalice")
 
 
 def tool_environment(endpoint, home, **extra):

@@ -65,7 +65,12 @@ enum RestPatch {
             switch verb {
             case "add", "replace":
                 guard let value else { throw RestErrors.badRequest("Invalid null or empty value in \(path)") }
-                set(&out, Array(parts), typed(parts.last ?? top, value, parent: parts.count > 1 ? top : nil))
+                // An empty minimumCompressionSize turns compression off (what Chalice and the console send).
+                if top == "minimumCompressionSize", value.isEmpty {
+                    set(&out, Array(parts), nil)
+                    continue
+                }
+                set(&out, Array(parts), try typed(parts.last ?? top, value, parent: parts.count > 1 ? top : nil))
             case "remove":
                 set(&out, Array(parts), nil)
             default:
@@ -76,12 +81,18 @@ enum RestPatch {
     }
 
     /// A string value as the member's modeled type.
-    static func typed(_ key: String, _ value: String, parent: String?) -> Any {
+    static func typed(_ key: String, _ value: String, parent: String?) throws -> Any {
         // `requestParameters` of a method: `method.request.querystring.q` → required or not.
         if parent == "requestParameters", key.hasPrefix("method.request.") { return value == "true" }
         if booleans.contains(key) { return value == "true" }
-        if integers.contains(key), let n = Int(value) { return n }
-        if doubles.contains(key), let n = Double(value) { return n }
+        if integers.contains(key) {
+            guard let n = Int(value) else { throw RestErrors.badRequest("Invalid \(key) value '\(value)': it must be an integer") }
+            return n
+        }
+        if doubles.contains(key) {
+            guard let n = Double(value) else { throw RestErrors.badRequest("Invalid \(key) value '\(value)': it must be a number") }
+            return n
+        }
         return value
     }
 
