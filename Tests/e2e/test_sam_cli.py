@@ -4,8 +4,9 @@ stack `aws-sam-cli-managed-default`: a versioned, encrypted S3 bucket and its bu
 a second deploy with nothing changed ("No changes to deploy", exit 0); a deploy of changed code (new answer);
 `sam delete --no-prompts` (stack, function, role and the uploaded artifacts gone, the managed stack kept).
 
-Then the SAM lab (fixtures/labs/sam-api) as its README has it: deployed, its function URL curled, an upload and a
-message recorded by the function, its logs read, and deleted.
+Then the SAM events lab (fixtures/labs/sam-events) as its README has it: deployed, its function URL curled, an upload
+and a message recorded by the function, its logs read, and deleted. And the course's serverless API
+(fixtures/labs/sam-api) as its README has it: deployed, called with curl and with its client script, deleted.
 
 sam comes from the virtualenv `scripts/install-deps --test` makes (it pins its own boto3)."""
 import json
@@ -170,19 +171,19 @@ def test_delete(project, endpoint):
     assert outputs(cfn, MANAGED_STACK)[0]["StackStatus"] == "CREATE_COMPLETE"
 
 
-# --- the SAM lab (fixtures/labs/sam-api), deployed as its README says ----------------------------------------------
+# --- the SAM events lab (fixtures/labs/sam-events), deployed as its README says ------------------------------------
 
-LAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "labs", "sam-api")
+LABS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "labs")
 
 
-def test_sam_api_lab(tmp_path, endpoint):
+def test_sam_events_lab(tmp_path, endpoint):
     """The lab's README, command by command: sam build/deploy/logs/delete, the aws CLI (v1, given --endpoint-url
     as the README says) for outputs, the upload, the message, the records and the clean-up, curl for the URL."""
-    root = tmp_path / "sam-api"
-    shutil.copytree(LAB, root)
+    root = tmp_path / "sam-events"
+    shutil.copytree(os.path.join(LABS, "sam-events"), root)
     env = tool_environment(endpoint, tmp_path / "home", AWS_PAGER="")
     sam = sam_path()
-    stack = f"sam-api-{uuid.uuid4().hex[:6]}"
+    stack = f"sam-events-{uuid.uuid4().hex[:6]}"
 
     def run(*args):
         return run_tool([sam, *args], env, root)
