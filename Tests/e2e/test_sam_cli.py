@@ -242,3 +242,100 @@ def test_sam_events_lab(tmp_path, endpoint):
         s3.head_bucket(Bucket=bucket)
     with pytest.raises(ClientError):
         make_client(endpoint, "lambda").get_function(FunctionName=function)
+
+
+# --- the course's serverless API (fixtures/labs/sam-api), deployed as its README says --------------------------------
+
+def curl(*args):
+    """curl's status line and body: `-w` puts the status after the body."""
+    r = subprocess.run(["curl", "-sS", "--max-time", "60", "-w", "\n%{http_code}", *args], capture_output=True, text=True,
+                       check=True)
+    body, _, status = r.stdout.rpartition("\n")
+    return int(status), json.loads(body) if body.strip() else None
+
+
+def test_course_serverless_api(tmp_path, server, endpoint):
+    """The course's template (Events: Api on ANY /api/{proxy+}, a DynamoDB table, DynamoDBCrudPolicy, ApiUrl) through
+    `sam build` and `sam deploy --resolve-s3`; the README's curl commands in the host form, the path form and AWS's own
+    host; the course's client script by URL and by stack name; the item read back with boto3's Table resource;
+    `sam delete`."""
+    root = tmp_path / "sam-api"
+    shutil.copytree(os.path.join(LABS, "sam-api"), root)
+    env = tool_environment(endpoint, tmp_path / "home", AWS_PAGER="")
+    sam = sam_path()
+    stack = f"sam-api-{uuid.uuid4().hex[:6]}"
+
+    def run(*args):
+        return run_tool([sam, *args], env, root)
+
+    def aws(*args):
+        return run_tool(["python3", "-m", "awscli", "--endpoint-url", endpoint, *args], env, root).stdout
+
+    def output(key):
+        return aws("cloudformation", "describe-stacks", "--stack-name", stack, "--query",
+                   f"Stacks[0].Outputs[?OutputKey=='{key}'].OutputValue", "--output", "text").strip()
+
+    run("build")
+    out = run("deploy", "--stack-name", stack, "--resolve-s3", "--capabilities", "CAPABILITY_IAM", "--no-confirm-changeset")
+    assert f"Successfully created/updated stack - {stack}" in out.stdout + out.stderr
+    api_url, table = output("ApiUrl"), output("TableName")
+    api = api_url.split("/")[2].split(".")[0]
+    assert api_url == f"https://{api}.execute-api.us-east-1.amazonaws.com/Prod/"
+    port = endpoint.rsplit(":", 1)[1]
+    host_form = f"http://{api}.execute-api.localhost:{port}/Prod"
+    path_form = f"{endpoint}/_cloudless/execute-api/{api}/Prod"
+    if server.data_dir is not None:   # our own server: its log says where the stage answers
+        with open(server.log_path, encoding="utf-8", errors="replace") as f:
+            assert f"API Gateway: {api} stage Prod is served at {host_form}/" in f.read()
+
+    # curl, as the README has it: an item stored in the host form, read back in the path form and through AWS's own
+    # host name (the connection sent to Cloudless); the handler's 404 for a path it does not serve; API Gateway's
+    # answer outside /api/.
+    assert curl("-X", "POST", f"{host_form}/api/items", "-d", '{"id": "first", "name": "lab"}') == (201, {"id": "first", "name": "lab"})
+    assert curl(f"{path_form}/api/items/first") == (200, {"id": "first", "name": "lab"})
+    assert curl("--connect-to", f"::127.0.0.1:{port}",
+                f"http://{api}.execute-api.us-east-1.amazonaws.com/Prod/api/items/first") == (200, {"id": "first", "name": "lab"})
+    assert curl(f"{host_form}/api/items/nobody") == (404, {"message": "no such item"})
+    assert curl(f"{host_form}/api/hello") == (404, {"message": "not found"})
+    for url in (f"{host_form}/hello", f"{path_form}/"):
+        assert curl(url) == (403, {"message": "Missing Authentication Token"})
+    status, listed = curl(f"{path_form}/api/items")
+    assert status == 200 and listed == [{"id": "first", "name": "lab"}]
+
+    # The course's client, given the URL and given the stack: each creates two items, deletes the second.
+    kept = []
+    for args in ([api_url], ["--stack", stack]):
+        r = subprocess.run(["python3", str(root / "client.py"), *args], env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        lines = r.stdout.splitlines()
+        assert lines[0] == f"API: {path_form}/"
+        assert [line.split(" {")[0].split(" [")[0] for line in lines[1:3]] == ["POST /api/items -> 201"] * 2
+        assert lines[3].startswith("GET /api/items -> 200 [")
+        assert lines[5].startswith("DELETE /api/items/") and " -> 204" in lines[5]
+        assert lines[6].endswith('-> 404 {"message": "no such item"}')
+        first, second = lines[-1].removeprefix("kept ").split(", deleted ")
+        assert lines[4] == f'GET /api/items/{first} -> 200 {{"id": "{first}", "name": "apple"}}'
+        kept.append((first, second))
+
+    # The items as the table holds them, through the same resource API the course's helper class uses.
+    items = boto3_table(endpoint, table)
+    assert items.get_item(Key={"id": "first"})["Item"] == {"id": "first", "name": "lab"}
+    for first, second in kept:
+        assert items.get_item(Key={"id": first})["Item"] == {"id": first, "name": "apple"}
+        assert "Item" not in items.get_item(Key={"id": second})
+    assert sorted(i["id"] for i in items.scan()["Items"]) == sorted(["first", *(k[0] for k in kept)])
+
+    deleted = run("delete", "--stack-name", stack, "--no-prompts")
+    assert "Deleted successfully" in deleted.stdout + deleted.stderr
+    with pytest.raises(ClientError) as e:
+        make_client(endpoint, "dynamodb").describe_table(TableName=table)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert api not in [a["id"] for a in make_client(endpoint, "apigateway").get_rest_apis()["items"]]
+    assert curl(f"{path_form}/api/items") == (403, {"message": "Forbidden"})
+    assert not [f for f in make_client(endpoint, "lambda").list_functions()["Functions"] if f["FunctionName"].startswith(stack)]
+
+
+def boto3_table(endpoint, name):
+    import boto3
+    return boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test").Table(name)
