@@ -254,19 +254,35 @@ def curl(*args):
     return int(status), json.loads(body) if body.strip() else None
 
 
+README = os.path.join(LABS, "..", "..", "README.md")
+
+
+def readme_lab_commands(root, stack, port, sam):
+    """The README's commands for the course's serverless API (the `sh` block of its section) as a bash script for
+    this run: the lab copied to `root`, the stack named `stack`, the server on `port`, `sam` from its virtualenv."""
+    with open(README) as f:
+        text = f.read()
+    section = text[text.index("## The serverless API lab, with sam"):]
+    start = section.index("```sh\n") + 6
+    block = section[start:section.index("\n```", start)]
+    block = (block.replace("cd fixtures/labs/sam-api", f"cd {root}").replace("--stack-name sam-api", f"--stack-name {stack}")
+             .replace("4566", str(port)))
+    return f'set -euo pipefail\nsam() {{ "{sam}" "$@"; }}\n{block}\n'
+
+
 def test_course_serverless_api(tmp_path, server, endpoint):
-    """The course's template (Events: Api on ANY /api/{proxy+}, a DynamoDB table, DynamoDBCrudPolicy, ApiUrl) through
-    `sam build` and `sam deploy --resolve-s3`; the README's curl commands in the host form, the path form and AWS's own
-    host; the course's client script by URL and by stack name; the item read back with boto3's Table resource;
-    `sam delete`."""
+    """The README's commands for the course's template (Events: Api on ANY /api/{proxy+}, a DynamoDB table,
+    DynamoDBCrudPolicy, ApiUrl), run as written: `sam build`, `sam deploy --resolve-s3`, curl, the course's client,
+    and `sam delete`. Between deploy and delete: curl in the host form, the path form and AWS's own host; the client by
+    URL and by stack name; the items read back with boto3's Table resource."""
     root = tmp_path / "sam-api"
     shutil.copytree(os.path.join(LABS, "sam-api"), root)
     env = tool_environment(endpoint, tmp_path / "home", AWS_PAGER="")
-    sam = sam_path()
     stack = f"sam-api-{uuid.uuid4().hex[:6]}"
-
-    def run(*args):
-        return run_tool([sam, *args], env, root)
+    port = endpoint.rsplit(":", 1)[1]
+    script = readme_lab_commands(root, stack, port, sam_path())
+    deploy_and_call, _, delete_line = script.rpartition("\nsam delete ")
+    assert delete_line.startswith(f"--stack-name {stack} --no-prompts")
 
     def aws(*args):
         return run_tool(["python3", "-m", "awscli", "--endpoint-url", endpoint, *args], env, root).stdout
@@ -275,23 +291,23 @@ def test_course_serverless_api(tmp_path, server, endpoint):
         return aws("cloudformation", "describe-stacks", "--stack-name", stack, "--query",
                    f"Stacks[0].Outputs[?OutputKey=='{key}'].OutputValue", "--output", "text").strip()
 
-    run("build")
-    out = run("deploy", "--stack-name", stack, "--resolve-s3", "--capabilities", "CAPABILITY_IAM", "--no-confirm-changeset")
-    assert f"Successfully created/updated stack - {stack}" in out.stdout + out.stderr
+    ran = run_tool(["bash", "-c", deploy_and_call], env, tmp_path, timeout=600)
+    assert f"Successfully created/updated stack - {stack}" in ran.stdout + ran.stderr
     api_url, table = output("ApiUrl"), output("TableName")
     api = api_url.split("/")[2].split(".")[0]
     assert api_url == f"https://{api}.execute-api.us-east-1.amazonaws.com/Prod/"
-    port = endpoint.rsplit(":", 1)[1]
     host_form = f"http://{api}.execute-api.localhost:{port}/Prod"
     path_form = f"{endpoint}/_cloudless/execute-api/{api}/Prod"
+    # What the README's curl and client printed: the item stored and read back, the client's run to its end.
+    assert ran.stdout.count('{"id": "first", "name": "lab"}') == 2, ran.stdout
+    assert f"API: {path_form}/\n" in ran.stdout and "\nkept " in ran.stdout, ran.stdout
     if server.data_dir is not None:   # our own server: its log says where the stage answers
         with open(server.log_path, encoding="utf-8", errors="replace") as f:
             assert f"API Gateway: {api} stage Prod is served at {host_form}/" in f.read()
 
-    # curl, as the README has it: an item stored in the host form, read back in the path form and through AWS's own
-    # host name (the connection sent to Cloudless); the handler's 404 for a path it does not serve; API Gateway's
-    # answer outside /api/.
-    assert curl("-X", "POST", f"{host_form}/api/items", "-d", '{"id": "first", "name": "lab"}') == (201, {"id": "first", "name": "lab"})
+    # curl: the README's item read back in the host form, the path form and through AWS's own host name (the
+    # connection sent to Cloudless); the handler's 404s; API Gateway's answer outside /api/.
+    assert curl(f"{host_form}/api/items/first") == (200, {"id": "first", "name": "lab"})
     assert curl(f"{path_form}/api/items/first") == (200, {"id": "first", "name": "lab"})
     assert curl("--connect-to", f"::127.0.0.1:{port}",
                 f"http://{api}.execute-api.us-east-1.amazonaws.com/Prod/api/items/first") == (200, {"id": "first", "name": "lab"})
@@ -300,22 +316,22 @@ def test_course_serverless_api(tmp_path, server, endpoint):
     for url in (f"{host_form}/hello", f"{path_form}/"):
         assert curl(url) == (403, {"message": "Missing Authentication Token"})
     status, listed = curl(f"{path_form}/api/items")
-    assert status == 200 and listed == [{"id": "first", "name": "lab"}]
+    assert status == 200 and {"id": "first", "name": "lab"} in listed
 
-    # The course's client, given the URL and given the stack: each creates two items, deletes the second.
-    kept = []
-    for args in ([api_url], ["--stack", stack]):
-        r = subprocess.run(["python3", str(root / "client.py"), *args], env=env, capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, r.stdout + r.stderr
-        lines = r.stdout.splitlines()
-        assert lines[0] == f"API: {path_form}/"
-        assert [line.split(" {")[0].split(" [")[0] for line in lines[1:3]] == ["POST /api/items -> 201"] * 2
-        assert lines[3].startswith("GET /api/items -> 200 [")
-        assert lines[5].startswith("DELETE /api/items/") and " -> 204" in lines[5]
-        assert lines[6].endswith('-> 404 {"message": "no such item"}')
-        first, second = lines[-1].removeprefix("kept ").split(", deleted ")
-        assert lines[4] == f'GET /api/items/{first} -> 200 {{"id": "{first}", "name": "apple"}}'
-        kept.append((first, second))
+    # The course's client, given the URL (as the README ran it) and given the stack: each run creates two items and
+    # deletes the second.
+    kept = [tuple(ran.stdout.rsplit("\nkept ", 1)[1].strip().split(", deleted "))]
+    r = subprocess.run(["python3", str(root / "client.py"), "--stack", stack], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"API: {path_form}/"
+    assert [line.split(" {")[0] for line in lines[1:3]] == ["POST /api/items -> 201"] * 2
+    assert lines[3].startswith("GET /api/items -> 200 [")
+    assert lines[5].startswith("DELETE /api/items/") and " -> 204" in lines[5]
+    assert lines[6].endswith('-> 404 {"message": "no such item"}')
+    first, second = lines[-1].removeprefix("kept ").split(", deleted ")
+    assert lines[4] == f'GET /api/items/{first} -> 200 {{"id": "{first}", "name": "apple"}}'
+    kept.append((first, second))
 
     # The items as the table holds them, through the same resource API the course's helper class uses.
     items = boto3_table(endpoint, table)
@@ -325,7 +341,7 @@ def test_course_serverless_api(tmp_path, server, endpoint):
         assert "Item" not in items.get_item(Key={"id": second})
     assert sorted(i["id"] for i in items.scan()["Items"]) == sorted(["first", *(k[0] for k in kept)])
 
-    deleted = run("delete", "--stack-name", stack, "--no-prompts")
+    deleted = run_tool(["bash", "-c", f'set -euo pipefail\nsam() {{ "{sam_path()}" "$@"; }}\nsam delete {delete_line}'], env, root)
     assert "Deleted successfully" in deleted.stdout + deleted.stderr
     with pytest.raises(ClientError) as e:
         make_client(endpoint, "dynamodb").describe_table(TableName=table)
