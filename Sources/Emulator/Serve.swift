@@ -208,7 +208,7 @@ struct ServeOptions {
         // Application Auto Scaling scales ECS services' desired counts through Core's ScalableResources.
         let appAutoScaling = try ApplicationAutoScalingService(directory: dataDir, resources: ecs, clock: clock, logger: logger)
         // API Gateway's Lambda integrations and authorizers run in Lambda (FunctionInvoker).
-        let apiGateway = try APIGatewayService(directory: dataDir, clock: clock, functions: lambda, logger: logger)
+        let apiGateway = try APIGatewayService(directory: dataDir, clock: clock, functions: lambda, endpoint: endpoint, logger: logger)
         // CloudFormation drives each service's resource types through Core's ResourceProvider; no service imports another.
         let resourceProviders = ResourceProviders([
             sqs.resourceProvider(endpoint: endpoint), logs.resourceProvider, secretsManager.resourceProvider,

@@ -16,9 +16,9 @@ private func proxyIntegration(_ fn: String) -> JSON {
 /// Expected shapes compared with aws-sam-translator 1.115.0's output for the same templates (the Deployment's hash
 /// aside: the translator hashes Python's repr of its dict, in its insertion order).
 @Suite struct SAMApiTests {
-    /// The course's lab, fixtures/labs/serverless/template.yaml, as `sam deploy` uploads it (CodeUri packaged).
+    /// The course's lab, fixtures/labs/sam-api/template.yaml, as `sam deploy` uploads it (CodeUri packaged).
     @Test func courseLabExpandsResourceByResource() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/labs/serverless/template.yaml")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/labs/sam-api/template.yaml")
         let yaml = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "CodeUri: src/", with: "CodeUri: s3://bkt/code.zip")
         let t = try Template(body: yaml)
         let r = try #require(t.body["Resources"]?.object)

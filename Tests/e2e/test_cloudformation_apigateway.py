@@ -16,7 +16,7 @@ import requests
 from helpers import make_client
 
 WAIT = {"Delay": 1, "MaxAttempts": 120}
-LAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "labs", "serverless")
+LAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "labs", "sam-api")
 
 
 @pytest.fixture(scope="module")

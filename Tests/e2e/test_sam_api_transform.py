@@ -1,5 +1,5 @@
 """The SAM transform's API Gateway and DynamoDB pieces, through the real binary: a change set of the course's
-serverless lab (fixtures/labs/serverless/template.yaml, as `sam deploy` uploads it) lists the resources the
+serverless lab (fixtures/labs/sam-api/template.yaml, as `sam deploy` uploads it) lists the resources the
 transform makes (the implicit ServerlessRestApi, its Deployment and Prod stage, the permission, the role with
 DynamoDBCrudPolicy's statements) and GetTemplate Processed returns them; an invalid Api event is refused with SAM's
 message. Deploying needs the DynamoDB and API Gateway resource providers (a later step)."""
@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from helpers import make_client
 
 WAIT = {"Delay": 1, "MaxAttempts": 60}
-LAB = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "labs" / "serverless" / "template.yaml"
+LAB = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "labs" / "sam-api" / "template.yaml"
 CAPS = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 

@@ -4,8 +4,9 @@ stack `aws-sam-cli-managed-default`: a versioned, encrypted S3 bucket and its bu
 a second deploy with nothing changed ("No changes to deploy", exit 0); a deploy of changed code (new answer);
 `sam delete --no-prompts` (stack, function, role and the uploaded artifacts gone, the managed stack kept).
 
-Then the SAM lab (fixtures/labs/sam-api) as its README has it: deployed, its function URL curled, an upload and a
-message recorded by the function, its logs read, and deleted.
+Then the SAM events lab (fixtures/labs/sam-events) as its README has it: deployed, its function URL curled, an upload
+and a message recorded by the function, its logs read, and deleted. And the course's serverless API
+(fixtures/labs/sam-api) as its README has it: deployed, called with curl and with its client script, deleted.
 
 sam comes from the virtualenv `scripts/install-deps --test` makes (it pins its own boto3)."""
 import json
@@ -170,19 +171,19 @@ def test_delete(project, endpoint):
     assert outputs(cfn, MANAGED_STACK)[0]["StackStatus"] == "CREATE_COMPLETE"
 
 
-# --- the SAM lab (fixtures/labs/sam-api), deployed as its README says ----------------------------------------------
+# --- the SAM events lab (fixtures/labs/sam-events), deployed as its README says ------------------------------------
 
-LAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "labs", "sam-api")
+LABS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "labs")
 
 
-def test_sam_api_lab(tmp_path, endpoint):
+def test_sam_events_lab(tmp_path, endpoint):
     """The lab's README, command by command: sam build/deploy/logs/delete, the aws CLI (v1, given --endpoint-url
     as the README says) for outputs, the upload, the message, the records and the clean-up, curl for the URL."""
-    root = tmp_path / "sam-api"
-    shutil.copytree(LAB, root)
+    root = tmp_path / "sam-events"
+    shutil.copytree(os.path.join(LABS, "sam-events"), root)
     env = tool_environment(endpoint, tmp_path / "home", AWS_PAGER="")
     sam = sam_path()
-    stack = f"sam-api-{uuid.uuid4().hex[:6]}"
+    stack = f"sam-events-{uuid.uuid4().hex[:6]}"
 
     def run(*args):
         return run_tool([sam, *args], env, root)
@@ -241,3 +242,121 @@ def test_sam_api_lab(tmp_path, endpoint):
         s3.head_bucket(Bucket=bucket)
     with pytest.raises(ClientError):
         make_client(endpoint, "lambda").get_function(FunctionName=function)
+
+
+# --- the course's serverless API (fixtures/labs/sam-api), deployed as its README says --------------------------------
+
+def curl(*args):
+    """curl's status line and body: `-w` puts the status after the body."""
+    r = subprocess.run(["curl", "-sS", "--max-time", "60", "-w", "\n%{http_code}", *args], capture_output=True, text=True,
+                       check=True)
+    body, _, status = r.stdout.rpartition("\n")
+    return int(status), json.loads(body) if body.strip() else None
+
+
+README = os.path.join(LABS, "..", "..", "README.md")
+
+
+def readme_lab_commands(root, stack, port, sam):
+    """The README's commands for the course's serverless API (the `sh` block of its section) as a bash script for
+    this run: the lab copied to `root`, the stack named `stack`, the server on `port`, `sam` from its virtualenv."""
+    with open(README) as f:
+        text = f.read()
+    section = text[text.index("## The serverless API lab, with sam"):]
+    start = section.index("```sh\n") + 6
+    block = section[start:section.index("\n```", start)]
+    block = (block.replace("cd fixtures/labs/sam-api", f"cd {root}").replace("--stack-name sam-api", f"--stack-name {stack}")
+             .replace("4566", str(port)))
+    return f'set -euo pipefail\nsam() {{ "{sam}" "$@"; }}\n{block}\n'
+
+
+def test_course_serverless_api(tmp_path, server, endpoint):
+    """The README's commands for the course's template (Events: Api on ANY /api/{proxy+}, a DynamoDB table,
+    DynamoDBCrudPolicy, ApiUrl), run as written: `sam build`, `sam deploy --resolve-s3`, curl, the course's client,
+    and `sam delete`. Between deploy and delete: curl in the host form, the path form and AWS's own host; the client by
+    URL and by stack name; the items read back with boto3's Table resource."""
+    root = tmp_path / "sam-api"
+    shutil.copytree(os.path.join(LABS, "sam-api"), root)
+    env = tool_environment(endpoint, tmp_path / "home", AWS_PAGER="")
+    stack = f"sam-api-{uuid.uuid4().hex[:6]}"
+    port = endpoint.rsplit(":", 1)[1]
+    script = readme_lab_commands(root, stack, port, sam_path())
+    deploy_and_call, _, delete_line = script.rpartition("\nsam delete ")
+    assert delete_line.startswith(f"--stack-name {stack} --no-prompts")
+
+    def aws(*args):
+        return run_tool(["python3", "-m", "awscli", "--endpoint-url", endpoint, *args], env, root).stdout
+
+    def output(key):
+        return aws("cloudformation", "describe-stacks", "--stack-name", stack, "--query",
+                   f"Stacks[0].Outputs[?OutputKey=='{key}'].OutputValue", "--output", "text").strip()
+
+    ran = run_tool(["bash", "-c", deploy_and_call], env, tmp_path, timeout=600)
+    assert f"Successfully created/updated stack - {stack}" in ran.stdout + ran.stderr
+    api_url, table = output("ApiUrl"), output("TableName")
+    api = api_url.split("/")[2].split(".")[0]
+    assert api_url == f"https://{api}.execute-api.us-east-1.amazonaws.com/Prod/"
+    host_form = f"http://{api}.execute-api.localhost:{port}/Prod"
+    path_form = f"{endpoint}/_cloudless/execute-api/{api}/Prod"
+    # What the README's curl and client printed after sam's output: the item stored, the item read back (curl adds no
+    # newline; attributes come in any order, as from DynamoDB), then the client's run to its end.
+    printed = ran.stdout.split(f"Successfully created/updated stack - {stack} in us-east-1\n", 1)[1].lstrip()
+    decoder, at = json.JSONDecoder(), 0
+    for _ in range(2):
+        item, at = decoder.raw_decode(printed, at)
+        assert item == {"id": "first", "name": "lab"}, printed
+    assert printed[at:].startswith(f"API: {path_form}/\n") and "\nkept " in printed, printed
+    if server.data_dir is not None:   # our own server: its log says where the stage answers
+        with open(server.log_path, encoding="utf-8", errors="replace") as f:
+            assert f"API Gateway: {api} stage Prod is served at {host_form}/" in f.read()
+
+    # curl: the README's item read back in the host form, the path form and through AWS's own host name (the
+    # connection sent to Cloudless); the handler's 404s; API Gateway's answer outside /api/.
+    assert curl(f"{host_form}/api/items/first") == (200, {"id": "first", "name": "lab"})
+    assert curl(f"{path_form}/api/items/first") == (200, {"id": "first", "name": "lab"})
+    assert curl("--connect-to", f"::127.0.0.1:{port}",
+                f"http://{api}.execute-api.us-east-1.amazonaws.com/Prod/api/items/first") == (200, {"id": "first", "name": "lab"})
+    assert curl(f"{host_form}/api/items/nobody") == (404, {"message": "no such item"})
+    assert curl(f"{host_form}/api/hello") == (404, {"message": "not found"})
+    for url in (f"{host_form}/hello", f"{path_form}/"):
+        assert curl(url) == (403, {"message": "Missing Authentication Token"})
+    status, listed = curl(f"{path_form}/api/items")
+    assert status == 200 and {"id": "first", "name": "lab"} in listed
+
+    # The course's client, given the URL (as the README ran it) and given the stack: each run creates two items and
+    # deletes the second.
+    kept = [tuple(ran.stdout.rsplit("\nkept ", 1)[1].strip().split(", deleted "))]
+    r = subprocess.run(["python3", str(root / "client.py"), "--stack", stack], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"API: {path_form}/"
+    assert [line.split(" {")[0] for line in lines[1:3]] == ["POST /api/items -> 201"] * 2
+    assert lines[3].startswith("GET /api/items -> 200 [")
+    assert lines[5].startswith("DELETE /api/items/") and " -> 204" in lines[5]
+    assert lines[6].endswith('-> 404 {"message": "no such item"}')
+    first, second = lines[-1].removeprefix("kept ").split(", deleted ")
+    assert lines[4] == f'GET /api/items/{first} -> 200 {{"id": "{first}", "name": "apple"}}'
+    kept.append((first, second))
+
+    # The items as the table holds them, through the same resource API the course's helper class uses.
+    items = boto3_table(endpoint, table)
+    assert items.get_item(Key={"id": "first"})["Item"] == {"id": "first", "name": "lab"}
+    for first, second in kept:
+        assert items.get_item(Key={"id": first})["Item"] == {"id": first, "name": "apple"}
+        assert "Item" not in items.get_item(Key={"id": second})
+    assert sorted(i["id"] for i in items.scan()["Items"]) == sorted(["first", *(k[0] for k in kept)])
+
+    deleted = run_tool(["bash", "-c", f'set -euo pipefail\nsam() {{ "{sam_path()}" "$@"; }}\nsam delete {delete_line}'], env, root)
+    assert "Deleted successfully" in deleted.stdout + deleted.stderr
+    with pytest.raises(ClientError) as e:
+        make_client(endpoint, "dynamodb").describe_table(TableName=table)
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert api not in [a["id"] for a in make_client(endpoint, "apigateway").get_rest_apis()["items"]]
+    assert curl(f"{path_form}/api/items") == (403, {"message": "Forbidden"})
+    assert not [f for f in make_client(endpoint, "lambda").list_functions()["Functions"] if f["FunctionName"].startswith(stack)]
+
+
+def boto3_table(endpoint, name):
+    import boto3
+    return boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test").Table(name)

@@ -34,11 +34,12 @@ public final class APIGatewayService: AWSService {
         ServiceDatabase.openAhead(path: path(directory), migrator: migrator, warmReader: false)
     }
 
-    /// `functions` runs Lambda integrations and authorizers.
-    public init(directory: String, clock: EmulatorClock, functions: any FunctionInvoker, logger: Logger) throws {
+    /// `functions` runs Lambda integrations and authorizers; `endpoint` gives the port the stage notes name.
+    public init(directory: String, clock: EmulatorClock, functions: any FunctionInvoker, endpoint: ServerEndpoint? = nil,
+                logger: Logger) throws {
         db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
-        rest = try RestAPIs(db: db, clock: clock, functions: functions, logger: logger)
-        http = try HTTPAPIs(db: db, clock: clock, functions: functions, logger: logger)
+        rest = try RestAPIs(db: db, clock: clock, functions: functions, endpoint: endpoint, logger: logger)
+        http = try HTTPAPIs(db: db, clock: clock, functions: functions, endpoint: endpoint, logger: logger)
     }
 
     public func reset() async throws {

@@ -14,6 +14,7 @@ final class HTTPAPIs: Sendable {
     let clock: EmulatorClock
     let functions: any FunctionInvoker
     let logger: Logger
+    let stageNote: StageNote
     /// Deployments never change once made: their decoded snapshots are kept by deployment id.
     let snapshots = Mutex<[String: DeploymentSnapshot]>([:])
     /// Lambda authorizer answers by authorizer and identity, until their TTL on the emulator's clock.
@@ -32,11 +33,12 @@ final class HTTPAPIs: Sendable {
         }
     }
 
-    init(db: DatabasePool, clock: EmulatorClock, functions: any FunctionInvoker, logger: Logger) throws {
+    init(db: DatabasePool, clock: EmulatorClock, functions: any FunctionInvoker, endpoint: ServerEndpoint? = nil, logger: Logger) throws {
         self.db = db
         self.clock = clock
         self.functions = functions
         self.logger = logger
+        stageNote = StageNote(endpoint: endpoint, logger: logger)
     }
 
     /// A write transaction; afterwards the invoke path's cached view of the APIs is dropped.

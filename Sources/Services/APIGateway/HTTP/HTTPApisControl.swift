@@ -48,6 +48,7 @@ extension HTTPAPIs {
             if let target { try quickCreate(id, target: target, routeKey: routeKey ?? "$default", now: now, db) }
             return id
         }
+        if target != nil { stageNote.served(apiID: id, stage: "$default") }
         return RestJSON.response(try apiOutput(id, c.request), status: .created)
     }
 

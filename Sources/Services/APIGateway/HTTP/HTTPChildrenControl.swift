@@ -203,6 +203,7 @@ extension HTTPAPIs {
             if r["autoDeploy"] as? Bool == true { try autoDeploy(c.apiID, now: now, only: name, db) }
             return try HTTPStore.get(c.apiID, "stage", name, db) ?? r
         }
+        stageNote.served(apiID: c.apiID, stage: name)
         return RestJSON.response(HTTPStore.wire(record), status: .created)
     }
 

@@ -14,6 +14,7 @@ final class RestAPIs: Sendable {
     let clock: EmulatorClock
     let functions: any FunctionInvoker
     let logger: Logger
+    let stageNote: StageNote
     /// Lambda authorizers' answers by (authorizer, identity), until their TTL on the emulator's clock.
     let authorizerCache = Mutex<[String: CachedPolicy]>([:])
     /// Parsed API documents for invokes, by id, with the stored bytes they were parsed from.
@@ -31,11 +32,12 @@ final class RestAPIs: Sendable {
         }
     }
 
-    init(db: DatabasePool, clock: EmulatorClock, functions: any FunctionInvoker, logger: Logger) throws {
+    init(db: DatabasePool, clock: EmulatorClock, functions: any FunctionInvoker, endpoint: ServerEndpoint? = nil, logger: Logger) throws {
         self.db = db
         self.clock = clock
         self.functions = functions
         self.logger = logger
+        stageNote = StageNote(endpoint: endpoint, logger: logger)
     }
 
     /// What memory holds besides the database: dropped when the database changes under it (a snapshot restore).

@@ -108,7 +108,7 @@ extension RestAPIs {
     }
 
     func createDeployment(_ r: RestRequest, _ input: [String: Any]) throws -> [String: Any] {
-        try withAPI(r, write: true) { doc in
+        let deployment = try withAPI(r, write: true) { doc in
             let methods = doc.resources.values.flatMap { ($0["resourceMethods"] as? [String: Any] ?? [:]).values.compactMap { $0 as? [String: Any] } }
             guard !methods.isEmpty else { throw RestErrors.badRequest("The REST API doesn't contain any methods") }
             guard methods.allSatisfy({ $0["methodIntegration"] != nil }) else { throw RestErrors.badRequest("No integration defined for method") }
@@ -129,6 +129,8 @@ extension RestAPIs {
             }
             return Self.deploymentView(d)
         }
+        if let name = input["stageName"] as? String, !name.isEmpty { stageNote.served(apiID: r.label("restapi_id"), stage: name) }
+        return deployment
     }
 
     static func newStage(_ name: String, now: Double) -> [String: Any] {
@@ -141,7 +143,7 @@ extension RestAPIs {
               name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
             throw RestErrors.badRequest("Stage name only allows a-zA-Z0-9_")
         }
-        return try withAPI(r, write: true) { doc in
+        let stage = try withAPI(r, write: true) { doc in
             guard let d = input["deploymentId"] as? String, doc.deployments[d] != nil else {
                 throw RestErrors.notFound("Invalid Deployment identifier specified")
             }
@@ -153,6 +155,8 @@ extension RestAPIs {
             doc.stages[name] = s
             return s
         }
+        stageNote.served(apiID: r.label("restapi_id"), stage: name)
+        return stage
     }
 
     func createAuthorizer(_ r: RestRequest, _ input: [String: Any]) throws -> [String: Any] {
