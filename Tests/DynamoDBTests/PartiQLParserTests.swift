@@ -12,7 +12,8 @@ struct PartiQLParserTests {
         do { _ = try parse(text, parameters); return "" } catch let e as AWSError { return e.message } catch { return "\(error)" }
     }
 
-    func n(_ s: String) -> AttributeValue { .n(try! DynamoNumber(s)) }
+    func n(_ s: String) -> AttributeValue { .n(num(s)) }
+    func num(_ s: String) -> DynamoNumber { try! DynamoNumber(s) }
 
     /// Every literal form, in an INSERT's item.
     @Test func literals() throws {
@@ -28,7 +29,7 @@ struct PartiQLParserTests {
         #expect(item["l"] == .l([n("1"), .s("x"), .l([])]))
         #expect(item["m"] == .m(["k": .m(["deep": .s("v")])]))
         #expect(item["ss"] == .ss(["b", "a"]))
-        #expect(item["ns"] == .ns([n("2"), n("1")]))
+        #expect(item["ns"] == .ns([num("2"), num("1")]))
         #expect(item["p"] == .s("param"))
         #expect(item["bs"] == .bs([[1, 2]]))
     }
@@ -106,7 +107,7 @@ struct PartiQLParserTests {
                            .init(path: DocumentPath([.name("c"), .name("d")]), value: .operand(.value(.s("x"))))])
         #expect(u.removes == [DocumentPath("e")])
         #expect(u.adds == [.init(path: DocumentPath("s"), value: .ss(["n"]))])
-        #expect(u.deletes == [.init(path: DocumentPath("r"), value: .ns([n("1")]))])
+        #expect(u.deletes == [.init(path: DocumentPath("r"), value: .ns([num("1")]))])
         #expect(condition == .and(.compare("=", .path(DocumentPath("pk")), .value(.s("k"))), .compare(">", .path(a), .value(n("0")))))
         #expect(returning == PartiQLReturning(modifiedOnly: true, new: true))
         #expect(message("UPDATE t SET a = 1") == "Where clause does not contain a mandatory equality on all key attributes")
