@@ -186,6 +186,25 @@ struct PartiQLExecutionTests {
                 == "Select statements within ExecuteTransaction must specify the primary key in the where clause.")
     }
 
+    /// EXISTS(SELECT …) is a condition check inside a write transaction, and refused anywhere else.
+    @Test func existsConditionCheck() throws {
+        let h = try Harness()
+        try h.createTable()
+        try run(h, "INSERT INTO tab VALUE {'pk': 'p', 'sk': 'a', 'n': 1}")
+        let check = "EXISTS(SELECT * FROM tab WHERE pk = 'p' AND sk = 'a' AND n = ?)"
+        let failing: [[String: Any]] = [["Statement": check, "Parameters": [N("2")]],
+                                        ["Statement": "INSERT INTO tab VALUE {'pk': 'p', 'sk': 'b'}"]]
+        #expect(h.error("ExecuteTransaction", ["TransactStatements": failing]).code == "TransactionCanceledException")
+        #expect(try get(h, "p", "b") == nil)
+        var holding = failing
+        holding[0]["Parameters"] = [N("1")]
+        try h.call("ExecuteTransaction", ["TransactStatements": holding])
+        #expect(try get(h, "p", "b") != nil)
+        #expect(h.error("ExecuteTransaction", ["TransactStatements": [["Statement": "EXISTS(SELECT * FROM tab WHERE pk = 'p')"]]]).message
+                == "EXISTS() must contain a single item read with additional condition")
+        #expect(h.error("ExecuteStatement", ["Statement": check, "Parameters": [N("1")]]).message == "EXISTS can only be used in ExecuteTransaction write requests.")
+    }
+
     /// A PartiQL write leaves a stream record, as every item change does.
     @Test func streamRecord() throws {
         let h = try Harness()

@@ -117,6 +117,14 @@ struct PartiQLParserTests {
         #expect(message("UPDATE t SET a = 1 WHERE pk = 1 RETURNING ALL NEW") == "Expected '*' after ( MODIFIED | ALL ) ( NEW | OLD ) in RETURNING clause")
     }
 
+    @Test func exists() throws {
+        guard case .exists(let s) = try parse("EXISTS (SELECT * FROM \"t\" WHERE pk = 'a' AND sk = 'b')") else {
+            Issue.record("not an exists"); return
+        }
+        #expect(s.table == "t" && s.filter != nil)
+        #expect(message("EXISTS (SELECT * FROM t WHERE pk = 'a'") == "Statement wasn't well formed, can't be processed: Unexpected end of statement")
+    }
+
     @Test func deletes() throws {
         guard case let .delete(table, _, returning) = try parse("DELETE FROM t WHERE pk = ? RETURNING ALL OLD *", [.s("k")]) else {
             Issue.record("not a delete"); return

@@ -130,15 +130,25 @@ struct PartiQLWrite {
         case insert(Item)
         case update(Update, ConditionNode, PartiQLReturning?)
         case delete(ConditionNode, PartiQLReturning?)
+        case check(ConditionNode)
     }
     let table: TableSchema
     let key: Item
     let kind: Kind
 
-    init(_ statement: PartiQLStatement, _ t: TableSchema) throws {
+    init(_ statement: PartiQLStatement, _ t: TableSchema, inTransaction: Bool = false) throws {
         table = t
         switch statement {
         case .select: throw PartiQLError.validation("Unsupported operation: SELECT")
+        case .exists(let sel):
+            guard inTransaction else { throw PartiQLError.validation("EXISTS can only be used in ExecuteTransaction write requests.") }
+            guard sel.index == nil else { throw PartiQLError.validation("Operations on indices are not supported in transactions") }
+            do {
+                key = try PartiQLPlan.key(t, sel.filter ?? .constant(true))
+            } catch let e as AWSError where e == PartiQLError.incompleteKey {
+                throw PartiQLError.validation("EXISTS() must contain a single item read with additional condition")
+            }
+            kind = .check(sel.filter ?? .constant(true))
         case .insert(_, let item):
             for k in [t.hashKey] + (t.rangeKey.map { [$0] } ?? []) {
                 guard let v = item[k.name] else { throw PartiQLError.validation("One or more parameter values were invalid: Missing the key \(k.name) in the item") }
@@ -183,6 +193,10 @@ struct PartiQLWrite {
             case let r?: returned = update.updatedValues(in: r.new ? new : old)
             }
             return (old, new, returned.map { [$0] } ?? [])
+        case .check(let condition):
+            // The item must exist and meet the whole WHERE; nothing is written.
+            guard let old, condition.evaluate(old) else { throw failed() }
+            return (nil, nil, [])
         case let .delete(condition, returning):
             // Deleting no item is no change, whatever the condition.
             guard let old else { return (nil, nil, []) }

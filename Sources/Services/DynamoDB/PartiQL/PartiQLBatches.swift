@@ -122,7 +122,7 @@ extension DynamoDBService {
         } else {
             var seen = Set<Data>()
             let writes = try entries.map { e -> (PartiQLWrite, Bool) in
-                let w = try PartiQLWrite(e.statement, e.table)
+                let w = try PartiQLWrite(e.statement, e.table, inTransaction: true)
                 var id = Data(e.table.arn.utf8)
                 id.append(Self.keyID(e.table, w.key))
                 guard seen.insert(id).inserted else {

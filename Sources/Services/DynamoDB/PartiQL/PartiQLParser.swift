@@ -61,7 +61,13 @@ struct PartiQLParser {
         if accept(word: "INSERT") { return try insert() }
         if accept(word: "UPDATE") { return try update() }
         if accept(word: "DELETE") { return try delete() }
-        if current.isWord("EXISTS") { throw PartiQLError.validation("EXISTS can only be used in ExecuteTransaction write requests.") }
+        if accept(word: "EXISTS") {
+            try expect(symbol: "(")
+            try expect(word: "SELECT")
+            let sel = try select()
+            try expect(symbol: ")")
+            return .exists(sel)
+        }
         throw PartiQLError.malformed("Expected data manipulation")
     }
 

@@ -7,12 +7,14 @@ enum PartiQLStatement: Sendable {
     case insert(table: String, item: Item)
     case update(table: String, update: Update, where: ConditionNode, returning: PartiQLReturning?)
     case delete(table: String, where: ConditionNode, returning: PartiQLReturning?)
+    /// `EXISTS(SELECT …)`: a condition check on one item, in ExecuteTransaction's writes only.
+    case exists(PartiQLSelect)
 
     var isRead: Bool { if case .select = self { return true } else { return false } }
 
     var tableName: String {
         switch self {
-        case .select(let s): s.table
+        case .select(let s), .exists(let s): s.table
         case .insert(let t, _), .update(let t, _, _, _), .delete(let t, _, _): t
         }
     }
