@@ -5,7 +5,7 @@ import Testing
 
 /// ExecuteStatement, BatchExecuteStatement and ExecuteTransaction against a service on a temporary folder.
 struct PartiQLExecutionTests {
-    func run(_ h: Harness, _ statement: String, _ parameters: [[String: Any]]? = nil, extra: [String: Any] = [:]) throws -> [String: Any] {
+    @discardableResult func run(_ h: Harness, _ statement: String, _ parameters: [[String: Any]]? = nil, extra: [String: Any] = [:]) throws -> [String: Any] {
         var input: [String: Any] = ["Statement": statement]
         if let parameters { input["Parameters"] = parameters }
         for (k, v) in extra { input[k] = v }

@@ -70,17 +70,7 @@ extension DynamoDBService {
         let mode = try input.string("ReturnConsumedCapacity")
         var units: [String: Double] = [:]
         let repeated: Bool = try store.db.writeNow { db in
-            if let token {
-                try db.execute(sql: "DELETE FROM tokens WHERE at < ?", arguments: [now - Self.tokenSeconds])
-                if let row = try Row.fetchOne(db, sql: "SELECT digest FROM tokens WHERE account = ? AND region = ? AND token = ?",
-                                              arguments: [s.account, s.region, token]) {
-                    guard row["digest"] as String == digest else {
-                        throw AWSError("IdempotentParameterMismatchException",
-                                       "The request uses the same client token as a previous, but non-identical request.")
-                    }
-                    return true
-                }
-            }
+            if let token, try Self.repeatedToken(s, token, digest: digest, now: now, db) { return true }
             // Every condition first, against the items as they are; then every write.
             var reasons: [[String: Any]] = [], failed = false, writes: [(TableSchema, Item?, Item?)] = []
             for a in actions {
@@ -108,22 +98,14 @@ extension DynamoDBService {
                     failed = true
                 }
             }
-            if failed {
-                let codes = reasons.map { $0["Code"] as? String ?? "None" }.joined(separator: ", ")
-                throw ErrorWithBody(error: AWSError("TransactionCanceledException",
-                                                    "Transaction cancelled, please refer cancellation reasons for specific reasons [\(codes)]"),
-                                    members: ["CancellationReasons": reasons])
-            }
+            if failed { throw Self.transactionCanceled(reasons) }
             for (t, old, new) in writes {
                 try DynamoDBStore.writeItem(t, old: old, new: new, now: now, db)
                 let u = Capacity.write(t, old: old, new: new)
                 // Transactional writes cost twice a standard write.
                 units[t.name, default: 0] += 2 * (u.table + u.indexes.reduce(0) { $0 + $1.units })
             }
-            if let token {
-                try db.execute(sql: "INSERT INTO tokens (account, region, token, digest, at, answer) VALUES (?, ?, ?, ?, ?, '{}')",
-                               arguments: [s.account, s.region, token, digest, now])
-            }
+            if let token { try Self.rememberToken(s, token, digest: digest, now: now, db) }
             return false
         }
         var out: [String: Any] = [:]
@@ -131,6 +113,32 @@ extension DynamoDBService {
             out["ConsumedCapacity"] = units.keys.sorted().compactMap { Capacity.consumed(mode, table: $0, units: units[$0]!) }
         }
         return out
+    }
+
+    /// Whether a ClientRequestToken was used in the last 10 minutes (then the request is answered as before, with
+    /// nothing written); the same token with other parameters is refused.
+    static func repeatedToken(_ s: Scope, _ token: String, digest: String, now: Double, _ db: Database) throws -> Bool {
+        try db.execute(sql: "DELETE FROM tokens WHERE at < ?", arguments: [now - tokenSeconds])
+        guard let row = try Row.fetchOne(db, sql: "SELECT digest FROM tokens WHERE account = ? AND region = ? AND token = ?",
+                                         arguments: [s.account, s.region, token]) else { return false }
+        guard row["digest"] as String == digest else {
+            throw AWSError("IdempotentParameterMismatchException", "The request uses the same client token as a previous, but non-identical request.")
+        }
+        return true
+    }
+
+    /// A transaction that wrote: its token answers repeats for the next 10 minutes.
+    static func rememberToken(_ s: Scope, _ token: String, digest: String, now: Double, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO tokens (account, region, token, digest, at, answer) VALUES (?, ?, ?, ?, ?, '{}')",
+                       arguments: [s.account, s.region, token, digest, now])
+    }
+
+    /// TransactionCanceledException with one reason per item, in the request's order.
+    static func transactionCanceled(_ reasons: [[String: Any]]) -> ErrorWithBody {
+        let codes = reasons.map { $0["Code"] as? String ?? "None" }.joined(separator: ", ")
+        return ErrorWithBody(error: AWSError("TransactionCanceledException",
+                                             "Transaction cancelled, please refer cancellation reasons for specific reasons [\(codes)]"),
+                             members: ["CancellationReasons": reasons])
     }
 
     /// The request without its token, as canonical JSON: the same parameters give the same digest.

@@ -149,16 +149,8 @@ extension DynamoDBService {
                         failed = true
                     }
                 }
-                if failed {
-                    let codes = reasons.map { $0["Code"] as? String ?? "None" }.joined(separator: ", ")
-                    throw ErrorWithBody(error: AWSError("TransactionCanceledException",
-                                                        "Transaction cancelled, please refer cancellation reasons for specific reasons [\(codes)]"),
-                                        members: ["CancellationReasons": reasons])
-                }
-                if let token {
-                    try db.execute(sql: "INSERT INTO tokens (account, region, token, digest, at, answer) VALUES (?, ?, ?, ?, ?, '{}')",
-                                   arguments: [s.account, s.region, token, digest, now])
-                }
+                if failed { throw Self.transactionCanceled(reasons) }
+                if let token { try Self.rememberToken(s, token, digest: digest, now: now, db) }
                 return false
             }
             if repeated { units = [:] }
@@ -167,19 +159,5 @@ extension DynamoDBService {
             out["ConsumedCapacity"] = units.keys.sorted().compactMap { Capacity.consumed(capacity, table: $0, units: units[$0]!) }
         }
         return out
-    }
-}
-
-extension DynamoDBService {
-    /// Whether a ClientRequestToken was used in the last 10 minutes (then the request is answered as before, with
-    /// nothing written), as TransactWriteItems treats it; the same token with other parameters is refused.
-    static func repeatedToken(_ s: Scope, _ token: String, digest: String, now: Double, _ db: Database) throws -> Bool {
-        try db.execute(sql: "DELETE FROM tokens WHERE at < ?", arguments: [now - tokenSeconds])
-        guard let row = try Row.fetchOne(db, sql: "SELECT digest FROM tokens WHERE account = ? AND region = ? AND token = ?",
-                                         arguments: [s.account, s.region, token]) else { return false }
-        guard row["digest"] as String == digest else {
-            throw AWSError("IdempotentParameterMismatchException", "The request uses the same client token as a previous, but non-identical request.")
-        }
-        return true
     }
 }
