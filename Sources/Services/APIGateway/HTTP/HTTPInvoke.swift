@@ -14,6 +14,8 @@ extension HTTPAPIs {
 
     /// The answer when `apiID` is an HTTP API's, else nil.
     func invoke(apiID: String, _ request: AWSRequest) async -> AWSResponse? {
+        // A REST API's id is asked here first: no request id is made for it.
+        guard apiID.count == 10, routing(apiID) != nil else { return nil }
         let requestID = Self.requestID()
         guard var response = await invokeAPI(apiID: apiID, request, requestID: requestID) else { return nil }
         response.headers.set("apigw-requestid", requestID)
