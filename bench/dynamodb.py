@@ -107,9 +107,14 @@ def main():
                 for i in range(args.n):
                     op(i)
                 results.setdefault(name, {}).setdefault(kind, []).append((cpu_seconds(proc.pid) - before) / args.n * 1e6)
+                print(f"{kind} {name}: {results[name][kind][-1]:.0f} µs", file=sys.stderr, flush=True)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(10)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # moto's server may not stop on SIGTERM
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
             shutil.rmtree(folder, ignore_errors=True)
     kinds = args.only.split(",")
     print("| server CPU per call (µs) | " + " | ".join(kinds) + " |")
