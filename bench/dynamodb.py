@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Server CPU per DynamoDB operation, Cloudless beside moto in the same run (issue 17's bench rows).
 
-    python3 bench/dynamodb.py [--cloudless-bin PATH] [--n 300]
+    python3 bench/dynamodb.py [--cloudless-bin PATH] [--n 1000] [--runs 3]
 
 Each server runs on a free port with its own data folder; CPU is utime+stime of its process from /proc/PID/stat
 before and after N boto3 calls (PutItem of a ~200-byte item, GetItem of it, a Query reading a 100-item page), / N.
+With --runs R both servers are measured R times, alternating (Cloudless, moto, Cloudless, …), each on a fresh server;
+the table gives every run's figure.
 """
 import argparse
 import os
@@ -85,12 +87,16 @@ def measure(port, n):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cloudless-bin", default=".build-dynapi/release/cloudless")
-    ap.add_argument("--n", type=int, default=300)
+    release = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "cloudless")
+    ap.add_argument("--cloudless-bin", default=release)
+    ap.add_argument("--n", type=int, default=1000, help="calls per operation (CPU ticks are 10 ms: keep N large)")
+    ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--only", default="cloudless,moto")
     args = ap.parse_args()
+    if "/debug/" in args.cloudless_bin:
+        print("note: a debug build; numbers are not representative", file=sys.stderr)
     results = {}
-    for kind in args.only.split(","):
+    for kind in [k for _ in range(args.runs) for k in args.only.split(",")]:
         proc, port, folder = start(kind, args.cloudless_bin)
         try:
             _, ops = measure(port, args.n)
@@ -100,16 +106,21 @@ def main():
                 before = cpu_seconds(proc.pid)
                 for i in range(args.n):
                     op(i)
-                results.setdefault(name, {})[kind] = (cpu_seconds(proc.pid) - before) / args.n * 1e6
+                results.setdefault(name, {}).setdefault(kind, []).append((cpu_seconds(proc.pid) - before) / args.n * 1e6)
+                print(f"{kind} {name}: {results[name][kind][-1]:.0f} µs", file=sys.stderr, flush=True)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(10)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:  # moto's server may not stop on SIGTERM
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
             shutil.rmtree(folder, ignore_errors=True)
     kinds = args.only.split(",")
     print("| server CPU per call (µs) | " + " | ".join(kinds) + " |")
     print("|---|" + "---|" * len(kinds))
     for name, row in results.items():
-        print(f"| {name} | " + " | ".join(f"{row.get(k, float('nan')):.0f}" for k in kinds) + " |")
+        print(f"| {name} | " + " | ".join(", ".join(f"{v:.0f}" for v in row.get(k, [])) for k in kinds) + " |")
 
 
 if __name__ == "__main__":

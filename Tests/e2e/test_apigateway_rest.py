@@ -3,7 +3,8 @@ invoke URLs answering through a deployed stage — by Host (`<api>.execute-api.l
 `/_cloudless/execute-api/<api>/…` path and by LocalStack's `/restapis/<api>/<stage>/_user_request_/…` — with Lambda
 proxy integrations (payload format 1.0 event, result mapping, 502 on a malformed result or a failed function),
 MOCK, HTTP_PROXY and AWS (mapping templates) integrations, an imported OpenAPI document, TOKEN authorizers, API
-keys, stage variables, and a change that is not live until redeployed.
+keys, stage variables, a change that is not live until redeployed (while stage changes are at once), and a snapshot
+restore.
 
 Expected answers are real API Gateway's (botocore's `apigateway` model for shapes; AWS's developer guide for the
 invoke answers).
@@ -342,6 +343,71 @@ def test_mock_integration_and_redeploy(server, apigw, api):
     assert invoke(server, api_id, "v1/mock", via="path").json() == {"id": "", "stage": "v1"}
     apigw.create_deployment(restApiId=api_id, stageName="v1")
     assert invoke(server, api_id, "v1/mock", via="path").json() == {"version": 2}
+
+
+def test_changes_after_deployment_are_served_only_once_redeployed(server, apigw, functions):
+    """Invokes are answered from memory between requests: an integration changed after the deployment is not served
+    until the next deployment; stage changes (its deployment, its variables, a new or deleted stage) and a deleted API
+    are served at once."""
+    a = apigw.create_rest_api(name="e2e-redeploy-" + uuid.uuid4().hex[:8])
+    api_id = a["id"]
+    greedy = apigw.create_resource(restApiId=api_id, parentId=a["rootResourceId"], pathPart="{proxy+}")["id"]
+    add_method(apigw, api_id, greedy, integration=proxy(functions["named"]))
+    first = apigw.create_deployment(restApiId=api_id, stageName="live")["id"]
+    named = functions["named"].split(":")[-1]
+    assert [invoke(server, api_id, "live/x").text for _ in range(3)] == [named] * 3
+
+    apigw.put_integration(restApiId=api_id, resourceId=greedy, httpMethod="ANY", **proxy(functions["echo"]))
+    assert [invoke(server, api_id, "live/x").text for _ in range(3)] == [named] * 3
+    apigw.create_deployment(restApiId=api_id, stageName="live")
+    assert invoke(server, api_id, "live/x").json()["stageVariables"] is None
+
+    apigw.update_stage(restApiId=api_id, stageName="live", patchOperations=[{"op": "replace", "path": "/variables/color", "value": "red"}])
+    assert invoke(server, api_id, "live/x").json()["stageVariables"] == {"color": "red"}
+    apigw.update_stage(restApiId=api_id, stageName="live", patchOperations=[{"op": "replace", "path": "/deploymentId", "value": first}])
+    assert invoke(server, api_id, "live/x").text == named
+
+    apigw.create_stage(restApiId=api_id, stageName="old", deploymentId=first)
+    assert invoke(server, api_id, "old/x").text == named
+    apigw.delete_stage(restApiId=api_id, stageName="old")
+    r = invoke(server, api_id, "old/x")
+    assert r.status_code == 403 and r.json() == {"message": "Missing Authentication Token"}
+    apigw.delete_rest_api(restApiId=api_id)
+    r = invoke(server, api_id, "live/x")
+    assert r.status_code == 403 and r.json() == {"message": "Forbidden"}
+
+
+def test_snapshot_restore_serves_what_the_snapshot_deployed(tmp_path):
+    """A restore brings back the API as the snapshot held it, whatever invokes had read into memory since."""
+    srv = Server(data_dir=str(tmp_path)).start()
+    try:
+        apigw = make_client(srv.endpoint, "apigateway")
+
+        def post(path):
+            assert requests.post(srv.endpoint + path, timeout=60).status_code < 300
+
+        def mock_answer(version):
+            apigw.put_integration_response(restApiId=a["id"], resourceId=res, httpMethod="GET", statusCode="200",
+                                           responseTemplates={"application/json": '{"v": %d}' % version})
+            apigw.create_deployment(restApiId=a["id"], stageName="live")
+
+        a = apigw.create_rest_api(name="snap")
+        res = apigw.create_resource(restApiId=a["id"], parentId=a["rootResourceId"], pathPart="v")["id"]
+        add_method(apigw, a["id"], res, "GET", integration={"type": "MOCK", "requestTemplates": {"application/json": '{"statusCode": 200}'}})
+        apigw.put_method_response(restApiId=a["id"], resourceId=res, httpMethod="GET", statusCode="200")
+        mock_answer(1)
+        assert invoke(srv, a["id"], "live/v").json() == {"v": 1}
+        post("/_cloudless/snapshots/restlat")
+        mock_answer(2)
+        assert invoke(srv, a["id"], "live/v").json() == {"v": 2}
+        post("/_cloudless/snapshots/restlat/restore")
+        assert invoke(srv, a["id"], "live/v").json() == {"v": 1}
+        apigw.delete_rest_api(restApiId=a["id"])
+        assert invoke(srv, a["id"], "live/v").status_code == 403
+        post("/_cloudless/snapshots/restlat/restore")
+        assert invoke(srv, a["id"], "live/v").json() == {"v": 1}
+    finally:
+        srv.stop()
 
 
 def test_stage_variables_choose_the_function(server, apigw, api, fns, functions):

@@ -19,8 +19,9 @@ final class HTTPAPIs: Sendable {
     let snapshots = Mutex<[String: DeploymentSnapshot]>([:])
     /// Lambda authorizer answers by authorizer and identity, until their TTL on the emulator's clock.
     let authorizerCache = Mutex<[String: CachedAuthorization]>([:])
-    /// What an invoke needs of an API and its stages, by API id; emptied by every write (`writing`).
-    let routing = Mutex<(generation: Int, entries: [String: APIRouting])>((0, [:]))
+    /// What an invoke needs of an API and its stages, by API id; emptied by every write (`writing`). An id that is no
+    /// HTTP API's is kept as nil, so that a REST API's invoke (asked here first) does not read SQLite each time.
+    let routing = Mutex<(generation: Int, entries: [String: APIRouting?])>((0, [:]))
 
     static func registerMigrations(_ m: inout DatabaseMigrator) {
         m.registerMigration("http-v1") { db in

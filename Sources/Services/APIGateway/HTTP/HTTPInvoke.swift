@@ -14,6 +14,8 @@ extension HTTPAPIs {
 
     /// The answer when `apiID` is an HTTP API's, else nil.
     func invoke(apiID: String, _ request: AWSRequest) async -> AWSResponse? {
+        // A REST API's id is asked here first: no request id is made for it.
+        guard apiID.count == 10, routing(apiID) != nil else { return nil }
         let requestID = Self.requestID()
         guard var response = await invokeAPI(apiID: apiID, request, requestID: requestID) else { return nil }
         response.headers.set("apigw-requestid", requestID)
@@ -61,11 +63,18 @@ extension HTTPAPIs {
     func routing(_ apiID: String) -> APIRouting? {
         let (generation, cached) = routing.withLock { ($0.generation, $0.entries[apiID]) }
         if let cached { return cached }
-        guard let read = try? db.readNow({ db -> APIRouting? in
-            guard let api = try HTTPStore.get(apiID, "api", apiID, db) else { return nil }
-            return APIRouting(api, stages: try HTTPStore.all(apiID, "stage", db))
-        }) else { return nil }
-        routing.withLock { if $0.generation == generation { $0.entries[apiID] = read } }
+        let read: APIRouting?
+        do {
+            read = try db.readNow { db -> APIRouting? in
+                guard let api = try HTTPStore.get(apiID, "api", apiID, db) else { return nil }
+                return APIRouting(api, stages: try HTTPStore.all(apiID, "stage", db))
+            }
+        } catch { return nil }
+        routing.withLock {
+            guard $0.generation == generation else { return }
+            if $0.entries.count >= 1000 { $0.entries.removeAll() }
+            $0.entries[apiID] = .some(read)
+        }
         return read
     }
 

@@ -17,8 +17,8 @@ final class RestAPIs: Sendable {
     let stageNote: StageNote
     /// Lambda authorizers' answers by (authorizer, identity), until their TTL on the emulator's clock.
     let authorizerCache = Mutex<[String: CachedPolicy]>([:])
-    /// Parsed API documents for invokes, by id, with the stored bytes they were parsed from.
-    let parsedAPIs = Mutex<[String: ParsedAPI]>([:])
+    /// What invokes need of each API, by id (RestInvokeCache.swift); emptied by every write (`writingAPIs`).
+    let invokeViews = Mutex<(generation: Int, entries: [String: InvokeAPI])>((0, [:]))
 
     static func registerMigrations(_ m: inout DatabaseMigrator) {
         m.registerMigration("rest-v1") { db in
@@ -43,16 +43,15 @@ final class RestAPIs: Sendable {
     /// What memory holds besides the database: dropped when the database changes under it (a snapshot restore).
     func forgetCachedState() {
         authorizerCache.withLock { $0.removeAll() }
-        parsedAPIs.withLock { $0.removeAll() }
+        forgetInvokeViews()
     }
 
     func reset() throws {
-        try db.writeNow { db in
+        try writingAPIs { db in
             try db.execute(sql: "DELETE FROM rest_apis")
             try db.execute(sql: "DELETE FROM rest_objects")
         }
         authorizerCache.withLock { $0.removeAll() }
-        parsedAPIs.withLock { $0.removeAll() }
     }
 
     static let router = RestRouter([
@@ -181,42 +180,14 @@ final class RestAPIs: Sendable {
                 if write { try self.store(db, r, id, doc.raw) }
                 return result
             }
-            return write ? try db.writeNow(work) : try db.readNow(work)
+            return write ? try writingAPIs(work) : try db.readNow(work)
         }
-    }
-
-    /// The document of an API by id alone (invoke URLs carry no account). The parsed document is kept while the
-    /// stored bytes are the same ones (whatever changed them: an operation, a reset, a snapshot restore).
-    func loadForInvoke(_ id: String) -> (account: String, region: String, doc: APIDocument)? {
-        guard let row = try? db.readNow({ db in
-            try Row.fetchOne(db, sql: "SELECT account, region, doc FROM rest_apis WHERE id = ?", arguments: [id])
-        }) else { return nil }
-        let blob: Data = row["doc"]
-        if let cached = parsedAPIs.withLock({ $0[id] }), cached.blob == blob { return (row["account"], row["region"], cached.doc) }
-        guard let raw = (try? JSONSerialization.jsonObject(with: blob)) as? [String: Any] else { return nil }
-        let parsed = ParsedAPI(blob: blob, doc: APIDocument(raw))
-        parsedAPIs.withLock { cache in
-            if cache.count > 1000 { cache.removeAll() }
-            cache[id] = parsed
-        }
-        return (row["account"], row["region"], parsed.doc)
     }
 
     /// An invoke URL's answer when `apiID` is a REST API's, else nil.
     func invoke(apiID: String, _ request: AWSRequest) async -> AWSResponse? {
-        guard let (account, region, doc) = loadForInvoke(apiID) else { return nil }
-        return await serveInvoke(apiID: apiID, account: account, region: region, doc: doc, request)
-    }
-}
-
-/// A document as parsed for invokes: only read once made.
-final class ParsedAPI: @unchecked Sendable {
-    let blob: Data
-    let doc: APIDocument
-
-    init(blob: Data, doc: APIDocument) {
-        self.blob = blob
-        self.doc = doc
+        guard let api = loadForInvoke(apiID) else { return nil }
+        return await serveInvoke(apiID: apiID, api: api, request)
     }
 }
 

@@ -25,7 +25,7 @@ extension RestAPIs {
                 return doc.api
             })
         case "DeleteRestApi":
-            try db.writeNow { db in
+            try writingAPIs { db in
                 guard try self.load(db, r, r.label("restapi_id")) != nil else { throw RestErrors.apiNotFound(r.account, r.label("restapi_id")) }
                 try db.execute(sql: "DELETE FROM rest_apis WHERE account = ? AND region = ? AND id = ?",
                                arguments: [r.account, r.region, r.label("restapi_id")])
@@ -77,7 +77,7 @@ extension RestAPIs {
             doc.authorizers = cloned.authorizers
             doc.api["rootResourceId"] = cloned.rootResourceID
         }
-        try db.writeNow { db in try self.store(db, r, id, doc.raw) }
+        try writingAPIs { db in try self.store(db, r, id, doc.raw) }
         return RestJSON.response(doc.api, status: .created)
     }
 

@@ -39,7 +39,7 @@ extension RestAPIs {
         let id = RestIDs.make(10)
         var doc = APIDocument.create(id: id, rootID: RestIDs.make(10), api: fields)
         try Self.apply(spec, to: &doc, merge: false)
-        try db.writeNow { db in try self.store(db, r, id, doc.raw) }
+        try writingAPIs { db in try self.store(db, r, id, doc.raw) }
         return RestJSON.response(doc.api, status: .created)
     }
 

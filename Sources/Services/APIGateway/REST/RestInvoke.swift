@@ -14,38 +14,42 @@ extension RestAPIs {
     static var missingToken: AWSResponse { gatewayError(.forbidden, "Missing Authentication Token", type: "MissingAuthenticationTokenException") }
     static var internalError: AWSResponse { gatewayError(.badGateway, "Internal server error", type: "InternalServerErrorException") }
 
-    func serveInvoke(apiID: String, account: String, region: String, doc: APIDocument, _ request: AWSRequest) async -> AWSResponse {
+    func serveInvoke(apiID: String, api: InvokeAPI, _ request: AWSRequest) async -> AWSResponse {
         let requestID = UUID().uuidString.lowercased()
-        var response = await route(apiID: apiID, account: account, region: region, doc: doc, request, requestID: requestID)
-        response.headers[HTTPField.Name("x-amzn-RequestId")!] = requestID
-        response.headers[HTTPField.Name("x-amz-apigw-id")!] = Self.apigwID()
+        // The extended request id is both `x-amz-apigw-id` and the event's `requestContext.extendedRequestId`.
+        let extendedRequestID = Self.apigwID()
+        var response = await route(apiID: apiID, api: api, request, requestID: requestID, extendedRequestID: extendedRequestID)
+        response.headers[Self.requestIDHeader] = requestID
+        response.headers[Self.apigwIDHeader] = extendedRequestID
         return response
     }
+
+    static let requestIDHeader = HTTPField.Name("x-amzn-RequestId")!
+    static let apigwIDHeader = HTTPField.Name("x-amz-apigw-id")!
 
     /// The `x-amz-apigw-id` (extended request id): 16 characters of base64.
     static func apigwID() -> String {
         String(Data((0..<12).map { _ in UInt8.random(in: 0...255) }).base64EncodedString().prefix(15)) + "="
     }
 
-    private func route(apiID: String, account: String, region: String, doc: APIDocument, _ request: AWSRequest, requestID: String) async -> AWSResponse {
+    private func route(apiID: String, api: InvokeAPI, _ request: AWSRequest, requestID: String, extendedRequestID: String) async -> AWSResponse {
+        let (account, region) = (api.account, api.region)
         let parts = request.rawPath.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
-        guard let stageName = parts.first.map(String.init), let stage = doc.stages[stageName],
-              let deployment = doc.deployments[stage["deploymentId"] as? String ?? ""],
-              let snapshot = deployment["snapshot"] as? [String: Any] else { return Self.missingToken }
+        guard let stageName = parts.first.map(String.init), let stage = api.stages[stageName],
+              let tree = api.deployments[stage.deploymentID] else { return Self.missingToken }
         let path = parts.count > 1 ? "/" + parts[1] : "/"
-        let resources = snapshot["resources"] as? [String: [String: Any]] ?? [:]
         let verb = request.method.rawValue
-        guard let found = DeployedRoute.match(resources: resources, path: path, httpMethod: verb) else { return Self.missingToken }
+        guard let found = tree.match(path: path, httpMethod: verb) else { return Self.missingToken }
         guard let body = try? await request.collectBody(limit: 10 << 20) else {
             return Self.gatewayError(.contentTooLarge, "Request Too Long", type: "RequestTooLongException")
         }
         var invoke = InvokeRequest(
-            apiID: apiID, account: account, region: region, stage: stageName, requestID: requestID, extendedRequestID: Self.apigwID(),
+            apiID: apiID, account: account, region: region, stage: stageName, requestID: requestID, extendedRequestID: extendedRequestID,
             httpMethod: verb, path: path, resourcePath: found.resource["path"] as? String ?? "/", resourceID: found.resource["id"] as? String ?? "",
             domainName: request.hostName, sourceIP: request.header("x-forwarded-for")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "127.0.0.1",
             userAgent: request.header("user-agent") ?? "",
             headers: request.headers.map { ($0.name.rawName, $0.value) }, query: request.query, pathParameters: found.pathParameters,
-            stageVariables: (stage["variables"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String },
+            stageVariables: stage.variables,
             body: Array(body.readableBytesView), contentType: request.header("content-type"), authorizer: nil,
             requestTimeEpoch: Int64(clock.now() * 1000))
         if found.method["apiKeyRequired"] as? Bool == true {
@@ -54,17 +58,15 @@ extension RestAPIs {
             }
         }
         if found.method["authorizationType"] as? String == "CUSTOM" {
-            let authorizers = snapshot["authorizers"] as? [String: [String: Any]] ?? [:]
-            guard let authorizer = authorizers[found.method["authorizerId"] as? String ?? ""] else { return Self.internalError }
+            guard let authorizer = tree.authorizers[found.method["authorizerId"] as? String ?? ""] else { return Self.internalError }
             switch await authorize(authorizer, invoke) {
             case .allow(let context): invoke.authorizer = context
             case .deny(let r): return r
             }
         }
         guard let integration = found.method["methodIntegration"] as? [String: Any] else { return Self.internalError }
-        let binary = doc.api["binaryMediaTypes"] as? [String] ?? []
         switch integration["type"] as? String ?? "" {
-        case "AWS_PROXY": return await lambdaProxy(integration, invoke, binaryMediaTypes: binary)
+        case "AWS_PROXY": return await lambdaProxy(integration, invoke, binaryMediaTypes: api.binaryMediaTypes)
         case "MOCK": return mock(integration, invoke)
         case "HTTP_PROXY": return await httpProxy(integration, invoke)
         case "HTTP": return await http(integration, invoke)
@@ -101,8 +103,9 @@ extension RestAPIs {
 
     func lambdaProxy(_ integration: [String: Any], _ invoke: InvokeRequest, binaryMediaTypes: [String]) async -> AWSResponse {
         let event = RestProxy.event(invoke, binaryMediaTypes: binaryMediaTypes)
-        guard let payload = try? JSONSerialization.data(withJSONObject: event, options: [.withoutEscapingSlashes]),
-              let result = await invokeFunction(integration["uri"] as? String ?? "", invoke, payload: Array(payload)),
+        // Core's JSONWriter: JSONSerialization costs tens of microseconds for an event this size.
+        let payload = JSONWriter.encode(event)
+        guard let result = await invokeFunction(integration["uri"] as? String ?? "", invoke, payload: Array(payload.readableBytesView)),
               result.functionError == nil, let response = RestProxy.response(result.payload) else { return Self.internalError }
         return response
     }
