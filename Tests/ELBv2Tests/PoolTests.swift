@@ -124,10 +124,13 @@ final class ScriptedTarget: @unchecked Sendable {
                 served += 1
                 seen.withLock { $0.append(Seen(connection: id, head: head)) }
                 guard let out = answer(id, served) else { return }
-                // `pause` in an answer: what comes before it is sent, then the rest 100 ms later.
+                // `pause` in an answer: what comes before it is sent, then the rest 100 ms later; `apart`: the rest is
+                // sent by a second call at once (with Nagle on, held until the first is acknowledged).
                 for (i, piece) in out.components(separatedBy: Self.pause).enumerated() {
                     if i > 0 { Thread.sleep(forTimeInterval: 0.1) }
-                    _ = piece.utf8CString.withUnsafeBufferPointer { send(c, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+                    for part in piece.components(separatedBy: Self.apart) {
+                        _ = part.utf8CString.withUnsafeBufferPointer { send(c, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+                    }
                 }
                 if closeAfterAnswer || out.hasPrefix("HTTP/1.0") || out.lowercased().contains("connection: close") { return }
             }
@@ -150,6 +153,7 @@ final class ScriptedTarget: @unchecked Sendable {
 
     static let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     static let pause = "\u{1}"
+    static let apart = "\u{2}"
 }
 
 final class CollectingWriter: ResponseBodyWriter {

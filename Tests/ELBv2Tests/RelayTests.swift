@@ -65,6 +65,19 @@ import Testing
         #expect(w2.bytes == "hello" && target.connections.count == 1)
     }
 
+    @Test func aHeadAndBodyWrittenApartWithNagleAreNotDelayed() async throws {
+        // The target's socket keeps Nagle on: its body waits for the head's ACK, which a kept-alive connection
+        // delays by up to 40 ms unless the proxy asks for a quick one (the read ends without the answer's end).
+        let target = try ScriptedTarget { _, _ in "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n" + ScriptedTarget.apart + "ok" }
+        defer { target.stop() }
+        let pool = UpstreamPoolTests.pool()
+        _ = try await UpstreamPoolTests().get(pool, target)
+        let started = ContinuousClock.now
+        for _ in 0..<10 { #expect(try await UpstreamPoolTests().get(pool, target) == "200 ok") }
+        #expect(target.connections.count == 1)
+        #expect(ContinuousClock.now - started < .milliseconds(200))  // 10 delayed ACKs would take at least 400 ms
+    }
+
     @Test func aHeadAloneIsAnsweredWithItsLengthAndNoBody() async throws {
         let target = try ScriptedTarget { _, _ in "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n" }
         defer { target.stop() }

@@ -31,7 +31,6 @@ enum Upstream {
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(QuickAck())
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         try channel.pipeline.syncOperations.addHandler(ReadBatcher())
                         return try Connection(wrappingChannelSynchronously: channel)
