@@ -3,17 +3,20 @@
 own port (and by Host through Cloudless's port), one keep-alive client connection each, sequential. Prints p50/p90 of
 each path and the p50 the load balancer adds.
 
-    python3 bench/elb.py [--cloudless-bin PATH] [-n 2000] [--target-nagle]
+    python3 bench/elb.py [--cloudless-bin PATH] [-n 2000] [--target-nagle] [--perf TAG]
 
 Also prints Cloudless's CPU time (utime+stime) per request on each path. `--target-nagle`: the target writes head and
 body in two packets without TCP_NODELAY (as many servers do), which costs 40 ms per answer on a kept-alive
-connection unless the proxy acknowledges at once.
+connection unless the proxy acknowledges at once. `--perf TAG`: afterwards, each proxied path again under
+`perf record` (as bench/profile.py does), drawn to bench/profiles/elb_proxy-TAG.{folded,svg} (listener port) and
+elb_proxy_host-TAG.{folded,svg} (by Host on Cloudless's port).
 """
 import argparse
 import glob
 import http.client
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -26,7 +29,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import flamegraph  # noqa: E402
 
 
 def default_bin():
@@ -61,6 +67,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def timings(host, port, n, headers=None):
+    """Milliseconds per GET, one kept-alive connection."""
     c = http.client.HTTPConnection(host, port, timeout=10)
     out = []
     for i in range(n + n // 10):  # the first tenth warms up
@@ -86,11 +93,34 @@ def pct(values, p):
     return sorted(values)[int(len(values) * p / 100)]
 
 
+def profile(pid, name, title, n, call_graph, *a, **kw):
+    """`timings(*a, **kw)` under perf, folded and drawn to bench/profiles/<name>.{folded,svg}."""
+    data = tempfile.mktemp(prefix=f"cloudless-{name}-", suffix=".perf")
+    argv = ["perf", "record", "-q", "-e", "cpu-clock", "-F", "999", "-p", str(pid), "-o", data]
+    argv += ["--call-graph", "dwarf,16384"] if call_graph == "dwarf" else ["-g"]
+    rec = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    timings(*a, n=n, **kw)
+    rec.send_signal(signal.SIGINT)
+    rec.wait(60)
+    script = subprocess.run(["perf", "script", "-i", data], capture_output=True, text=True, errors="replace")
+    os.unlink(data)
+    text = flamegraph.folded_text(flamegraph.fold(script.stdout.splitlines()))
+    base = os.path.join(HERE, "profiles", name)
+    with open(base + ".folded", "w") as f:
+        f.write(text)
+    with open(base + ".svg", "w") as f:
+        f.write(flamegraph.svg(flamegraph.read_folded(text), f"{title} ({n} requests)"))
+    print(f"profile: {base}.svg")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cloudless-bin", default=default_bin())
     ap.add_argument("-n", type=int, default=2000)
     ap.add_argument("--target-nagle", action="store_true")
+    ap.add_argument("--perf", metavar="TAG", help="also profile each proxied path: bench/profiles/elb_proxy[_host]-TAG.svg")
+    ap.add_argument("--call-graph", choices=["fp", "dwarf"], default="fp")
     args = ap.parse_args()
     Handler.nagle = args.target_nagle
     target = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -135,6 +165,11 @@ def main():
         direct = statistics.median(rows["direct"])
         for name in ("listener port", "by Host on Cloudless's port"):
             print(f"added p50, {name}: {statistics.median(rows[name]) - direct:.3f} ms")
+        if args.perf:
+            profile(proc.pid, f"elb_proxy-{args.perf}", f"GET through a listener's own port ({args.perf})", args.n,
+                    args.call_graph, "127.0.0.1", listener_port)
+            profile(proc.pid, f"elb_proxy_host-{args.perf}", f"GET by Host on Cloudless's port ({args.perf})", args.n,
+                    args.call_graph, "127.0.0.1", port, headers={"Host": f"{lb['DNSName']}:{port}"})
     finally:
         proc.terminate()
         proc.wait(10)

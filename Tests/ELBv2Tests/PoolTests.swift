@@ -49,6 +49,21 @@ import Testing
         #expect(b.open["t:1"] == 7)
     }
 
+    @Test func theCallersLoopIsPreferredAmongFreshIdleConnections() {
+        var b = PoolBook<Int>()
+        b.maxAge = 100
+        for c in 1...3 {
+            _ = b.admit("t:1", now: 0)
+            _ = b.giveBack("t:1", c, opened: 0, now: 0)
+        }
+        do { let r = b.take("t:1", now: 0.1) { $0 == 1 }; #expect(r.idle?.connection == 1) }  // preferred, though oldest
+        do { let r = b.take("t:1", now: 0.1) { $0 == 9 }; #expect(r.idle?.connection == 3) }  // none preferred: the newest
+        // Expired ones are handed back for closing even behind a fresh one.
+        _ = b.giveBack("t:1", 1, opened: 0, now: 0.5)
+        let r = b.take("t:1", now: 1.2) { _ in true }
+        #expect(r.idle?.connection == 1 && r.expired == [2] && b.open["t:1"] == 2)  // 1 and 3 busy
+    }
+
     @Test func aTargetWithoutKeepAliveGetsOneShotConnectionsForAWhile() {
         var b = PoolBook<Int>()
         b.markNoKeepAlive("t:1", now: 10)
@@ -109,7 +124,14 @@ final class ScriptedTarget: @unchecked Sendable {
                 served += 1
                 seen.withLock { $0.append(Seen(connection: id, head: head)) }
                 guard let out = answer(id, served) else { return }
-                _ = out.utf8CString.withUnsafeBufferPointer { send(c, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+                // `pause` in an answer: what comes before it is sent, then the rest 100 ms later; `apart`: the rest is
+                // sent by a second call at once (with Nagle on, held until the first is acknowledged).
+                for (i, piece) in out.components(separatedBy: Self.pause).enumerated() {
+                    if i > 0 { Thread.sleep(forTimeInterval: 0.1) }
+                    for part in piece.components(separatedBy: Self.apart) {
+                        _ = part.utf8CString.withUnsafeBufferPointer { send(c, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+                    }
+                }
                 if closeAfterAnswer || out.hasPrefix("HTTP/1.0") || out.lowercased().contains("connection: close") { return }
             }
             let n = read(c, &buffer, buffer.count)
@@ -130,6 +152,8 @@ final class ScriptedTarget: @unchecked Sendable {
     func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
 
     static let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    static let pause = "\u{1}"
+    static let apart = "\u{2}"
 }
 
 final class CollectingWriter: ResponseBodyWriter {

@@ -1,6 +1,7 @@
 """Elastic Load Balancing v2: the control plane (boto3, the aws CLI v2) and real traffic through listeners to local
 HTTP targets (python http.server threads on 127.0.0.x), health checks on the emulator's clock, draining, rules,
 lambda targets, TCP listeners, and a restart."""
+import hashlib
 import http.client
 import json
 import socket
@@ -627,5 +628,93 @@ def test_a_target_closing_its_connection_after_each_answer(elb, server, how):
         assert statuses == [(200, b"ok")] * 60
         assert t.requests == 60  # none lost, none sent twice
         assert t.connections == t.requests + t.checks  # a connection per answer
+    finally:
+        t.close()
+
+
+class StreamingTarget:
+    """`/big`: 4 MiB in 64 KiB writes; `/trickle`: a head and "abc", then "def" a second later; POST: the length and
+    a digest of the body it read."""
+
+    def __init__(self, host):
+        outer = self
+        self.big = bytes(range(256)) * (4 * 1024 * 4)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                if self.path.startswith("/health"):
+                    return self.send_all(b"ok")
+                if self.path.startswith("/big"):
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(outer.big)))
+                    self.end_headers()
+                    for i in range(0, len(outer.big), 65536):
+                        self.wfile.write(outer.big[i:i + 65536])
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", "6")
+                self.end_headers()
+                self.wfile.write(b"abc")
+                self.wfile.flush()
+                time.sleep(1.0)
+                self.wfile.write(b"def")
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_all(f"{len(body)} {hashlib.sha256(body).hexdigest()}".encode())
+
+            def send_all(self, body):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        self.httpd.daemon_threads = True
+        self.host, self.port = host, self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_answers_stream_through_and_a_slow_one_arrives_as_it_is_written(elb, server):
+    """Small answers are relayed whole, the others part by part as they come: a large one intact, a slow one's first
+    bytes before its last are written; an upload streams to the target."""
+    t = StreamingTarget("127.0.0.33")
+    try:
+        lb = load_balancer(elb, "streaming")
+        tg = target_group(elb, "streaming", t.port)
+        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": t.host}])
+        l_arn = listener(elb, lb["LoadBalancerArn"], [{"Type": "forward", "TargetGroupArn": tg}])
+        healthy(elb, tg, 1)
+        host, port = bound(server, l_arn).rsplit(":", 1)
+        by_host = server.endpoint.split("//")[1]
+        for address, headers in ((f"{host}:{port}", {}), (by_host, {"Host": f"{lb['DNSName']}:{port}"})):
+            c = http.client.HTTPConnection(*address.rsplit(":", 1), timeout=10)
+            c.request("GET", "/big", headers=headers)
+            r = c.getresponse()
+            assert r.status == 200 and r.read() == t.big
+            started = time.monotonic()
+            c.request("GET", "/trickle", headers=headers)
+            r = c.getresponse()
+            assert r.read(3) == b"abc"
+            first = time.monotonic() - started
+            assert r.read() == b"def"
+            assert first < 0.8 <= time.monotonic() - started, first
+            upload = bytes(range(256)) * 8192  # 2 MiB
+            c.request("POST", "/upload", body=upload, headers=headers)
+            r = c.getresponse()
+            assert r.read().decode() == f"{len(upload)} {hashlib.sha256(upload).hexdigest()}"
+            c.request("GET", "/health", headers=headers)  # the same client connection, a small answer after them
+            r = c.getresponse()
+            assert (r.status, r.read()) == (200, b"ok")
+            c.close()
     finally:
         t.close()

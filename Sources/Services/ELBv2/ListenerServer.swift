@@ -49,8 +49,11 @@ final class ListenerServer: Sendable {
     /// The server task and its port once it listens; nil when the port cannot be bound.
     private func bindHTTP(port: Int) async -> (Task<Void, Never>, Int)? {
         let signal = Once<Int?>()
+        // The connection's task runs on its event loop, as do the connections to targets it opens: no thread hop
+        // between reading the request, asking the target and writing the answer.
         let app = Application(
             responder: ListenerResponder(listenerARN: listenerARN, plane: plane),
+            server: HTTPServerBuilder { responder in ListenerChannel(inner: HTTP1Channel(responder: responder)) },
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { channel in signal.fulfil(channel.localAddress?.port) },
             logger: Logger(label: "elbv2.listener", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -123,7 +126,7 @@ struct ListenerResponder: HTTPResponder {
         let target = request.head.path ?? "/"
         let (path, query) = target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, "")
         var headers = request.headers
-        if headers[HTTPField.Name("Host")!] == nil, let authority = request.head.authority { headers[HTTPField.Name("Host")!] = authority }
+        if headers[DataPlane.hostField] == nil, let authority = request.head.authority { headers[DataPlane.hostField] = authority }
         let r = await plane.serve(listenerARN: listenerARN, ProxyRequest(
             method: request.method, rawPath: path, rawQuery: query, headers: headers, body: request.body,
             sourceIP: context.remoteAddress?.ipAddress ?? "127.0.0.1", port: context.localPort))

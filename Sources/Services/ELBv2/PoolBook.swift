@@ -27,16 +27,17 @@ struct PoolBook<Connection> {
         var expired: [Connection] = []
     }
 
-    /// The newest idle connection still fresh, and the expired ones to close (no longer counted).
-    mutating func take(_ key: String, now: Double) -> Taken {
+    /// The newest idle connection still fresh that `prefer`s (the caller's event loop), else the newest fresh one;
+    /// and the expired ones to close (no longer counted).
+    mutating func take(_ key: String, now: Double, prefer: (Connection) -> Bool = { _ in true }) -> Taken {
         guard var list = idle[key], !list.isEmpty else { return Taken() }
         var expired: [Connection] = []
-        var taken: Idle?
-        while let last = list.popLast() {
-            if fresh(last, now) { taken = last; break }
-            expired.append(last.connection)
+        list.removeAll { e in
+            if fresh(e, now) { return false }
+            expired.append(e.connection)
+            return true
         }
-        // Older ones behind a fresh one expire no later than it: swept later.
+        let taken = (list.lastIndex { prefer($0.connection) } ?? list.indices.last).map { list.remove(at: $0) }
         idle[key] = list.isEmpty ? nil : list
         uncount(key, expired.count)
         return Taken(idle: taken, expired: expired)

@@ -24,14 +24,21 @@ extension DataPlane {
         guard let listener = s.listeners[listenerARN], let lb = s.loadBalancers[listener.loadBalancerArn] else {
             return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
         }
-        let facts = RequestFacts(
-            method: request.method.rawValue, path: Percent.decode(request.rawPath) ?? request.rawPath,
-            host: request.headers[HTTPField.Name("Host")!] ?? lb.dnsName,
-            headers: request.headers.map { ($0.name.canonicalName, $0.value) },
-            query: Percent.parseQuery(request.rawQuery, plusIsSpace: true) ?? [], sourceIP: request.sourceIP)
+        // What the conditions look at, worked out only when a rule or a redirect needs it.
+        func facts() -> RequestFacts {
+            RequestFacts(
+                method: request.method.rawValue, path: Percent.decode(request.rawPath) ?? request.rawPath,
+                host: request.headers[Self.hostField] ?? lb.dnsName,
+                headers: request.headers.map { ($0.name.canonicalName, $0.value) },
+                query: Percent.parseQuery(request.rawQuery, plusIsSpace: true) ?? [], sourceIP: request.sourceIP)
+        }
+        var actions = listener.defaultActions
         let rules = s.rules.values.filter { $0.listenerArn == listenerARN }.sorted { $0.priority < $1.priority }
-        let actions = rules.first(where: { RuleMatching.matches($0.conditions, facts) })?.actions ?? listener.defaultActions
-        guard let action = actions.first(where: { ["forward", "fixed-response", "redirect"].contains($0.type) }) else {
+        if !rules.isEmpty {
+            let f = facts()
+            if let rule = rules.first(where: { RuleMatching.matches($0.conditions, f) }) { actions = rule.actions }
+        }
+        guard let action = actions.first(where: { $0.type == "forward" || $0.type == "fixed-response" || $0.type == "redirect" }) else {
             return Self.plain(.internalServerError, "500 Internal Server Error")
         }
         switch action.type {
@@ -41,7 +48,7 @@ extension DataPlane {
             return AWSResponse(status: HTTPResponse.Status(code: Int(action.fixedStatusCode ?? "200") ?? 200), headers: headers,
                                bytes: ByteBuffer(string: action.fixedMessageBody ?? ""))
         case "redirect":
-            return Self.redirect(action, request, facts)
+            return Self.redirect(action, request, facts())
         default:
             return await forward(action, s, lb, request, idleTimeout: Double(lb.attributes["idle_timeout.timeout_seconds"] ?? "60") ?? 60)
         }
@@ -104,8 +111,8 @@ extension DataPlane {
         } else {
             response = await proxy(tg, target, lb, request, idleTimeout: idleTimeout)
         }
-        let expires = AWSDate.rfc1123(clock.now() + Double(tg.attributes["stickiness.lb_cookie.duration_seconds"] ?? "86400")!)
         if stickyTargets {
+            let expires = AWSDate.rfc1123(clock.now() + (Double(tg.attributes["stickiness.lb_cookie.duration_seconds"] ?? "86400") ?? 86400))
             response.headers.append(HTTPField(name: .setCookie, value: "AWSALB=\(Self.stickyValue(target)); Expires=\(expires); Path=/"))
         }
         if a.stickinessEnabled {
@@ -115,31 +122,31 @@ extension DataPlane {
         return response
     }
 
+    static let hostField = HTTPField.Name("Host")!
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let forwardedPort = HTTPField.Name("X-Forwarded-Port")!
+    static let traceID = HTTPField.Name("X-Amzn-Trace-Id")!
+
     static func groupCookie(_ arn: String) -> String { Data(arn.utf8).base64EncodedString() }
 
     func proxy(_ tg: TargetGroup, _ target: RegisteredTarget, _ lb: LoadBalancer, _ request: ProxyRequest, idleTimeout: Double) async -> AWSResponse {
         var headers = request.headers
-        let forwardedFor = headers[.init("X-Forwarded-For")!].map { "\($0), \(request.sourceIP)" } ?? request.sourceIP
-        headers[.init("X-Forwarded-For")!] = forwardedFor
-        headers[.init("X-Forwarded-Proto")!] = "http"
-        headers[.init("X-Forwarded-Port")!] = String(request.port)
-        if headers[.init("X-Amzn-Trace-Id")!] == nil {
-            headers[.init("X-Amzn-Trace-Id")!] = "Root=1-\(String(Int(clock.now()), radix: 16))-\(Hex.encode(randomBytes(count: 12)))"
+        let forwardedFor = headers[Self.forwardedFor].map { "\($0), \(request.sourceIP)" } ?? request.sourceIP
+        headers[Self.forwardedFor] = forwardedFor
+        headers[Self.forwardedProto] = "http"
+        headers[Self.forwardedPort] = String(request.port)
+        if headers[Self.traceID] == nil {
+            headers[Self.traceID] = "Root=1-\(String(Int(clock.now()), radix: 16))-\(Hex.encode(randomBytes(count: 12)))"
         }
         let host = Self.address(tg, target)
         let uri = request.rawPath + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)
         began(tg.arn, target)
         do {
-            var response = try await Upstream.exchange(pool: pool, host: host, port: target.port ?? tg.port ?? 80, method: request.method.rawValue, uri: uri,
-                                                       headers: headers, body: request.body, timeoutSeconds: idleTimeout)
             // In flight until its body has been passed on.
-            let inner = response.body
-            response.body = ResponseBody(contentLength: inner.contentLength) { [self] writer in
-                defer { ended(tg.arn, target) }
-                let body = inner
-                try await body.write(writer)
-            }
-            return response
+            return try await Upstream.exchange(pool: pool, host: host, port: target.port ?? tg.port ?? 80, method: request.method.rawValue, uri: uri,
+                                               headers: headers, body: request.body, timeoutSeconds: idleTimeout,
+                                               relayed: { [self] in ended(tg.arn, target) })
         } catch Upstream.Failure.timeout {
             ended(tg.arn, target)
             return Self.plain(.gatewayTimeout, "504 Gateway Time-out")

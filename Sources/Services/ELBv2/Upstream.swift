@@ -12,7 +12,8 @@ import Synchronization
 /// out, then the response head is awaited (up to the idle timeout) and its body streams back as the client reads it;
 /// after a clean end a pooled connection goes back to the pool.
 enum Upstream {
-    typealias Connection = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+    /// Answers arrive a read at a time (`ReadBatcher`).
+    typealias Connection = NIOAsyncChannel<[HTTPClientResponsePart], HTTPClientRequestPart>
 
     enum Failure: Error {
         case connect(String), sendFailed(String), timeout, protocolError
@@ -20,15 +21,18 @@ enum Upstream {
         case stale
     }
 
+    /// On the caller's event loop when it runs on one (a listener's or Cloudless's connection task): the request, the
+    /// exchange with the target and the answer then stay on one thread.
     static func connect(host: String, port: Int, timeout: TimeAmount) async throws -> Connection {
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
         do {
-            return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            return try await ClientBootstrap(group: loop)
                 .connectTimeout(timeout)
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(QuickAck())
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(ReadBatcher())
                         return try Connection(wrappingChannelSynchronously: channel)
                     }
                 }
@@ -43,12 +47,15 @@ enum Upstream {
     /// The response head and a body that streams from the target; throws `Failure`. A reused connection found
     /// closed is replaced by a new one once when the request can be sent again. A request without a body is sent
     /// once more on a new connection when the first one was closed under it before the request went out.
-    /// `oneShot`: never on a new pooled connection (health checks: they only borrow idle ones).
+    /// `oneShot`: never on a new pooled connection (health checks: they only borrow idle ones). `relayed` runs once the
+    /// answer's body has been passed on (at once when it came whole with its head), only when an answer is returned.
     static func exchange(pool: UpstreamPool?, host: String, port: Int, method: String, uri: String, headers: HTTPFields,
-                         body: RequestBody?, timeoutSeconds: Double, oneShot: Bool = false) async throws -> AWSResponse {
+                         body: RequestBody?, timeoutSeconds: Double, oneShot: Bool = false,
+                         relayed: @escaping @Sendable () -> Void = {}) async throws -> AWSResponse {
         let key = "\(host):\(port)"
         let bodiless = body == nil || (headers.value("content-length").map { $0 == "0" } ?? (headers.value("transfer-encoding") == nil))
-        let request = Outgoing(method: method, uri: uri, headers: headers, bodiless: bodiless, timeoutSeconds: timeoutSeconds)
+        let request = Outgoing(method: method, uri: uri, headers: headers, bodiless: bodiless, timeoutSeconds: timeoutSeconds,
+                               relayed: relayed)
         func fresh(_ body: RequestBody?) async throws -> AWSResponse {
             let c = try await connect(host: host, port: port, timeout: .seconds(5))
             let pooled = !oneShot && pool?.admit(key) == true
@@ -104,6 +111,7 @@ struct Outgoing: Sendable {
     let headers: HTTPFields
     let bodiless: Bool
     let timeoutSeconds: Double
+    let relayed: @Sendable () -> Void
 
     func send(on link: UpstreamLink, reused: Bool, body: RequestBody?, pool: UpstreamPool?) async throws -> AWSResponse {
         let connection = link.connection
@@ -172,9 +180,21 @@ struct Outgoing: Sendable {
         let keep = link.pooled && responseHead.isKeepAlive && framed && pool != nil && sendError == nil
         let status = HTTPResponse.Status(code: code, reasonPhrase: responseHead.status.reasonPhrase)
         let reader = link.reader
+        // The whole answer came in the read that brought its head: passed on as one buffer (head and body in one write
+        // to the client), the connection back in the pool before the client has it. Only with a length or chunks: a
+        // buffer sets Content-Length, which a bodiless answer that gave none must not get.
+        if length != nil || chunked, let whole = reader.takeWholeBody() {
+            if keep, !reader.hasBuffered, let pool { pool.giveBack(link) } else { drop() }
+            relayed()
+            return AWSResponse(status: status, headers: fields, bytes: whole)
+        }
+        let relayed = self.relayed
         let responseBody = ResponseBody(contentLength: length) { writer in
             var ended = false
-            defer { if !ended { drop() } }
+            defer {
+                if !ended { drop() }
+                relayed()
+            }
             while let part = try await reader.next() {
                 switch part {
                 case .body(let buffer): try await writer.write(buffer)
@@ -190,30 +210,6 @@ struct Outgoing: Sendable {
         }
         return AWSResponse(status: status, headers: fields, body: responseBody)
     }
-}
-
-/// Acknowledges each read at once. A target that writes a head and then a body in two small packets without
-/// TCP_NODELAY holds the body (Nagle) until the head is acknowledged, and on a connection kept alive Linux delays
-/// that acknowledgement by up to 40 ms: asking for a quick ACK as data arrives sends it straight away.
-final class QuickAck: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-
-    static let option = ChannelOptions.Types.SocketOption(level: .init(rawValue: CInt(IPPROTO_TCP)), name: .init(rawValue: CInt(TCP_QUICKACK)))
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        try? context.channel.syncOptions?.setOption(Self.option, value: 1)
-        context.fireChannelRead(data)
-    }
-}
-
-/// The connection's inbound iterator, read first for the head and then for the body, never at once.
-final class ResponseReader: @unchecked Sendable {
-    private var iterator: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
-
-    init(_ iterator: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator) { self.iterator = iterator }
-
-    func next() async throws -> HTTPClientResponsePart? { try await iterator.next() }
 }
 
 struct DiscardingWriter: ResponseBodyWriter {

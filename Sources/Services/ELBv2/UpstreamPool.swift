@@ -43,11 +43,11 @@ final class UpstreamPool: Sendable {
         self.book = Mutex(PoolBook())
     }
 
-    /// An idle connection to `key` still open, or nil.
+    /// An idle connection to `key` still open, or nil: one on the caller's event loop when there is one.
     func take(_ key: String) -> UpstreamLink? {
         while true {
             let t = now()
-            let taken = book.withLock { $0.take(key, now: t) }
+            let taken = book.withLock { b in b.take(key, now: t) { link in link.connection.channel.eventLoop.inEventLoop } }
             for link in taken.expired { link.close() }
             guard let entry = taken.idle else { return nil }
             if entry.connection.isActive { return entry.connection }
