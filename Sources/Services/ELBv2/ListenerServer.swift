@@ -53,7 +53,7 @@ final class ListenerServer: Sendable {
         // between reading the request, asking the target and writing the answer.
         let app = Application(
             responder: ListenerResponder(listenerARN: listenerARN, plane: plane),
-            server: HTTPServerBuilder { responder in ListenerChannel(inner: HTTP1Channel(responder: responder)) },
+            server: HTTPServerBuilder { responder in EventLoopBoundChannel(inner: HTTP1Channel(responder: responder)) },
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { channel in signal.fulfil(channel.localAddress?.port) },
             logger: Logger(label: "elbv2.listener", factory: { _ in SwiftLogNoOpLogHandler() }))
