@@ -16,7 +16,11 @@ public final class APIGatewayService: AWSService {
     public static let pathPrefixes = ["/restapis", "/apikeys", "/usageplans", "/domainnames", "/account", "/tags/",
                                       "/clientcertificates", "/vpclinks", "/v2/"]
 
-    let db: DatabasePool
+    let database: LazyDatabase
+
+    /// Opened and migrated on first use, not at start.
+
+    var db: DatabasePool { get throws { try database.pool() } }
     let rest: RestAPIs
     let http: HTTPAPIs
 
@@ -30,18 +34,15 @@ public final class APIGatewayService: AWSService {
         return m
     }
 
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: path(directory), migrator: migrator, warmReader: false)
-    }
-
     /// `functions` runs Lambda integrations and authorizers.
     public init(directory: String, clock: EmulatorClock, functions: any FunctionInvoker, logger: Logger) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
-        rest = try RestAPIs(db: db, clock: clock, functions: functions, logger: logger)
-        http = try HTTPAPIs(db: db, clock: clock, functions: functions, logger: logger)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
+        rest = try RestAPIs(database: database, clock: clock, functions: functions, logger: logger)
+        http = try HTTPAPIs(database: database, clock: clock, functions: functions, logger: logger)
     }
 
     public func reset() async throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try rest.reset()
         try http.reset()
     }

@@ -66,6 +66,8 @@ actor Scheduler {
     var drainingSince: [String: Int] = [:]
     /// Targets to register again (simulated tasks that survived a restart) or deregister (tasks that did not).
     var targetsAfterLoad: (register: [TaskTarget], deregister: [TaskTarget]) = ([], [])
+    /// Whether `load` ran (or found nothing to load): the scheduler's state is what `ecs.sqlite` holds.
+    var loaded = false
     private var loop: Task<Void, Never>?
     private var poked = true
     /// The emulator time at which something changes by itself (a health check, a back-off ending...): the loop
@@ -85,6 +87,18 @@ actor Scheduler {
 
     /// Load state and start the loop. Tasks that ran processes before a restart are gone: they are recorded STOPPED
     /// and their services replace them.
+    func ensureLoaded() throws {
+        guard !loaded else { return }
+        if store.database.hasContent { try load() }
+        loaded = true
+    }
+
+    /// After a snapshot restore: load again from what the database now holds (nothing, if the snapshot had none).
+    func reload() throws {
+        loaded = false
+        try ensureLoaded()
+    }
+
     func load() throws {
         // Containers an earlier run started in the instant before its lifeline knew them (a kill -9 mid-spawn).
         let leftovers = LeftoverScan.take(inside: runtime.directory) ?? LeftoverScan.run(inside: runtime.directory)
@@ -143,6 +157,7 @@ actor Scheduler {
     func poke() { poked = true }
 
     func passIfNeeded() {
+        guard loaded else { return }  // a restart's tasks are loaded after the port is bound
         if poked || clock.now() >= nextDue { pass() }
     }
 
