@@ -17,10 +17,13 @@ public struct ECSService: AWSService {
     let clock: EmulatorClock
     let logger: Logger
 
-    /// After the port is bound, with the other work a restart resumes: when `ecs.sqlite` has anything, the scan for
-    /// containers an earlier run left starts now, on a background thread (`LeftoverScan`); the load waits for it.
+    /// After the port is bound, with the other work a restart resumes: when ECS ran anything here before (its
+    /// database or its task folder exists), the scan for containers an earlier run left starts now, on a background
+    /// thread (`LeftoverScan`); the load waits for it.
     public func startLeftoverScan() {
-        if store.database.hasContent { LeftoverScan.start(inside: runtime.directory) }
+        if store.database.hasContent || FileManager.default.fileExists(atPath: runtime.directory) {
+            LeftoverScan.start(inside: runtime.directory)
+        }
     }
 
     static func taskFolder(_ directory: String) -> String { directory + "/ecs/tasks" }

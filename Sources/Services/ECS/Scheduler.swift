@@ -89,8 +89,18 @@ actor Scheduler {
     /// and their services replace them.
     func ensureLoaded() throws {
         guard !loaded else { return }
-        if store.database.hasContent { try load() }
+        if store.database.hasContent {
+            try load()
+        } else if FileManager.default.fileExists(atPath: runtime.directory) {
+            killLeftovers()  // containers ran here once (their HOME is under it), though the database is gone
+        }
         loaded = true
+    }
+
+    /// Containers an earlier run started in the instant before its lifeline knew them (a kill -9 mid-spawn).
+    func killLeftovers() {
+        let leftovers = LeftoverScan.take(inside: runtime.directory) ?? LeftoverScan.run(inside: runtime.directory)
+        if !leftovers.isEmpty { logger.notice("ECS: killed \(leftovers.count) container processes left by an earlier run") }
     }
 
     /// After a snapshot restore: load again from what the database now holds (nothing, if the snapshot had none).
@@ -100,9 +110,7 @@ actor Scheduler {
     }
 
     func load() throws {
-        // Containers an earlier run started in the instant before its lifeline knew them (a kill -9 mid-spawn).
-        let leftovers = LeftoverScan.take(inside: runtime.directory) ?? LeftoverScan.run(inside: runtime.directory)
-        if !leftovers.isEmpty { logger.notice("ECS: killed \(leftovers.count) container processes left by an earlier run") }
+        killLeftovers()
         let (svcRows, taskRows) = try store.db.readNow { db in
             (try Row.fetchAll(db, sql: "SELECT account, region, doc, state FROM service"),
              try Row.fetchAll(db, sql: "SELECT meta, doc FROM task"))
