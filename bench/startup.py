@@ -131,7 +131,7 @@ def version_ms(binary, n):
 KINDS = (("existing", "≤ 20 ms"), ("fresh", "≤ 30 ms"), ("existing-s3", ""))
 
 
-def measure(binary, starts, idle):
+def measure(binary, starts, idle, seed=None):
     """Every round of one binary: fresh and existing folders to the first health 200, and an existing folder to the
     first S3 ListBuckets 200 (deferred work must not just move the cost to the first request)."""
     work = tempfile.mkdtemp(prefix="cloudless-startup-")
@@ -139,9 +139,9 @@ def measure(binary, starts, idle):
     mem = None
     try:
         existing = os.path.join(work, "existing")
-        r = Run(binary, existing, {})
+        r = Run(seed or binary, existing, {})
         r.start()
-        r.stop()  # the existing folder now holds every database, the master key, WAL files checkpointed
+        r.stop()  # the existing folder now holds the master key (and with --seed an older binary's every database)
         for i in range(starts):
             for kind, _ in KINDS:
                 folder = os.path.join(work, f"fresh-{i}") if kind == "fresh" else existing
@@ -192,6 +192,8 @@ def main():
     ap.add_argument("--bin", default=None, help="the cloudless binary (default: a release build if present)")
     ap.add_argument("--before", default=None, help="a second binary, measured in the same run, batch by batch in turn")
     ap.add_argument("--starts", type=int, default=10, help="starts per kind (fresh, existing, existing to ListBuckets)")
+    ap.add_argument("--seed", default=None, help="make the existing folder with this binary's first start (default: the "
+                    "one measured); a binary that opens every database at start leaves all of them there")
     ap.add_argument("--idle", type=float, default=1.0, help="seconds after ready before memory is read")
     ap.add_argument("--json", default=None, help="write every round to this file")
     args = ap.parse_args()
@@ -205,7 +207,7 @@ def main():
     while done < args.starts:
         n = min(batch, args.starts - done)
         for b in binaries:
-            rounds, mem = measure(b, n, args.idle)
+            rounds, mem = measure(b, n, args.idle, args.seed and os.path.abspath(args.seed))
             for kind in rounds:
                 results[b][0][kind].extend(rounds[kind])
             results[b] = (results[b][0], mem)

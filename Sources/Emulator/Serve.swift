@@ -148,16 +148,8 @@ struct ServeOptions {
         log.logLevel = level
         let logger = log
 
-        // The thirteen databases open on background threads, in the order the services below take them, while those are
-        // built one after another (each init waits for its own database, or opens it itself if no thread has begun).
-        for openAhead in [IAMService.openDatabaseAhead, SQSService.openDatabaseAhead, S3Service.openDatabaseAhead,
-                          LogsService.openDatabaseAhead, LambdaService.openDatabaseAhead, ELBv2Service.openDatabaseAhead,
-                          SecretsManagerService.openDatabaseAhead, ECSService.openDatabaseAhead,
-                          CodeDeployService.openDatabaseAhead, ApplicationAutoScalingService.openDatabaseAhead,
-                          CloudFormationService.openDatabaseAhead, DynamoDBService.openDatabaseAhead,
-                          APIGatewayService.openDatabaseAhead] {
-            openAhead(dataDir)
-        }
+        // No service opens its database here: each opens it on first use (`LazyDatabase`). What a restart must resume
+        // without any request starts once the port is bound (below), and opens only the databases that exist.
         let clock = EmulatorClock()
         let startedAt = Date().timeIntervalSince1970
         // Access keys issued through IAM sign requests too (--strict-auth) and act in the account that issued them.
@@ -198,7 +190,6 @@ struct ServeOptions {
         ecs.connect(secrets: secretsManager)
         // A service's `loadBalancers` register its tasks in ELBv2's target groups (LoadBalancerTargets).
         ecs.connect(loadBalancers: elbv2)
-        try await ecs.load()
         // CodeDeploy reads revisions from S3, invokes hooks and shifts aliases in Lambda; in-place deployments run on
         // local folders through the local agent, under the same supervisor as Lambda and ECS.
         let codeDeploy = try CodeDeployService(directory: dataDir, clock: clock, objects: s3, functions: lambda, aliases: lambda,
@@ -261,8 +252,19 @@ struct ServeOptions {
             endpoint.set(host: host, port: bound)
             cloudFormation.serverListening()
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")
+            // Work an earlier run left resumes now, with no request (each step opens its database only if it exists):
+            // ECS's tasks and services (requests to ECS wait for this load), SQS move tasks, Lambda's event source
+            // pollers, CloudFormation's stacks in progress. A database that cannot be opened here is logged, and the
+            // service answers 500 with the reason until it can be: the other services keep serving.
+            ecs.startLeftoverScan()
             // The ECS scheduler starts once the port is known: tasks are given it in AWS_ENDPOINT_URL.
-            Task { await ecs.startScheduler() }
+            Task {
+                do { try await ecs.load() } catch { logger.error("ECS: cannot load the state an earlier run left: \(error)") }
+                await ecs.startScheduler()
+            }
+            do { try sqs.resumeMoveTasks() } catch { logger.error("SQS: cannot resume message move tasks: \(error)") }
+            do { try lambda.resumePollers() } catch { logger.error("Lambda: cannot resume event source mappings: \(error)") }
+            cloudFormation.resumeStacks()
             codeDeploy.start()  // deployments a stop or a crash left unfinished resume
             // Event notifications a crash left in S3's outbox are delivered again (NotificationOutbox.swift).
             s3.startNotificationDelivery()

@@ -115,6 +115,9 @@ import Testing
         let orphan = Process()
         orphan.executableURL = URL(fileURLWithPath: "/bin/sleep")
         orphan.arguments = ["30"]
+        // Its task folder exists, as TaskRuntime makes it before the spawn (a start looks for leftovers only where
+        // ECS ran something: its database or its task folder).
+        try FileManager.default.createDirectory(atPath: directory + "/ecs/tasks/0123456789abcdef", withIntermediateDirectories: true)
         orphan.environment = ["HOME": directory + "/ecs/tasks/0123456789abcdef", "PATH": "/usr/bin:/bin"]
         let bystander = Process()
         bystander.executableURL = URL(fileURLWithPath: "/bin/sleep")

@@ -137,7 +137,8 @@ def test_save_under_concurrent_writers_restores_exactly_the_saved_moment(server,
     time.sleep(0.4)
     for w in writers:
         w.finish()
-    assert saved["name"] == "writers" and saved["databases"] >= 9 and saved["linkedFiles"] >= 2
+    # s3, sqs and secretsmanager at least: a database the shared server never used is not in a snapshot (its absence).
+    assert saved["name"] == "writers" and saved["databases"] >= 3 and saved["linkedFiles"] >= 2
     # After the save the state moved on; the restore takes it back.
     restore(server, "writers")
 

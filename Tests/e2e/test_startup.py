@@ -1,7 +1,9 @@
 """Start-up and the background scheduler, against the real binary.
 
-A fresh data folder is set up without an fsync storm (each new database used to cost five: 45 at a first start), and
-what is written right after that first start still survives kill -9. Periodic work runs on one scheduler that
+A start opens no service database: each is opened (and on a fresh folder created) by its service's first use, and
+what an earlier run left to finish (an event source mapping's poller, ECS tasks…) resumes right after the port is
+bound, with no request. A fresh data folder is set up without an fsync storm, and what is written right after that
+first start still survives kill -9. Periodic work runs on one scheduler that
 follows the emulator's clock: moving the clock runs what fell due at once (the log retention sweep, every 10 s of
 emulator time, frees expired events' bytes without waiting 10 real seconds).
 
@@ -17,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from helpers import make_client
+from helpers import LambdaFunctions, make_client
 from server import Server, binary_path, free_port
 
 DAY = 86400
@@ -57,14 +59,14 @@ def test_a_fresh_folder_is_set_up_without_an_fsync_storm_and_survives_kill_9(tmp
         calls = sync_calls(trace)
         # The master key and its check value are written durably (file and folder: 4 syncs); no database costs one.
         assert len(calls) <= 4, "".join(calls)
-        assert sorted(f for f in os.listdir(data_dir) if f.endswith(".sqlite")) == [
-            "apigateway.sqlite", "application-autoscaling.sqlite", "cloudformation.sqlite", "codedeploy.sqlite", "dynamodb.sqlite", "ecs.sqlite", "elbv2.sqlite", "iam.sqlite", "lambda.sqlite",
-            "logs.sqlite", "s3.sqlite", "secretsmanager.sqlite", "sqs.sqlite"]
+        assert databases(data_dir) == []  # each is created by its first use
         endpoint = f"http://127.0.0.1:{port}"
         make_client(endpoint, "s3").create_bucket(Bucket="first-start")
         queue = make_client(endpoint, "sqs").create_queue(QueueName="first-start")["QueueUrl"]
         make_client(endpoint, "sqs").send_message(QueueUrl=queue, MessageBody="kept")
         make_client(endpoint, "secretsmanager").create_secret(Name="first-start", SecretString="kept")
+        # Nor does a database's creation on first use: written without fsync, like a first start's were.
+        assert len(sync_calls(trace)) <= 4, "".join(sync_calls(trace))
     finally:
         children = open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split() if proc.poll() is None else []
         for pid in children:
@@ -125,8 +127,13 @@ def test_moving_the_clock_ends_a_recovery_window_at_once(own_server):
         time.sleep(0.05)
 
 
-def test_every_service_finds_its_own_data_after_kill_9_with_the_databases_opened_side_by_side(tmp_path):
-    """The nine databases open on background threads at start: each service must get its own, with what it committed."""
+def databases(data_dir):
+    return sorted(f for f in os.listdir(data_dir) if f.endswith(".sqlite"))
+
+
+def test_every_service_finds_its_own_data_after_kill_9_with_its_database_opened_on_first_use(tmp_path):
+    """Each database is opened by its service's first request after the start: each service gets its own, with what
+    it committed."""
     data_dir = str(tmp_path / "data")
     os.mkdir(data_dir)
     server = Server(data_dir=data_dir).start()
@@ -155,23 +162,25 @@ def test_every_service_finds_its_own_data_after_kill_9_with_the_databases_opened
             server.stop(sig=signal.SIGKILL)
 
 
-def test_a_database_that_cannot_be_opened_stops_the_start_with_its_error(tmp_path):
-    """A failure on a background opener is the start's failure, as when the databases opened one after another."""
+def test_a_database_that_cannot_be_opened_fails_its_services_requests_with_its_error(tmp_path):
+    """The database is opened by the first request, so its failure is that request's: a 500 that says which database
+    and why, and the log says it too. The other services serve; once the file is fixed, the next request opens it."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "logs.sqlite").write_bytes(b"this is not an SQLite database, " * 256)
-    port = free_port()
-    proc = subprocess.run([binary_path(), "serve", "--port", str(port), "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, timeout=30)
-    assert proc.returncode != 0
-    assert "not a database" in proc.stderr + proc.stdout
-    # Nothing else was harmed: with the bad file gone, the folder starts.
-    (data_dir / "logs.sqlite").unlink()
     server = Server(data_dir=str(data_dir)).start()
     try:
-        assert make_client(server.endpoint, "logs").describe_log_groups()["logGroups"] == []
+        logs = make_client(server.endpoint, "logs")
+        with pytest.raises(logs.exceptions.ClientError) as e:
+            logs.describe_log_groups()
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        assert "logs.sqlite" in str(e.value) and "not a database" in str(e.value)
+        assert make_client(server.endpoint, "s3").list_buckets()["Buckets"] == []
+        (data_dir / "logs.sqlite").unlink()
+        assert logs.describe_log_groups()["logGroups"] == []
     finally:
         server.stop()
+    assert "cannot open database" in open(server.log_path, errors="replace").read()
 
 
 @pytest.mark.parametrize("value", ["70000", "shouting"])
@@ -195,3 +204,60 @@ def test_the_usual_command_line_and_argument_parsers_forms_start_alike(tmp_path)
             assert make_client(server.endpoint, "sts").get_caller_identity()["Account"] == "123456789012"
         finally:
             assert server.stop() == 0
+
+
+def test_a_fresh_start_creates_no_database_until_its_service_is_used(tmp_path):
+    """Nothing a start does without a request opens a database: not the sweeps (Secrets Manager's every second), not
+    a reset, not a snapshot. A service's first request creates its database, and only its own."""
+    data_dir = str(tmp_path / "data")
+    os.mkdir(data_dir)
+    server = Server(data_dir=data_dir).start()
+    try:
+        e = server.endpoint
+        time.sleep(1.5)  # the 1 s sweeps and what runs once the port is bound have run
+        post = lambda path: urllib.request.urlopen(urllib.request.Request(e + path, method="POST", data=b""), timeout=30).close()
+        post("/_cloudless/reset")
+        post("/_cloudless/snapshots/empty")
+        advance(server, 2 * DAY)  # every sweep on the emulator's clock falls due
+        time.sleep(0.3)
+        assert databases(data_dir) == []
+        assert make_client(e, "sts").get_caller_identity()["Account"]  # no database of its own
+        assert databases(data_dir) == []
+        make_client(e, "s3").list_buckets()
+        assert databases(data_dir) == ["s3.sqlite"]
+        make_client(e, "sqs").create_queue(QueueName="used")
+        assert databases(data_dir) == ["s3.sqlite", "sqs.sqlite"]
+        # The snapshot saved before SQS was used had no SQS: restored, the queue is gone (its database empty again).
+        post("/_cloudless/snapshots/empty/restore")
+        assert make_client(e, "sqs").list_queues().get("QueueUrls", []) == []
+    finally:
+        server.stop()
+
+
+def test_an_event_source_mapping_resumes_after_a_restart_with_no_request_to_lambda(tmp_path):
+    """Work an earlier run left runs again right after the port is bound: the mapping's poller takes a message sent
+    after the restart although nothing asked Lambda for anything (SQS's requests do not open lambda.sqlite)."""
+    data_dir = str(tmp_path / "data")
+    os.mkdir(data_dir)
+    server = Server(data_dir=data_dir).start()
+    try:
+        fns = LambdaFunctions(server, "lazydb")
+        name = fns.create(Timeout=30)["FunctionName"]
+        sqs = make_client(server.endpoint, "sqs")
+        url = sqs.create_queue(QueueName="resumed", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        fns.lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=1)
+        server.stop()
+        server.start()
+        sqs = make_client(server.endpoint, "sqs")
+        sqs.send_message(QueueUrl=url, MessageBody="after the restart")
+        deadline = time.time() + 60
+        while True:
+            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            if attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
+                break
+            assert time.time() < deadline, f"the mapping's poller did not resume: {attrs}"
+            time.sleep(0.2)
+        fns.cleanup()
+    finally:
+        server.stop()

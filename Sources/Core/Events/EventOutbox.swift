@@ -43,7 +43,8 @@ extension EventMessageAttribute: Equatable {
 public final class EventOutbox: Sendable {
     public static let maximumAge: Double = 6 * 3600
 
-    private let db: DatabasePool
+    private let database: LazyDatabase
+    private var db: DatabasePool { get throws { try database.pool() } }
     private let table: String
     private let clock: EmulatorClock
     private let logger: Logger
@@ -62,9 +63,15 @@ public final class EventOutbox: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(db: DatabasePool, table: String = "event_outbox", clock: EmulatorClock, logger: Logger,
+    public convenience init(db: DatabasePool, table: String = "event_outbox", clock: EmulatorClock, logger: Logger,
+                            queues: (any QueueEventSink)?, functions: (any FunctionEventSink)?) {
+        self.init(database: LazyDatabase(opened: db), table: table, clock: clock, logger: logger, queues: queues, functions: functions)
+    }
+
+    /// `database`: the owning service's, opened by the outbox only when it has rows to look at (`hasContent`).
+    public init(database: LazyDatabase, table: String = "event_outbox", clock: EmulatorClock, logger: Logger,
                 queues: (any QueueEventSink)?, functions: (any FunctionEventSink)?) {
-        self.db = db
+        self.database = database
         self.table = table
         self.clock = clock
         self.logger = logger
@@ -242,6 +249,11 @@ public final class EventOutbox: Sendable {
         let now = clock.now()
         let table = table
         let mark = state.withLock { $0.marks }
+        // A database not yet created has no rows left by an earlier run: nothing to open for.
+        guard database.hasContent else {
+            state.withLock { $0.scanned = max($0.scanned, mark) }
+            return
+        }
         guard let rows = try? db.readNow({ db in
             try Row.fetchAll(db, sql: "SELECT id, kind, target, body, principal, trace, attributes, attempts, created, due FROM \(table) ORDER BY id LIMIT 1000")
         }) else { return }

@@ -134,6 +134,11 @@ public final class SnapshotStore: Sendable {
                 for db in manifest.databases {
                     try Self.restoreDatabase(from: path + "/" + db, into: folder + "/" + db)
                 }
+                // A database the snapshot does not have was never used when it was saved: it is absent again (an
+                // open one is emptied and migrated in place, see `LazyDatabase`).
+                for db in try SnapshotFiles.databases(in: folder) where !manifest.databases.contains(db) {
+                    try LazyDatabases.makeAbsent(path: folder + "/" + db)
+                }
                 for f in manifest.linkedFolders {
                     try SnapshotFiles.mirror(from: path + "/" + f, to: folder + "/" + f)
                 }
@@ -184,6 +189,10 @@ public final class SnapshotStore: Sendable {
     /// ones as a whole (their WAL and shared-memory files first), the linked folders are mirrored.
     public static func installAtStart(folder: String, name: String) throws {
         let (manifest, path) = try find(name, in: folder + "/snapshots")
+        // A live database the snapshot does not have goes: it had never been used when the snapshot was saved.
+        for db in try SnapshotFiles.databases(in: folder) where !manifest.databases.contains(db) {
+            ServiceDatabase.remove(folder + "/" + db)
+        }
         for db in manifest.databases {
             let live = folder + "/" + db
             for suffix in ["-wal", "-shm"] { unlink(live + suffix) }

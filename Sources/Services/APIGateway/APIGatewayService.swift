@@ -16,7 +16,11 @@ public final class APIGatewayService: AWSService {
     public static let pathPrefixes = ["/restapis", "/apikeys", "/usageplans", "/domainnames", "/account", "/tags/",
                                       "/clientcertificates", "/vpclinks", "/v2/"]
 
-    let db: DatabasePool
+    let database: LazyDatabase
+
+    /// Opened and migrated on first use, not at start.
+
+    var db: DatabasePool { get throws { try database.pool() } }
     let rest: RestAPIs
     let http: HTTPAPIs
 
@@ -30,19 +34,16 @@ public final class APIGatewayService: AWSService {
         return m
     }
 
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: path(directory), migrator: migrator, warmReader: false)
-    }
-
     /// `functions` runs Lambda integrations and authorizers; `endpoint` gives the port the stage notes name.
     public init(directory: String, clock: EmulatorClock, functions: any FunctionInvoker, endpoint: ServerEndpoint? = nil,
                 logger: Logger) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
-        rest = try RestAPIs(db: db, clock: clock, functions: functions, endpoint: endpoint, logger: logger)
-        http = try HTTPAPIs(db: db, clock: clock, functions: functions, endpoint: endpoint, logger: logger)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
+        rest = try RestAPIs(database: database, clock: clock, functions: functions, endpoint: endpoint, logger: logger)
+        http = try HTTPAPIs(database: database, clock: clock, functions: functions, endpoint: endpoint, logger: logger)
     }
 
     public func reset() async throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try rest.reset()
         try http.reset()
     }

@@ -76,10 +76,12 @@ struct Activity: Sendable {
 
 /// `application-autoscaling.sqlite`: targets, policies, scheduled actions and the activity history.
 final class AASStore: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
     }
 
     static func path(_ directory: String) -> String { directory + "/application-autoscaling.sqlite" }
@@ -288,6 +290,7 @@ final class AASStore: Sendable {
     }
 
     func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try db.writeNow { db in
             try db.execute(sql: "DELETE FROM activity; DELETE FROM scheduled_action; DELETE FROM policy; DELETE FROM target;")
         }

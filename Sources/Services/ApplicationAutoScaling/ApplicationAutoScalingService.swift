@@ -20,12 +20,6 @@ public struct ApplicationAutoScalingService: AWSService {
     /// Sweeps (the Emulator's loop and the internal endpoint) run one at a time, or two could both scale out.
     let sweepLock = SerialLock()
 
-    /// Start opening `application-autoscaling.sqlite` on a background thread while the other services are built; `init` takes it
-    /// (`ServiceDatabase.openAhead`).
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: AASStore.path(directory), migrator: AASStore.migrator, warmReader: false)
-    }
-
     public init(directory: String, resources: any ScalableResources, clock: EmulatorClock, logger: Logger) throws {
         store = try AASStore(directory: directory)
         self.resources = resources

@@ -8,7 +8,8 @@ extension ApplicationAutoScalingService {
     /// /_cloudless/application-autoscaling/evaluate` calls it on demand. Answers how many targets it looked at.
     @discardableResult
     public func evaluate() async -> Int {
-        await sweepLock.run {
+        guard store.database.hasContent else { return 0 }  // never created: nothing due, nothing opened
+        return await sweepLock.run {
             let now = clock.now()
             let targets: [ScalableTarget]
             do {

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import Logging
+import Synchronization
 
 /// AWS CloudFormation over the Query protocol (`Version=2010-05-15`): stacks from JSON and YAML templates, created,
 /// updated and deleted in the background by `StackEngine` through the services' `ResourceProvider`s.
@@ -13,18 +14,15 @@ public struct CloudFormationService: AWSService {
     let store: StackStore
     let engine: StackEngine
     let clock: EmulatorClock
-    let recovery: Task<Void, Never>
+    /// Finishing the stacks an earlier run left IN_PROGRESS (`resumeStacks`), once started.
+    let recovery = StackRecovery()
+    let endpoint: ServerEndpoint?
+    let logger: Logger
     /// Where TemplateURLs are read from (Cloudless's S3).
     let objects: (any ObjectSource)?
 
     /// Custom resources' ResponseURLs and wait condition handles (Callbacks.swift).
     let callbacks: Callbacks
-
-    /// Start opening `cloudformation.sqlite` on a background thread while the other services are built; `init` takes it
-    /// (`ServiceDatabase.openAhead`) and finds a reader open: it reads at init.
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: StackStore.path(directory), migrator: StackStore.migrator, warmReader: true)
-    }
 
     public init(directory: String, clock: EmulatorClock, providers: ResourceProviders, objects: (any ObjectSource)? = nil,
                 functions: (any FunctionEventSink)? = nil, secrets: (any SecretResolver)? = nil,
@@ -36,20 +34,37 @@ public struct CloudFormationService: AWSService {
         engine = StackEngine(store: store, providers: providers, builtIn: ResourceProviders([]), clock: clock, logger: logger,
                              links: EngineLinks(functions: functions, secrets: secrets, objects: objects, callbacks: callbacks,
                                                 aliasDeployments: aliasDeployments))
-        let engine = self.engine
-        // Stacks a restart caught IN_PROGRESS (read now, before any request starts an operation of its own).
-        let stuck = try store.inProgress().map(\.id)
-        // Finishing them may call back into Cloudless (custom resources' functions answer on its port): once it listens.
-        let callbacks = self.callbacks
-        recovery = Task {
-            if endpoint != nil && !stuck.isEmpty { await callbacks.untilListening() }
-            await engine.recover(stuck)
+        self.endpoint = endpoint
+        self.logger = logger
+    }
+
+    /// Stacks a restart caught IN_PROGRESS are finished or rolled back. Started after the port is bound, or by the
+    /// first request if that comes first: every request waits for it, so the list is read before any request starts
+    /// an operation of its own. Nothing is opened when `cloudformation.sqlite` does not exist.
+    @discardableResult
+    public func resumeStacks() -> Task<Void, Never> {
+        recovery.task.withLock { task in
+            if let task { return task }
+            let (store, engine, callbacks, endpoint, logger) = (store, engine, callbacks, endpoint, logger)
+            let started = Task {
+                guard store.database.hasContent else { return }
+                let stuck: [String]
+                do { stuck = try store.inProgress().map(\.id) } catch {
+                    logger.error("CloudFormation: cannot read the stacks left in progress: \(error)")
+                    return
+                }
+                // Finishing them may call back into Cloudless (custom resources' functions answer on its port).
+                if endpoint != nil && !stuck.isEmpty { await callbacks.untilListening() }
+                await engine.recover(stuck)
+            }
+            task = started
+            return started
         }
     }
 
     /// Wait until every stack operation started so far has finished (tests).
     public func settle() async {
-        await recovery.value
+        await resumeStacks().value
         await engine.settle()
     }
 
@@ -86,6 +101,7 @@ public struct CloudFormationService: AWSService {
     }
 
     func perform(_ action: String, _ p: [String: String], _ caller: Caller) async throws -> Answer {
+        await resumeStacks().value  // the stacks left in progress are known before any operation of this run starts
         switch action {
         case "CreateStack": return try await createStack(p, caller)
         case "UpdateStack": return try await updateStack(p, caller)
@@ -563,4 +579,9 @@ public struct CloudFormationService: AWSService {
             xml.element("NextToken", next)
         }
     }
+}
+
+/// The one task that finishes the stacks an earlier run left in progress, once started (the service is a struct).
+final class StackRecovery: Sendable {
+    let task = Mutex<Task<Void, Never>?>(nil)
 }

@@ -9,7 +9,7 @@ extension CloudFormationService: SnapshotParticipant {
     public func pause() async { await engine.pause() }
 
     public func resumeAfterRestore() async throws {
-        let stuck = try store.inProgress().map(\.id)
+        let stuck = store.database.hasContent ? try store.inProgress().map(\.id) : []
         await engine.recoverAfterPause(stuck)
     }
 

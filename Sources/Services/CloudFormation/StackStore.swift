@@ -133,10 +133,12 @@ struct StackEvent: Sendable, Codable {
 
 /// `cloudformation.sqlite`: stacks (one JSON document each) and their events.
 final class StackStore: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
     }
 
     static func path(_ directory: String) -> String { directory + "/cloudformation.sqlite" }
@@ -237,6 +239,7 @@ final class StackStore: Sendable {
     }
 
     func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try db.writeNow { db in
             try db.execute(sql: "DELETE FROM stack; DELETE FROM event")
             try self.resetOps(db)

@@ -22,10 +22,6 @@ public final class CodeDeployService: AWSService, SnapshotParticipant {
     /// Cloudless's own address, given to hook scripts in AWS_ENDPOINT_URL.
     let endpoint: ServerEndpoint?
 
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: CodeDeployStore.path(directory), migrator: CodeDeployStore.migrator, warmReader: false)
-    }
-
     /// `agent`: Cloudless as the on-premises instances' CodeDeploy agent (`LocalServerAgent`).
     public convenience init(directory: String, clock: EmulatorClock, objects: any ObjectSource, functions: any FunctionEventSink,
                             aliases: any FunctionAliasTraffic, agent: ServerAgentHandle, endpoint: ServerEndpoint?, logger: Logger) throws {

@@ -9,10 +9,12 @@ typealias Doc = [String: Any]
 /// `codedeploy.sqlite`: one table of documents keyed by kind (application, config, group, instance, revision,
 /// deployment, target, hook), account, region and a key unique within the kind. Each engine step is one transaction.
 final class CodeDeployStore: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
     }
 
     static func path(_ directory: String) -> String { directory + "/codedeploy.sqlite" }
@@ -32,7 +34,10 @@ final class CodeDeployStore: Sendable {
         return m
     }
 
-    func reset() throws { try db.writeNow { db in try db.execute(sql: "DELETE FROM doc") } }
+    func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
+        try db.writeNow { db in try db.execute(sql: "DELETE FROM doc") }
+    }
 
     static func encode(_ d: Doc) -> String {
         String(decoding: (try? JSONSerialization.data(withJSONObject: d, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)

@@ -45,6 +45,7 @@ final class DeploymentEngine: Sendable {
     /// Start a task for every active deployment that has none.
     func kick() {
         guard let service = state.withLock({ $0.service }) else { return }
+        guard service.store.database.hasContent else { return }  // no database: no deployment to resume
         let active = (try? service.store.db.readNow { db in try CodeDeployStore.activeDeployments(db) }) ?? []
         for (scope, id) in active {
             state.withLock { s in

@@ -16,10 +16,6 @@ public final class DynamoDBService: AWSService, SnapshotParticipant {
     let clock: EmulatorClock
     let logger: Logger
 
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: DynamoDBStore.path(directory), migrator: DynamoDBStore.migrator, warmReader: false)
-    }
-
     public init(directory: String, clock: EmulatorClock, logger: Logger) throws {
         store = try DynamoDBStore(directory: directory)
         self.clock = clock

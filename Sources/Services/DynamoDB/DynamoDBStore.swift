@@ -8,12 +8,14 @@ import Synchronization
 /// DynamoDB's order and a Query reads that range alone. Each secondary index is a second keyed range (`index_items`)
 /// pointing back at the item, kept in the same transaction as the item (`writeItem`).
 final class DynamoDBStore: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
     /// Decoded table documents by "account/region/name": every item request needs its table's key schema.
     private let cache = Mutex<[String: TableSchema]>([:])
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
     }
 
     static func path(_ directory: String) -> String { directory + "/dynamodb.sqlite" }
@@ -54,6 +56,7 @@ final class DynamoDBStore: Sendable {
     }
 
     func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try db.writeNow { db in
             try db.execute(sql: "DELETE FROM tables; DELETE FROM items; DELETE FROM index_items; DELETE FROM tokens; DELETE FROM stream_records")
         }

@@ -10,6 +10,7 @@ extension DynamoDBService {
     /// Delete what has expired, at most 1000 items per transaction; the number deleted.
     @discardableResult
     public func sweepExpired() throws -> Int {
+        guard store.database.hasContent else { return 0 }  // never created: nothing due, nothing opened
         let now = clock.now()
         var total = 0
         while true {

@@ -17,12 +17,13 @@ public struct ECSService: AWSService {
     let clock: EmulatorClock
     let logger: Logger
 
-    /// Start opening `ecs.sqlite` on a background thread while the other services are built; `init` takes it
-    /// (`ServiceDatabase.openAhead`) and finds a reader open: it reads at init. The scan for containers an earlier run
-    /// left starts too (`LeftoverScan`): `load()` waits for it.
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: ECSStore.path(directory), migrator: ECSStore.migrator, warmReader: true)
-        LeftoverScan.start(inside: taskFolder(directory))
+    /// After the port is bound, with the other work a restart resumes: when ECS ran anything here before (its
+    /// database or its task folder exists), the scan for containers an earlier run left starts now, on a background
+    /// thread (`LeftoverScan`); the load waits for it.
+    public func startLeftoverScan() {
+        if store.database.hasContent || FileManager.default.fileExists(atPath: runtime.directory) {
+            LeftoverScan.start(inside: runtime.directory)
+        }
     }
 
     static func taskFolder(_ directory: String) -> String { directory + "/ecs/tasks" }
@@ -47,7 +48,9 @@ public struct ECSService: AWSService {
     public func connect(secrets: any SecretResolver) { secretLink.connect(secrets) }
 
     /// Load the state (tasks whose processes died with an earlier emulator are recorded STOPPED).
-    public func load() async throws { try await scheduler.load() }
+    /// Load what an earlier run left (once; nothing to do when `ecs.sqlite` has nothing). Every way in (requests,
+    /// CloudFormation, scaling, CodeDeploy, task endpoints) waits for it, so none sees a half-loaded scheduler.
+    public func load() async throws { try await scheduler.ensureLoaded() }
 
     /// Start the scheduler's loop: services converge again after a restart.
     public func startScheduler() async { await scheduler.startLoop() }
@@ -65,6 +68,7 @@ public struct ECSService: AWSService {
         guard let op = JSONProtocol.operation(request) else {
             throw AWSError("UnknownOperationException", "Amazon ECS is served over AWS JSON 1.1 (X-Amz-Target).")
         }
+        try await load()
         let body = try await request.collectBody(limit: 4 << 20)
         let input = try Input(Data(body.readableBytesView))
         let r = request

@@ -5,10 +5,12 @@ import GRDB
 /// `ecs.sqlite`: one row per resource, its AWS document as JSON beside the columns it is found by. The scheduler
 /// keeps services and live tasks in memory and writes every change through here before it is acknowledged.
 final class ECSStore: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
     }
 
     static func path(_ directory: String) -> String { directory + "/ecs.sqlite" }
@@ -96,6 +98,7 @@ final class ECSStore: Sendable {
     }
 
     func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try db.writeNow { db in
             for t in ["cluster", "task_definition", "service", "task", "account_setting", "capacity_provider", "container_instance",
                       "service_deployment", "service_revision"] {

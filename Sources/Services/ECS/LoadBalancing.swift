@@ -73,6 +73,7 @@ extension ECSService {
 /// AWS CodeDeploy drives CODE_DEPLOY services through their task sets and reads them with DescribeServices.
 extension ECSService: ECSDeploymentControl {
     public func call(_ operation: String, account: String, region: String, input: [String: JSON]) async throws -> [String: JSON] {
+        try await load()
         if operation == "DescribeServices" {
             return try await describeServices(Scope(account: account, region: region), Input(object: input))
         }

@@ -66,6 +66,8 @@ actor Scheduler {
     var drainingSince: [String: Int] = [:]
     /// Targets to register again (simulated tasks that survived a restart) or deregister (tasks that did not).
     var targetsAfterLoad: (register: [TaskTarget], deregister: [TaskTarget]) = ([], [])
+    /// Whether `load` ran (or found nothing to load): the scheduler's state is what `ecs.sqlite` holds.
+    var loaded = false
     private var loop: Task<Void, Never>?
     private var poked = true
     /// The emulator time at which something changes by itself (a health check, a back-off ending...): the loop
@@ -85,10 +87,30 @@ actor Scheduler {
 
     /// Load state and start the loop. Tasks that ran processes before a restart are gone: they are recorded STOPPED
     /// and their services replace them.
-    func load() throws {
-        // Containers an earlier run started in the instant before its lifeline knew them (a kill -9 mid-spawn).
+    func ensureLoaded() throws {
+        guard !loaded else { return }
+        if store.database.hasContent {
+            try load()
+        } else if FileManager.default.fileExists(atPath: runtime.directory) {
+            killLeftovers()  // containers ran here once (their HOME is under it), though the database is gone
+        }
+        loaded = true
+    }
+
+    /// Containers an earlier run started in the instant before its lifeline knew them (a kill -9 mid-spawn).
+    func killLeftovers() {
         let leftovers = LeftoverScan.take(inside: runtime.directory) ?? LeftoverScan.run(inside: runtime.directory)
         if !leftovers.isEmpty { logger.notice("ECS: killed \(leftovers.count) container processes left by an earlier run") }
+    }
+
+    /// After a snapshot restore: load again from what the database now holds (nothing, if the snapshot had none).
+    func reload() throws {
+        loaded = false
+        try ensureLoaded()
+    }
+
+    func load() throws {
+        killLeftovers()
         let (svcRows, taskRows) = try store.db.readNow { db in
             (try Row.fetchAll(db, sql: "SELECT account, region, doc, state FROM service"),
              try Row.fetchAll(db, sql: "SELECT meta, doc FROM task"))
@@ -143,6 +165,7 @@ actor Scheduler {
     func poke() { poked = true }
 
     func passIfNeeded() {
+        guard loaded else { return }  // a restart's tasks are loaded after the port is bound
         if poked || clock.now() >= nextDue { pass() }
     }
 

@@ -7,7 +7,7 @@ extension ECSService: SnapshotParticipant {
     public func stopForRestore() async { await scheduler.reset() }
 
     public func resumeAfterRestore() async throws {
-        try await scheduler.load()
+        try await scheduler.reload()
         await scheduler.poke()
     }
 }

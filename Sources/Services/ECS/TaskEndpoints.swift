@@ -10,6 +10,7 @@ extension ECSService {
     public func internalResponse(method: HTTPRequest.Method, path: String, body: [UInt8]) async -> AWSResponse? {
         let parts = path.split(separator: "/").map(String.init)  // ["_cloudless", "ecs", kind, ...]
         guard parts.count >= 3 else { return nil }
+        try? await load()  // a failed load answers below as an empty scheduler would; requests get its 500
         switch (method, parts[2]) {
         case (.post, "metrics"): return await setMetrics(body)
         case (.get, "metadata") where parts.count >= 5: return await metadata(task: parts[3], container: parts[4], rest: Array(parts.dropFirst(5)))
@@ -163,6 +164,7 @@ extension ECSService: ScalableResources {
     }
 
     public func capacity(namespace: String, resourceID: String, dimension: String, account: String, region: String) async -> Int? {
+        try? await load()
         guard namespace == "ecs", dimension == "ecs:service:DesiredCount",
               let arn = serviceArn(resourceID: resourceID, account: account, region: region),
               let e = await scheduler.service(arn), e.service.status == "ACTIVE" else { return nil }
@@ -170,6 +172,7 @@ extension ECSService: ScalableResources {
     }
 
     public func setCapacity(_ value: Int, namespace: String, resourceID: String, dimension: String, account: String, region: String) async throws {
+        try await load()
         guard let arn = serviceArn(resourceID: resourceID, account: account, region: region),
               try await scheduler.updateService(arn, { $0.service.desiredCount = value; if !$0.service.deployments.isEmpty { $0.service.deployments[0].desiredCount = value } }) != nil else {
             throw ECSError.serviceNotFound()
@@ -178,6 +181,7 @@ extension ECSService: ScalableResources {
     }
 
     public func metric(_ name: String, namespace: String, resourceID: String, account: String, region: String) async -> Double? {
+        try? await load()
         guard let arn = serviceArn(resourceID: resourceID, account: account, region: region),
               let u = await scheduler.utilization(serviceArn: arn) else { return nil }
         switch name {

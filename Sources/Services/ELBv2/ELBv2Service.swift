@@ -15,10 +15,6 @@ public struct ELBv2Service: AWSService {
     let clock: EmulatorClock
     let runtime: DataPlane
 
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: ELBv2Store.path(directory), migrator: ELBv2Store.migrator, warmReader: true)
-    }
-
     /// `functions` runs the `lambda` targets.
     public init(directory: String, clock: EmulatorClock, functions: any FunctionInvoker, logger: Logger) throws {
         store = try ELBv2Store(directory: directory)

@@ -23,17 +23,26 @@ final class ELBv2Store: Sendable {
         return m
     }
 
-    let db: DatabasePool
-    private let state = Mutex(State())
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
+    /// Nil until the first use reads it (`loadIfNeeded`).
+    private let state = Mutex<State?>(nil)
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
+    }
+
+    /// Read the state on first use (the listeners' start after the port is bound, or the first request).
+    func loadIfNeeded() throws {
+        if state.withLock({ $0 != nil }) { return }
         try load()
     }
 
-    /// Read everything from the database again (a start, a snapshot restore).
+    /// Read everything from the database again (a first use, a snapshot restore); nothing to read without a database.
     func load() throws {
         var s = State()
+        guard database.hasContent else { return state.withLock { $0 = s } }
         let decoder = JSONDecoder()
         try db.readNow { db in
             for row in try Row.fetchAll(db, sql: "SELECT kind, document FROM resources") {
@@ -51,15 +60,21 @@ final class ELBv2Store: Sendable {
         state.withLock { $0 = s }
     }
 
-    var snapshot: State { state.withLock { $0 } }
+    /// The state (empty if the database cannot be read: the error is logged, and `update` throws it).
+    var snapshot: State {
+        try? loadIfNeeded()
+        return state.withLock { $0 } ?? State()
+    }
 
     /// Change the state under the lock; what `body` changed is written in one transaction before the lock is released
     /// (a failed write leaves memory as it was).
     func update<T>(_ body: (inout State) throws -> T) throws -> T {
-        try state.withLock { s in
-            var copy = s
+        try loadIfNeeded()
+        return try state.withLock { s in
+            let old = s ?? State()
+            var copy = old
             let result = try body(&copy)
-            try persist(old: s, new: copy)
+            try persist(old: old, new: copy)
             s = copy
             return result
         }
@@ -91,6 +106,7 @@ final class ELBv2Store: Sendable {
     }
 
     func reset() throws {
+        guard database.hasContent else { return state.withLock { $0 = State() } }
         try db.writeNow { db in try db.execute(sql: "DELETE FROM resources") }
         state.withLock { $0 = State() }
     }

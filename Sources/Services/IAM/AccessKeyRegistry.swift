@@ -13,13 +13,26 @@ final class AccessKeyRegistry: CredentialProvider {
         var user: String?
     }
 
-    private let active = Mutex<[String: Key]>([:])
+    /// Nil until the first look-up reads them (none at all while `iam.sqlite` does not exist: nothing is opened).
+    private let active = Mutex<[String: Key]?>(nil)
     let store: IAMStore
 
     init(store: IAMStore) throws {
         self.store = store
-        reload(try store.db.readNow { db in try Self.load(db) })
     }
+
+    /// The active keys, read on first use. A database that cannot be opened leaves none (the error is logged), and
+    /// the next look-up tries again.
+    private func keys() -> [String: Key] {
+        if let keys = active.withLock({ $0 }) { return keys }
+        guard store.database.hasContent else { return [:] }
+        guard let keys = try? store.db.readNow({ db in try Self.load(db) }) else { return [:] }
+        active.withLock { if $0 == nil { $0 = keys } }
+        return keys
+    }
+
+    /// Forget them (a snapshot restore): the next look-up reads the database again.
+    func invalidate() { active.withLock { $0 = nil } }
 
     static func load(_ db: Database) throws -> [String: Key] {
         var keys: [String: Key] = [:]
@@ -42,18 +55,18 @@ final class AccessKeyRegistry: CredentialProvider {
     }
 
     func secretKey(for accessKeyID: String) -> (secret: String, account: String)? {
-        active.withLock { $0[accessKeyID] }.map { ($0.secret, $0.account) }
+        keys()[accessKeyID].map { ($0.secret, $0.account) }
     }
 
     /// The IAM user of an active key of `account`; nil for the root user or a key IAM did not issue.
     func user(of accessKeyID: String?, account: String) -> String? {
-        guard let accessKeyID, let key = active.withLock({ $0[accessKeyID] }), key.account == account else { return nil }
+        guard let accessKeyID, let key = keys()[accessKeyID], key.account == account else { return nil }
         return key.user
     }
 
     /// The user's ARN and id for STS GetCallerIdentity (the root user's for a root key).
     func principal(for accessKeyID: String) -> (arn: String, userID: String)? {
-        guard let key = active.withLock({ $0[accessKeyID] }) else { return nil }
+        guard let key = keys()[accessKeyID] else { return nil }
         guard let name = key.user else { return ("arn:aws:iam::\(key.account):root", key.account) }
         guard let user = try? store.db.readNow({ db in try User.fetch(db, account: key.account, name: name) }) else { return nil }
         return (user.arn, user.id)

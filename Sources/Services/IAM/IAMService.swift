@@ -15,12 +15,6 @@ public struct IAMService: AWSService {
     let keys: AccessKeyRegistry
     let clock: EmulatorClock
 
-    /// Start opening `iam.sqlite` on a background thread while the other services are built; `init` takes it
-    /// (`ServiceDatabase.openAhead`) and finds a reader open: it reads at init.
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: IAMStore.path(directory), migrator: IAMStore.migrator, warmReader: true)
-    }
-
     public init(directory: String, clock: EmulatorClock) throws {
         store = try IAMStore(directory: directory)
         keys = try AccessKeyRegistry(store: store)

@@ -5,10 +5,12 @@ import GRDB
 /// `iam.sqlite`: IAM is global, so everything is keyed by account alone. Names compare without case
 /// (`COLLATE NOCASE`), as IAM refuses `Admins` beside `admins` and finds either by the other.
 final class IAMStore: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
     }
 
     static func path(_ directory: String) -> String { directory + "/iam.sqlite" }
@@ -92,6 +94,7 @@ final class IAMStore: Sendable {
     ]
 
     func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try db.writeNow { db in
             for t in Self.tables { try db.execute(sql: "DELETE FROM \(t)") }
         }

@@ -130,6 +130,7 @@ extension LambdaService {
 
     func dueInvocations() throws -> [AsyncInvocation] {
         let running = dispatcher.running
+        guard store.database.hasContent else { return [] }  // the loop opens no database that was never created
         return try store.db.readNow { db in
             try Row.fetchAll(db, sql: "SELECT \(AsyncInvocation.columns) FROM async_invocation WHERE due <= ? ORDER BY due LIMIT 64",
                              arguments: [clock.now()])

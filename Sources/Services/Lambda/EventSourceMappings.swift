@@ -236,7 +236,9 @@ extension LambdaService {
     }
 
     /// Start the pollers of every enabled mapping (at start).
-    func resumePollers() throws {
+    /// Pollers of enabled mappings start again (after the port is bound; none without `lambda.sqlite`).
+    public func resumePollers() throws {
+        guard store.database.hasContent else { return }
         let ids = try store.db.readNow { db in
             try String.fetchAll(db, sql: "SELECT doc FROM event_source_mapping")
                 .compactMap { try? JSONDecoder().decode(EventSourceMapping.self, from: Data($0.utf8)) }

@@ -96,11 +96,13 @@ struct FunctionAlias: Codable, Sendable {
 final class FunctionStore: Sendable {
     /// Lambda's `EventOutbox` table: destination and dead-letter messages not yet delivered.
     static let destinationOutbox = "destination_outbox"
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
     let codeDirectory: String
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
         codeDirectory = directory + "/lambda"
         try FileManager.default.createDirectory(atPath: codeDirectory + "/code", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: codeDirectory + "/unpacked", withIntermediateDirectories: true)
@@ -226,6 +228,7 @@ final class FunctionStore: Sendable {
     }
 
     func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try db.writeNow { db in
             try db.execute(sql: """
                 DELETE FROM function; DELETE FROM event_source_mapping; DELETE FROM function_url; DELETE FROM layer;

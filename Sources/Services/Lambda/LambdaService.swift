@@ -38,12 +38,6 @@ public struct LambdaService: AWSService {
         "/2020-04-22/code-signing-configs", "/2020-06-30/functions",
     ]
 
-    /// Start opening `lambda.sqlite` on a background thread while the other services are built; `init` takes it
-    /// (`ServiceDatabase.openAhead`) and finds a reader open: it reads at init.
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: FunctionStore.path(directory), migrator: FunctionStore.migrator, warmReader: true)
-    }
-
     public init(directory: String, clock: EmulatorClock, endpoint: ServerEndpoint, logs: any LogSink, supervisor: ProcessSupervisor,
                 objects: (any ObjectSource)? = nil, queues: (any QueueConsumer)? = nil, queueEvents: (any QueueEventSink)? = nil,
                 streams: (any StreamRecordSource)? = nil, logger: Logger) throws {
@@ -60,10 +54,9 @@ public struct LambdaService: AWSService {
         self.logger = logger
         // Records for another function are queued through Lambda itself, connected once it exists.
         let functions = FunctionEventRelay()
-        destinations = EventOutbox(db: store.db, table: FunctionStore.destinationOutbox, clock: clock, logger: logger,
+        destinations = EventOutbox(database: store.database, table: FunctionStore.destinationOutbox, clock: clock, logger: logger,
                                    queues: queueEvents, functions: functions)
         functions.connect(self)
-        try resumePollers()
         startAsyncDispatcher()
         destinations.start()
     }

@@ -58,10 +58,12 @@ struct StoredEvent: Sendable {
 /// filters. Event ids are plain row ids, not AUTOINCREMENT (one page write less per append): a new id is always above
 /// every id that exists, which is all the ordering needs.
 final class LogStore: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
     }
 
     static func path(_ directory: String) -> String { directory + "/logs.sqlite" }
@@ -264,6 +266,7 @@ final class LogStore: Sendable {
     }
 
     func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try db.writeNow { db in
             try db.execute(sql: "DELETE FROM event; DELETE FROM log_stream; DELETE FROM metric_filter; DELETE FROM log_group;")
         }

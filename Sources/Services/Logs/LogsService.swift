@@ -12,12 +12,6 @@ public struct LogsService: AWSService, LogSink {
     let clock: EmulatorClock
     let logger: Logger
 
-    /// Start opening `logs.sqlite` on a background thread while the other services are built; `init` takes it
-    /// (`ServiceDatabase.openAhead`).
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: LogStore.path(directory), migrator: LogStore.migrator, warmReader: false)
-    }
-
     public init(directory: String, clock: EmulatorClock, logger: Logger) throws {
         store = try LogStore(directory: directory)
         self.clock = clock
@@ -161,6 +155,7 @@ public struct LogsService: AWSService, LogSink {
 
     /// Removes events past their group's retention (reads already skip them; this frees the space).
     public func sweep() throws {
+        guard store.database.hasContent else { return }  // never created: nothing due, nothing opened
         let now = clock.now()
         _ = try store.db.writeNow { db in try LogStore.purgeExpired(now: now, db) }
     }

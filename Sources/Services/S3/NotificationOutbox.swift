@@ -12,7 +12,7 @@ enum NotificationOutbox {
 extension S3Service {
     static func notificationOutbox(_ store: S3Store, clock: EmulatorClock, logger: Logger, queueEvents: (any QueueEventSink)?,
                                    functionEvents: (any FunctionEventSink)?) -> EventOutbox {
-        EventOutbox(db: store.db, table: NotificationOutbox.table, clock: clock, logger: logger, queues: queueEvents,
+        EventOutbox(database: store.database, table: NotificationOutbox.table, clock: clock, logger: logger, queues: queueEvents,
                     functions: functionEvents)
     }
 

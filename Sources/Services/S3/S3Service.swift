@@ -22,12 +22,6 @@ public struct S3Service: AWSService {
 
     static let xmlns = "http://s3.amazonaws.com/doc/2006-03-01/"
 
-    /// Start opening `s3.sqlite` on a background thread while the other services are built; `init` takes it
-    /// (`ServiceDatabase.openAhead`) and finds a reader open: it reads at init.
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: S3Store.path(directory), migrator: S3Store.migrator, warmReader: true)
-    }
-
     public init(directory: String, clock: EmulatorClock, logger: Logger, postSecrets: (@Sendable (String) -> String?)? = nil,
                 queueEvents: (any QueueEventSink)? = nil, functionEvents: (any FunctionEventSink)? = nil) throws {
         store = try S3Store(directory: directory)
@@ -50,6 +44,7 @@ public struct S3Service: AWSService {
             return try await serveWebsite(request, site)
         }
         let address = try S3Address.parse(hostName: request.hostName, rawPath: request.rawPath)
+        try store.loadBucketsIfNeeded()  // the first request opens s3.sqlite; a failure answers 500 saying why
         if request.method == .options { return try await preflight(request, bucket: address.bucket, isObject: address.key != nil) }
         guard let origin = request.header("origin"), let bucket = address.bucket.flatMap(store.bucket) else {
             return try await route(request, address)

@@ -6,17 +6,36 @@ import Synchronization
 /// S3's state: `s3.sqlite` for buckets, object versions and multipart uploads, and a blob folder for bytes.
 /// Keys are stored as BLOBs so SQLite orders them by UTF-8 bytes, exactly as S3 lists them.
 final class S3Store: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
     let blobs: BlobStore
     /// Every bucket, in memory: each request looks its bucket up, and this process is the only writer.
-    /// Updated after the transaction that changes a bucket commits.
-    private let bucketCache: Mutex<[String: Bucket]>
+    /// Updated after the transaction that changes a bucket commits. Nil until the first use reads it.
+    private let bucketCache = Mutex<[String: Bucket]?>(nil)
 
     init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
         blobs = try BlobStore(root: directory + "/s3")
-        bucketCache = Mutex(try Self.loadBuckets(db))
+    }
+
+    /// Read the buckets on first use (S3's requests call it first, so that a database that cannot be opened answers
+    /// them with its 500).
+    func loadBucketsIfNeeded() throws {
+        if bucketCache.withLock({ $0 != nil }) { return }
+        let buckets = try Self.loadBuckets(db)
+        bucketCache.withLock { if $0 == nil { $0 = buckets } }
+    }
+
+    /// The cache, read first if need be (a failure is logged by `LazyDatabase` and leaves it empty for this call).
+    private func withBuckets<T>(_ body: (inout [String: Bucket]) -> T) -> T {
+        try? loadBucketsIfNeeded()
+        return bucketCache.withLock { cache in
+            var buckets = cache ?? [:]
+            defer { if cache != nil { cache = buckets } }
+            return body(&buckets)
+        }
     }
 
     /// Every bucket with its configuration documents, from the database (at start, after a snapshot's restore).
@@ -38,19 +57,19 @@ final class S3Store: Sendable {
         return buckets
     }
 
+    /// After a snapshot restore: the next use reads the buckets again (a restore opens no database).
     func reloadBuckets() throws {
-        let buckets = try Self.loadBuckets(db)
-        bucketCache.withLock { $0 = buckets }
+        bucketCache.withLock { $0 = nil }
     }
 
-    func cached(_ name: String) -> Bucket? { bucketCache.withLock { $0[name] } }
-    func allBuckets() -> [Bucket] { bucketCache.withLock { Array($0.values) } }
-    func cache(_ bucket: Bucket) { bucketCache.withLock { $0[bucket.name] = bucket } }
-    func uncache(_ name: String) { _ = bucketCache.withLock { $0.removeValue(forKey: name) } }
+    func cached(_ name: String) -> Bucket? { withBuckets { $0[name] } }
+    func allBuckets() -> [Bucket] { withBuckets { Array($0.values) } }
+    func cache(_ bucket: Bucket) { withBuckets { $0[bucket.name] = bucket } }
+    func uncache(_ name: String) { _ = withBuckets { $0.removeValue(forKey: name) } }
     /// Change a cached bucket after a committed write. Only a bucket still cached: a DeleteBucket that committed
     /// meanwhile has removed it (or is about to).
     func modifyCached(_ name: String, _ change: (inout Bucket) -> Void) {
-        bucketCache.withLock { if var b = $0[name] { change(&b); $0[name] = b } }
+        withBuckets { if var b = $0[name] { change(&b); $0[name] = b } }
     }
 
     static func path(_ directory: String) -> String { directory + "/s3.sqlite" }
@@ -144,6 +163,7 @@ final class S3Store: Sendable {
 
     /// Remove blob files no row points to (a crash between rename and commit). Run once at start.
     func sweepOrphans(olderThan cutoff: Double) throws -> Int {
+        guard database.hasContent else { return 0 }  // no database: no crash of an earlier run left blobs to sweep
         let referenced = try db.readNow { db -> Set<String> in
             var set = Set<String>()
             let rows = try Row.fetchCursor(db, sql: "SELECT blobs FROM object WHERE blobs != ''")
@@ -158,6 +178,7 @@ final class S3Store: Sendable {
     }
 
     func reset() async throws {
+        guard database.hasContent else { return }  // never used: nothing to forget, nothing to create
         let all = try db.writeNow { db -> [String] in
             var ids: [String] = []
             for s in try String.fetchAll(db, sql: "SELECT blobs FROM object") { ids += BlobSegment.decode(s).map(\.id) }
@@ -165,7 +186,7 @@ final class S3Store: Sendable {
             try db.execute(sql: "DELETE FROM part; DELETE FROM upload; DELETE FROM object; DELETE FROM bucket_config; DELETE FROM bucket; DELETE FROM \(NotificationOutbox.table);")
             return ids
         }
-        bucketCache.withLock { $0.removeAll() }
+        bucketCache.withLock { $0 = [:] }
         blobs.remove(all)
     }
 

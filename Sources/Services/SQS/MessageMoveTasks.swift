@@ -163,7 +163,9 @@ extension SQSService {
     }
 
     /// Resume the tasks that were running when the process stopped.
-    func resumeMoveTasks() throws {
+    /// Move tasks a stop or a crash caught RUNNING go on (after the port is bound; none without `sqs.sqlite`).
+    public func resumeMoveTasks() throws {
+        guard store.database.hasContent else { return }
         let ids = try store.db.readNow { db in try String.fetchAll(db, sql: "SELECT task_id FROM move_task WHERE status = 'RUNNING'") }
         for id in ids { runMoveTask(id) }
     }

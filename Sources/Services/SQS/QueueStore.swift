@@ -21,10 +21,12 @@ struct Queue: Sendable {
 
 /// `sqs.sqlite`: queues per account and region, and recently deleted names (QueueDeletedRecently).
 final class QueueStore: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
     }
 
     static func path(_ directory: String) -> String { directory + "/sqs.sqlite" }
@@ -172,6 +174,7 @@ final class QueueStore: Sendable {
     }
 
     func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try db.writeNow { db in try db.execute(sql: "DELETE FROM message; DELETE FROM queue; DELETE FROM deleted_queue; DELETE FROM dedup; DELETE FROM receive_attempt; DELETE FROM move_task;") }
     }
 }

@@ -15,16 +15,9 @@ public struct SQSService: AWSService {
     let purges = PurgeLog()
     let moveTasks = MessageMoveTasks()
 
-    /// Start opening `sqs.sqlite` on a background thread while the other services are built; `init` takes it
-    /// (`ServiceDatabase.openAhead`) and finds a reader open: it reads at init.
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: QueueStore.path(directory), migrator: QueueStore.migrator, warmReader: true)
-    }
-
     public init(directory: String, clock: EmulatorClock, logger: Logger) throws {
         store = try QueueStore(directory: directory)
         self.clock = clock
-        try resumeMoveTasks()
     }
 
     public func reset() async throws {

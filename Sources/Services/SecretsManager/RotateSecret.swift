@@ -103,6 +103,7 @@ extension SecretsManagerService {
     /// by the emulator's clock. Returns the rotations started (for tests).
     @discardableResult
     public func sweep() async throws -> Int {
+        guard store.database.hasContent else { return 0 }  // never created: nothing due, nothing opened
         let now = clock.now()
         let due = try store.db.writeNow { db -> [(String, String, String)] in
             try purgeDue(db)

@@ -80,10 +80,12 @@ struct SecretVersion: Sendable {
 
 /// `secretsmanager.sqlite`: secrets and their versions. Values exist here only as AES-256-GCM ciphertext.
 final class SecretStore: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// Opened and migrated on first use, not at start.
+    var db: DatabasePool { get throws { try database.pool() } }
 
     init(directory: String) throws {
-        db = try ServiceDatabase.open(path: Self.path(directory), migrator: Self.migrator)
+        database = LazyDatabase(path: Self.path(directory), migrator: Self.migrator)
     }
 
     static func path(_ directory: String) -> String { directory + "/secretsmanager.sqlite" }
@@ -193,6 +195,7 @@ final class SecretStore: Sendable {
     }
 
     func reset() throws {
+        guard database.hasContent else { return }  // never used: nothing to empty, nothing to create
         try db.writeNow { db in try db.execute(sql: "DELETE FROM secret; DELETE FROM version;") }
     }
 }

@@ -15,12 +15,6 @@ public struct SecretsManagerService: AWSService {
     let rotator: any SecretRotator
     let logger: Logger
 
-    /// Start opening `secretsmanager.sqlite` on a background thread while the other services are built; `init` takes it
-    /// (`ServiceDatabase.openAhead`).
-    public static func openDatabaseAhead(directory: String) {
-        ServiceDatabase.openAhead(path: SecretStore.path(directory), migrator: SecretStore.migrator, warmReader: false)
-    }
-
     public init(directory: String, clock: EmulatorClock, masterKey: MasterKey, rotator: any SecretRotator, logger: Logger) throws {
         store = try SecretStore(directory: directory)
         self.clock = clock

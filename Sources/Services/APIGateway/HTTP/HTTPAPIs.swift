@@ -10,7 +10,9 @@ import Synchronization
 /// a deployment also stores a snapshot of the API's routes, integrations and authorizers, which is what an invoke
 /// through a stage runs (HTTPInvoke.swift).
 final class HTTPAPIs: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// API Gateway's database, opened on first use.
+    var db: DatabasePool { get throws { try database.pool() } }
     let clock: EmulatorClock
     let functions: any FunctionInvoker
     let logger: Logger
@@ -34,8 +36,8 @@ final class HTTPAPIs: Sendable {
         }
     }
 
-    init(db: DatabasePool, clock: EmulatorClock, functions: any FunctionInvoker, endpoint: ServerEndpoint? = nil, logger: Logger) throws {
-        self.db = db
+    init(database: LazyDatabase, clock: EmulatorClock, functions: any FunctionInvoker, endpoint: ServerEndpoint? = nil, logger: Logger) throws {
+        self.database = database
         self.clock = clock
         self.functions = functions
         self.logger = logger

@@ -10,7 +10,9 @@ import Synchronization
 /// keeps a copy of the tree so that a stage serves what was deployed, not what was edited since.
 /// API keys and usage plans are documents of their own (`rest_objects`).
 final class RestAPIs: Sendable {
-    let db: DatabasePool
+    let database: LazyDatabase
+    /// API Gateway's database, opened on first use.
+    var db: DatabasePool { get throws { try database.pool() } }
     let clock: EmulatorClock
     let functions: any FunctionInvoker
     let logger: Logger
@@ -32,8 +34,8 @@ final class RestAPIs: Sendable {
         }
     }
 
-    init(db: DatabasePool, clock: EmulatorClock, functions: any FunctionInvoker, endpoint: ServerEndpoint? = nil, logger: Logger) throws {
-        self.db = db
+    init(database: LazyDatabase, clock: EmulatorClock, functions: any FunctionInvoker, endpoint: ServerEndpoint? = nil, logger: Logger) throws {
+        self.database = database
         self.clock = clock
         self.functions = functions
         self.logger = logger
