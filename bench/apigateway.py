@@ -36,24 +36,10 @@ from server import Server  # noqa: E402
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO, "bench"))
 import flamegraph  # noqa: E402
+from measure import cpu_seconds, default_bin, pct  # noqa: E402
+
 HANDLER = 'def handler(event, context):\n    return {"statusCode": 200, "body": "ok"}\n'
 SIGNED = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0"
-
-
-def default_bin():
-    release = os.path.join(REPO, ".build", "release", "cloudless")
-    return release if os.path.exists(release) else os.path.join(REPO, ".build", "debug", "cloudless")
-
-
-def pct(values, p):
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed(conn, method, path, body, headers):

@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from server import Server  # noqa: E402
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
+from measure import default_bin  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 ROLE_DOC = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
@@ -44,11 +45,6 @@ def template():
                  f"      Handler: index.handler\n      Role: !GetAtt Role.Arn\n      Code:\n        ZipFile: |\n"
                  + "".join(f"          {line}\n" for line in CODE.splitlines()))
     return "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n" + "".join(r)
-
-
-def default_bin():
-    release = os.path.join(REPO, ".build", "release", "cloudless")
-    return release if os.path.exists(release) else os.path.join(REPO, ".build", "debug", "cloudless")
 
 
 def cpu_seconds(pid):

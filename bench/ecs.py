@@ -16,7 +16,6 @@ COMPLETED and every task answering HTTP. Health checks use AWS's shortest interv
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,20 +27,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from server import Server  # noqa: E402
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
+from measure import cpu_seconds, default_bin, free_port  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-12345678"]}}
-
-
-def default_bin():
-    release = os.path.join(REPO, ".build", "release", "cloudless")
-    return release if os.path.exists(release) else os.path.join(REPO, ".build", "debug", "cloudless")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answers(url):
@@ -120,12 +109,6 @@ def service_runs(ecs, runs, health):
         while ecs.list_tasks(cluster=cluster)["taskArns"]:
             time.sleep(0.05)
     return created, rolled
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def idle_cpu(ecs, server, tasks, seconds):

@@ -33,17 +33,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import flamegraph  # noqa: E402
+from measure import cpu_seconds, free_port  # noqa: E402
 
 
 def default_bin():
     found = sorted(glob.glob(os.path.join(REPO, ".build*/release/cloudless")), key=os.path.getmtime)
     return found[-1] if found else os.path.join(REPO, ".build/debug/cloudless")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -80,13 +75,6 @@ def timings(host, port, n, headers=None):
             out.append((time.perf_counter() - t) * 1000)
     c.close()
     return out
-
-
-def cpu_seconds(pid):
-    """utime+stime of a process, in seconds (/proc/PID/stat fields 14 and 15)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values, p):

@@ -17,7 +17,6 @@ import argparse
 import base64
 import http.client
 import io
-import json
 import os
 import shutil
 import statistics
@@ -30,19 +29,10 @@ import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "e2e"))
 from server import Server  # noqa: E402
+from measure import default_bin, pct  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 HANDLER = "def handler(event, context):\n    return event\n"
-
-
-def default_bin():
-    release = os.path.join(REPO, ".build", "release", "cloudless")
-    return release if os.path.exists(release) else os.path.join(REPO, ".build", "debug", "cloudless")
-
-
-def pct(values, p):
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
 def ms(seconds):
