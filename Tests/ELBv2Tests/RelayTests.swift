@@ -72,10 +72,16 @@ import Testing
         defer { target.stop() }
         let pool = UpstreamPoolTests.pool()
         _ = try await UpstreamPoolTests().get(pool, target)
-        let started = ContinuousClock.now
-        for _ in 0..<10 { #expect(try await UpstreamPoolTests().get(pool, target) == "200 ok") }
+        // A delayed ACK holds every request at least 40 ms (the kernel's minimum); a busy machine only adds time, so
+        // the fastest of 20 tells whether the quick ACK works whatever the load.
+        var fastest = Duration.seconds(60)
+        for _ in 0..<20 {
+            let started = ContinuousClock.now
+            #expect(try await UpstreamPoolTests().get(pool, target) == "200 ok")
+            fastest = min(fastest, ContinuousClock.now - started)
+        }
         #expect(target.connections.count == 1)
-        #expect(ContinuousClock.now - started < .milliseconds(200))  // 10 delayed ACKs would take at least 400 ms
+        #expect(fastest < .milliseconds(30))
     }
 
     @Test func aHeadAloneIsAnsweredWithItsLengthAndNoBody() async throws {
