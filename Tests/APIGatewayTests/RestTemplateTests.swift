@@ -65,3 +65,8 @@ private func render(_ t: String, body: String = "", query: [(String, String)] = 
     let out = render(#"{"statusCode": #if($input.params('fail') == 'yes')500#{else}200#end}"#, query: [("fail", "yes")])
     #expect(out == #"{"statusCode": 500}"#)
 }
+
+@Test func requestTimeIsAPIGatewaysFormat() {
+    #expect(sampleInvoke().requestTime == "14/Nov/2023:22:13:20 +0000")
+    #expect(sampleInvoke().requestContext["requestTimeEpoch"] as? Int64 == 1_700_000_000_000)
+}

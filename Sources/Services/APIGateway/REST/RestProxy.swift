@@ -31,15 +31,8 @@ struct InvokeRequest {
     func header(_ name: String) -> String? { headers.last { $0.0.lowercased() == name.lowercased() }?.1 }
     func queryValue(_ name: String) -> String? { query.last { $0.0 == name }?.1 }
 
-    /// `07/Dec/2026:18:44:18 +0000` (formatted by hand: a DateFormatter costs more than the rest of the event).
-    var requestTime: String {
-        var t = time_t(requestTimeEpoch / 1000)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(two(parts.tm_mday))/\(months[Int(parts.tm_mon)])/\(parts.tm_year + 1900):\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) +0000"
-    }
+    /// `07/Dec/2026:18:44:18 +0000`, as HTTP APIs and function URLs write it.
+    var requestTime: String { HTTPEvent20.requestTime(Double(requestTimeEpoch / 1000)) }
 
     /// `requestContext` of the proxy event (also `$context` in templates).
     var requestContext: [String: Any] {
