@@ -3,9 +3,10 @@
 own port (and by Host through Cloudless's port), one keep-alive client connection each, sequential. Prints p50/p90 of
 each path and the p50 the load balancer adds.
 
-    python3 bench/elb.py [--cloudless-bin PATH] [-n 2000] [--target-nagle] [--perf TAG]
+    python3 bench/elb.py [--cloudless-bin PATH] [-n 2000] [--rps SECONDS] [--target-nagle] [--perf TAG]
 
-Also prints Cloudless's CPU time (utime+stime) per request on each path. `--target-nagle`: the target writes head and
+Also prints Cloudless's CPU time (utime+stime) per request on each path, and requests per second on each path with
+`wrk` (Debian's `wrk`; 4 connections for `--rps` seconds, default 3; 0 skips it). `--target-nagle`: the target writes head and
 body in two packets without TCP_NODELAY (as many servers do), which costs 40 ms per answer on a kept-alive
 connection unless the proxy acknowledges at once. `--perf TAG`: afterwards, each proxied path again under
 `perf record` (as bench/profile.py does), drawn to bench/profiles/elb_proxy-TAG.{folded,svg} (listener port) and
@@ -77,6 +78,19 @@ def timings(host, port, n, headers=None):
     return out
 
 
+def requests_per_second(host, port, seconds, headers=None):
+    """wrk's Requests/sec for GETs on 4 kept-alive connections (one thread), or None without wrk."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        return None
+    argv = [wrk, "-t1", "-c4", f"-d{seconds}s"]
+    for k, v in (headers or {}).items():
+        argv += ["-H", f"{k}: {v}"]
+    out = subprocess.run(argv + [f"http://{host}:{port}/bench"], capture_output=True, text=True, timeout=seconds + 30).stdout
+    line = next((l for l in out.splitlines() if l.startswith("Requests/sec:")), None)
+    return float(line.split()[1]) if line else None
+
+
 def pct(values, p):
     return sorted(values)[int(len(values) * p / 100)]
 
@@ -106,6 +120,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cloudless-bin", default=default_bin())
     ap.add_argument("-n", type=int, default=2000)
+    ap.add_argument("--rps", type=float, default=3, metavar="SECONDS", help="wrk run per path (0: none)")
     ap.add_argument("--target-nagle", action="store_true")
     ap.add_argument("--perf", metavar="TAG", help="also profile each proxied path: bench/profiles/elb_proxy[_host]-TAG.svg")
     ap.add_argument("--call-graph", choices=["fp", "dwarf"], default="fp")
@@ -153,6 +168,12 @@ def main():
         direct = statistics.median(rows["direct"])
         for name in ("listener port", "by Host on Cloudless's port"):
             print(f"added p50, {name}: {statistics.median(rows[name]) - direct:.3f} ms")
+        if args.rps > 0:
+            paths = [("direct", target.server_address[1], None), ("listener port", listener_port, None),
+                     ("by Host on Cloudless's port", port, {"Host": f"{lb['DNSName']}:{port}"})]
+            for name, to, headers in paths:
+                rps = requests_per_second("127.0.0.1", to, args.rps, headers)
+                print(f"requests per second, {name}: " + (f"{rps:.0f}" if rps else "(wrk not found)"))
         if args.perf:
             profile(proc.pid, f"elb_proxy-{args.perf}", f"GET through a listener's own port ({args.perf})", args.n,
                     args.call_graph, "127.0.0.1", listener_port)

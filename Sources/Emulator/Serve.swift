@@ -248,7 +248,7 @@ struct ServeOptions {
                           elbv2.routes]
         let folder = dataDir
         let background = BackgroundScheduler(clock: clock, logger: logger)
-        let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger) { bound in
+        let app = HTTPServer.application(gateway: gateway, host: host, port: port, logger: logger, fastPaths: [elbv2.fastPath]) { bound in
             endpoint.set(host: host, port: bound)
             cloudFormation.serverListening()
             logger.notice("Cloudless \(InternalEndpoints.version) ready on http://\(host):\(bound) (data: \(folder)\(strict ? ", strict auth" : ""))")

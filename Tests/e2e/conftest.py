@@ -1,5 +1,9 @@
+import glob
+import json
 import os
+import shutil
 import socket
+import tempfile
 import time
 import uuid
 
@@ -9,27 +13,71 @@ from helpers import LambdaFunctions, account_of, make_client, purge_bucket
 from server import Server, leftover_processes
 
 
+def worker_id(config):
+    """The pytest-xdist worker this process is (gw0, gw1, ...), or None for the controller or a run without `-n`."""
+    return getattr(config, "workerinput", {}).get("workerid")
+
+
+def started_servers():
+    """(pid, data folder) of every server this process started."""
+    return [(s.proc.pid if s.proc else None, s.data_dir) for s in Server.started]
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """After the whole suite (every server stopped): no process a Cloudless started may still be alive."""
-    if external_server() or not Server.started:
+    """After the whole suite (every server stopped): no process a Cloudless started may still be alive. With
+    parallel workers (`-n`), each worker leaves the servers it started in the run's folder and the controller checks
+    them all once every worker has finished (a worker's own check would see another's live functions)."""
+    if external_server():
+        return
+    run = os.environ.get("CLOUDLESS_E2E_RUN")
+    wid = worker_id(session.config)
+    if wid is not None:
+        with open(os.path.join(run, f"{wid}.json"), "w") as f:
+            json.dump(started_servers(), f)
+        return
+    servers = started_servers()
+    if run:
+        for name in sorted(glob.glob(os.path.join(run, "*.json"))):
+            with open(name) as f:
+                servers += [tuple(s) for s in json.load(f)]
+        shutil.rmtree(run, ignore_errors=True)
+    if not servers:
         return
     deadline = time.time() + 5
-    left = leftover_processes()
+    left = leftover_processes(servers)
     while left and time.time() < deadline:
         time.sleep(0.1)
-        left = leftover_processes()
+        left = leftover_processes(servers)
     if left:
         print("\nProcesses started by Cloudless are still alive after the suite:")
         for pid, cmdline in left:
             print(f"  {pid}: {cmdline}")
         session.exitstatus = 1
     elif session.config.option.verbose >= 0:
-        print(f"\nNo process started by the suite's {len(Server.started)} Cloudless servers is left.")
+        print(f"\nNo process started by the suite's {len(servers)} Cloudless servers is left.")
+
+
+# The modules that take longest (20 s to 100 s each, measured 2026-12-08), run first so that parallel workers
+# (`-n`, whole modules each) do not end waiting on one of them; the rest follow in file order.
+SLOWEST_FIRST = [
+    "test_labs", "test_sqs_concurrency", "test_cli_aws", "test_sam_cli", "test_package", "test_secrets_tools",
+    "test_cloudformation_deploy_preference", "test_ecs_tools", "test_logs_cli", "test_ecs_lab", "test_console",
+    "test_elbv2", "test_tools", "test_cloudformation_crash", "test_iam", "test_ecs_control", "test_snapshots",
+    "test_sqs_messages", "test_ecs_cli", "test_lambda_async",
+]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__, len(rank)))
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "strict_auth: run the module against the session's --strict-auth server (see `server`)")
+    # The controller's folder where parallel workers (pytest-xdist) leave the servers they started; workers inherit it.
+    if worker_id(config) is None:
+        os.environ["CLOUDLESS_E2E_RUN"] = tempfile.mkdtemp(prefix="cloudless-e2e-run-")
 
 
 def external_server():

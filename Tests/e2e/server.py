@@ -104,12 +104,12 @@ def live_processes():
         yield pid, cmdline, cwd, environ
 
 
-def leftover_processes():
-    """[(pid, cmdline)] of live processes a Cloudless of this session started and left behind: servers still
-    running, and function instances (and their children), found by the `AWS_LAMBDA_RUNTIME_API` variable only
-    Cloudless sets or by a working folder under one of the session's data folders."""
-    servers = {s.proc.pid for s in Server.started if s.proc}
-    roots = {os.path.realpath(s.data_dir) for s in Server.started}
+def leftover_processes(servers):
+    """[(pid, cmdline)] of live processes the given Cloudless servers (pid, data folder) started and left behind:
+    servers still running, and function instances (and their children), found by the `AWS_LAMBDA_RUNTIME_API`
+    variable only Cloudless sets or by a working folder under one of the servers' data folders."""
+    pids = {pid for pid, _ in servers if pid}
+    roots = {os.path.realpath(d) for _, d in servers}
     return [(pid, cmdline) for pid, cmdline, cwd, environ in live_processes()
-            if pid in servers or b"AWS_LAMBDA_RUNTIME_API=" in environ or b"ECS_CONTAINER_METADATA_URI_V4=" in environ
+            if pid in pids or b"AWS_LAMBDA_RUNTIME_API=" in environ or b"ECS_CONTAINER_METADATA_URI_V4=" in environ
             or any(cwd == r or cwd.startswith(r + "/") for r in roots)]

@@ -161,8 +161,9 @@ def test_a_rolling_deployment_loses_no_request(server, ecs, elbv2, stack):
             s = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
             return len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED" \
                 and s["runningCount"] == 2 and len(health(elbv2, tg)) == 2
-        # The old tasks stay registered until the new ones are healthy; then they drain (2 s) and stop.
-        wait_for(done, timeout=40, step=0.2, tick=tick(server))
+        # The old tasks stay registered until the new ones are healthy; then they drain (2 s) and stop. The clock moves
+        # 1 s per 0.5 s waited: a new task still starting on a busy machine stays within its 30 s grace period.
+        wait_for(done, timeout=60, step=0.5, tick=tick(server))
         time.sleep(0.5)
     finally:
         stop.set()

@@ -5,8 +5,9 @@ import NIOCore
 
 /// Builds the Hummingbird application around the gateway: one port, HTTP/1.1, streaming bodies.
 public enum HTTPServer {
+    /// `fastPaths`: services that answer some requests below Hummingbird (`ConnectionFastPath`).
     public static func application(
-        gateway: Gateway, host: String, port: Int, logger: Logger,
+        gateway: Gateway, host: String, port: Int, logger: Logger, fastPaths: [any ConnectionFastPath] = [],
         onRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         var http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [ExpectContinueHandler()])
@@ -17,7 +18,9 @@ public enum HTTPServer {
         return Application(
             responder: gateway,
             server: HTTPServerBuilder { responder in
-                EventLoopBoundChannel(inner: LargeReadChannel(inner: HTTP1Channel(responder: responder, configuration: channelConfiguration)))
+                BelowCodecChannel(
+                    inner: EventLoopBoundChannel(inner: LargeReadChannel(inner: HTTP1Channel(responder: responder, configuration: channelConfiguration))),
+                    handlers: { fastPaths.map { $0.makeHandler() } })
             },
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },

@@ -27,6 +27,8 @@ final class DataPlane: Sendable {
     let state = Mutex(State())
     /// Kept-alive connections to targets.
     let pool = UpstreamPool()
+    /// Requests the listeners' fast path has taken (`FastForward`), for tests.
+    let fastRelayed = Atomic<Int>(0)
 
     init(store: ELBv2Store, clock: EmulatorClock, functions: any FunctionInvoker, logger: Logger) {
         self.store = store

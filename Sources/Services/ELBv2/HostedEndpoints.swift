@@ -11,21 +11,38 @@ extension ELBv2Service: SnapshotParticipant {
     public var hostLabels: [String] { ["elb"] }
 
     public func hostedResponse(_ request: AWSRequest) async -> AWSResponse {
-        let s = store.snapshot
-        let name = request.hostName.lowercased()
-        guard let lb = s.loadBalancers.values.first(where: { $0.dnsName.lowercased() == name }) else {
-            return DataPlane.plain(.notFound, "404 Not Found")
+        switch Self.hostedListener(store.snapshot, host: request.host) {
+        case .noLoadBalancer: return DataPlane.plain(.notFound, "404 Not Found")
+        case .noListener: return DataPlane.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
+        case .listener(let arn, let port):
+            return await runtime.serve(listenerARN: arn, ProxyRequest(
+                method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headers, body: request.body,
+                sourceIP: "127.0.0.1", port: port))
         }
-        let explicitPort = request.host.split(separator: ":").dropFirst().first.flatMap { Int($0) }
+    }
+
+    enum HostedListener: Equatable {
+        case listener(String, port: Int)
+        case noLoadBalancer, noListener
+    }
+
+    /// The listener a Host (`<dns name>[:port]`) reaches on Cloudless's port: the load balancer's HTTP listener on the
+    /// Host's port, else on port 80, else its first; and the port the client is taken to have used (80 unless given).
+    static func hostedListener(_ s: ELBv2Store.State, host: String) -> HostedListener {
+        let parts = host.split(separator: ":", maxSplits: 1)
+        let name = parts.first.map { $0.lowercased() } ?? ""
+        guard let lb = s.loadBalancers.values.first(where: { $0.dnsName.lowercased() == name }) else { return .noLoadBalancer }
+        let explicitPort = parts.dropFirst().first.flatMap { Int($0) }
         let listeners = s.listeners.values.filter { $0.loadBalancerArn == lb.arn && ($0.protocol == "HTTP" || $0.protocol == "HTTPS") }
             .sorted { $0.port < $1.port }
         guard let listener = listeners.first(where: { $0.port == explicitPort }) ?? listeners.first(where: { $0.port == 80 }) ?? listeners.first else {
-            return DataPlane.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
+            return .noListener
         }
-        return await runtime.serve(listenerARN: listener.arn, ProxyRequest(
-            method: request.method, rawPath: request.rawPath, rawQuery: request.rawQuery, headers: request.headers, body: request.body,
-            sourceIP: "127.0.0.1", port: explicitPort ?? 80))
+        return .listener(listener.arn, port: explicitPort ?? 80)
     }
+
+    /// Plain GETs by Host to a load balancer on Cloudless's port take the listeners' fast path too (`FastForward`).
+    public var fastPath: any ConnectionFastPath { HostedFastPath(plane: runtime) }
 
     /// `GET /_cloudless/elbv2/listeners` (the gateway asks its `routes`).
     public var routes: any InternalRoutes { ListenerAddresses(service: self) }
@@ -70,4 +87,9 @@ struct ListenerAddresses: InternalRoutes {
         let r = service.listenerAddresses()
         return Response(status: r.status, headers: r.headers, body: r.body)
     }
+}
+
+struct HostedFastPath: ConnectionFastPath {
+    let plane: DataPlane
+    func makeHandler() -> any RemovableChannelHandler { FastForward(entry: .byHost, plane: plane) }
 }

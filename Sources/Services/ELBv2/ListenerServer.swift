@@ -53,7 +53,11 @@ final class ListenerServer: Sendable {
         // between reading the request, asking the target and writing the answer.
         let app = Application(
             responder: ListenerResponder(listenerARN: listenerARN, plane: plane),
-            server: HTTPServerBuilder { responder in EventLoopBoundChannel(inner: HTTP1Channel(responder: responder)) },
+            server: HTTPServerBuilder { [listenerARN, plane] responder in
+                BelowCodecChannel(inner: EventLoopBoundChannel(inner: HTTP1Channel(responder: responder))) {
+                    [FastForward(entry: .listener(listenerARN), plane: plane)]
+                }
+            },
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
             onServerRunning: { channel in signal.fulfil(channel.localAddress?.port) },
             logger: Logger(label: "elbv2.listener", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -133,3 +137,4 @@ struct ListenerResponder: HTTPResponder {
         return Response(status: r.status, headers: r.headers, body: r.body)
     }
 }
+

@@ -27,9 +27,9 @@ struct PoolBook<Connection> {
         var expired: [Connection] = []
     }
 
-    /// The newest idle connection still fresh that `prefer`s (the caller's event loop), else the newest fresh one;
-    /// and the expired ones to close (no longer counted).
-    mutating func take(_ key: String, now: Double, prefer: (Connection) -> Bool = { _ in true }) -> Taken {
+    /// The newest idle connection still fresh that `prefer`s (the caller's event loop), else (unless `only`) the newest
+    /// fresh one; and the expired ones to close (no longer counted).
+    mutating func take(_ key: String, now: Double, only: Bool = false, prefer: (Connection) -> Bool = { _ in true }) -> Taken {
         guard var list = idle[key], !list.isEmpty else { return Taken() }
         var expired: [Connection] = []
         list.removeAll { e in
@@ -37,7 +37,7 @@ struct PoolBook<Connection> {
             expired.append(e.connection)
             return true
         }
-        let taken = (list.lastIndex { prefer($0.connection) } ?? list.indices.last).map { list.remove(at: $0) }
+        let taken = (list.lastIndex { prefer($0.connection) } ?? (only ? nil : list.indices.last)).map { list.remove(at: $0) }
         idle[key] = list.isEmpty ? nil : list
         uncount(key, expired.count)
         return Taken(idle: taken, expired: expired)

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// One request arriving at a listener, from its own port or by Host through Cloudless's port.
 struct ProxyRequest: Sendable {
@@ -21,26 +22,18 @@ struct ProxyRequest: Sendable {
 extension DataPlane {
     func serve(listenerARN: String, _ request: ProxyRequest) async -> AWSResponse {
         let s = store.snapshot
-        guard let listener = s.listeners[listenerARN], let lb = s.loadBalancers[listener.loadBalancerArn] else {
-            return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
-        }
         // What the conditions look at, worked out only when a rule or a redirect needs it.
-        func facts() -> RequestFacts {
+        func facts(_ lb: LoadBalancer) -> RequestFacts {
             RequestFacts(
                 method: request.method.rawValue, path: Percent.decode(request.rawPath) ?? request.rawPath,
                 host: request.headers[Self.hostField] ?? lb.dnsName,
                 headers: request.headers.map { ($0.name.canonicalName, $0.value) },
                 query: Percent.parseQuery(request.rawQuery, plusIsSpace: true) ?? [], sourceIP: request.sourceIP)
         }
-        var actions = listener.defaultActions
-        let rules = s.rules.values.filter { $0.listenerArn == listenerARN }.sorted { $0.priority < $1.priority }
-        if !rules.isEmpty {
-            let f = facts()
-            if let rule = rules.first(where: { RuleMatching.matches($0.conditions, f) }) { actions = rule.actions }
+        guard let (lb, chosen) = route(s, listenerARN: listenerARN, facts: facts) else {
+            return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
         }
-        guard let action = actions.first(where: { $0.type == "forward" || $0.type == "fixed-response" || $0.type == "redirect" }) else {
-            return Self.plain(.internalServerError, "500 Internal Server Error")
-        }
+        guard let action = chosen else { return Self.plain(.internalServerError, "500 Internal Server Error") }
         switch action.type {
         case "fixed-response":
             var headers = HTTPFields()
@@ -48,18 +41,53 @@ extension DataPlane {
             return AWSResponse(status: HTTPResponse.Status(code: Int(action.fixedStatusCode ?? "200") ?? 200), headers: headers,
                                bytes: ByteBuffer(string: action.fixedMessageBody ?? ""))
         case "redirect":
-            return Self.redirect(action, request, facts())
+            return Self.redirect(action, request, facts(lb))
         default:
-            return await forward(action, s, lb, request, idleTimeout: Double(lb.attributes["idle_timeout.timeout_seconds"] ?? "60") ?? 60)
+            return await forward(action, s, lb, request, idleTimeout: Self.idleTimeout(lb))
         }
+    }
+
+    /// The listener's load balancer and the action it takes: the first rule by priority whose conditions match
+    /// `facts` (worked out only when the listener has rules), else the default actions; nil when the listener or its
+    /// load balancer is gone, a nil action when none is one the data plane serves.
+    func route(_ s: ELBv2Store.State, listenerARN: String, facts: (LoadBalancer) -> RequestFacts) -> (LoadBalancer, Action?)? {
+        guard let listener = s.listeners[listenerARN], let lb = s.loadBalancers[listener.loadBalancerArn] else { return nil }
+        var actions = listener.defaultActions
+        let rules = s.rules.values.filter { $0.listenerArn == listenerARN }.sorted { $0.priority < $1.priority }
+        if !rules.isEmpty {
+            let f = facts(lb)
+            if let rule = rules.first(where: { RuleMatching.matches($0.conditions, f) }) { actions = rule.actions }
+        }
+        return (lb, actions.first { $0.type == "forward" || $0.type == "fixed-response" || $0.type == "redirect" })
+    }
+
+    /// A forward's target group: the one the AWSALBTG cookie names while group stickiness holds, else one chosen at
+    /// random by weight; nil when none can take traffic.
+    static func targetGroup(_ a: Action, _ s: ELBv2Store.State, groupCookie: String?) -> TargetGroup? {
+        var chosen: WeightedTargetGroup?
+        if a.stickinessEnabled, let c = groupCookie, let g = a.targetGroups.first(where: { Self.groupCookie($0.arn) == c && $0.weight > 0 }) {
+            chosen = g
+        }
+        if chosen == nil, let i = WeightedChoice.pick(a.targetGroups.map(\.weight), roll: Double.random(in: 0..<1)) { chosen = a.targetGroups[i] }
+        return chosen.flatMap { s.targetGroups[$0.arn] }
     }
 
     static func plain(_ status: HTTPResponse.Status, _ text: String) -> AWSResponse {
         var headers = HTTPFields()
         headers[.contentType] = "text/html"
         headers[.server] = "awselb/2.0"
-        return AWSResponse(status: status, headers: headers,
-                           bytes: ByteBuffer(string: "<html>\r\n<head><title>\(text)</title></head>\r\n<body>\r\n<center><h1>\(text)</h1></center>\r\n</body>\r\n</html>\r\n"))
+        return AWSResponse(status: status, headers: headers, bytes: ByteBuffer(string: plainPage(text)))
+    }
+
+    /// `plain` as NIO's parts, for the listener's fast path.
+    static func plainHead(_ status: HTTPResponseStatus, _ text: String) -> (HTTPResponseHead, ByteBuffer) {
+        let body = ByteBuffer(string: plainPage(text))
+        let headers = HTTPHeaders([("Content-Type", "text/html"), ("Server", "awselb/2.0"), ("Content-Length", String(body.readableBytes))])
+        return (HTTPResponseHead(version: .http1_1, status: status, headers: headers), body)
+    }
+
+    static func plainPage(_ text: String) -> String {
+        "<html>\r\n<head><title>\(text)</title></head>\r\n<body>\r\n<center><h1>\(text)</h1></center>\r\n</body>\r\n</html>\r\n"
     }
 
     /// `#{protocol}`, `#{host}`, `#{port}`, `#{path}` (without its leading '/') and `#{query}` from the request.
@@ -94,13 +122,9 @@ extension DataPlane {
     }
 
     func forward(_ a: Action, _ s: ELBv2Store.State, _ lb: LoadBalancer, _ request: ProxyRequest, idleTimeout: Double) async -> AWSResponse {
-        // The target group: the one AWSALBTG names while group stickiness holds, else a weighted random choice.
-        var chosen: WeightedTargetGroup?
-        if a.stickinessEnabled, let c = Self.cookie(request.headers, "AWSALBTG"), let g = a.targetGroups.first(where: { Self.groupCookie($0.arn) == c && $0.weight > 0 }) {
-            chosen = g
+        guard let tg = Self.targetGroup(a, s, groupCookie: a.stickinessEnabled ? Self.cookie(request.headers, "AWSALBTG") : nil) else {
+            return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
         }
-        if chosen == nil, let i = WeightedChoice.pick(a.targetGroups.map(\.weight), roll: Double.random(in: 0..<1)) { chosen = a.targetGroups[i] }
-        guard let chosen, let tg = s.targetGroups[chosen.arn] else { return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable") }
         let stickyTargets = tg.attributes["stickiness.enabled"] == "true" && tg.attributes["stickiness.type"] == "lb_cookie"
         guard let target = pick(tg, sticky: stickyTargets ? Self.cookie(request.headers, "AWSALB") : nil) else {
             return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
@@ -130,6 +154,12 @@ extension DataPlane {
 
     static func groupCookie(_ arn: String) -> String { Data(arn.utf8).base64EncodedString() }
 
+    /// How long a target may take to answer before the client gets a 504.
+    static func idleTimeout(_ lb: LoadBalancer) -> Double { Double(lb.attributes["idle_timeout.timeout_seconds"] ?? "60") ?? 60 }
+
+    /// A new X-Amzn-Trace-Id, as the load balancer adds to a request that has none.
+    func newTraceID() -> String { "Root=1-\(String(Int(clock.now()), radix: 16))-\(Hex.encode(randomBytes(count: 12)))" }
+
     func proxy(_ tg: TargetGroup, _ target: RegisteredTarget, _ lb: LoadBalancer, _ request: ProxyRequest, idleTimeout: Double) async -> AWSResponse {
         var headers = request.headers
         let forwardedFor = headers[Self.forwardedFor].map { "\($0), \(request.sourceIP)" } ?? request.sourceIP
@@ -137,7 +167,7 @@ extension DataPlane {
         headers[Self.forwardedProto] = "http"
         headers[Self.forwardedPort] = String(request.port)
         if headers[Self.traceID] == nil {
-            headers[Self.traceID] = "Root=1-\(String(Int(clock.now()), radix: 16))-\(Hex.encode(randomBytes(count: 12)))"
+            headers[Self.traceID] = newTraceID()
         }
         let host = Self.address(tg, target)
         let uri = request.rawPath + (request.rawQuery.isEmpty ? "" : "?" + request.rawQuery)

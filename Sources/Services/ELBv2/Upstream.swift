@@ -41,6 +41,30 @@ enum Upstream {
         }
     }
 
+    /// The same as an `EventLoopFuture`, on `loop` (the listener's fast path, which awaits nothing).
+    static func connect(host: String, port: Int, on loop: any EventLoop) -> EventLoopFuture<Connection> {
+        ClientBootstrap(group: loop)
+            .connectTimeout(.seconds(5))
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ReadBatcher())
+                }
+            }
+            .connect(host: host, port: port)
+            .flatMapThrowing { channel in try Connection(wrappingChannelSynchronously: channel) }
+    }
+
+    /// How a target's answer ends: its Content-Length, whether it is chunked, and whether it ends by that framing
+    /// (else by the connection closing, which leaves the connection unfit to keep).
+    static func framing(_ head: HTTPResponseHead, method: String) -> (length: Int?, chunked: Bool, framed: Bool) {
+        let length = head.headers.first(name: "content-length").flatMap { Int($0) }
+        let chunked = head.headers["transfer-encoding"].contains { $0.lowercased().contains("chunked") }
+        let code = Int(head.status.code)
+        return (length, chunked, length != nil || chunked || method == "HEAD" || code == 204 || code == 304 || (100..<200).contains(code))
+    }
+
     /// Hop-by-hop headers a proxy does not pass on.
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]
 
@@ -164,20 +188,13 @@ struct Outgoing: Sendable {
             throw Upstream.Failure.protocolError
         }
         var fields = HTTPFields()
-        var length: Int?
-        var chunked = false
-        for (name, value) in responseHead.headers {
-            let lower = name.lowercased()
-            if lower == "content-length" { length = Int(value) }
-            if lower == "transfer-encoding" { chunked = value.lowercased().contains("chunked") }
-            if Upstream.hopByHop.contains(lower) { continue }
+        for (name, value) in responseHead.headers where !Upstream.hopByHop.contains(name.lowercased()) {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
         if !responseHead.isKeepAlive { pool?.markNoKeepAlive(link.key) }
-        // Kept only when the answer ends by its framing, not by the connection closing.
-        let code = Int(responseHead.status.code)
-        let framed = length != nil || chunked || method == "HEAD" || code == 204 || code == 304 || (100..<200).contains(code)
+        let (length, chunked, framed) = Upstream.framing(responseHead, method: method)
         let keep = link.pooled && responseHead.isKeepAlive && framed && pool != nil && sendError == nil
+        let code = Int(responseHead.status.code)
         let status = HTTPResponse.Status(code: code, reasonPhrase: responseHead.status.reasonPhrase)
         let reader = link.reader
         // The whole answer came in the read that brought its head: passed on as one buffer (head and body in one write

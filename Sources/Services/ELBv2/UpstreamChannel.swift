@@ -9,13 +9,31 @@ import NIOPosix
 /// two small packets without TCP_NODELAY holds the body (Nagle) until the head is acknowledged, and on a connection
 /// kept alive Linux delays that acknowledgement by up to 40 ms; asking for a quick ACK sends it straight away. A
 /// read that ends the answer needs none (the target waits for nothing more), which saves a system call per answer.
-final class ReadBatcher: ChannelInboundHandler {
+///
+/// While the listener's fast path (`FastForward`) holds the connection, the parts go to its `divert` instead of up to
+/// the async channel, and it can hold the reads while its client cannot take more.
+final class ReadBatcher: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias InboundOut = [HTTPClientResponsePart]
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    enum Event {
+        case parts([HTTPClientResponsePart])
+        /// The connection closed (after the parts it brought).
+        case closed
+    }
 
     static let quickAck = ChannelOptions.Types.SocketOption(level: .init(rawValue: CInt(IPPROTO_TCP)), name: .init(rawValue: CInt(TCP_QUICKACK)))
 
     private var parts: [HTTPClientResponsePart] = []
+    var divert: ((Event) -> Void)?
+    private var paused = false
+    private var readPending = false
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         parts.append(unwrapInboundIn(data))
@@ -31,19 +49,48 @@ final class ReadBatcher: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         pass(context)
+        if let divert {
+            self.divert = nil
+            divert(.closed)
+        }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         pass(context)
+        if divert != nil { context.close(promise: nil) }  // the fast path learns of it as a close
         context.fireErrorCaught(error)
     }
+
+    func read(context: ChannelHandlerContext) {
+        if paused { readPending = true } else { context.read() }
+    }
+
+    /// The fast path's request, written below the async channel (which is idle while the fast path holds it).
+    func send(_ head: HTTPRequestHead) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func pause() { paused = true }
+
+    func resume() {
+        paused = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// Parts read but not passed on yet.
+    var hasBuffered: Bool { !parts.isEmpty }
 
     private func pass(_ context: ChannelHandlerContext) {
         guard !parts.isEmpty else { return }
         let batch = parts
         parts = []
-        context.fireChannelRead(wrapInboundOut(batch))
+        if let divert { divert(.parts(batch)) } else { context.fireChannelRead(wrapInboundOut(batch)) }
     }
 }
 

@@ -43,11 +43,12 @@ final class UpstreamPool: Sendable {
         self.book = Mutex(PoolBook())
     }
 
-    /// An idle connection to `key` still open, or nil: one on the caller's event loop when there is one.
-    func take(_ key: String) -> UpstreamLink? {
+    /// An idle connection to `key` still open, or nil: one on the caller's event loop when there is one (only such
+    /// one when `onCallersLoop`).
+    func take(_ key: String, onCallersLoop: Bool = false) -> UpstreamLink? {
         while true {
             let t = now()
-            let taken = book.withLock { b in b.take(key, now: t) { link in link.connection.channel.eventLoop.inEventLoop } }
+            let taken = book.withLock { b in b.take(key, now: t, only: onCallersLoop) { link in link.connection.channel.eventLoop.inEventLoop } }
             for link in taken.expired { link.close() }
             guard let entry = taken.idle else { return nil }
             if entry.connection.isActive { return entry.connection }
@@ -73,6 +74,9 @@ final class UpstreamPool: Sendable {
         link.close()
         if link.pooled { book.withLock { $0.forget(link.key) } }
     }
+
+    /// A pooled connection that could not be opened: no longer counted.
+    func forget(_ key: String) { book.withLock { $0.forget(key) } }
 
     func markNoKeepAlive(_ key: String) {
         let t = now()
