@@ -83,7 +83,7 @@ def requests_per_second(host, port, seconds, headers=None):
     wrk = shutil.which("wrk")
     if not wrk:
         return None
-    argv = [wrk, "-t1", "-c4", f"-d{seconds}s"]
+    argv = [wrk, "-t1", "-c4", f"-d{max(1, round(seconds))}s"]
     for k, v in (headers or {}).items():
         argv += ["-H", f"{k}: {v}"]
     out = subprocess.run(argv + [f"http://{host}:{port}/bench"], capture_output=True, text=True, timeout=seconds + 30).stdout
@@ -120,13 +120,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cloudless-bin", default=default_bin())
     ap.add_argument("-n", type=int, default=2000)
-    ap.add_argument("--rps", type=float, default=3, metavar="SECONDS", help="wrk run per path (0: none)")
+    ap.add_argument("--rps", type=int, default=3, metavar="SECONDS", help="wrk run per path (0: none)")
     ap.add_argument("--target-nagle", action="store_true")
     ap.add_argument("--perf", metavar="TAG", help="also profile each proxied path: bench/profiles/elb_proxy[_host]-TAG.svg")
     ap.add_argument("--call-graph", choices=["fp", "dwarf"], default="fp")
     args = ap.parse_args()
     Handler.nagle = args.target_nagle
-    target = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Target(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # wrk resets its connections at the end of a run
+
+    target = Target(("127.0.0.1", 0), Handler)
     threading.Thread(target=target.serve_forever, daemon=True).start()
     data = tempfile.mkdtemp(prefix="cloudless-elb-bench-")
     port = free_port()
@@ -173,7 +177,7 @@ def main():
                      ("by Host on Cloudless's port", port, {"Host": f"{lb['DNSName']}:{port}"})]
             for name, to, headers in paths:
                 rps = requests_per_second("127.0.0.1", to, args.rps, headers)
-                print(f"requests per second, {name}: " + (f"{rps:.0f}" if rps else "(wrk not found)"))
+                print(f"requests per second, {name}: " + (f"{rps:.0f}" if rps else "(no figure: is Debian's wrk installed?)"))
         if args.perf:
             profile(proc.pid, f"elb_proxy-{args.perf}", f"GET through a listener's own port ({args.perf})", args.n,
                     args.call_graph, "127.0.0.1", listener_port)
