@@ -126,6 +126,18 @@ import Testing
         await s.stop()
     }
 
+    @Test func aNewConnectionClosedAfterTakingTheRequestIs502AndTheGETIsNotSentAgain() async throws {
+        let target = try ScriptedTarget { _, _ in nil }
+        defer { target.stop() }
+        let s = try await Setup(target)
+        let client = try RawClient(port: s.address.1)
+        try await client.send("GET /crash HTTP/1.1\r\nHost: x\r\n\r\n")
+        let r = try await client.response()
+        #expect(r.status == 502 && r.body.contains("502 Bad Gateway"))
+        #expect(Self.requests(target).count == 1 && s.fast == 1)
+        await s.stop()
+    }
+
     @Test func aTargetThatDoesNotAnswerWithinTheIdleTimeoutGets504() async throws {
         let target = try ScriptedTarget { _, _ in
             Thread.sleep(forTimeInterval: 2.5)

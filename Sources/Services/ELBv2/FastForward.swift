@@ -219,6 +219,7 @@ final class FastForward: ChannelDuplexHandler, RemovableChannelHandler {
         ex.reused = reused
         ex.batcher = batcher
         ex.timedOut = false
+        ex.sent = false
         batcher.divert = { [unowned self, unowned ex] event in upstream(event, ex) }
         if !context.channel.isWritable { batcher.pause() }
         ex.timer = context.eventLoop.assumeIsolated().scheduleTask(in: ex.timeout) { [weak ex] in
@@ -228,7 +229,7 @@ final class FastForward: ChannelDuplexHandler, RemovableChannelHandler {
         }
         var head = ex.head
         if !link.pooled { head.headers.replaceOrAdd(name: "connection", value: "close") }
-        batcher.send(head)
+        batcher.send(head) { [weak ex] in ex?.sent = true }
     }
 
     private func upstream(_ event: ReadBatcher.Event, _ ex: FastExchange) {
@@ -277,9 +278,10 @@ final class FastForward: ChannelDuplexHandler, RemovableChannelHandler {
             ex.batcher = nil
             if ex.timedOut {
                 answer(ex, DataPlane.plainHead(.gatewayTimeout, "504 Gateway Time-out"), context)
-            } else if ex.reused || ex.attempts < 3 {
+            } else if ex.reused || (!ex.sent && ex.attempts < 3) {
                 // Closed before any answer: a kept-alive connection the target had let go, or (rarely) a new one
-                // closed before the request went out; the GET is sent again on a new connection (the third after a pause).
+                // closed before the request went out; the GET is sent again on a new connection (the third after a
+                // pause), as `Upstream.exchange` does. A new connection that took the request and closed is a 502.
                 if ex.attempts == 2 {
                     context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(20)) { [weak self, weak ex] in
                         guard let self, let ex, self.exchange === ex, let context = self.context else { return }
@@ -335,6 +337,8 @@ final class FastExchange {
     var timer: Scheduled<Void>?
     var reused = false
     var timedOut = false
+    /// The request has gone out whole on the current connection.
+    var sent = false
     /// Connections opened for it.
     var attempts = 0
     /// The answer's head has gone to the client.

@@ -66,11 +66,14 @@ final class ReadBatcher: ChannelDuplexHandler {
         if paused { readPending = true } else { context.read() }
     }
 
-    /// The fast path's request, written below the async channel (which is idle while the fast path holds it).
-    func send(_ head: HTTPRequestHead) {
+    /// The fast path's request, written below the async channel (which is idle while the fast path holds it);
+    /// `written` runs once it has gone out whole.
+    func send(_ head: HTTPRequestHead, written: @escaping () -> Void) {
         guard let context else { return }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenSuccess { written() }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
     }
 
     func pause() { paused = true }
