@@ -151,16 +151,22 @@ public final class ProcessSupervisor: Sendable {
         reader.start()
         // And one waiter: the exit status, then forget the process.
         let waiter = Thread { [weak self] in
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            // The exit is awaited without reaping first: until the zombie is reaped, its pid (and so its group's id)
+            // cannot be given to a new process, so the group kill, the lifeline's release and `live` below still mean
+            // this one. Reaping first let a new process take the pid (32768 of them wrap within minutes under load)
+            // and be killed, forgotten by the lifeline, or dropped from `live` (then left running after shutdown).
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
             // Anything the process left in its group goes with it.
             _ = Glibc.kill(-pid, SIGKILL)
             self?.lifeline.release(pid)
+            _ = self?.live.withLock { $0.removeValue(forKey: pid) }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
             // Its last lines (a dying bootstrap's error) are delivered before the exit is.
             _ = drained.wait(timeout: .now() + 1)
             process.markExited(code)
-            _ = self?.live.withLock { $0.removeValue(forKey: pid) }
             onExit(code)
         }
         waiter.start()
