@@ -138,7 +138,7 @@ final class FastForward: ChannelDuplexHandler, RemovableChannelHandler {
         guard let (lb, action) = plane.route(s, listenerARN: listenerARN, facts: { Self.facts(head, $0, sourceIP) }),
               let action, action.type == "forward", !action.stickinessEnabled,
               let tg = DataPlane.targetGroup(action, s, groupCookie: nil), tg.targetType != "lambda",
-              !(tg.attributes["stickiness.enabled"] == "true" && tg.attributes["stickiness.type"] == "lb_cookie")
+              !tg.lbCookieStickiness
         else { return nil }
         guard let target = plane.pick(tg, sticky: nil) else {
             // Nothing to forward to: Hummingbird's path answers the 503.
@@ -146,7 +146,7 @@ final class FastForward: ChannelDuplexHandler, RemovableChannelHandler {
         }
         var headers = HTTPHeaders()
         for (name, value) in head.headers where !Upstream.hopByHop.contains(name.lowercased()) { headers.add(name: name, value: value) }
-        headers.replaceOrAdd(name: "X-Forwarded-For", value: head.headers.first(name: "X-Forwarded-For").map { "\($0), \(sourceIP)" } ?? sourceIP)
+        headers.replaceOrAdd(name: "X-Forwarded-For", value: DataPlane.forwardedFor(head.headers.first(name: "X-Forwarded-For"), sourceIP))
         headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
         headers.replaceOrAdd(name: "X-Forwarded-Port", value: String(port))
         if !headers.contains(name: "X-Amzn-Trace-Id") { headers.add(name: "X-Amzn-Trace-Id", value: plane.newTraceID()) }

@@ -57,6 +57,9 @@ struct TargetGroup: Codable, Sendable {
     var attributes: [String: String]
     var targets: [RegisteredTarget]
     var tags: [Tag]
+
+    /// Stickiness by the load balancer's own AWSALB cookie is on.
+    var lbCookieStickiness: Bool { attributes["stickiness.enabled"] == "true" && attributes["stickiness.type"] == "lb_cookie" }
 }
 
 struct WeightedTargetGroup: Codable, Sendable, Equatable {

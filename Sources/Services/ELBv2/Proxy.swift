@@ -125,7 +125,7 @@ extension DataPlane {
         guard let tg = Self.targetGroup(a, s, groupCookie: a.stickinessEnabled ? Self.cookie(request.headers, "AWSALBTG") : nil) else {
             return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
         }
-        let stickyTargets = tg.attributes["stickiness.enabled"] == "true" && tg.attributes["stickiness.type"] == "lb_cookie"
+        let stickyTargets = tg.lbCookieStickiness
         guard let target = pick(tg, sticky: stickyTargets ? Self.cookie(request.headers, "AWSALB") : nil) else {
             return Self.plain(.serviceUnavailable, "503 Service Temporarily Unavailable")
         }
@@ -157,13 +157,15 @@ extension DataPlane {
     /// How long a target may take to answer before the client gets a 504.
     static func idleTimeout(_ lb: LoadBalancer) -> Double { Double(lb.attributes["idle_timeout.timeout_seconds"] ?? "60") ?? 60 }
 
+    /// X-Forwarded-For as passed on: the client's address appended to what the request brought.
+    static func forwardedFor(_ given: String?, _ sourceIP: String) -> String { given.map { "\($0), \(sourceIP)" } ?? sourceIP }
+
     /// A new X-Amzn-Trace-Id, as the load balancer adds to a request that has none.
     func newTraceID() -> String { "Root=1-\(String(Int(clock.now()), radix: 16))-\(Hex.encode(randomBytes(count: 12)))" }
 
     func proxy(_ tg: TargetGroup, _ target: RegisteredTarget, _ lb: LoadBalancer, _ request: ProxyRequest, idleTimeout: Double) async -> AWSResponse {
         var headers = request.headers
-        let forwardedFor = headers[Self.forwardedFor].map { "\($0), \(request.sourceIP)" } ?? request.sourceIP
-        headers[Self.forwardedFor] = forwardedFor
+        headers[Self.forwardedFor] = Self.forwardedFor(headers[Self.forwardedFor], request.sourceIP)
         headers[Self.forwardedProto] = "http"
         headers[Self.forwardedPort] = String(request.port)
         if headers[Self.traceID] == nil {
